@@ -1,0 +1,66 @@
+import path from "node:path";
+import crypto from "node:crypto";
+import express from "express";
+import helmet from "helmet";
+import { Passport } from "passport";
+import { pinoHttp } from "pino-http";
+import { databaseAnswers } from "./db/client";
+import { errorHandler, notFoundHandler } from "./http/errors";
+import { installRoutes } from "./install/routes";
+import { createInstallStrategy, STRATEGY_NAME } from "./install/strategy";
+import type { Services } from "./services";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** Builds the Express app from its parts; no listen, no globals, so tests use it as it is. */
+export function createApp(services: Services): express.Express {
+  const { db, log } = services;
+  const app = express();
+  app.set("views", path.join(ROOT, "views"));
+  app.set("view engine", "ejs");
+  app.set("trust proxy", "loopback");
+  app.disable("x-powered-by");
+
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req, res) => {
+        const id = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) || crypto.randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+    }),
+  );
+  app.use(helmet());
+  app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const ok = await databaseAnswers(db);
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "database unavailable" });
+  });
+
+  app.get("/", async (_req, res) => {
+    const [connectedCount, companyCount] = await Promise.all([
+      db.location.count({ where: { status: "active" } }),
+      db.company.count({ where: { status: "active" } }),
+    ]);
+    res.render("landing", { connectedCount, companyCount });
+  });
+
+  const passport = new Passport();
+  passport.use(
+    STRATEGY_NAME,
+    createInstallStrategy(services.config, services.oauth, services.stateStore, services.installs),
+  );
+  app.use(passport.initialize());
+  app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(log));
+  return app;
+}

@@ -1,0 +1,127 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
+import { parseKeyring } from "./tokens/crypto";
+
+/** HighLevel's published RSA key for `x-wh-signature` (FACTS.md). */
+export const HIGHLEVEL_RSA_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----
+MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAgEAokvo/r9tVgcfZ5DysOSC
+Frm602qYV0MaAiNnX9O8KxMbiyRKWeL9JpCpVpt4XHIcBOK4u3cLSqJGOLaPuXw6
+dO0t6Q/ZVdAV5Phz+ZtzPL16iCGeK9po6D6JHBpbi989mmzMryUnQJezlYJ3DVfB
+csedpinheNnyYeFXolrJvcsjDtfAeRx5ByHQmTnSdFUzuAnC9/GepgLT9SM4nCpv
+uxmZMxrJt5Rw+VUaQ9B8JSvbMPpez4peKaJPZHBbU3OdeCVx5klVXXZQGNHOs8gF
+3kvoV5rTnXV0IknLBXlcKKAQLZcY/Q9rG6Ifi9c+5vqlvHPCUJFT5XUGG5RKgOKU
+J062fRtN+rLYZUV+BjafxQauvC8wSWeYja63VSUruvmNj8xkx2zE/Juc+yjLjTXp
+IocmaiFeAO6fUtNjDeFVkhf5LNb59vECyrHD2SQIrhgXpO4Q3dVNA5rw576PwTzN
+h/AMfHKIjE4xQA1SZuYJmNnmVZLIZBlQAF9Ntd03rfadZ+yDiOXCCs9FkHibELhC
+HULgCsnuDJHcrGNd5/Ddm5hxGQ0ASitgHeMZ0kcIOwKDOzOU53lDza6/Y09T7sYJ
+PQe7z0cvj7aE4B+Ax1ZoZGPzpJlZtGXCsu9aTEGEnKzmsFqwcSsnw3JB31IGKAyk
+T1hhTiaCeIY/OwwwNUY2yvcCAwEAAQ==
+-----END PUBLIC KEY-----`;
+
+/** The Ed25519 key commonly quoted for `x-ghl-signature` (UNCONFIRMED in FACTS.md, hence configurable). */
+export const HIGHLEVEL_ED25519_PUBLIC_KEY = "MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=";
+
+export const DEFAULT_SCOPES =
+  "calendars.readonly calendars/events.readonly calendars/events.write locations.readonly oauth.readonly oauth.write";
+
+const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const url = (what: string) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .url(`must be a URL (${what})`)
+      .refine((v) => /^https?:\/\//.test(v), "must start with http:// or https://")
+      .transform((v) => v.replace(/\/+$/, "")),
+  );
+
+const keyring = z.string().superRefine((value, ctx) => {
+  try {
+    parseKeyring(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
+
+/** Required by `npm start`; `demo` and tests supply their own. */
+const required = (message: string) => z.preprocess(emptyToUndefined, z.string({ error: message }));
+
+const schema = z.object({
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgresql:// connection string")
+      .optional(),
+  ),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  APP_BASE_URL: url("the app's public URL").optional(),
+  HIGHLEVEL_CLIENT_ID: required("is required: the marketplace app's Client ID"),
+  HIGHLEVEL_CLIENT_SECRET: required("is required: the marketplace app's Client Secret"),
+  HIGHLEVEL_SCOPES: z.preprocess(emptyToUndefined, z.string().default(DEFAULT_SCOPES)),
+  HIGHLEVEL_API_URL: url("HighLevel API base").default("https://services.leadconnectorhq.com"),
+  HIGHLEVEL_MARKETPLACE_URL: url("consent-page base").default("https://marketplace.gohighlevel.com"),
+  HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyToUndefined, z.string().default(HIGHLEVEL_RSA_PUBLIC_KEY)),
+  HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string().default(HIGHLEVEL_ED25519_PUBLIC_KEY),
+  ),
+  HIGHLEVEL_SSO_KEY: optionalString,
+  TOKEN_ENCRYPTION_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string({ error: "is required: 32 random bytes, base64 (openssl rand -base64 32)" }).pipe(keyring),
+  ),
+  API_KEYS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default("")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((k) => k.trim())
+          .filter(Boolean),
+      ),
+  ),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ),
+});
+
+export type Config = Omit<z.infer<typeof schema>, "APP_BASE_URL"> & {
+  APP_BASE_URL: string;
+  /** `$APP_BASE_URL/oauth/callback` */
+  redirectUri: string;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * The only reader of the environment. Every problem is collected and reported at once,
+ * so an operator fixes the whole configuration in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const base = parsed.data.APP_BASE_URL ?? `http://localhost:${parsed.data.PORT}`;
+  return { ...parsed.data, APP_BASE_URL: base, redirectUri: `${base}/oauth/callback` };
+}
+
+/** `.env` fills in what the real environment leaves unset; the environment always wins. */
+export function readDotenv(file = path.resolve(".env"), env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (!fs.existsSync(file)) return env;
+  const fromFile = parseDotenv(fs.readFileSync(file));
+  return { ...fromFile, ...env };
+}

@@ -1,0 +1,29 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client";
+
+export type Db = PrismaClient;
+
+/**
+ * Prisma's Rust-free client over node-postgres: no native engine to download (see
+ * docs/DECISIONS.md). The pool is bounded so several app processes fit one server.
+ */
+export function createDb(connectionString: string, options: { max?: number } = {}): Db {
+  const adapter = new PrismaPg({ connectionString, max: options.max ?? 10, connectionTimeoutMillis: 5_000 });
+  return new PrismaClient({ adapter });
+}
+
+/** Readiness: true when the database answers a trivial query. */
+export async function databaseAnswers(db: Db, timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+    });
+    await Promise.race([db.$queryRaw`SELECT 1`, timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,41 @@
+import path from "node:path";
+import { Client } from "pg";
+import type { Logger } from "pino";
+import { startEmbeddedPostgres } from "./embedded";
+
+export interface Database {
+  url: string;
+  /** Stops the embedded server, if we started one. */
+  stop(): Promise<void>;
+}
+
+export const DATA_DIR = path.resolve(__dirname, "..", "..", ".data");
+
+/** Creates `name` on the server behind `adminUrl` unless it exists. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * DATABASE_URL when set; otherwise an embedded PostgreSQL whose data is kept under `.data/`
+ * and reused on the next run (CONTRACT.md).
+ */
+export async function openDatabase(databaseUrl: string | undefined, log: Logger): Promise<Database> {
+  if (databaseUrl) return { url: databaseUrl, stop: async () => {} };
+  const dataDir = path.join(DATA_DIR, "postgres");
+  log.info({ dataDir }, "DATABASE_URL is not set: starting embedded PostgreSQL");
+  const server = await startEmbeddedPostgres({
+    dataDir,
+    persistent: true,
+    onLog: (line) => log.debug({ postgres: line.trim() }, "postgres"),
+  });
+  await ensureDatabase(server.adminUrl, "highlevel_app");
+  return { url: server.urlFor("highlevel_app"), stop: () => server.stop() };
+}

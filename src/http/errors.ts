@@ -1,0 +1,56 @@
+import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import type { Logger } from "pino";
+import { HighLevelApiError, HighLevelError, HighLevelUnreachableError } from "../highlevel/errors";
+import { ProblemError } from "./problem";
+
+/**
+ * The one place where errors become HTTP answers. Everything under /api and /webhooks answers
+ * application/problem+json; pages answer HTML.
+ */
+export function toProblem(err: unknown): ProblemError {
+  if (err instanceof ProblemError) return err;
+  const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
+  // body-parser's errors: malformed JSON, body too large, unknown charset.
+  if (e?.type === "entity.parse.failed") return new ProblemError(400, "invalid_request", "The request body is not valid JSON.");
+  if (e?.type === "entity.too.large") return new ProblemError(413, "payload_too_large", "The request body is too large.");
+  if (e?.type === "charset.unsupported" || e?.type === "encoding.unsupported")
+    return new ProblemError(415, "unsupported_media_type", e.message ?? "Unsupported body encoding.");
+  if (err instanceof HighLevelApiError) {
+    if (err.status === 400 || err.status === 422) return new ProblemError(err.status, "invalid_request", err.message);
+    if (err.status === 429)
+      return new ProblemError(429, "rate_limited", "HighLevel's rate limit was reached; retry later.", {
+        retryAfterSeconds: err.retryAfterSeconds ?? 10,
+      });
+    return new ProblemError(502, "upstream_error", `HighLevel answered HTTP ${err.status}: ${err.message}`);
+  }
+  if (err instanceof HighLevelUnreachableError) return new ProblemError(502, "upstream_error", err.message);
+  if (err instanceof HighLevelError) return new ProblemError(502, "upstream_error", err.message);
+  return new ProblemError(500, "internal_error", "Something went wrong on our side. It has been logged.");
+}
+
+export function sendProblem(res: Parameters<RequestHandler>[1], problem: ProblemError): void {
+  if (problem.extra.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(problem.extra.retryAfterSeconds));
+  res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
+}
+
+const wantsProblemJson = (req: Request) => req.path.startsWith("/api") || req.path.startsWith("/webhooks");
+
+export function notFoundHandler(): RequestHandler {
+  return (req, res) => {
+    if (wantsProblemJson(req)) {
+      sendProblem(res, new ProblemError(404, "not_found", `No route for ${req.method} ${req.path}.`));
+      return;
+    }
+    res.status(404).render("error", { title: "Page not found", message: "There is no page at this address.", hint: null });
+  };
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const problem = toProblem(err);
+    if (problem.status >= 500) log.error({ err, path: req.path }, "request failed");
+    if (wantsProblemJson(req)) return sendProblem(res, problem);
+    res.status(problem.status).render("error", { title: problem.title, message: problem.detail, hint: null });
+  };
+}

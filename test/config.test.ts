@@ -1,0 +1,74 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { ConfigError, DEFAULT_SCOPES, loadConfig } from "../src/config";
+import { generateKey } from "../src/tokens/crypto";
+
+const valid = {
+  HIGHLEVEL_CLIENT_ID: "abc123-xyz",
+  HIGHLEVEL_CLIENT_SECRET: "s3cret",
+  TOKEN_ENCRYPTION_KEY: generateKey(),
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  it("applies the contract's defaults", () => {
+    const config = loadConfig(valid);
+    expect(config.PORT).toBe(3000);
+    expect(config.APP_BASE_URL).toBe("http://localhost:3000");
+    expect(config.redirectUri).toBe("http://localhost:3000/oauth/callback");
+    expect(config.HIGHLEVEL_API_URL).toBe("https://services.leadconnectorhq.com");
+    expect(config.HIGHLEVEL_MARKETPLACE_URL).toBe("https://marketplace.gohighlevel.com");
+    expect(config.HIGHLEVEL_SCOPES).toBe(DEFAULT_SCOPES);
+    expect(config.LOG_LEVEL).toBe("info");
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it("derives the redirect URI from APP_BASE_URL", () => {
+    const config = loadConfig({ ...valid, APP_BASE_URL: "https://blocks.example.com/" });
+    expect(config.redirectUri).toBe("https://blocks.example.com/oauth/callback");
+  });
+
+  it("names every missing and malformed variable at once", () => {
+    const found = problems({ PORT: "eighty", HIGHLEVEL_API_URL: "not a url", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
+    const named = found.map((p) => p.split(" ")[0]);
+    expect(named).toEqual(
+      expect.arrayContaining([
+        "PORT",
+        "HIGHLEVEL_API_URL",
+        "DATABASE_URL",
+        "LOG_LEVEL",
+        "HIGHLEVEL_CLIENT_ID",
+        "HIGHLEVEL_CLIENT_SECRET",
+        "TOKEN_ENCRYPTION_KEY",
+      ]),
+    );
+  });
+
+  it("rejects an encryption key of the wrong length", () => {
+    const found = problems({ ...valid, TOKEN_ENCRYPTION_KEY: "dG9vIHNob3J0" });
+    expect(found).toEqual([expect.stringMatching(/^TOKEN_ENCRYPTION_KEY .*32 bytes/)]);
+  });
+
+  it("npm start refuses to start and lists what is missing", () => {
+    const root = path.resolve(__dirname, "..");
+    const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "src/server.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", PORT: "nope" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    for (const name of ["PORT", "HIGHLEVEL_CLIENT_ID", "HIGHLEVEL_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY"]) {
+      expect(result.stderr).toContain(name);
+    }
+  });
+});

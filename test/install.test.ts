@@ -1,0 +1,235 @@
+import request from "supertest";
+import { Client } from "pg";
+import { startHarness, type Harness } from "./support/harness";
+
+const AGENCY = {
+  id: "agency-1",
+  name: "Bright Smiles Group",
+  locations: [
+    { id: "loc-a", name: "Bright Smiles Downtown" },
+    { id: "loc-b", name: "Bright Smiles Uptown" },
+    { id: "loc-c", name: "Bright Smiles Airport", mintError: { status: 400, body: { statusCode: 400, message: "Location is not active" } } },
+  ],
+};
+const SOLO = { id: "agency-2", name: "Solo Agency", locations: [{ id: "loc-solo", name: "Solo Clinic" }] };
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness({ sandbox: { companies: [AGENCY, SOLO] } });
+});
+afterEach(() => h.close());
+
+/** Starts an install the way a browser does and returns the `state` we put on the consent URL. */
+async function beginInstall(): Promise<{ consent: URL; state: string }> {
+  const res = await request(h.app).get("/oauth/install").expect(302);
+  const consent = new URL(res.headers.location as string);
+  return { consent, state: consent.searchParams.get("state") ?? "" };
+}
+
+async function rawRows(sql: string): Promise<Record<string, unknown>[]> {
+  const client = new Client({ connectionString: h.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe("install from the marketplace", () => {
+  it("sends the user to HighLevel's consent page with our client, redirect URI, scopes and state", async () => {
+    const { consent, state } = await beginInstall();
+    expect(`${consent.origin}${consent.pathname}`).toBe(`${h.sandbox.url}/v2/oauth/chooselocation`);
+    expect(consent.searchParams.get("response_type")).toBe("code");
+    expect(consent.searchParams.get("client_id")).toBe(h.config.HIGHLEVEL_CLIENT_ID);
+    expect(consent.searchParams.get("redirect_uri")).toBe("http://127.0.0.1:3999/oauth/callback");
+    expect(consent.searchParams.get("scope")).toBe(h.config.HIGHLEVEL_SCOPES);
+    expect(state.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it("installs a sub-account end to end and stores its tokens encrypted", async () => {
+    const { state } = await beginInstall();
+    const code = h.sandbox.state.issueCode({ locationId: "loc-solo" });
+    const res = await request(h.app).get("/oauth/callback").query({ code, state }).expect(200);
+    expect(res.text).toContain("Sub-account installed");
+    expect(res.text).toContain("loc-solo");
+
+    const location = await h.db.location.findUniqueOrThrow({ where: { id: "loc-solo" } });
+    expect(location).toMatchObject({ status: "active", source: "direct", companyId: "agency-2" });
+    expect(location.tokenExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
+
+    const tokens = await h.services.tokens.locationTokens("loc-solo");
+    expect(tokens?.accessToken).toBeTruthy();
+    expect(tokens?.refreshToken).toBeTruthy();
+    // A dump of the table holds neither token in plain text.
+    const dump = JSON.stringify(await rawRows("SELECT * FROM locations"));
+    expect(dump).not.toContain(tokens!.accessToken!);
+    expect(dump).not.toContain(tokens!.refreshToken!);
+
+    // The exchange was what HighLevel documents: form-encoded, with user_type and redirect_uri.
+    const exchange = h.sandbox.state.requests.find((r) => r.path === "/oauth/token");
+    expect(exchange).toMatchObject({ valid: true });
+    expect(String(exchange!.headers["content-type"])).toContain("application/x-www-form-urlencoded");
+    expect(exchange!.body).toMatchObject({ grant_type: "authorization_code", code, user_type: "Location", redirect_uri: h.config.redirectUri });
+  });
+
+  it("installs an agency: every installed location gets a token, a failing one is recorded without failing the others", async () => {
+    const { state } = await beginInstall();
+    const code = h.sandbox.state.issueCode({ companyId: "agency-1" });
+    const res = await request(h.app).get("/oauth/callback").query({ code, state }).expect(200);
+    expect(res.text).toContain("Agency installed");
+    expect(res.text).toMatch(/2 locations connected, 1 could not be connected/);
+    expect(res.text).toContain("Location is not active");
+
+    const company = await h.db.company.findUniqueOrThrow({ where: { id: "agency-1" } });
+    expect(company.status).toBe("active");
+    const locations = await h.db.location.findMany({ orderBy: { id: "asc" } });
+    expect(locations.map((l) => [l.id, l.status, l.source, l.name])).toEqual([
+      ["loc-a", "active", "agency", "Bright Smiles Downtown"],
+      ["loc-b", "active", "agency", "Bright Smiles Uptown"],
+      ["loc-c", "failed", "agency", "Bright Smiles Airport"],
+    ]);
+    expect(locations[2]!.lastError).toMatch(/Location is not active/);
+    expect(locations[2]!.accessTokenEnc).toBeNull();
+    expect(h.sandbox.state.invalidRequests()).toEqual([]);
+  });
+
+  it("reads every page of an agency's installed locations", async () => {
+    const big = {
+      id: "agency-big",
+      name: "Big Agency",
+      locations: Array.from({ length: 130 }, (_, i) => ({ id: `big-${String(i).padStart(3, "0")}`, name: `Clinic ${i}` })),
+    };
+    await h.close();
+    h = await startHarness({ sandbox: { companies: [big] } });
+    const code = h.sandbox.state.issueCode({ companyId: "agency-big" });
+    await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    expect(await h.db.location.count({ where: { status: "active", companyId: "agency-big" } })).toBe(130);
+    expect(h.sandbox.state.count("GET", "/oauth/installedLocations")).toBeGreaterThanOrEqual(2);
+  });
+
+  it("accepts an install started from the marketplace listing, which carries no state of ours", async () => {
+    const code = h.sandbox.state.issueCode({ locationId: "loc-solo" });
+    await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    expect(await h.db.location.count()).toBe(1);
+  });
+
+  it("reinstalling replaces the tokens and never duplicates rows", async () => {
+    const first = h.sandbox.state.issueCode({ locationId: "loc-solo" });
+    await request(h.app).get("/oauth/callback").query({ code: first }).expect(200);
+    const before = await h.services.tokens.locationTokens("loc-solo");
+
+    const second = h.sandbox.state.issueCode({ locationId: "loc-solo" });
+    await request(h.app).get("/oauth/callback").query({ code: second }).expect(200);
+    const after = await h.services.tokens.locationTokens("loc-solo");
+    expect(after!.accessToken).not.toBe(before!.accessToken);
+    expect(await h.db.location.count()).toBe(1);
+
+    for (let i = 0; i < 2; i++) {
+      const agency = h.sandbox.state.issueCode({ companyId: "agency-1" });
+      await request(h.app).get("/oauth/callback").query({ code: agency }).expect(200);
+    }
+    expect(await h.db.company.count()).toBe(1);
+    expect(await h.db.location.count()).toBe(4);
+  });
+});
+
+describe("install failures: a clear page, the right status, nothing stored", () => {
+  async function expectNothingStored() {
+    expect(await h.db.location.count()).toBe(0);
+    expect(await h.db.company.count()).toBe(0);
+  }
+
+  it("refuses a forged state without exchanging the code", async () => {
+    await beginInstall();
+    const code = h.sandbox.state.issueCode({ locationId: "loc-solo" });
+    const res = await request(h.app).get("/oauth/callback").query({ code, state: "forged-state-value" }).expect(400);
+    expect(res.headers["content-type"]).toContain("text/html");
+    expect(res.text).toContain("not issued by this app");
+    expect(h.sandbox.state.count("POST", "/oauth/token")).toBe(0);
+    await expectNothingStored();
+  });
+
+  it("refuses a state that was already used", async () => {
+    const { state } = await beginInstall();
+    await request(h.app).get("/oauth/callback").query({ code: h.sandbox.state.issueCode({ locationId: "loc-solo" }), state }).expect(200);
+    await request(h.app).get("/oauth/callback").query({ code: h.sandbox.state.issueCode({ locationId: "loc-a" }), state }).expect(400);
+  });
+
+  it("explains a callback without a code", async () => {
+    const res = await request(h.app).get("/oauth/callback").expect(400);
+    expect(res.text).toContain("No authorization code");
+    await expectNothingStored();
+  });
+
+  it("explains a declined consent", async () => {
+    const res = await request(h.app)
+      .get("/oauth/callback")
+      .query({ error: "access_denied", error_description: "The user denied access" })
+      .expect(400);
+    expect(res.text).toContain("Install cancelled");
+    await expectNothingStored();
+  });
+
+  it("answers 502 when HighLevel refuses the exchange", async () => {
+    const res = await request(h.app).get("/oauth/callback").query({ code: "a-code-highlevel-never-issued" }).expect(502);
+    expect(res.text).toContain("HighLevel did not complete the install");
+    await expectNothingStored();
+  });
+
+  it("answers 502 when a code is used twice", async () => {
+    const code = h.sandbox.state.issueCode({ locationId: "loc-solo" });
+    await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    await h.db.location.deleteMany();
+    await request(h.app).get("/oauth/callback").query({ code }).expect(502);
+    await expectNothingStored();
+  });
+
+  it("answers 502 when HighLevel is unreachable", async () => {
+    await h.close();
+    h = await startHarness({ sandbox: { companies: [SOLO] }, env: { HIGHLEVEL_API_URL: "http://127.0.0.1:9" } });
+    const code = h.sandbox.state.issueCode({ locationId: "loc-solo" });
+    const res = await request(h.app).get("/oauth/callback").query({ code }).expect(502);
+    expect(res.text).toContain("did not answer");
+    await expectNothingStored();
+  });
+});
+
+describe("secrets stay out of logs", () => {
+  it("logs no token, code or client secret during installs", async () => {
+    const codes = [h.sandbox.state.issueCode({ locationId: "loc-solo" }), h.sandbox.state.issueCode({ companyId: "agency-1" })];
+    for (const code of codes) await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    await request(h.app).get("/oauth/callback").query({ code: "bogus-code-123" }).expect(502);
+
+    const secrets = [...codes, "bogus-code-123", h.config.HIGHLEVEL_CLIENT_SECRET];
+    for (const id of ["loc-solo", "loc-a", "loc-b"]) {
+      const t = await h.services.tokens.locationTokens(id);
+      secrets.push(t!.accessToken!, t!.refreshToken!);
+    }
+    const company = await h.services.tokens.companyTokens("agency-1");
+    secrets.push(company!.accessToken!, company!.refreshToken!);
+
+    expect(h.logs.lines.length).toBeGreaterThan(3);
+    for (const secret of secrets) expect(h.logs.text).not.toContain(secret);
+  });
+});
+
+describe("service routes", () => {
+  it("reports liveness and readiness", async () => {
+    await request(h.app).get("/healthz").expect(200);
+    await request(h.app).get("/readyz").expect(200, { status: "ready" });
+  });
+
+  it("answers unknown API routes with problem+json", async () => {
+    const res = await request(h.app).get("/api/nothing-here").expect(404);
+    expect(res.headers["content-type"]).toContain("application/problem+json");
+    expect(res.body).toMatchObject({ status: 404, code: "not_found", title: expect.any(String), detail: expect.any(String) });
+  });
+
+  it("shows the landing page with the install button and the connected count", async () => {
+    await request(h.app).get("/oauth/callback").query({ code: h.sandbox.state.issueCode({ companyId: "agency-1" }) });
+    const res = await request(h.app).get("/").expect(200);
+    expect(res.text).toContain('href="/oauth/install"');
+    expect(res.text).toMatch(/<strong>2<\/strong> locations are connected/);
+  });
+});

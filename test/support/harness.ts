@@ -1,0 +1,75 @@
+import { Writable } from "node:stream";
+import type express from "express";
+import { createApp } from "../../src/app";
+import { loadConfig, type Config } from "../../src/config";
+import { createDb, type Db } from "../../src/db/client";
+import { createLogger } from "../../src/logger";
+import { startSandbox, type Sandbox, type SandboxOptions } from "../../src/sandbox";
+import { createServices, type Services } from "../../src/services";
+import { generateKey } from "../../src/tokens/crypto";
+import { createTestDatabase } from "./postgres";
+
+/** Every log line the app wrote, so tests can prove no secret reaches a log. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void) {
+    this.lines.push(chunk.toString());
+    done();
+  }
+  get text(): string {
+    return this.lines.join("");
+  }
+}
+
+export interface Harness {
+  app: express.Express;
+  sandbox: Sandbox;
+  db: Db;
+  databaseUrl: string;
+  config: Config;
+  services: Services;
+  logs: LogCapture;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app on a fresh PostgreSQL database, talking over HTTP to a fresh local HighLevel.
+ * Only `env` differs between tests.
+ */
+export async function startHarness(
+  options: { sandbox?: SandboxOptions; env?: Record<string, string> } = {},
+): Promise<Harness> {
+  const sandbox = await startSandbox({ port: 0, ...options.sandbox });
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    HIGHLEVEL_CLIENT_ID: sandbox.state.clientId,
+    HIGHLEVEL_CLIENT_SECRET: sandbox.state.clientSecret,
+    HIGHLEVEL_API_URL: sandbox.url,
+    HIGHLEVEL_MARKETPLACE_URL: sandbox.url,
+    TOKEN_ENCRYPTION_KEY: generateKey(),
+    DATABASE_URL: database.url,
+    APP_BASE_URL: "http://127.0.0.1:3999",
+    PORT: "0",
+    LOG_LEVEL: "debug",
+    ...options.env,
+  });
+  const logs = new LogCapture();
+  const log = createLogger(config.LOG_LEVEL, logs);
+  const db = createDb(database.url, { max: 5 });
+  const services = createServices(config, db, log);
+  const app = createApp(services);
+  return {
+    app,
+    sandbox,
+    db,
+    databaseUrl: database.url,
+    config,
+    services,
+    logs,
+    close: async () => {
+      await db.$disconnect();
+      await sandbox.close();
+      await database.drop();
+    },
+  };
+}

@@ -8,6 +8,7 @@ import { databaseAnswers } from "./db/client";
 import { errorHandler, notFoundHandler } from "./http/errors";
 import { installRoutes } from "./install/routes";
 import { createInstallStrategy, STRATEGY_NAME } from "./install/strategy";
+import { httpSerializers } from "./logger";
 import type { Services } from "./services";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -24,6 +25,7 @@ export function createApp(services: Services): express.Express {
   app.use(
     pinoHttp({
       logger: log,
+      serializers: httpSerializers,
       genReqId: (req, res) => {
         const id = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) || crypto.randomUUID();
         res.setHeader("X-Request-Id", id);

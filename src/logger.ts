@@ -36,21 +36,27 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, "$1[Redacted]");
 }
 
+/**
+ * Request and response records keep only what helps an operator: no headers (cookies, API
+ * keys), no query object, and the URL with secret parameters blanked. pino-http must be given
+ * these explicitly, or it uses its own.
+ */
+export const httpSerializers = {
+  req: (req: { method?: string; url?: string; id?: unknown }) => ({
+    id: req.id,
+    method: req.method,
+    url: req.url ? redactUrl(req.url) : undefined,
+  }),
+  res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+};
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       redact: { paths: REDACT_PATHS, censor: "[Redacted]" },
       base: { pid: process.pid },
-      serializers: {
-        err: pino.stdSerializers.err,
-        req: (req: { method?: string; url?: string; id?: unknown }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url ? redactUrl(req.url) : undefined,
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
+      serializers: { err: pino.stdSerializers.err, ...httpSerializers },
     },
     destination,
   );

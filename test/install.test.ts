@@ -47,6 +47,36 @@ describe("install from the marketplace", () => {
     expect(state.length).toBeGreaterThanOrEqual(20);
   });
 
+  it("installs an agency through HighLevel's consent page, as a browser would", async () => {
+    const { consent } = await beginInstall();
+    const page = await request(consent.origin).get(consent.pathname + consent.search).expect(200);
+    expect(page.text).toContain("Bright Smiles Group");
+    const approved = await request(consent.origin)
+      .post(consent.pathname + consent.search)
+      .type("form")
+      .send({ target: "company:agency-1", decision: "allow" })
+      .expect(302);
+    const back = new URL(approved.headers.location as string);
+    expect(`${back.origin}${back.pathname}`).toBe(h.config.redirectUri);
+
+    const result = await request(h.app).get(`/oauth/callback${back.search}`).expect(200);
+    expect(result.text).toContain("Agency installed");
+    expect(await h.db.location.count({ where: { status: "active" } })).toBe(2);
+  });
+
+  it("shows a clear page when the user cancels on the consent page", async () => {
+    const { consent } = await beginInstall();
+    const cancelled = await request(consent.origin)
+      .post(consent.pathname + consent.search)
+      .type("form")
+      .send({ decision: "cancel" })
+      .expect(302);
+    const back = new URL(cancelled.headers.location as string);
+    const res = await request(h.app).get(`/oauth/callback${back.search}`).expect(400);
+    expect(res.text).toContain("Install cancelled");
+    expect(await h.db.location.count()).toBe(0);
+  });
+
   it("installs a sub-account end to end and stores its tokens encrypted", async () => {
     const { state } = await beginInstall();
     const code = h.sandbox.state.issueCode({ locationId: "loc-solo" });
@@ -101,11 +131,21 @@ describe("install from the marketplace", () => {
       locations: Array.from({ length: 130 }, (_, i) => ({ id: `big-${String(i).padStart(3, "0")}`, name: `Clinic ${i}` })),
     };
     await h.close();
-    h = await startHarness({ sandbox: { companies: [big] } });
+    // A generous rate limit: this test is about pages, not pacing.
+    h = await startHarness({ sandbox: { companies: [big], rateLimit: { burst: 10_000 } } });
     const code = h.sandbox.state.issueCode({ companyId: "agency-big" });
     await request(h.app).get("/oauth/callback").query({ code }).expect(200);
     expect(await h.db.location.count({ where: { status: "active", companyId: "agency-big" } })).toBe(130);
     expect(h.sandbox.state.count("GET", "/oauth/installedLocations")).toBeGreaterThanOrEqual(2);
+  });
+
+  it("waits out HighLevel's rate limit while minting an agency's location tokens", async () => {
+    await h.close();
+    h = await startHarness({ sandbox: { companies: [SOLO, { ...AGENCY, locations: AGENCY.locations.slice(0, 2) }], rateLimit: { burst: 2, intervalMs: 1000 } } });
+    const code = h.sandbox.state.issueCode({ companyId: "agency-1" });
+    await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    expect(await h.db.location.count({ where: { status: "active" } })).toBe(2);
+    expect(h.sandbox.state.requests.some((r) => r.status === 429)).toBe(true);
   });
 
   it("accepts an install started from the marketplace listing, which carries no state of ours", async () => {

@@ -26,6 +26,20 @@ function relabel(result) {
   return result;
 }
 
+// PostgreSQL 18 records NOT NULL as pg_constraint rows of type 'n'. The engine's check-constraint
+// query excludes only p/u/f, and the wasm engine panics on the unknown type; NOT NULL is already
+// read from pg_attribute, so leave 'n' out of that query.
+const CONSTRAINT_FILTER = "contype NOT IN ('p', 'u', 'f')";
+function forThisServer(config) {
+  if (typeof config === "string" && config.includes(CONSTRAINT_FILTER)) {
+    return config.replace(CONSTRAINT_FILTER, "contype NOT IN ('p', 'u', 'f', 'n')");
+  }
+  if (config && typeof config.text === "string" && config.text.includes(CONSTRAINT_FILTER)) {
+    return { ...config, text: forThisServer(config.text) };
+  }
+  return config;
+}
+
 // Hooked into every pool via pg's `Client` option, so pool.query and transaction clients
 // (pool.connect) are both covered. pg-pool calls query with a callback, adapter transactions
 // without one; handle both.
@@ -33,6 +47,7 @@ class CatalogFriendlyClient extends pg.Client {
   query(config, values, callback) {
     if (config && typeof config.submit === "function") return super.query(config, values, callback);
     if (typeof values === "function") [callback, values] = [values, undefined];
+    config = forThisServer(config);
     if (callback) return super.query(config, values, (err, res) => callback(err, err ? res : relabel(res)));
     return super.query(config, values).then(relabel);
   }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { HighLevelError } from "../highlevel/errors";
+import { waitOutRateLimit } from "../highlevel/rate-limit";
 import type { HighLevelOAuth, TokenResponse } from "../highlevel/oauth";
 import type { TokenStore } from "../tokens/store";
 import { mapLimit } from "../util/concurrency";
@@ -91,7 +92,7 @@ export class InstallService {
     name: string | null,
   ): Promise<InstalledLocationResult> {
     try {
-      const minted = await this.oauth.mintLocationToken(companyAccessToken, companyId, locationId);
+      const minted = await waitOutRateLimit(() => this.oauth.mintLocationToken(companyAccessToken, companyId, locationId));
       const fields = {
         ...this.tokens.encryptedFields("location", locationId, minted),
         companyId,

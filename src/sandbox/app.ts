@@ -1,0 +1,63 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import { authenticate, rateLimit, validation } from "./auth";
+import { calendarRoutes } from "./calendar-routes";
+import { consentRoutes } from "./consent-page";
+import { controlRoutes } from "./control-routes";
+import { refuse } from "./errors";
+import { faultMiddleware } from "./faults";
+import { oauthRoutes } from "./oauth-routes";
+import { rejectBadHeaders, rejectBadRequest, rejectUnknownRoute, validateRequest } from "./openapi-gate";
+import { getValidator } from "./openapi-validator";
+import { markInvalid, recordBody, recorder } from "./recorder";
+import type { SandboxState } from "./state";
+
+function latency(ms: number) {
+  return (_req: Request, _res: Response, next: NextFunction): void => {
+    if (ms > 0) setTimeout(next, ms);
+    else next();
+  };
+}
+
+/** An operation of the OpenAPI files the sandbox does not simulate. */
+function notImplemented(_req: Request, res: Response): void {
+  const id = validation(res).operation?.operationId ?? "this route";
+  refuse(res, 501, { statusCode: 501, message: `The sandbox does not simulate ${id}` }, "not simulated");
+}
+
+/** Body parser failures (malformed JSON…) answered like NestJS does; anything else is a 500. */
+function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e.type?.startsWith("entity.") || e.status === 400 || e.status === 413 || e.status === 415) {
+    const status = e.status ?? 400;
+    markInvalid(res, [`body could not be parsed: ${e.message ?? "invalid"}`]);
+    res.status(status).json({ statusCode: status, message: e.message ?? "Bad Request", error: "Bad Request" });
+    return;
+  }
+  res.status(500).json({ statusCode: 500, message: "Internal server error (sandbox)" });
+}
+
+/**
+ * The sandbox's HTTP app. Order matters: every request is recorded and validated first (so
+ * even refused ones show why), faults are applied next, then HighLevel's own order of
+ * answers: unknown route 404, Version header 400, token 401, rate limit 429, parameters and
+ * body 422, and finally the route's business rules.
+ */
+export function createSandboxApp(state: SandboxState): express.Express {
+  const validator = getValidator(state.strictOpenApi);
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  app.use("/_sandbox", controlRoutes(state));
+
+  app.use(recorder(state.requests));
+  app.use(express.json(), express.urlencoded({ extended: false }), recordBody);
+  app.use(validateRequest(validator), faultMiddleware(state.faults));
+  app.use(consentRoutes(state));
+  app.use(latency(state.latencyMs));
+  app.use(rejectUnknownRoute, rejectBadHeaders, authenticate(state), rateLimit(state), rejectBadRequest);
+  app.use(oauthRoutes(state), calendarRoutes(state));
+  app.use(notImplemented);
+  app.use(errorHandler);
+  return app;
+}

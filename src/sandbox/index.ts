@@ -1,0 +1,54 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createSandboxApp } from "./app";
+import { SandboxState } from "./state";
+import type { SandboxOptions } from "./types";
+
+export type {
+  AccessTokenRecord,
+  AuthorizationCode,
+  BlockSlot,
+  InstallTarget,
+  RecordedRequest,
+  RefreshTokenRecord,
+  SandboxCalendar,
+  SandboxCompany,
+  SandboxLocation,
+  SandboxOptions,
+  SandboxRateLimitOptions,
+  UserType,
+} from "./types";
+export type { FaultMatch, FaultReply } from "./faults";
+export { DEFAULT_SCOPES, defaultCompanies } from "./fixtures";
+export { OPENAPI_OVERRIDES } from "./openapi-overrides";
+export { getValidator, OpenApiValidator } from "./openapi-validator";
+export { createSandboxApp, SandboxState };
+
+export interface Sandbox {
+  /** http://127.0.0.1:PORT — use it as both the API and the marketplace base URL. */
+  url: string;
+  state: SandboxState;
+  close(): Promise<void>;
+}
+
+/** A local HighLevel on 127.0.0.1 (port 0 = any free port). */
+export async function startSandbox(options: SandboxOptions & { port?: number } = {}): Promise<Sandbox> {
+  const { port = 0, ...sandboxOptions } = options;
+  const state = new SandboxState(sandboxOptions);
+  const server = http.createServer(createSandboxApp(state));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const { port: actualPort } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${actualPort}`,
+    state,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        // Clients keep connections alive: close them, or close() waits for their idle timeout.
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

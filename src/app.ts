@@ -5,7 +5,9 @@ import helmet from "helmet";
 import { Passport } from "passport";
 import { pinoHttp } from "pino-http";
 import { databaseAnswers } from "./db/client";
+import { requireApiKey } from "./http/api-key";
 import { errorHandler, notFoundHandler } from "./http/errors";
+import { installationRoutes } from "./installations/routes";
 import { installRoutes } from "./install/routes";
 import { createInstallStrategy, STRATEGY_NAME } from "./install/strategy";
 import { httpSerializers } from "./logger";
@@ -61,6 +63,9 @@ export function createApp(services: Services): express.Express {
   );
   app.use(passport.initialize());
   app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
+
+  app.use("/api", requireApiKey(services.config.API_KEYS));
+  app.use(installationRoutes(db));
 
   app.use(notFoundHandler());
   app.use(errorHandler(log));

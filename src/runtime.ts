@@ -33,6 +33,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  services.refresher.start();
   const port = (server.address() as AddressInfo).port;
   // PORT=0 (tests, benchmarks) means "any free port": the configured base URL cannot know it.
   const url = config.PORT === 0 ? `http://127.0.0.1:${port}` : config.APP_BASE_URL;
@@ -45,6 +46,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await closed;
       clearTimeout(timer);
+      await services.refresher.stop();
       await db.$disconnect();
       await database.stop();
     })());

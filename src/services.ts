@@ -2,10 +2,13 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import type { Db } from "./db/client";
 import { createHighLevelHttp } from "./highlevel/http";
+import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
 import { TokenCipher } from "./tokens/crypto";
+import { TokenRefresher } from "./tokens/refresher";
+import { TokenService } from "./tokens/service";
 import { TokenStore } from "./tokens/store";
 
 /** Every long-lived part of the app, wired once from configuration. */
@@ -14,18 +17,25 @@ export interface Services {
   db: Db;
   log: Logger;
   oauth: HighLevelOAuth;
+  calendars: HighLevelCalendars;
   tokens: TokenStore;
+  tokenService: TokenService;
+  refresher: TokenRefresher;
   installs: InstallService;
   stateStore: DbStateStore;
 }
 
 export function createServices(config: Config, db: Db, log: Logger): Services {
-  const http = createHighLevelHttp({ baseUrl: config.HIGHLEVEL_API_URL });
+  // 10 s per call: the token service makes at most three calls under a row lock (45 s budget).
+  const http = createHighLevelHttp({ baseUrl: config.HIGHLEVEL_API_URL, timeoutMs: 10_000 });
   const oauth = new HighLevelOAuth(http, {
     clientId: config.HIGHLEVEL_CLIENT_ID,
     clientSecret: config.HIGHLEVEL_CLIENT_SECRET,
   });
   const tokens = new TokenStore(db, TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY));
   const installs = new InstallService(db, tokens, oauth, log);
-  return { config, db, log, oauth, tokens, installs, stateStore: new DbStateStore(db) };
+  const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
+  const refresher = new TokenRefresher(db, tokenService, log);
+  const calendars = new HighLevelCalendars(http);
+  return { config, db, log, oauth, calendars, tokens, tokenService, refresher, installs, stateStore: new DbStateStore(db) };
 }

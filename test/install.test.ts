@@ -1,6 +1,6 @@
 import request from "supertest";
 import { Client } from "pg";
-import { startHarness, type Harness } from "./support/harness";
+import { TEST_API_KEY, startHarness, type Harness } from "./support/harness";
 
 const AGENCY = {
   id: "agency-1",
@@ -261,7 +261,7 @@ describe("service routes", () => {
   });
 
   it("answers unknown API routes with problem+json", async () => {
-    const res = await request(h.app).get("/api/nothing-here").expect(404);
+    const res = await request(h.app).get("/api/nothing-here").auth(TEST_API_KEY, { type: "bearer" }).expect(404);
     expect(res.headers["content-type"]).toContain("application/problem+json");
     expect(res.body).toMatchObject({ status: 404, code: "not_found", title: expect.any(String), detail: expect.any(String) });
   });

@@ -12,6 +12,10 @@ export function locationNotInstalled(locationId: string): ProblemError {
   );
 }
 
+export function companyNotInstalled(companyId: string): ProblemError {
+  return new ProblemError(404, "not_found", `Agency ${companyId} has not installed this app (or uninstalled it).`);
+}
+
 export function reauthorizationRequired(what: string, installUrl: string, reason?: string | null): ProblemError {
   return new ProblemError(
     409,

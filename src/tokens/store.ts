@@ -1,4 +1,5 @@
 import type { Db } from "../db/client";
+import type { InstallStatus, Prisma } from "../generated/prisma/client";
 import type { TokenResponse } from "../highlevel/oauth";
 import type { TokenCipher } from "./crypto";
 
@@ -9,7 +10,19 @@ export interface StoredTokens {
   expiresAt: Date | null;
 }
 
-type Owner = "company" | "location";
+export type Owner = "company" | "location";
+
+/** The columns the token service reads, common to companies and locations. */
+export interface TokenRow {
+  status: InstallStatus;
+  accessTokenEnc: string | null;
+  refreshTokenEnc: string | null;
+  tokenExpiresAt: Date | null;
+  lastError: string | null;
+  updatedAt: Date;
+}
+
+type Tx = Prisma.TransactionClient;
 
 /** Associated data for AES-GCM: a ciphertext only decrypts in the row and column it was written for. */
 const aad = (owner: Owner, id: string, field: "access" | "refresh") => `${owner}:${id}:${field}`;
@@ -31,29 +44,67 @@ export class TokenStore {
   encryptedFields(owner: Owner, id: string, response: TokenResponse) {
     return {
       accessTokenEnc: this.cipher.encrypt(response.access_token, aad(owner, id, "access")),
-      refreshTokenEnc: response.refresh_token
-        ? this.cipher.encrypt(response.refresh_token, aad(owner, id, "refresh"))
-        : null,
+      refreshTokenEnc: response.refresh_token ? this.cipher.encrypt(response.refresh_token, aad(owner, id, "refresh")) : null,
       tokenExpiresAt: expiryFrom(response),
       scopes: response.scope ?? "",
     };
   }
 
-  private decrypt(owner: Owner, id: string, row: { accessTokenEnc: string | null; refreshTokenEnc: string | null; tokenExpiresAt: Date | null }): StoredTokens {
-    return {
-      accessToken: row.accessTokenEnc ? this.cipher.decrypt(row.accessTokenEnc, aad(owner, id, "access")) : null,
-      refreshToken: row.refreshTokenEnc ? this.cipher.decrypt(row.refreshTokenEnc, aad(owner, id, "refresh")) : null,
-      expiresAt: row.tokenExpiresAt,
+  accessTokenOf(owner: Owner, id: string, row: Pick<TokenRow, "accessTokenEnc">): string | null {
+    return row.accessTokenEnc ? this.cipher.decrypt(row.accessTokenEnc, aad(owner, id, "access")) : null;
+  }
+
+  refreshTokenOf(owner: Owner, id: string, row: Pick<TokenRow, "refreshTokenEnc">): string | null {
+    return row.refreshTokenEnc ? this.cipher.decrypt(row.refreshTokenEnc, aad(owner, id, "refresh")) : null;
+  }
+
+  async row(owner: Owner, id: string, tx: Tx = this.db): Promise<TokenRow | null> {
+    return owner === "company" ? tx.company.findUnique({ where: { id } }) : tx.location.findUnique({ where: { id } });
+  }
+
+  /**
+   * Takes the row lock that serialises renewals across processes, then reads the row as it is
+   * now (another process may have renewed while we waited).
+   */
+  async lockRow(tx: Tx, owner: Owner, id: string): Promise<TokenRow | null> {
+    if (owner === "company") await tx.$executeRaw`SELECT 1 FROM companies WHERE id = ${id} FOR UPDATE`;
+    else await tx.$executeRaw`SELECT 1 FROM locations WHERE id = ${id} FOR UPDATE`;
+    return this.row(owner, id, tx);
+  }
+
+  async saveRenewed(tx: Tx, owner: Owner, id: string, response: TokenResponse): Promise<void> {
+    const data = {
+      ...this.encryptedFields(owner, id, response),
+      // A response without a refresh token (minted location tokens) keeps none: renewal mints again.
+      status: "active" as const,
+      lastError: null,
+      lastRefreshedAt: new Date(),
     };
+    if (owner === "company") await tx.company.update({ where: { id }, data });
+    else await tx.location.update({ where: { id }, data });
+  }
+
+  async markStatus(tx: Tx, owner: Owner, id: string, status: InstallStatus, lastError: string): Promise<void> {
+    const data = { status, lastError };
+    if (owner === "company") await tx.company.update({ where: { id }, data });
+    else await tx.location.update({ where: { id }, data });
   }
 
   async companyTokens(companyId: string): Promise<StoredTokens | null> {
-    const row = await this.db.company.findUnique({ where: { id: companyId } });
-    return row ? this.decrypt("company", companyId, row) : null;
+    const row = await this.row("company", companyId);
+    return row ? this.decrypted("company", companyId, row) : null;
   }
 
   async locationTokens(locationId: string): Promise<StoredTokens | null> {
-    const row = await this.db.location.findUnique({ where: { id: locationId } });
-    return row ? this.decrypt("location", locationId, row) : null;
+    const row = await this.row("location", locationId);
+    return row ? this.decrypted("location", locationId, row) : null;
+  }
+
+  private decrypted(owner: Owner, id: string, row: TokenRow): StoredTokens {
+    return {
+      accessToken: this.accessTokenOf(owner, id, row),
+      refreshToken: this.refreshTokenOf(owner, id, row),
+      expiresAt: row.tokenExpiresAt,
+    };
   }
 }

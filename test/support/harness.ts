@@ -9,6 +9,8 @@ import { createServices, type Services } from "../../src/services";
 import { generateKey } from "../../src/tokens/crypto";
 import { createTestDatabase } from "./postgres";
 
+export const TEST_API_KEY = "test-api-key-0123456789";
+
 /** Every log line the app wrote, so tests can prove no secret reaches a log. */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
@@ -29,6 +31,8 @@ export interface Harness {
   config: Config;
   services: Services;
   logs: LogCapture;
+  /** Environment for a child process running the app's code against the same database and sandbox. */
+  childEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,7 @@ export async function startHarness(
     APP_BASE_URL: "http://127.0.0.1:3999",
     PORT: "0",
     LOG_LEVEL: "debug",
+    API_KEYS: TEST_API_KEY,
     ...options.env,
   });
   const logs = new LogCapture();
@@ -66,6 +71,15 @@ export async function startHarness(
     config,
     services,
     logs,
+    childEnv: {
+      PATH: process.env.PATH ?? "",
+      DATABASE_URL: database.url,
+      HIGHLEVEL_CLIENT_ID: config.HIGHLEVEL_CLIENT_ID,
+      HIGHLEVEL_CLIENT_SECRET: config.HIGHLEVEL_CLIENT_SECRET,
+      HIGHLEVEL_API_URL: config.HIGHLEVEL_API_URL,
+      TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY,
+      LOG_LEVEL: "warn",
+    },
     close: async () => {
       await db.$disconnect();
       await sandbox.close();

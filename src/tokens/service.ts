@@ -1,0 +1,237 @@
+import type { Logger } from "pino";
+import type { Db } from "../db/client";
+import {
+  HighLevelApiError,
+  HighLevelUnreachableError,
+  InvalidAccessTokenError,
+  InvalidGrantError,
+  LocationInactiveError,
+} from "../highlevel/errors";
+import type { HighLevelOAuth, TokenResponse } from "../highlevel/oauth";
+import { ProblemError } from "../http/problem";
+import { companyNotInstalled, locationInactive, locationNotInstalled, reauthorizationRequired, tokenUnavailable } from "./errors";
+import type { Owner, TokenRow, TokenStore } from "./store";
+
+export interface TokenServiceOptions {
+  /** A token closer than this to expiry is renewed before use (default 5 min). */
+  refreshMarginMs?: number;
+  /** Shown in 409 answers: where an admin reinstalls. */
+  installUrl: string;
+  /** Waits between attempts when HighLevel is down or answers 5xx (default 250 ms, 1 s). */
+  retryDelaysMs?: number[];
+  /** Must exceed the worst case of HighLevel calls made under the lock (3 × the client timeout). */
+  transactionTimeoutMs?: number;
+  /** How long an `inactive` installation is left alone before a call tries it again. */
+  inactiveCooldownMs?: number;
+}
+
+type Outcome = { token: string } | { problem: ProblemError } | { companyTokenRejected: string };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const isTransient = (err: unknown) =>
+  err instanceof HighLevelUnreachableError || (err instanceof HighLevelApiError && (err.status ?? 0) >= 500);
+
+/**
+ * The one way the app gets a HighLevel access token. Refresh tokens are single use, so each
+ * renewal happens exactly once however many callers and processes need it at the same moment:
+ * callers in one process share one promise, and processes serialise on the installation's row
+ * lock (`SELECT … FOR UPDATE`). After taking the lock the row is read again, so a late caller
+ * uses the token the winner wrote. The new tokens are written in the same transaction, before
+ * the lock is released; a process that dies mid-renewal loses its connection, and with it the
+ * lock, so nobody waits on a dead process.
+ */
+export class TokenService {
+  private readonly inflight = new Map<string, Promise<string>>();
+  private readonly marginMs: number;
+  private readonly retryDelaysMs: number[];
+  private readonly txTimeoutMs: number;
+  private readonly inactiveCooldownMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: TokenStore,
+    private readonly oauth: HighLevelOAuth,
+    private readonly log: Logger,
+    private readonly options: TokenServiceOptions,
+  ) {
+    this.marginMs = options.refreshMarginMs ?? 5 * 60_000;
+    this.retryDelaysMs = options.retryDelaysMs ?? [250, 1_000];
+    this.txTimeoutMs = options.transactionTimeoutMs ?? 45_000;
+    this.inactiveCooldownMs = options.inactiveCooldownMs ?? 60_000;
+  }
+
+  /**
+   * Hands `fn` a valid access token for the location. If HighLevel answers 401 anyway (revoked,
+   * or expired early), the token is renewed once and `fn` called once more.
+   */
+  async withAccessToken<T>(locationId: string, fn: (accessToken: string) => Promise<T>): Promise<T> {
+    const token = await this.accessToken("location", locationId);
+    try {
+      return await fn(token);
+    } catch (err) {
+      if (!(err instanceof InvalidAccessTokenError)) throw err;
+      this.log.info({ locationId }, "HighLevel rejected an access token; renewing once");
+      return fn(await this.renew("location", locationId, { rejected: token }));
+    }
+  }
+
+  /** A valid access token, renewed first when it is missing or close to expiry. */
+  async accessToken(owner: Owner, id: string): Promise<string> {
+    const row = await this.store.row(owner, id);
+    const problem = this.unusable(owner, id, row, { honourCooldown: true });
+    if (problem) throw problem;
+    if (row && this.isFresh(row, this.marginMs)) return this.store.accessTokenOf(owner, id, row)!;
+    return this.renew(owner, id);
+  }
+
+  /**
+   * Renews unless another caller already did. `rejected`: the token HighLevel refused, so a
+   * row still holding it is not fresh. `minValidityMs`: the background refresher's horizon.
+   */
+  renew(owner: Owner, id: string, opts: { rejected?: string; minValidityMs?: number } = {}): Promise<string> {
+    const key = `${owner}:${id}`;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.renewWithRetries(owner, id, opts).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async renewWithRetries(owner: Owner, id: string, opts: { rejected?: string; minValidityMs?: number }): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.renewOnce(owner, id, opts);
+      } catch (err) {
+        const delay = this.retryDelaysMs[attempt];
+        if (!isTransient(err)) throw err;
+        if (delay === undefined) {
+          this.log.warn({ owner, id, reason: (err as Error).message }, "token renewal failed; stored token kept");
+          throw tokenUnavailable(`${owner} ${id}`, (err as Error).message);
+        }
+        await sleep(delay * (0.75 + Math.random() / 2));
+      }
+    }
+  }
+
+  private async renewOnce(owner: Owner, id: string, opts: { rejected?: string; minValidityMs?: number }): Promise<string> {
+    // A location minted from its agency needs the agency's token. Get it before taking the
+    // location's lock: never hold one pool connection while waiting for another.
+    const companyId = owner === "location" ? await this.agencyOf(id) : null;
+    let companyToken = companyId ? await this.companyTokenIfAuthorized(companyId) : null;
+
+    for (let round = 0; round < 2; round++) {
+      const outcome = await this.lockedRenew(owner, id, opts, companyId, companyToken);
+      if ("token" in outcome) return outcome.token;
+      if ("problem" in outcome) throw outcome.problem;
+      // HighLevel refused the agency token while minting: renew it once, then mint again.
+      companyToken = await this.renew("company", companyId!, { rejected: outcome.companyTokenRejected });
+    }
+    throw tokenUnavailable(`location ${id}`, "the agency token was refused twice");
+  }
+
+  /** The agency's token, or null when the agency itself must be reinstalled (or is gone). */
+  private async companyTokenIfAuthorized(companyId: string): Promise<string | null> {
+    try {
+      return await this.accessToken("company", companyId);
+    } catch (err) {
+      if (err instanceof ProblemError && (err.status === 404 || err.status === 409)) return null;
+      throw err;
+    }
+  }
+
+  private async agencyOf(locationId: string): Promise<string | null> {
+    const row = await this.db.location.findUnique({ where: { id: locationId }, select: { source: true, companyId: true } });
+    return row?.source === "agency" ? row.companyId : null;
+  }
+
+  private lockedRenew(
+    owner: Owner,
+    id: string,
+    opts: { rejected?: string; minValidityMs?: number },
+    companyId: string | null,
+    companyToken: string | null,
+  ): Promise<Outcome> {
+    return this.db.$transaction(
+      async (tx) => {
+        const row = await this.store.lockRow(tx, owner, id);
+        const problem = this.unusable(owner, id, row, { honourCooldown: false });
+        if (problem) return { problem };
+        if (!row) return { problem: locationNotInstalled(id) };
+        const current = this.store.accessTokenOf(owner, id, row);
+        if (this.isFresh(row, opts.minValidityMs ?? this.marginMs) && current && current !== opts.rejected) {
+          return { token: current };
+        }
+
+        let response: TokenResponse;
+        try {
+          response = await this.obtain(owner, id, row, companyId, companyToken);
+        } catch (err) {
+          if (err instanceof InvalidAccessTokenError && companyToken) return { companyTokenRejected: companyToken };
+          if (err instanceof InvalidGrantError) {
+            await this.store.markStatus(tx, owner, id, "reauthorization_required", err.message);
+            this.log.warn({ owner, id }, "refresh token rejected: reinstall required");
+            return { problem: reauthorizationRequired(`${owner} ${id}`, this.options.installUrl, err.message) };
+          }
+          if (err instanceof LocationInactiveError) {
+            await this.store.markStatus(tx, owner, id, "inactive", err.message);
+            return { problem: locationInactive(id) };
+          }
+          throw err; // transient: the transaction rolls back, the stored token stays as it was
+        }
+        await this.store.saveRenewed(tx, owner, id, response);
+        this.log.info({ owner, id }, "token renewed");
+        return { token: response.access_token };
+      },
+      { timeout: this.txTimeoutMs, maxWait: 10_000 },
+    );
+  }
+
+  /** New tokens for a row: refresh with its own refresh token, or mint from the agency. */
+  private async obtain(owner: Owner, id: string, row: TokenRow, companyId: string | null, companyToken: string | null): Promise<TokenResponse> {
+    const refreshToken = this.store.refreshTokenOf(owner, id, row);
+    const mint = () => {
+      if (!companyId || !companyToken) throw new InvalidGrantError(400, "the agency's authorization is not available to mint a location token");
+      return this.oauth.mintLocationToken(companyToken, companyId, id);
+    };
+    if (!refreshToken) return mint();
+    try {
+      return await this.refreshOnce(refreshToken, owner === "company" ? "Company" : "Location");
+    } catch (err) {
+      // A location of an agency can always be minted again from the agency's token.
+      if (err instanceof InvalidGrantError && companyId && companyToken) return mint();
+      throw err;
+    }
+  }
+
+  /**
+   * A refresh whose answer never came may have spent the refresh token: try it once more. If
+   * HighLevel now says invalid grant, the caller marks the installation for reinstall rather
+   * than looping.
+   */
+  private async refreshOnce(refreshToken: string, userType: "Company" | "Location"): Promise<TokenResponse> {
+    try {
+      return await this.oauth.refresh(refreshToken, userType);
+    } catch (err) {
+      if (!(err instanceof HighLevelUnreachableError) || !err.requestSent) throw err;
+      this.log.warn({ userType }, "refresh answer lost; trying the same refresh token once more");
+      return this.oauth.refresh(refreshToken, userType);
+    }
+  }
+
+  private isFresh(row: TokenRow, validityMs: number): boolean {
+    return row.status === "active" && !!row.accessTokenEnc && !!row.tokenExpiresAt && row.tokenExpiresAt.getTime() - Date.now() > validityMs;
+  }
+
+  /** Why no token can be had for this row without a reinstall (or a pause), if so. */
+  private unusable(owner: Owner, id: string, row: TokenRow | null, opts: { honourCooldown: boolean }): ProblemError | null {
+    if (!row || row.status === "uninstalled") return owner === "location" ? locationNotInstalled(id) : companyNotInstalled(id);
+    if (row.status === "reauthorization_required") {
+      return reauthorizationRequired(`${owner} ${id}`, this.options.installUrl, row.lastError);
+    }
+    if (row.status === "inactive" && opts.honourCooldown && Date.now() - row.updatedAt.getTime() < this.inactiveCooldownMs) {
+      return locationInactive(id);
+    }
+    return null;
+  }
+}

@@ -37,5 +37,16 @@ export function createServices(config: Config, db: Db, log: Logger): Services {
   const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
   const refresher = new TokenRefresher(db, tokenService, log);
   const calendars = new HighLevelCalendars(http);
-  return { config, db, log, oauth, calendars, tokens, tokenService, refresher, installs, stateStore: new DbStateStore(db) };
+  return {
+    config,
+    db,
+    log,
+    oauth,
+    calendars,
+    tokens,
+    tokenService,
+    refresher,
+    installs,
+    stateStore: new DbStateStore(db),
+  };
 }

@@ -38,7 +38,12 @@ describe("configuration", () => {
   });
 
   it("names every missing and malformed variable at once", () => {
-    const found = problems({ PORT: "eighty", HIGHLEVEL_API_URL: "not a url", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
+    const found = problems({
+      PORT: "eighty",
+      HIGHLEVEL_API_URL: "not a url",
+      DATABASE_URL: "mysql://x",
+      LOG_LEVEL: "loud",
+    });
     const named = found.map((p) => p.split(" ")[0]);
     expect(named).toEqual(
       expect.arrayContaining([

@@ -8,7 +8,11 @@ const AGENCY = {
   locations: [
     { id: "loc-a", name: "Bright Smiles Downtown" },
     { id: "loc-b", name: "Bright Smiles Uptown" },
-    { id: "loc-c", name: "Bright Smiles Airport", mintError: { status: 400, body: { statusCode: 400, message: "Location is not active" } } },
+    {
+      id: "loc-c",
+      name: "Bright Smiles Airport",
+      mintError: { status: 400, body: { statusCode: 400, message: "Location is not active" } },
+    },
   ],
 };
 const SOLO = { id: "agency-2", name: "Solo Agency", locations: [{ id: "loc-solo", name: "Solo Clinic" }] };
@@ -49,7 +53,9 @@ describe("install from the marketplace", () => {
 
   it("installs an agency through HighLevel's consent page, as a browser would", async () => {
     const { consent } = await beginInstall();
-    const page = await request(consent.origin).get(consent.pathname + consent.search).expect(200);
+    const page = await request(consent.origin)
+      .get(consent.pathname + consent.search)
+      .expect(200);
     expect(page.text).toContain("Bright Smiles Group");
     const approved = await request(consent.origin)
       .post(consent.pathname + consent.search)
@@ -100,7 +106,12 @@ describe("install from the marketplace", () => {
     const exchange = h.sandbox.state.requests.find((r) => r.path === "/oauth/token");
     expect(exchange).toMatchObject({ valid: true });
     expect(String(exchange!.headers["content-type"])).toContain("application/x-www-form-urlencoded");
-    expect(exchange!.body).toMatchObject({ grant_type: "authorization_code", code, user_type: "Location", redirect_uri: h.config.redirectUri });
+    expect(exchange!.body).toMatchObject({
+      grant_type: "authorization_code",
+      code,
+      user_type: "Location",
+      redirect_uri: h.config.redirectUri,
+    });
   });
 
   it("installs an agency: every installed location gets a token, a failing one is recorded without failing the others", async () => {
@@ -128,7 +139,10 @@ describe("install from the marketplace", () => {
     const big = {
       id: "agency-big",
       name: "Big Agency",
-      locations: Array.from({ length: 130 }, (_, i) => ({ id: `big-${String(i).padStart(3, "0")}`, name: `Clinic ${i}` })),
+      locations: Array.from({ length: 130 }, (_, i) => ({
+        id: `big-${String(i).padStart(3, "0")}`,
+        name: `Clinic ${i}`,
+      })),
     };
     await h.close();
     // A generous rate limit: this test is about pages, not pacing.
@@ -141,7 +155,12 @@ describe("install from the marketplace", () => {
 
   it("waits out HighLevel's rate limit while minting an agency's location tokens", async () => {
     await h.close();
-    h = await startHarness({ sandbox: { companies: [SOLO, { ...AGENCY, locations: AGENCY.locations.slice(0, 2) }], rateLimit: { burst: 2, intervalMs: 1000 } } });
+    h = await startHarness({
+      sandbox: {
+        companies: [SOLO, { ...AGENCY, locations: AGENCY.locations.slice(0, 2) }],
+        rateLimit: { burst: 2, intervalMs: 1000 },
+      },
+    });
     const code = h.sandbox.state.issueCode({ companyId: "agency-1" });
     await request(h.app).get("/oauth/callback").query({ code }).expect(200);
     expect(await h.db.location.count({ where: { status: "active" } })).toBe(2);
@@ -192,8 +211,14 @@ describe("install failures: a clear page, the right status, nothing stored", () 
 
   it("refuses a state that was already used", async () => {
     const { state } = await beginInstall();
-    await request(h.app).get("/oauth/callback").query({ code: h.sandbox.state.issueCode({ locationId: "loc-solo" }), state }).expect(200);
-    await request(h.app).get("/oauth/callback").query({ code: h.sandbox.state.issueCode({ locationId: "loc-a" }), state }).expect(400);
+    await request(h.app)
+      .get("/oauth/callback")
+      .query({ code: h.sandbox.state.issueCode({ locationId: "loc-solo" }), state })
+      .expect(200);
+    await request(h.app)
+      .get("/oauth/callback")
+      .query({ code: h.sandbox.state.issueCode({ locationId: "loc-a" }), state })
+      .expect(400);
   });
 
   it("explains a callback without a code", async () => {
@@ -212,7 +237,10 @@ describe("install failures: a clear page, the right status, nothing stored", () 
   });
 
   it("answers 502 when HighLevel refuses the exchange", async () => {
-    const res = await request(h.app).get("/oauth/callback").query({ code: "a-code-highlevel-never-issued" }).expect(502);
+    const res = await request(h.app)
+      .get("/oauth/callback")
+      .query({ code: "a-code-highlevel-never-issued" })
+      .expect(502);
     expect(res.text).toContain("HighLevel did not complete the install");
     await expectNothingStored();
   });
@@ -237,7 +265,10 @@ describe("install failures: a clear page, the right status, nothing stored", () 
 
 describe("secrets stay out of logs", () => {
   it("logs no token, code or client secret during installs", async () => {
-    const codes = [h.sandbox.state.issueCode({ locationId: "loc-solo" }), h.sandbox.state.issueCode({ companyId: "agency-1" })];
+    const codes = [
+      h.sandbox.state.issueCode({ locationId: "loc-solo" }),
+      h.sandbox.state.issueCode({ companyId: "agency-1" }),
+    ];
     for (const code of codes) await request(h.app).get("/oauth/callback").query({ code }).expect(200);
     await request(h.app).get("/oauth/callback").query({ code: "bogus-code-123" }).expect(502);
 
@@ -263,11 +294,18 @@ describe("service routes", () => {
   it("answers unknown API routes with problem+json", async () => {
     const res = await request(h.app).get("/api/nothing-here").auth(TEST_API_KEY, { type: "bearer" }).expect(404);
     expect(res.headers["content-type"]).toContain("application/problem+json");
-    expect(res.body).toMatchObject({ status: 404, code: "not_found", title: expect.any(String), detail: expect.any(String) });
+    expect(res.body).toMatchObject({
+      status: 404,
+      code: "not_found",
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
   });
 
   it("shows the landing page with the install button and the connected count", async () => {
-    await request(h.app).get("/oauth/callback").query({ code: h.sandbox.state.issueCode({ companyId: "agency-1" }) });
+    await request(h.app)
+      .get("/oauth/callback")
+      .query({ code: h.sandbox.state.issueCode({ companyId: "agency-1" }) });
     const res = await request(h.app).get("/").expect(200);
     expect(res.text).toContain('href="/oauth/install"');
     expect(res.text).toMatch(/<strong>2<\/strong> locations are connected/);

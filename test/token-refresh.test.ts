@@ -23,17 +23,26 @@ async function expireEverything() {
   const past = new Date(Date.now() - 60_000);
   await h.db.location.updateMany({ data: { tokenExpiresAt: past } });
   await h.db.company.updateMany({ data: { tokenExpiresAt: past } });
-  for (const id of ["agency-1", "agency-2", "solo", ...AGENCY.locations.map((l) => l.id)]) h.sandbox.state.expireAccessTokensFor(id);
+  for (const id of ["agency-1", "agency-2", "solo", ...AGENCY.locations.map((l) => l.id)])
+    h.sandbox.state.expireAccessTokensFor(id);
 }
 
 const call = (locationId: string) =>
   h.services.tokenService.withAccessToken(locationId, (token) =>
-    h.services.calendars.listBlockedSlots(token, { locationId, calendarId: "cal-1", startTime: Date.now(), endTime: Date.now() + 3_600_000 }),
+    h.services.calendars.listBlockedSlots(token, {
+      locationId,
+      calendarId: "cal-1",
+      startTime: Date.now(),
+      endTime: Date.now() + 3_600_000,
+    }),
   );
 
 async function installations() {
   const res = await request(h.app).get("/api/installations").auth(TEST_API_KEY, { type: "bearer" }).expect(200);
-  return res.body as { companies: { id: string; status: string }[]; locations: { id: string; status: string; lastError?: string }[] };
+  return res.body as {
+    companies: { id: string; status: string }[];
+    locations: { id: string; status: string; lastError?: string }[];
+  };
 }
 
 describe("exactly one refresh per token, across processes", () => {
@@ -53,7 +62,9 @@ describe("exactly one refresh per token, across processes", () => {
   });
 
   it("20 locations minted from one agency token: one agency refresh, one mint per location", async () => {
-    h = await startHarness({ sandbox: { companies: [AGENCY], locationTokensHaveRefreshToken: false, rateLimit: { burst: 10_000 } } });
+    h = await startHarness({
+      sandbox: { companies: [AGENCY], locationTokensHaveRefreshToken: false, rateLimit: { burst: 10_000 } },
+    });
     await install({ companyId: "agency-1" });
     await expireEverything();
     h.sandbox.state.resetRequests();
@@ -100,7 +111,13 @@ describe("renewal outcomes", () => {
     // A second call answers from the stored status without asking HighLevel again.
     await expect(call("solo")).rejects.toMatchObject({ status: 409 });
     expect(h.sandbox.state.refreshCount("solo")).toBe(1);
-    expect((await installations()).locations).toEqual([expect.objectContaining({ id: "solo", status: "reauthorization_required", lastError: expect.stringMatching(/Invalid grant/) })]);
+    expect((await installations()).locations).toEqual([
+      expect.objectContaining({
+        id: "solo",
+        status: "reauthorization_required",
+        lastError: expect.stringMatching(/Invalid grant/),
+      }),
+    ]);
   });
 
   it("location not active: 503, the refresh token kept, and it recovers later", async () => {
@@ -121,7 +138,11 @@ describe("renewal outcomes", () => {
   it("HighLevel failing during refresh: the stored token is untouched, a later call succeeds", async () => {
     await expireEverything();
     const before = await h.db.location.findUniqueOrThrow({ where: { id: "solo" } });
-    h.sandbox.state.failNext({ method: "POST", path: "/oauth/token" }, { status: 500, body: { statusCode: 500, message: "Internal server error" } }, 3);
+    h.sandbox.state.failNext(
+      { method: "POST", path: "/oauth/token" },
+      { status: 500, body: { statusCode: 500, message: "Internal server error" } },
+      3,
+    );
     await expect(call("solo")).rejects.toMatchObject({ status: 502, code: "upstream_error" });
     const after = await h.db.location.findUniqueOrThrow({ where: { id: "solo" } });
     expect(after.refreshTokenEnc).toBe(before.refreshTokenEnc);
@@ -133,7 +154,11 @@ describe("renewal outcomes", () => {
 
   it("retries a refresh that fails once with a 5xx, within the same call", async () => {
     await expireEverything();
-    h.sandbox.state.failNext({ method: "POST", path: "/oauth/token" }, { status: 502, body: { message: "Bad gateway" } }, 1);
+    h.sandbox.state.failNext(
+      { method: "POST", path: "/oauth/token" },
+      { status: 502, body: { message: "Bad gateway" } },
+      1,
+    );
     await expect(call("solo")).resolves.toEqual({ events: [] });
   });
 

@@ -21,7 +21,12 @@ export async function applyMigrations(databaseUrl: string): Promise<void> {
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve();
-      else reject(new Error(`prisma migrate deploy failed (exit ${code}):\n${output.replaceAll(databaseUrl, "<DATABASE_URL>")}`));
+      else
+        reject(
+          new Error(
+            `prisma migrate deploy failed (exit ${code}):\n${output.replaceAll(databaseUrl, "<DATABASE_URL>")}`,
+          ),
+        );
     });
   });
 }

@@ -84,7 +84,10 @@ export class HighLevelOAuth {
 
   /** Single use: the refresh token passed in is dead once HighLevel answers. */
   refresh(refreshToken: string, userType: "Company" | "Location"): Promise<TokenResponse> {
-    return this.token({ grant_type: "refresh_token", refresh_token: refreshToken, user_type: userType }, "token refresh");
+    return this.token(
+      { grant_type: "refresh_token", refresh_token: refreshToken, user_type: userType },
+      "token refresh",
+    );
   }
 
   /** A location token from the agency's Company token (`oauth.write`). */

@@ -7,7 +7,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * parallel callers do not return in lockstep). A wait longer than `maxWaitMs` is not waited out:
  * the 429 is thrown for the caller to report.
  */
-export async function waitOutRateLimit<T>(fn: () => Promise<T>, options: { attempts?: number; maxWaitMs?: number } = {}): Promise<T> {
+export async function waitOutRateLimit<T>(
+  fn: () => Promise<T>,
+  options: { attempts?: number; maxWaitMs?: number } = {},
+): Promise<T> {
   const attempts = options.attempts ?? 4;
   const maxWaitMs = options.maxWaitMs ?? 15_000;
   for (let attempt = 1; ; attempt++) {

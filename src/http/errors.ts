@@ -11,8 +11,10 @@ export function toProblem(err: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
   const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
   // body-parser's errors: malformed JSON, body too large, unknown charset.
-  if (e?.type === "entity.parse.failed") return new ProblemError(400, "invalid_request", "The request body is not valid JSON.");
-  if (e?.type === "entity.too.large") return new ProblemError(413, "payload_too_large", "The request body is too large.");
+  if (e?.type === "entity.parse.failed")
+    return new ProblemError(400, "invalid_request", "The request body is not valid JSON.");
+  if (e?.type === "entity.too.large")
+    return new ProblemError(413, "payload_too_large", "The request body is too large.");
   if (e?.type === "charset.unsupported" || e?.type === "encoding.unsupported")
     return new ProblemError(415, "unsupported_media_type", e.message ?? "Unsupported body encoding.");
   if (err instanceof HighLevelApiError) {
@@ -29,7 +31,8 @@ export function toProblem(err: unknown): ProblemError {
 }
 
 export function sendProblem(res: Parameters<RequestHandler>[1], problem: ProblemError): void {
-  if (problem.extra.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(problem.extra.retryAfterSeconds));
+  if (problem.extra.retryAfterSeconds !== undefined)
+    res.setHeader("Retry-After", String(problem.extra.retryAfterSeconds));
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }
 
@@ -41,7 +44,9 @@ export function notFoundHandler(): RequestHandler {
       sendProblem(res, new ProblemError(404, "not_found", `No route for ${req.method} ${req.path}.`));
       return;
     }
-    res.status(404).render("error", { title: "Page not found", message: "There is no page at this address.", hint: null });
+    res
+      .status(404)
+      .render("error", { title: "Page not found", message: "There is no page at this address.", hint: null });
   };
 }
 

@@ -8,7 +8,8 @@ function renderError(res: Response, status: number, title: string, message: stri
   res.status(status).render("error", { title, message, hint });
 }
 
-const firstString = (v: unknown): string | undefined => (typeof v === "string" ? v : Array.isArray(v) ? firstString(v[0]) : undefined);
+const firstString = (v: unknown): string | undefined =>
+  typeof v === "string" ? v : Array.isArray(v) ? firstString(v[0]) : undefined;
 
 /** `/oauth/install` starts an install; `/oauth/callback` finishes it and shows what was installed. */
 export function installRoutes(passport: PassportStatic): Router {
@@ -40,34 +41,38 @@ export function installRoutes(passport: PassportStatic): Router {
         "Start the install from the Install button or from the HighLevel marketplace.",
       );
     }
-    passport.authenticate(STRATEGY_NAME, { session: false }, (err: unknown, result: InstallResult | false, info?: { message?: string }) => {
-      if (err) {
-        const cause = (err as { oauthError?: unknown }).oauthError ?? err;
-        if (cause instanceof HighLevelError) {
-          req.log.warn({ status: cause.status, reason: cause.message }, "install failed at HighLevel");
+    passport.authenticate(
+      STRATEGY_NAME,
+      { session: false },
+      (err: unknown, result: InstallResult | false, info?: { message?: string }) => {
+        if (err) {
+          const cause = (err as { oauthError?: unknown }).oauthError ?? err;
+          if (cause instanceof HighLevelError) {
+            req.log.warn({ status: cause.status, reason: cause.message }, "install failed at HighLevel");
+            return renderError(
+              res,
+              502,
+              "HighLevel did not complete the install",
+              `HighLevel refused or could not finish the install: ${cause.message}. Nothing was connected.`,
+              "Authorization codes work once and expire after a few minutes: start the install again.",
+            );
+          }
+          return next(cause);
+        }
+        if (!result) {
           return renderError(
             res,
-            502,
-            "HighLevel did not complete the install",
-            `HighLevel refused or could not finish the install: ${cause.message}. Nothing was connected.`,
-            "Authorization codes work once and expire after a few minutes: start the install again.",
+            400,
+            "Install link not recognised",
+            info?.message ?? "This install could not be verified.",
+            "Start the install again from the Install button.",
           );
         }
-        return next(cause);
-      }
-      if (!result) {
-        return renderError(
-          res,
-          400,
-          "Install link not recognised",
-          info?.message ?? "This install could not be verified.",
-          "Start the install again from the Install button.",
-        );
-      }
-      const connected = result.locations.filter((l) => l.status === "active");
-      const failed = result.locations.filter((l) => l.status === "failed");
-      res.status(200).render("install-result", { result, connected, failed });
-    })(req, res, next);
+        const connected = result.locations.filter((l) => l.status === "active");
+        const failed = result.locations.filter((l) => l.status === "failed");
+        res.status(200).render("install-result", { result, connected, failed });
+      },
+    )(req, res, next);
   });
 
   return router;

@@ -60,7 +60,11 @@ export class InstallService {
       update: { source: "direct", ...fields },
     });
     this.log.info({ locationId: id, companyId: response.companyId }, "location installed");
-    return { kind: "location", companyId: response.companyId ?? null, locations: [{ id, name: null, status: "active" }] };
+    return {
+      kind: "location",
+      companyId: response.companyId ?? null,
+      locations: [{ id, name: null, status: "active" }],
+    };
   }
 
   private async installCompany(response: TokenResponse): Promise<InstallResult> {
@@ -92,7 +96,9 @@ export class InstallService {
     name: string | null,
   ): Promise<InstalledLocationResult> {
     try {
-      const minted = await waitOutRateLimit(() => this.oauth.mintLocationToken(companyAccessToken, companyId, locationId));
+      const minted = await waitOutRateLimit(() =>
+        this.oauth.mintLocationToken(companyAccessToken, companyId, locationId),
+      );
       const fields = {
         ...this.tokens.encryptedFields("location", locationId, minted),
         companyId,

@@ -20,9 +20,10 @@ export class DbStateStore {
   // Arity 3 matters: passport-oauth2 picks the call signature by `store.length`.
   store(_req: Request, _meta: unknown, callback: StoreCallback): void {
     const state = crypto.randomBytes(24).toString("base64url");
-    this.db.oAuthState
-      .create({ data: { state, expiresAt: new Date(Date.now() + STATE_TTL_MS) } })
-      .then(() => callback(null, state), (err: Error) => callback(err));
+    this.db.oAuthState.create({ data: { state, expiresAt: new Date(Date.now() + STATE_TTL_MS) } }).then(
+      () => callback(null, state),
+      (err: Error) => callback(err),
+    );
   }
 
   verify(_req: Request, state: string | undefined, callback: VerifyCallback): void {
@@ -30,15 +31,15 @@ export class DbStateStore {
       callback(null, true);
       return;
     }
-    this.db.oAuthState
-      .deleteMany({ where: { state: String(state), expiresAt: { gt: new Date() } } })
-      .then(
-        ({ count }) =>
-          count === 1
-            ? callback(null, true)
-            : callback(null, false, { message: "This install link was not issued by this app, has expired, or was already used." }),
-        (err: Error) => callback(err, false),
-      );
+    this.db.oAuthState.deleteMany({ where: { state: String(state), expiresAt: { gt: new Date() } } }).then(
+      ({ count }) =>
+        count === 1
+          ? callback(null, true)
+          : callback(null, false, {
+              message: "This install link was not issued by this app, has expired, or was already used.",
+            }),
+      (err: Error) => callback(err, false),
+    );
   }
 
   /** Housekeeping: expired states are of no use to anyone. */

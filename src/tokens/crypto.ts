@@ -60,7 +60,13 @@ export class TokenCipher {
     cipher.setAAD(Buffer.from(context));
     const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return ["v1", this.ring.primary.id, iv.toString("base64url"), tag.toString("base64url"), ciphertext.toString("base64url")].join(".");
+    return [
+      "v1",
+      this.ring.primary.id,
+      iv.toString("base64url"),
+      tag.toString("base64url"),
+      ciphertext.toString("base64url"),
+    ].join(".");
   }
 
   decrypt(value: string, context: string): string {
@@ -69,7 +75,8 @@ export class TokenCipher {
       throw new Error("stored token is not in the expected encrypted format");
     }
     const key = this.ring.keys.get(keyId);
-    if (!key) throw new Error(`stored token was encrypted with key "${keyId}", which TOKEN_ENCRYPTION_KEY no longer holds`);
+    if (!key)
+      throw new Error(`stored token was encrypted with key "${keyId}", which TOKEN_ENCRYPTION_KEY no longer holds`);
     const decipher = crypto.createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(Buffer.from(tag, "base64url"));

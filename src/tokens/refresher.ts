@@ -60,9 +60,22 @@ export class TokenRefresher {
   /** One pass: companies first (their locations may be minted from them), then locations. */
   async sweep(): Promise<{ checked: number; failed: number }> {
     const horizon = new Date(Date.now() + this.horizonMs);
-    const due = { status: { in: ["active", "inactive"] as ("active" | "inactive")[] }, OR: [{ tokenExpiresAt: null }, { tokenExpiresAt: { lt: horizon } }] };
-    const companies = await this.db.company.findMany({ where: due, select: { id: true }, take: this.batchSize, orderBy: { tokenExpiresAt: "asc" } });
-    const locations = await this.db.location.findMany({ where: due, select: { id: true }, take: this.batchSize, orderBy: { tokenExpiresAt: "asc" } });
+    const due = {
+      status: { in: ["active", "inactive"] as ("active" | "inactive")[] },
+      OR: [{ tokenExpiresAt: null }, { tokenExpiresAt: { lt: horizon } }],
+    };
+    const companies = await this.db.company.findMany({
+      where: due,
+      select: { id: true },
+      take: this.batchSize,
+      orderBy: { tokenExpiresAt: "asc" },
+    });
+    const locations = await this.db.location.findMany({
+      where: due,
+      select: { id: true },
+      take: this.batchSize,
+      orderBy: { tokenExpiresAt: "asc" },
+    });
     let checked = 0;
     let failed = 0;
     const renewAll = async (owner: Owner, ids: { id: string }[]) => {

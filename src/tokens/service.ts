@@ -9,7 +9,13 @@ import {
 } from "../highlevel/errors";
 import type { HighLevelOAuth, TokenResponse } from "../highlevel/oauth";
 import { ProblemError } from "../http/problem";
-import { companyNotInstalled, locationInactive, locationNotInstalled, reauthorizationRequired, tokenUnavailable } from "./errors";
+import {
+  companyNotInstalled,
+  locationInactive,
+  locationNotInstalled,
+  reauthorizationRequired,
+  tokenUnavailable,
+} from "./errors";
 import type { Owner, TokenRow, TokenStore } from "./store";
 
 export interface TokenServiceOptions {
@@ -98,7 +104,11 @@ export class TokenService {
     return pending;
   }
 
-  private async renewWithRetries(owner: Owner, id: string, opts: { rejected?: string; minValidityMs?: number }): Promise<string> {
+  private async renewWithRetries(
+    owner: Owner,
+    id: string,
+    opts: { rejected?: string; minValidityMs?: number },
+  ): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.renewOnce(owner, id, opts);
@@ -114,7 +124,11 @@ export class TokenService {
     }
   }
 
-  private async renewOnce(owner: Owner, id: string, opts: { rejected?: string; minValidityMs?: number }): Promise<string> {
+  private async renewOnce(
+    owner: Owner,
+    id: string,
+    opts: { rejected?: string; minValidityMs?: number },
+  ): Promise<string> {
     // A location minted from its agency needs the agency's token. Get it before taking the
     // location's lock: never hold one pool connection while waiting for another.
     const companyId = owner === "location" ? await this.agencyOf(id) : null;
@@ -141,7 +155,10 @@ export class TokenService {
   }
 
   private async agencyOf(locationId: string): Promise<string | null> {
-    const row = await this.db.location.findUnique({ where: { id: locationId }, select: { source: true, companyId: true } });
+    const row = await this.db.location.findUnique({
+      where: { id: locationId },
+      select: { source: true, companyId: true },
+    });
     return row?.source === "agency" ? row.companyId : null;
   }
 
@@ -188,10 +205,17 @@ export class TokenService {
   }
 
   /** New tokens for a row: refresh with its own refresh token, or mint from the agency. */
-  private async obtain(owner: Owner, id: string, row: TokenRow, companyId: string | null, companyToken: string | null): Promise<TokenResponse> {
+  private async obtain(
+    owner: Owner,
+    id: string,
+    row: TokenRow,
+    companyId: string | null,
+    companyToken: string | null,
+  ): Promise<TokenResponse> {
     const refreshToken = this.store.refreshTokenOf(owner, id, row);
     const mint = () => {
-      if (!companyId || !companyToken) throw new InvalidGrantError(400, "the agency's authorization is not available to mint a location token");
+      if (!companyId || !companyToken)
+        throw new InvalidGrantError(400, "the agency's authorization is not available to mint a location token");
       return this.oauth.mintLocationToken(companyToken, companyId, id);
     };
     if (!refreshToken) return mint();
@@ -220,16 +244,31 @@ export class TokenService {
   }
 
   private isFresh(row: TokenRow, validityMs: number): boolean {
-    return row.status === "active" && !!row.accessTokenEnc && !!row.tokenExpiresAt && row.tokenExpiresAt.getTime() - Date.now() > validityMs;
+    return (
+      row.status === "active" &&
+      !!row.accessTokenEnc &&
+      !!row.tokenExpiresAt &&
+      row.tokenExpiresAt.getTime() - Date.now() > validityMs
+    );
   }
 
   /** Why no token can be had for this row without a reinstall (or a pause), if so. */
-  private unusable(owner: Owner, id: string, row: TokenRow | null, opts: { honourCooldown: boolean }): ProblemError | null {
-    if (!row || row.status === "uninstalled") return owner === "location" ? locationNotInstalled(id) : companyNotInstalled(id);
+  private unusable(
+    owner: Owner,
+    id: string,
+    row: TokenRow | null,
+    opts: { honourCooldown: boolean },
+  ): ProblemError | null {
+    if (!row || row.status === "uninstalled")
+      return owner === "location" ? locationNotInstalled(id) : companyNotInstalled(id);
     if (row.status === "reauthorization_required") {
       return reauthorizationRequired(`${owner} ${id}`, this.options.installUrl, row.lastError);
     }
-    if (row.status === "inactive" && opts.honourCooldown && Date.now() - row.updatedAt.getTime() < this.inactiveCooldownMs) {
+    if (
+      row.status === "inactive" &&
+      opts.honourCooldown &&
+      Date.now() - row.updatedAt.getTime() < this.inactiveCooldownMs
+    ) {
       return locationInactive(id);
     }
     return null;

@@ -44,7 +44,9 @@ export class TokenStore {
   encryptedFields(owner: Owner, id: string, response: TokenResponse) {
     return {
       accessTokenEnc: this.cipher.encrypt(response.access_token, aad(owner, id, "access")),
-      refreshTokenEnc: response.refresh_token ? this.cipher.encrypt(response.refresh_token, aad(owner, id, "refresh")) : null,
+      refreshTokenEnc: response.refresh_token
+        ? this.cipher.encrypt(response.refresh_token, aad(owner, id, "refresh"))
+        : null,
       tokenExpiresAt: expiryFrom(response),
       scopes: response.scope ?? "",
     };

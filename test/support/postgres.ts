@@ -24,11 +24,13 @@ export async function withAdmin<T>(adminUrl: string, fn: (client: Client) => Pro
 /** A fresh database for one test file, copied from the migrated template (milliseconds, not seconds). */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env[ADMIN_URL_ENV];
-  if (!adminUrl) throw new Error(`${ADMIN_URL_ENV} is not set: run tests through jest (global-setup starts PostgreSQL)`);
+  if (!adminUrl)
+    throw new Error(`${ADMIN_URL_ENV} is not set: run tests through jest (global-setup starts PostgreSQL)`);
   const name = `app_test_${crypto.randomBytes(6).toString("hex")}`;
   await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`));
   return {
     url: databaseUrl(adminUrl, name),
-    drop: () => withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }

@@ -33,13 +33,20 @@ export function waitForLine(child: ChildProcessWithoutNullStreams, match: (line:
       }
     };
     child.stdout.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`process exited (${code}) before answering:\n${stderr.slice(-2000)}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`process exited (${code}) before answering:\n${stderr.slice(-2000)}`)),
+    );
   });
 }
 
 /** Runs the token worker in `count` processes at once, each with its share of the calls. */
-export async function runTokenWorkers(env: Record<string, string>, callsPerProcess: string[][]): Promise<WorkerResult[]> {
-  const children = callsPerProcess.map((calls) => spawnTs("test/support/token-worker.ts", [JSON.stringify(calls)], env));
+export async function runTokenWorkers(
+  env: Record<string, string>,
+  callsPerProcess: string[][],
+): Promise<WorkerResult[]> {
+  const children = callsPerProcess.map((calls) =>
+    spawnTs("test/support/token-worker.ts", [JSON.stringify(calls)], env),
+  );
   try {
     await Promise.all(children.map((c) => waitForLine(c, (l) => l === "ready")));
     const results = children.map((c) => waitForLine(c, (l) => l.startsWith("{")));

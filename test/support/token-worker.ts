@@ -21,7 +21,12 @@ async function main() {
   const results = await Promise.allSettled(
     locationIds.map((locationId) =>
       tokenService.withAccessToken(locationId, (token) =>
-        calendars.listBlockedSlots(token, { locationId, calendarId: "cal-1", startTime: now, endTime: now + 3_600_000 }),
+        calendars.listBlockedSlots(token, {
+          locationId,
+          calendarId: "cal-1",
+          startTime: now,
+          endTime: now + 3_600_000,
+        }),
       ),
     ),
   );

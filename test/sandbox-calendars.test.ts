@@ -1,31 +1,12 @@
 /** The sandbox's calendar API: block slots, rejections of bad requests, rate limits, faults. */
 import request from "supertest";
-import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../src/sandbox";
+import { CAL, AGENCY, SOLO, SLOT, tokenRequest, locationToken, createSlot } from "./support/sandbox-fixtures";
+import { startSandbox, type Sandbox, type SandboxOptions } from "../src/sandbox";
 
-const CAL = "2021-04-15";
-
-const AGENCY: SandboxCompany = {
-  id: "agency-1",
-  name: "Bright Smiles Group",
-  locations: [
-    { id: "loc-a", name: "Bright Smiles Downtown" },
-    { id: "loc-b", name: "Bright Smiles Uptown" },
-    {
-      id: "loc-c",
-      name: "Bright Smiles Airport",
-      mintError: { status: 400, body: { statusCode: 400, message: "Location is not active" } },
-    },
-  ],
-};
-const OTHER: SandboxCompany = {
-  id: "agency-2",
-  name: "Solo Agency",
-  locations: [{ id: "loc-solo", name: "Solo Clinic" }],
-};
 let sb: Sandbox;
 const started: Sandbox[] = [];
 async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const s = await startSandbox({ companies: [AGENCY, OTHER], ...options });
+  const s = await startSandbox({ companies: [AGENCY, SOLO], ...options });
   started.push(s);
   return s;
 }
@@ -35,37 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.close()));
 });
-
-function tokenRequest(s: Sandbox, fields: Record<string, string>) {
-  return request(s.url)
-    .post("/oauth/token")
-    .type("form")
-    .send({ client_id: s.state.clientId, client_secret: s.state.clientSecret, ...fields });
-}
-
-async function exchange(s: Sandbox, code: string, userType = "Location") {
-  const res = await tokenRequest(s, { grant_type: "authorization_code", code, user_type: userType }).expect(200);
-  return res.body as Record<string, unknown> & { access_token: string; refresh_token: string };
-}
-
-const locationToken = async (s: Sandbox, locationId: string) =>
-  (await exchange(s, s.state.issueCode({ locationId }))).access_token;
-
-function createSlot(s: Sandbox, token: string, body: Record<string, unknown>) {
-  return request(s.url)
-    .post("/calendars/events/block-slots")
-    .set("Authorization", `Bearer ${token}`)
-    .set("Version", CAL)
-    .send(body);
-}
-
-const SLOT = {
-  locationId: "loc-a",
-  calendarId: "cal-1",
-  title: "Lunch",
-  startTime: "2030-05-01T12:00:00+02:00",
-  endTime: "2030-05-01T13:00:00+02:00",
-};
 
 describe("block slots", () => {
   it("create, list, edit and delete", async () => {

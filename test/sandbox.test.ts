@@ -1,28 +1,18 @@
 /** The sandbox's OAuth side: code exchange, refresh, agency endpoints, consent page, OpenAPI loading. */
 import request from "supertest";
+import {
+  OAUTH,
+  AGENCY,
+  SOLO,
+  SLOT,
+  tokenRequest,
+  exchange,
+  locationToken,
+  companyToken,
+  createSlot,
+} from "./support/sandbox-fixtures";
 import { getValidator, startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../src/sandbox";
 
-const CAL = "2021-04-15";
-const OAUTH = "2021-07-28";
-
-const AGENCY: SandboxCompany = {
-  id: "agency-1",
-  name: "Bright Smiles Group",
-  locations: [
-    { id: "loc-a", name: "Bright Smiles Downtown" },
-    { id: "loc-b", name: "Bright Smiles Uptown" },
-    {
-      id: "loc-c",
-      name: "Bright Smiles Airport",
-      mintError: { status: 400, body: { statusCode: 400, message: "Location is not active" } },
-    },
-  ],
-};
-const OTHER: SandboxCompany = {
-  id: "agency-2",
-  name: "Solo Agency",
-  locations: [{ id: "loc-solo", name: "Solo Clinic" }],
-};
 const BIG: SandboxCompany = {
   id: "agency-big",
   name: "Big Agency",
@@ -32,7 +22,7 @@ const BIG: SandboxCompany = {
 let sb: Sandbox;
 const started: Sandbox[] = [];
 async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const s = await startSandbox({ companies: [AGENCY, OTHER, BIG], ...options });
+  const s = await startSandbox({ companies: [AGENCY, SOLO, BIG], ...options });
   started.push(s);
   return s;
 }
@@ -42,39 +32,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.close()));
 });
-
-function tokenRequest(s: Sandbox, fields: Record<string, string>) {
-  return request(s.url)
-    .post("/oauth/token")
-    .type("form")
-    .send({ client_id: s.state.clientId, client_secret: s.state.clientSecret, ...fields });
-}
-
-async function exchange(s: Sandbox, code: string, userType = "Location") {
-  const res = await tokenRequest(s, { grant_type: "authorization_code", code, user_type: userType }).expect(200);
-  return res.body as Record<string, unknown> & { access_token: string; refresh_token: string };
-}
-
-const locationToken = async (s: Sandbox, locationId: string) =>
-  (await exchange(s, s.state.issueCode({ locationId }))).access_token;
-const companyToken = async (s: Sandbox, companyId: string) =>
-  (await exchange(s, s.state.issueCode({ companyId }))).access_token;
-
-function createSlot(s: Sandbox, token: string, body: Record<string, unknown>) {
-  return request(s.url)
-    .post("/calendars/events/block-slots")
-    .set("Authorization", `Bearer ${token}`)
-    .set("Version", CAL)
-    .send(body);
-}
-
-const SLOT = {
-  locationId: "loc-a",
-  calendarId: "cal-1",
-  title: "Lunch",
-  startTime: "2030-05-01T12:00:00+02:00",
-  endTime: "2030-05-01T13:00:00+02:00",
-};
 
 describe("authorization code exchange", () => {
   it("a location install returns a Location token; the code is single use", async () => {

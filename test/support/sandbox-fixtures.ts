@@ -1,0 +1,61 @@
+/** Fixtures and raw HighLevel-style requests shared by the tests that talk to the sandbox directly. */
+import request from "supertest";
+import type { Sandbox, SandboxCompany } from "../../src/sandbox";
+
+export const CAL = "2021-04-15";
+export const OAUTH = "2021-07-28";
+
+/** An agency with three sub-accounts, one of which HighLevel refuses to mint a token for. */
+export const AGENCY: SandboxCompany = {
+  id: "agency-1",
+  name: "Bright Smiles Group",
+  locations: [
+    { id: "loc-a", name: "Bright Smiles Downtown" },
+    { id: "loc-b", name: "Bright Smiles Uptown" },
+    {
+      id: "loc-c",
+      name: "Bright Smiles Airport",
+      mintError: { status: 400, body: { statusCode: 400, message: "Location is not active" } },
+    },
+  ],
+};
+
+/** An agency with a single sub-account. */
+export const SOLO: SandboxCompany = {
+  id: "agency-2",
+  name: "Solo Agency",
+  locations: [{ id: "loc-solo", name: "Solo Clinic" }],
+};
+
+export const SLOT = {
+  locationId: "loc-a",
+  calendarId: "cal-1",
+  title: "Lunch",
+  startTime: "2030-05-01T12:00:00+02:00",
+  endTime: "2030-05-01T13:00:00+02:00",
+};
+
+export function tokenRequest(s: Sandbox, fields: Record<string, string>) {
+  return request(s.url)
+    .post("/oauth/token")
+    .type("form")
+    .send({ client_id: s.state.clientId, client_secret: s.state.clientSecret, ...fields });
+}
+
+export async function exchange(s: Sandbox, code: string, userType = "Location") {
+  const res = await tokenRequest(s, { grant_type: "authorization_code", code, user_type: userType }).expect(200);
+  return res.body as Record<string, unknown> & { access_token: string; refresh_token: string };
+}
+
+export const locationToken = async (s: Sandbox, locationId: string) =>
+  (await exchange(s, s.state.issueCode({ locationId }))).access_token;
+export const companyToken = async (s: Sandbox, companyId: string) =>
+  (await exchange(s, s.state.issueCode({ companyId }))).access_token;
+
+export function createSlot(s: Sandbox, token: string, body: Record<string, unknown>) {
+  return request(s.url)
+    .post("/calendars/events/block-slots")
+    .set("Authorization", `Bearer ${token}`)
+    .set("Version", CAL)
+    .send(body);
+}

@@ -5,6 +5,7 @@ import helmet from "helmet";
 import { Passport } from "passport";
 import { pinoHttp } from "pino-http";
 import { databaseAnswers } from "./db/client";
+import { blockSlotRoutes } from "./block-slots/routes";
 import { requireApiKey } from "./http/api-key";
 import { errorHandler, notFoundHandler } from "./http/errors";
 import { installationRoutes } from "./installations/routes";
@@ -69,8 +70,9 @@ export function createApp(services: Services): express.Express {
   app.use(passport.initialize());
   app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
 
-  app.use("/api", requireApiKey(services.config.API_KEYS));
+  app.use("/api", requireApiKey(services.config.API_KEYS), express.json({ limit: "100kb" }));
   app.use(installationRoutes(db));
+  app.use(blockSlotRoutes(services.blockSlots));
 
   app.use(notFoundHandler());
   app.use(errorHandler(log));

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { BlockSlotService } from "./block-slots/service";
 import type { Config } from "./config";
 import type { Db } from "./db/client";
 import { createHighLevelHttp } from "./highlevel/http";
@@ -18,6 +19,7 @@ export interface Services {
   log: Logger;
   oauth: HighLevelOAuth;
   calendars: HighLevelCalendars;
+  blockSlots: BlockSlotService;
   tokens: TokenStore;
   tokenService: TokenService;
   refresher: TokenRefresher;
@@ -37,12 +39,14 @@ export function createServices(config: Config, db: Db, log: Logger): Services {
   const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
   const refresher = new TokenRefresher(db, tokenService, log);
   const calendars = new HighLevelCalendars(http);
+  const blockSlots = new BlockSlotService(tokenService, calendars);
   return {
     config,
     db,
     log,
     oauth,
     calendars,
+    blockSlots,
     tokens,
     tokenService,
     refresher,

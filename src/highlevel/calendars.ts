@@ -20,6 +20,32 @@ export class HighLevelCalendars {
     return { Authorization: `Bearer ${accessToken}`, Version: CALENDARS_VERSION };
   }
 
+  createBlockSlot(accessToken: string, input: BlockSlotInput): Promise<BlockSlot> {
+    return send(this.http, "create block slot", {
+      method: "POST",
+      url: "/calendars/events/block-slots",
+      data: input,
+      headers: { ...this.headers(accessToken), "Content-Type": "application/json" },
+    });
+  }
+
+  updateBlockSlot(accessToken: string, eventId: string, input: BlockSlotInput): Promise<BlockSlot> {
+    return send(this.http, "edit block slot", {
+      method: "PUT",
+      url: `/calendars/events/block-slots/${encodeURIComponent(eventId)}`,
+      data: input,
+      headers: { ...this.headers(accessToken), "Content-Type": "application/json" },
+    });
+  }
+
+  deleteEvent(accessToken: string, eventId: string): Promise<{ succeeded: boolean }> {
+    return send(this.http, "delete event", {
+      method: "DELETE",
+      url: `/calendars/events/${encodeURIComponent(eventId)}`,
+      headers: this.headers(accessToken),
+    });
+  }
+
   async listBlockedSlots(accessToken: string, query: BlockedSlotsQuery): Promise<{ events: unknown[] }> {
     return send(this.http, "list blocked slots", {
       method: "GET",
@@ -28,4 +54,23 @@ export class HighLevelCalendars {
       headers: this.headers(accessToken),
     });
   }
+}
+
+export interface BlockSlotInput {
+  locationId: string;
+  calendarId?: string;
+  assignedUserId?: string;
+  title?: string;
+  startTime: string;
+  endTime: string;
+}
+
+export interface BlockSlot {
+  id: string;
+  locationId: string;
+  title?: string;
+  startTime: string;
+  endTime: string;
+  calendarId?: string;
+  assignedUserId?: string;
 }

@@ -19,6 +19,7 @@ export function toProblem(err: unknown): ProblemError {
     return new ProblemError(415, "unsupported_media_type", e.message ?? "Unsupported body encoding.");
   if (err instanceof HighLevelApiError) {
     if (err.status === 400 || err.status === 422) return new ProblemError(err.status, "invalid_request", err.message);
+    if (err.status === 404) return new ProblemError(404, "not_found", `HighLevel: ${err.message}`);
     if (err.status === 429)
       return new ProblemError(429, "rate_limited", "HighLevel's rate limit was reached; retry later.", {
         retryAfterSeconds: err.retryAfterSeconds ?? 10,

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { ProblemError, type FieldError } from "../http/problem";
+
+/** ISO-8601 with an offset or Z, as HighLevel requires (FACTS.md); a local time is ambiguous. */
+const isoWithOffset = z.iso.datetime({
+  offset: true,
+  error: "must be an ISO-8601 date-time with an offset, e.g. 2030-05-01T12:00:00+02:00",
+});
+
+const target = {
+  calendarId: z.string().trim().min(1).max(100).optional(),
+  assignedUserId: z.string().trim().min(1).max(100).optional(),
+};
+
+function exactlyOne(keys: [string, string]) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const present = keys.filter((k) => value[k] !== undefined);
+    if (present.length !== 1) {
+      for (const key of present.length === 0 ? keys : present) {
+        ctx.addIssue({ code: "custom", path: [key], message: `give exactly one of ${keys.join(" or ")}` });
+      }
+    }
+  };
+}
+
+function startBeforeEnd(value: { startTime: string; endTime: string }, ctx: z.RefinementCtx) {
+  // zod runs refinements even when a time is already reported malformed: compare only valid ones.
+  if (!isoWithOffset.safeParse(value.startTime).success || !isoWithOffset.safeParse(value.endTime).success) return;
+  if (Date.parse(value.endTime) <= Date.parse(value.startTime)) {
+    ctx.addIssue({ code: "custom", path: ["endTime"], message: "must be after startTime" });
+  }
+}
+
+/** The body of a create or an edit (CONTRACT.md). Unknown fields are refused, not ignored. */
+export const blockSlotBody = z
+  .strictObject({
+    ...target,
+    startTime: isoWithOffset,
+    endTime: isoWithOffset,
+    title: z.string().trim().max(200, "must be at most 200 characters").optional(),
+  })
+  .superRefine(exactlyOne(["calendarId", "assignedUserId"]))
+  .superRefine(startBeforeEnd);
+export type BlockSlotBody = z.infer<typeof blockSlotBody>;
+
+/** The list window: the app converts the ISO times to HighLevel's epoch milliseconds. */
+export const blockSlotListQuery = z
+  .strictObject({
+    calendarId: target.calendarId,
+    userId: target.assignedUserId,
+    startTime: isoWithOffset,
+    endTime: isoWithOffset,
+  })
+  .superRefine(exactlyOne(["calendarId", "userId"]))
+  .superRefine(startBeforeEnd);
+export type BlockSlotListQuery = z.infer<typeof blockSlotListQuery>;
+
+export const eventId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel event id");
+
+/** Parses or throws a 400 problem naming every bad field. */
+export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "query" | "path"): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors: FieldError[] = result.error.issues.map((issue) => ({
+    path: issue.path.length ? issue.path.join(".") : where,
+    message:
+      issue.code === "unrecognized_keys"
+        ? `unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
+        : issue.message,
+  }));
+  const fields = [...new Set(errors.map((e) => e.path))].join(", ");
+  throw new ProblemError(400, "invalid_request", `The request ${where} is invalid: ${fields}.`, { errors });
+}

@@ -136,6 +136,28 @@ describe("block slots for one location", () => {
     expect(res.headers["retry-after"]).toBe("60");
   });
 
+  it("retries a list after a HighLevel 5xx", async () => {
+    h.sandbox.state.failNext(
+      { method: "GET", path: "/calendars/blocked-slots" },
+      { status: 503, body: { message: "down" } },
+    );
+    await api()
+      .get(SLOTS)
+      .query({ calendarId: "cal-1", startTime: "2030-05-01T00:00:00Z", endTime: "2030-05-02T00:00:00Z" })
+      .expect(200);
+    expect(h.sandbox.state.count("GET", "/calendars/blocked-slots")).toBe(2);
+  });
+
+  it("never blindly re-sends a create after a HighLevel 5xx (it could block twice)", async () => {
+    h.sandbox.state.failNext(
+      { method: "POST", path: "/calendars/events/block-slots" },
+      { status: 500, body: { message: "oops" } },
+    );
+    const res = await api().post(SLOTS).send(SLOT).expect(502);
+    expect(res.body.code).toBe("upstream_error");
+    expect(h.sandbox.state.count("POST", "/calendars/events/block-slots")).toBe(1);
+  });
+
   it("answers 404 for an event HighLevel does not know", async () => {
     const res = await api().delete(`${SLOTS}/no-such-event`).expect(404);
     expect(res.body.code).toBe("not_found");

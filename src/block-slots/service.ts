@@ -1,5 +1,5 @@
 import type { BlockSlot, HighLevelCalendars } from "../highlevel/calendars";
-import { waitOutRateLimit } from "../highlevel/rate-limit";
+import { retryTransient, waitOutRateLimit } from "../highlevel/rate-limit";
 import type { TokenService } from "../tokens/service";
 import type { BlockSlotBody, BlockSlotListQuery } from "./schemas";
 
@@ -13,26 +13,32 @@ export class BlockSlotService {
     private readonly calendars: HighLevelCalendars,
   ) {}
 
-  private call<T>(locationId: string, fn: (token: string) => Promise<T>): Promise<T> {
-    return this.tokens.withAccessToken(locationId, (token) =>
-      waitOutRateLimit(() => fn(token), { maxWaitMs: MAX_RATE_LIMIT_WAIT_MS }),
-    );
+  /**
+   * `safe`: the operation can be sent again without a second effect (list, edit to the same
+   * body, delete), so 5xx and lost answers are retried. A create is not: HighLevel has no
+   * idempotency key, and a blind retry could block the time twice.
+   */
+  private call<T>(locationId: string, safe: boolean, fn: (token: string) => Promise<T>): Promise<T> {
+    const once = (token: string) => waitOutRateLimit(() => fn(token), { maxWaitMs: MAX_RATE_LIMIT_WAIT_MS });
+    return this.tokens.withAccessToken(locationId, (token) => (safe ? retryTransient(() => once(token)) : once(token)));
   }
 
   create(locationId: string, body: BlockSlotBody): Promise<BlockSlot> {
-    return this.call(locationId, (token) => this.calendars.createBlockSlot(token, { ...body, locationId }));
+    return this.call(locationId, false, (token) => this.calendars.createBlockSlot(token, { ...body, locationId }));
   }
 
   update(locationId: string, eventId: string, body: BlockSlotBody): Promise<BlockSlot> {
-    return this.call(locationId, (token) => this.calendars.updateBlockSlot(token, eventId, { ...body, locationId }));
+    return this.call(locationId, true, (token) =>
+      this.calendars.updateBlockSlot(token, eventId, { ...body, locationId }),
+    );
   }
 
   async remove(locationId: string, eventId: string): Promise<void> {
-    await this.call(locationId, (token) => this.calendars.deleteEvent(token, eventId));
+    await this.call(locationId, true, (token) => this.calendars.deleteEvent(token, eventId));
   }
 
   async list(locationId: string, query: BlockSlotListQuery): Promise<{ blockSlots: unknown[] }> {
-    const { events } = await this.call(locationId, (token) =>
+    const { events } = await this.call(locationId, true, (token) =>
       this.calendars.listBlockedSlots(token, {
         locationId,
         ...(query.calendarId ? { calendarId: query.calendarId } : { userId: query.userId }),

@@ -1,4 +1,4 @@
-import { HighLevelApiError } from "./errors";
+import { HighLevelApiError, HighLevelUnreachableError } from "./errors";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -21,6 +21,26 @@ export async function waitOutRateLimit<T>(
       const waitMs = (err.retryAfterSeconds ?? 1) * 1000 + Math.random() * 250;
       if (waitMs > maxWaitMs) throw err;
       await sleep(waitMs);
+    }
+  }
+}
+
+/** 5xx or no answer: worth another try for an operation that is safe to repeat. */
+export const isTransient = (err: unknown): boolean =>
+  err instanceof HighLevelUnreachableError || (err instanceof HighLevelApiError && (err.status ?? 0) >= 500);
+
+/**
+ * Retries a repeatable operation on transient failures with jittered backoff; any other error,
+ * and the last transient one, goes to the caller.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, delaysMs: number[] = [200, 800]): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const delay = delaysMs[attempt];
+      if (!isTransient(err) || delay === undefined) throw err;
+      await sleep(delay * (0.75 + Math.random() / 2));
     }
   }
 }

@@ -1,13 +1,13 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import {
-  HighLevelApiError,
   HighLevelUnreachableError,
   InvalidAccessTokenError,
   InvalidGrantError,
   LocationInactiveError,
 } from "../highlevel/errors";
 import type { HighLevelOAuth, TokenResponse } from "../highlevel/oauth";
+import { isTransient } from "../highlevel/rate-limit";
 import { ProblemError } from "../http/problem";
 import {
   companyNotInstalled,
@@ -34,8 +34,6 @@ export interface TokenServiceOptions {
 type Outcome = { token: string } | { problem: ProblemError } | { companyTokenRejected: string };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const isTransient = (err: unknown) =>
-  err instanceof HighLevelUnreachableError || (err instanceof HighLevelApiError && (err.status ?? 0) >= 500);
 
 /**
  * The one way the app gets a HighLevel access token. Refresh tokens are single use, so each

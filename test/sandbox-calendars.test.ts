@@ -1,20 +1,21 @@
 /** The sandbox's calendar API: block slots, rejections of bad requests, rate limits, faults. */
 import request from "supertest";
-import { CAL, AGENCY, SOLO, SLOT, tokenRequest, locationToken, createSlot } from "./support/sandbox-fixtures";
-import { startSandbox, type Sandbox, type SandboxOptions } from "../src/sandbox";
+import {
+  CAL,
+  AGENCY,
+  SOLO,
+  SLOT,
+  tokenRequest,
+  locationToken,
+  createSlot,
+  sandboxesFor,
+} from "./support/sandbox-fixtures";
+import type { Sandbox } from "../src/sandbox";
 
 let sb: Sandbox;
-const started: Sandbox[] = [];
-async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const s = await startSandbox({ companies: [AGENCY, SOLO], ...options });
-  started.push(s);
-  return s;
-}
+const sandbox = sandboxesFor([AGENCY, SOLO]);
 beforeEach(async () => {
   sb = await sandbox();
-});
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.close()));
 });
 
 describe("block slots", () => {

@@ -10,8 +10,9 @@ import {
   locationToken,
   companyToken,
   createSlot,
+  sandboxesFor,
 } from "./support/sandbox-fixtures";
-import { getValidator, startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../src/sandbox";
+import { getValidator, type Sandbox, type SandboxCompany } from "../src/sandbox";
 
 const BIG: SandboxCompany = {
   id: "agency-big",
@@ -20,17 +21,9 @@ const BIG: SandboxCompany = {
 };
 
 let sb: Sandbox;
-const started: Sandbox[] = [];
-async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const s = await startSandbox({ companies: [AGENCY, SOLO, BIG], ...options });
-  started.push(s);
-  return s;
-}
+const sandbox = sandboxesFor([AGENCY, SOLO, BIG]);
 beforeEach(async () => {
   sb = await sandbox();
-});
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.close()));
 });
 
 describe("authorization code exchange", () => {

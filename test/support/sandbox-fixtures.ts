@@ -1,6 +1,6 @@
 /** Fixtures and raw HighLevel-style requests shared by the tests that talk to the sandbox directly. */
 import request from "supertest";
-import type { Sandbox, SandboxCompany } from "../../src/sandbox";
+import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../../src/sandbox";
 
 export const CAL = "2021-04-15";
 export const OAUTH = "2021-07-28";
@@ -58,4 +58,17 @@ export function createSlot(s: Sandbox, token: string, body: Record<string, unkno
     .set("Authorization", `Bearer ${token}`)
     .set("Version", CAL)
     .send(body);
+}
+
+/** A sandbox factory for one test file; every sandbox it started is closed after each test. */
+export function sandboxesFor(companies: SandboxCompany[]): (options?: SandboxOptions) => Promise<Sandbox> {
+  const started: Sandbox[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.close()));
+  });
+  return async (options = {}) => {
+    const s = await startSandbox({ companies, ...options });
+    started.push(s);
+    return s;
+  };
 }

@@ -6,7 +6,7 @@ import { Passport } from "passport";
 import { pinoHttp } from "pino-http";
 import { databaseAnswers } from "./db/client";
 import { blockSlotRoutes } from "./block-slots/routes";
-import { requireApiKey } from "./http/api-key";
+import { requireApiKey } from "./auth/middleware";
 import { errorHandler, notFoundHandler } from "./http/errors";
 import { installationRoutes } from "./installations/routes";
 import { installRoutes } from "./install/routes";
@@ -70,9 +70,9 @@ export function createApp(services: Services): express.Express {
   app.use(passport.initialize());
   app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
 
-  app.use("/api", requireApiKey(services.config.API_KEYS), express.json({ limit: "100kb" }));
-  app.use(installationRoutes(db));
-  app.use(blockSlotRoutes(services.blockSlots));
+  app.use("/api", requireApiKey(services.apiKeys), express.json({ limit: "100kb" }));
+  app.use(installationRoutes(db, services.access));
+  app.use(blockSlotRoutes(services.blockSlots, services.access, services.idempotency));
 
   app.use(notFoundHandler());
   app.use(errorHandler(log));

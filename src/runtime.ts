@@ -34,6 +34,11 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   services.refresher.start();
+  // Idempotency keys are kept 24 h (CONTRACT.md); older ones are dropped hourly by whichever process gets there.
+  const purge = () =>
+    services.idempotency.purge().catch((err: unknown) => log.warn({ err }, "idempotency key purge failed"));
+  const purgeTimer = setInterval(purge, 3600_000).unref();
+  void purge();
   const port = (server.address() as AddressInfo).port;
   // PORT=0 (tests, benchmarks) means "any free port": the configured base URL cannot know it.
   const url = config.PORT === 0 ? `http://127.0.0.1:${port}` : config.APP_BASE_URL;
@@ -46,6 +51,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await closed;
       clearTimeout(timer);
+      clearInterval(purgeTimer);
       await services.refresher.stop();
       await db.$disconnect();
       await database.stop();

@@ -1,8 +1,11 @@
 import type { Logger } from "pino";
+import { ApiKeyService } from "./auth/api-keys";
+import { AccessPolicy } from "./auth/scope";
 import { BlockSlotService } from "./block-slots/service";
 import type { Config } from "./config";
 import type { Db } from "./db/client";
 import { createHighLevelHttp } from "./highlevel/http";
+import { IdempotencyStore } from "./http/idempotency";
 import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
@@ -25,6 +28,9 @@ export interface Services {
   refresher: TokenRefresher;
   installs: InstallService;
   stateStore: DbStateStore;
+  apiKeys: ApiKeyService;
+  access: AccessPolicy;
+  idempotency: IdempotencyStore;
 }
 
 export function createServices(config: Config, db: Db, log: Logger): Services {
@@ -52,5 +58,8 @@ export function createServices(config: Config, db: Db, log: Logger): Services {
     refresher,
     installs,
     stateStore: new DbStateStore(db),
+    apiKeys: new ApiKeyService(db, config.API_KEYS),
+    access: new AccessPolicy(db),
+    idempotency: new IdempotencyStore(db),
   };
 }

@@ -1,25 +1,24 @@
-import crypto from "node:crypto";
-import type { RequestHandler } from "express";
-import { ProblemError } from "./problem";
+import type { RequestHandler, Response } from "express";
+import { ProblemError } from "../http/problem";
+import type { ApiKeyService, Principal } from "./api-keys";
 
-const digest = (key: string) => crypto.createHash("sha256").update(key).digest();
-
-/**
- * `Authorization: Bearer <key>` against the bootstrap keys from API_KEYS. Keys are compared as
- * SHA-256 digests in constant time, so neither their length nor a prefix leaks through timing.
- */
-export function requireApiKey(keys: readonly string[]): RequestHandler {
-  const known = keys.map(digest);
-  return (req, _res, next) => {
-    const header = req.headers.authorization ?? "";
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+/** `Authorization: Bearer <key>`: 401 without a known key; the principal is kept for scope checks. */
+export function requireApiKey(keys: ApiKeyService): RequestHandler {
+  return async (req, res, next) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
     if (!match) {
       throw new ProblemError(401, "unauthorized", "Send an API key as `Authorization: Bearer <key>`.");
     }
-    const given = digest(match[1]!);
-    if (!known.some((k) => crypto.timingSafeEqual(k, given))) {
-      throw new ProblemError(401, "unauthorized", "The API key is not valid.");
-    }
+    const principal = await keys.authenticate(match[1]!);
+    if (!principal) throw new ProblemError(401, "unauthorized", "The API key is not valid or has been revoked.");
+    res.locals.principal = principal;
     next();
   };
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  // Only reachable if a route were mounted outside /api: fail closed.
+  if (!principal) throw new ProblemError(401, "unauthorized", "Send an API key as `Authorization: Bearer <key>`.");
+  return principal;
 }

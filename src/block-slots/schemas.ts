@@ -56,6 +56,7 @@ export const blockSlotListQuery = z
 export type BlockSlotListQuery = z.infer<typeof blockSlotListQuery>;
 
 export const eventId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel event id");
+export const locationId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel location id");
 
 /** Parses or throws a 400 problem naming every bad field. */
 export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "query" | "path"): T {

@@ -1,5 +1,6 @@
-import type { AxiosInstance } from "axios";
+import type { AxiosInstance, AxiosRequestConfig } from "axios";
 import { send } from "./http";
+import { RateLimitPacer } from "./pacer";
 
 export const CALENDARS_VERSION = "2021-04-15";
 
@@ -12,16 +13,27 @@ export interface BlockedSlotsQuery {
   endTime: number;
 }
 
-/** HighLevel's calendar endpoints (FACTS.md, openapi/calendars.json). Every call takes a location token. */
+/**
+ * HighLevel's calendar endpoints (FACTS.md, openapi/calendars.json). Every call takes a location
+ * token and is paced per location, so no caller has to think about the burst limit.
+ */
 export class HighLevelCalendars {
-  constructor(private readonly http: AxiosInstance) {}
+  constructor(
+    private readonly http: AxiosInstance,
+    private readonly pacer = new RateLimitPacer(),
+  ) {}
 
   private headers(accessToken: string) {
     return { Authorization: `Bearer ${accessToken}`, Version: CALENDARS_VERSION };
   }
 
+  private async paced<T>(locationId: string, operation: string, config: AxiosRequestConfig): Promise<T> {
+    await this.pacer.acquire(locationId);
+    return send<T>(this.http, operation, config, (headers) => this.pacer.observe(locationId, headers));
+  }
+
   createBlockSlot(accessToken: string, input: BlockSlotInput): Promise<BlockSlot> {
-    return send(this.http, "create block slot", {
+    return this.paced(input.locationId, "create block slot", {
       method: "POST",
       url: "/calendars/events/block-slots",
       data: input,
@@ -30,7 +42,7 @@ export class HighLevelCalendars {
   }
 
   updateBlockSlot(accessToken: string, eventId: string, input: BlockSlotInput): Promise<BlockSlot> {
-    return send(this.http, "edit block slot", {
+    return this.paced(input.locationId, "edit block slot", {
       method: "PUT",
       url: `/calendars/events/block-slots/${encodeURIComponent(eventId)}`,
       data: input,
@@ -38,16 +50,16 @@ export class HighLevelCalendars {
     });
   }
 
-  deleteEvent(accessToken: string, eventId: string): Promise<{ succeeded: boolean }> {
-    return send(this.http, "delete event", {
+  deleteEvent(accessToken: string, locationId: string, eventId: string): Promise<{ succeeded: boolean }> {
+    return this.paced(locationId, "delete event", {
       method: "DELETE",
       url: `/calendars/events/${encodeURIComponent(eventId)}`,
       headers: this.headers(accessToken),
     });
   }
 
-  async listBlockedSlots(accessToken: string, query: BlockedSlotsQuery): Promise<{ events: unknown[] }> {
-    return send(this.http, "list blocked slots", {
+  async listBlockedSlots(accessToken: string, query: BlockedSlotsQuery): Promise<{ events: BlockSlot[] }> {
+    return this.paced(query.locationId, "list blocked slots", {
       method: "GET",
       url: "/calendars/blocked-slots",
       params: { ...query, startTime: String(query.startTime), endTime: String(query.endTime) },

@@ -61,7 +61,12 @@ export function errorFromResponse(status: number, body: unknown, headers: Record
  * Sends one request and returns the 2xx body, or throws a typed error. The thrown errors name
  * the operation, never the token or the request body.
  */
-export async function send<T>(http: AxiosInstance, operation: string, config: AxiosRequestConfig): Promise<T> {
+export async function send<T>(
+  http: AxiosInstance,
+  operation: string,
+  config: AxiosRequestConfig,
+  onHeaders?: (headers: Record<string, unknown>) => void,
+): Promise<T> {
   let response;
   try {
     response = await http.request(config);
@@ -72,6 +77,7 @@ export async function send<T>(http: AxiosInstance, operation: string, config: Ax
     const why = e.code === "ECONNABORTED" || e.code === "ETIMEDOUT" ? "timed out" : (e.code ?? "failed");
     throw new HighLevelUnreachableError(`${operation}: HighLevel did not answer (${why})`, !notSent);
   }
+  onHeaders?.(response.headers as Record<string, unknown>);
   if (response.status >= 200 && response.status < 300) return response.data as T;
   throw errorFromResponse(response.status, response.data, response.headers as Record<string, unknown>);
 }

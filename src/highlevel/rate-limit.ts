@@ -1,6 +1,6 @@
 import { HighLevelApiError, HighLevelUnreachableError } from "./errors";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Retries `fn` after HighLevel's 429, waiting what `Retry-After` asks (with a little jitter so

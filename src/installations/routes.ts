@@ -1,14 +1,19 @@
 import { Router } from "express";
+import type { AccessPolicy } from "../auth/scope";
+import { principalOf } from "../auth/middleware";
 import type { Db } from "../db/client";
 
-/** `GET /api/installations`: what is connected and in what state — never a token. */
-export function installationRoutes(db: Db): Router {
+/** `GET /api/installations`: what is connected and in what state — never a token; only what the key may see. */
+export function installationRoutes(db: Db, access: AccessPolicy): Router {
   const router = Router();
   router.get("/api/installations", async (_req, res) => {
+    const principal = principalOf(res);
+    const companyWhere = access.companyWhere(principal);
+    const locationWhere = access.locationWhere(principal);
     const [companies, locations, counts] = await Promise.all([
-      db.company.findMany({ orderBy: { id: "asc" } }),
-      db.location.findMany({ orderBy: { id: "asc" } }),
-      db.location.groupBy({ by: ["companyId"], _count: { _all: true } }),
+      companyWhere ? db.company.findMany({ where: companyWhere, orderBy: { id: "asc" } }) : [],
+      db.location.findMany({ where: locationWhere, orderBy: { id: "asc" } }),
+      db.location.groupBy({ by: ["companyId"], where: locationWhere, _count: { _all: true } }),
     ]);
     const locationCount = new Map(counts.map((c) => [c.companyId, c._count._all]));
     res.json({

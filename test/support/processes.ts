@@ -56,3 +56,20 @@ export async function runTokenWorkers(
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   }
 }
+
+/** Runs a command-line tool to its end; resolves with its exit code and output. */
+export function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnTs(script, args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}

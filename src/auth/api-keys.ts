@@ -1,0 +1,110 @@
+import crypto from "node:crypto";
+import type { Db } from "../db/client";
+import type { ApiKeyScope } from "../generated/prisma/client";
+
+/** Who is calling: a bootstrap key from API_KEYS (full access) or a stored key with its scope. */
+export interface Principal {
+  /** Stable per key; idempotency keys are kept per principal so two clients never collide. */
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  companyId?: string;
+  locationId?: string;
+}
+
+export type KeyScope =
+  { scope: "all" } | { scope: "company"; companyId: string } | { scope: "location"; locationId: string };
+
+export interface CreatedKey {
+  id: string;
+  /** Shown once; only its digest is stored. */
+  key: string;
+  name: string;
+  scope: ApiKeyScope;
+}
+
+const KEY_PREFIX = "hlbs_";
+const digestHex = (key: string) => crypto.createHash("sha256").update(key).digest("hex");
+
+/** Stored API keys: created and revoked from the CLI, looked up by digest on every request. */
+export class ApiKeyService {
+  private readonly bootstrap: Map<string, Principal>;
+
+  constructor(
+    private readonly db: Db,
+    bootstrapKeys: readonly string[],
+  ) {
+    this.bootstrap = new Map(
+      bootstrapKeys.map((key, i) => {
+        const hash = digestHex(key);
+        return [hash, { id: `bootstrap:${hash.slice(0, 16)}`, name: `API_KEYS #${i + 1}`, scope: "all" as const }];
+      }),
+    );
+  }
+
+  /**
+   * The principal for a presented key, or undefined. A Map lookup by SHA-256 digest: the
+   * comparison is on digests, so neither a key's length nor its prefix leaks through timing.
+   */
+  async authenticate(key: string): Promise<Principal | undefined> {
+    const hash = digestHex(key);
+    const boot = this.bootstrap.get(hash);
+    if (boot) return boot;
+    if (!key.startsWith(KEY_PREFIX)) return undefined;
+    const row = await this.db.apiKey.findUnique({ where: { hash } });
+    if (!row || row.revokedAt) return undefined;
+    return {
+      id: row.id,
+      name: row.name,
+      scope: row.scope,
+      ...(row.companyId ? { companyId: row.companyId } : {}),
+      ...(row.locationId ? { locationId: row.locationId } : {}),
+    };
+  }
+
+  async create(name: string, scope: KeyScope): Promise<CreatedKey> {
+    const key = KEY_PREFIX + crypto.randomBytes(32).toString("base64url");
+    const row = await this.db.apiKey.create({
+      data: {
+        name,
+        prefix: key.slice(0, KEY_PREFIX.length + 6),
+        hash: digestHex(key),
+        scope: scope.scope,
+        companyId: scope.scope === "company" ? scope.companyId : null,
+        locationId: scope.scope === "location" ? scope.locationId : null,
+      },
+    });
+    return { id: row.id, key, name: row.name, scope: row.scope };
+  }
+
+  /** True when a key was revoked now; false when there is no such live key. Accepts the id or the key itself. */
+  async revoke(idOrKey: string): Promise<boolean> {
+    const where = idOrKey.startsWith(KEY_PREFIX)
+      ? { hash: digestHex(idOrKey) }
+      : /^[0-9a-f-]{36}$/i.test(idOrKey)
+        ? { id: idOrKey }
+        : undefined;
+    if (!where) return false;
+    const { count } = await this.db.apiKey.updateMany({
+      where: { ...where, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    return count > 0;
+  }
+
+  list() {
+    return this.db.apiKey.findMany({
+      orderBy: { createdAt: "asc" },
+      select: {
+        id: true,
+        name: true,
+        prefix: true,
+        scope: true,
+        companyId: true,
+        locationId: true,
+        createdAt: true,
+        revokedAt: true,
+      },
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import type { Db } from "../db/client";
+import { ProblemError } from "../http/problem";
+import type { Principal } from "./api-keys";
+
+const outOfScope = (principal: Principal, what: string) =>
+  new ProblemError(
+    403,
+    "forbidden",
+    `The API key "${principal.name}" may act only on ${
+      principal.scope === "company" ? `company ${principal.companyId}'s locations` : `location ${principal.locationId}`
+    }, not on ${what}.`,
+  );
+
+/** What a key may touch: everything, one company's locations, or one location. Checked before any HighLevel call. */
+export class AccessPolicy {
+  constructor(private readonly db: Db) {}
+
+  async assertLocation(principal: Principal, locationId: string): Promise<void> {
+    if (principal.scope === "all") return;
+    if (principal.scope === "location") {
+      if (principal.locationId === locationId) return;
+      throw outOfScope(principal, `location ${locationId}`);
+    }
+    // A company key reaches a location only when the app knows it belongs to that company.
+    const location = await this.db.location.findUnique({ where: { id: locationId }, select: { companyId: true } });
+    if (location?.companyId && location.companyId === principal.companyId) return;
+    throw outOfScope(principal, `location ${locationId}`);
+  }
+
+  /** A Prisma filter on locations that keeps only those the key may see. */
+  locationWhere(principal: Principal): { id?: string; companyId?: string } {
+    if (principal.scope === "location") return { id: principal.locationId! };
+    if (principal.scope === "company") return { companyId: principal.companyId! };
+    return {};
+  }
+
+  /** Null: the key sees no company (a location key — the company token is the agency's, not the sub-account's). */
+  companyWhere(principal: Principal): { id?: string } | null {
+    if (principal.scope === "company") return { id: principal.companyId! };
+    if (principal.scope === "location") return null;
+    return {};
+  }
+}

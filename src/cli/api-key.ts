@@ -1,0 +1,76 @@
+import { parseArgs } from "node:util";
+import { ApiKeyService, type KeyScope } from "../auth/api-keys";
+import { withCliDatabase } from "./database";
+
+const USAGE = `Usage:
+  npm run api-key -- create --name <name> (--all | --company <companyId> | --location <locationId>)
+  npm run api-key -- list
+  npm run api-key -- revoke <key id or the key itself>
+
+A key is printed once, when it is created; only its SHA-256 digest is stored.
+`;
+
+class UsageError extends Error {}
+
+function scopeFrom(values: { all?: boolean; company?: string; location?: string }): KeyScope {
+  const given = [values.all && "all", values.company && "company", values.location && "location"].filter(Boolean);
+  if (given.length !== 1) throw new UsageError("Give exactly one scope: --all, --company <id> or --location <id>.");
+  if (values.company) return { scope: "company", companyId: values.company };
+  if (values.location) return { scope: "location", locationId: values.location };
+  return { scope: "all" };
+}
+
+/** `npm run api-key`: create, list and revoke the API keys stored in the database. */
+export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      all: { type: "boolean" },
+      company: { type: "string" },
+      location: { type: "string" },
+    },
+  });
+  const [command, target] = positionals;
+  if (command === "create") {
+    const name = values.name?.trim();
+    if (!name) throw new UsageError("--name is required: say who or what will use the key.");
+    const scope = scopeFrom(values);
+    const created = await withCliDatabase((db) => new ApiKeyService(db, []).create(name, scope));
+    const where =
+      scope.scope === "all"
+        ? "all locations"
+        : scope.scope === "company"
+          ? `company ${scope.companyId}`
+          : `location ${scope.locationId}`;
+    out.write(
+      `Created API key "${created.name}" (id ${created.id}) for ${where}.\n\n  ${created.key}\n\nIt is shown only now: store it in your secret manager. Use it as "Authorization: Bearer <key>".\n`,
+    );
+  } else if (command === "list") {
+    const keys = await withCliDatabase((db) => new ApiKeyService(db, []).list());
+    if (keys.length === 0)
+      out.write("No API keys yet. Create one with: npm run api-key -- create --name <name> --all\n");
+    for (const k of keys) {
+      const scope =
+        k.scope === "all" ? "all" : k.scope === "company" ? `company ${k.companyId}` : `location ${k.locationId}`;
+      const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active";
+      out.write(`${k.id}  ${k.prefix}…  ${k.name}  [${scope}]  ${state}\n`);
+    }
+  } else if (command === "revoke") {
+    if (!target) throw new UsageError("Say which key to revoke: its id (from `list`) or the key itself.");
+    const revoked = await withCliDatabase((db) => new ApiKeyService(db, []).revoke(target));
+    if (!revoked) throw new UsageError(`No active API key matches ${target.slice(0, 12)}…`);
+    out.write("Revoked. Requests with that key now answer 401.\n");
+  } else {
+    throw new UsageError(command ? `Unknown command "${command}".` : "Say what to do.");
+  }
+}
+
+if (require.main === module) {
+  apiKeyCli(process.argv.slice(2)).catch((err: unknown) => {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${usage ? `\n${USAGE}` : ""}`);
+    process.exit(usage ? 2 : 1);
+  });
+}

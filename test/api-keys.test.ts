@@ -1,0 +1,113 @@
+import request from "supertest";
+import { apiAs, installCompany, installLocation } from "./support/api";
+import { startHarness, type Harness } from "./support/harness";
+import { runCli } from "./support/processes";
+import { AGENCY, SOLO } from "./support/sandbox-fixtures";
+
+const SLOT = {
+  calendarId: "cal-1",
+  startTime: "2030-05-01T12:00:00+02:00",
+  endTime: "2030-05-01T13:00:00+02:00",
+};
+const WINDOW = { calendarId: "cal-1", startTime: "2030-05-01T00:00:00Z", endTime: "2030-05-02T00:00:00Z" };
+const slots = (locationId: string) => `/api/locations/${locationId}/block-slots`;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { companies: [AGENCY, SOLO] } });
+  await installCompany(h, "agency-1"); // loc-a and loc-b connected through the agency
+  await installLocation(h, "loc-solo");
+});
+afterAll(() => h.close());
+beforeEach(() => h.sandbox.state.resetRequests());
+
+/** `npm run api-key -- …` against the test database, as an operator would run it. */
+const cli = (...args: string[]) => runCli("src/cli/api-key.ts", args, h.childEnv);
+async function createKey(...scope: string[]): Promise<{ key: string; id: string }> {
+  const res = await cli("create", "--name", `key for ${scope.join(" ")}`, ...scope);
+  expect(res.stderr).toBe("");
+  expect(res.code).toBe(0);
+  return { key: /^\s+(hlbs_\S+)$/m.exec(res.stdout)![1]!, id: /\(id ([0-9a-f-]{36})\)/.exec(res.stdout)![1]! };
+}
+
+describe("API keys from the CLI", () => {
+  it("prints the key once and stores only its digest", async () => {
+    const { key, id } = await createKey("--all");
+    const row = await h.db.apiKey.findUniqueOrThrow({ where: { id } });
+    expect(JSON.stringify(row)).not.toContain(key);
+    expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+    const listed = await cli("list");
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).not.toContain(key);
+  });
+
+  it("a company key acts on that company's locations and gets 403 elsewhere, without touching HighLevel", async () => {
+    const { key } = await createKey("--company", "agency-1");
+    const api = apiAs(h, key);
+    await api.post(slots("loc-a")).send(SLOT).expect(201);
+    await api.get(slots("loc-b")).query(WINDOW).expect(200);
+    h.sandbox.state.resetRequests();
+
+    const res = await api.post(slots("loc-solo")).send(SLOT).expect(403);
+    expect(res.headers["content-type"]).toContain("application/problem+json");
+    expect(res.body).toMatchObject({ code: "forbidden", status: 403 });
+    expect(res.body.detail).toContain("agency-1");
+    await api.get(slots("never-installed")).query(WINDOW).expect(403);
+    expect(h.sandbox.state.requests).toEqual([]);
+
+    const installs = await api.get("/api/installations").expect(200);
+    expect(installs.body.companies.map((c: { id: string }) => c.id)).toEqual(["agency-1"]);
+    expect(installs.body.locations.map((l: { id: string }) => l.id).sort()).toEqual(["loc-a", "loc-b", "loc-c"]);
+  });
+
+  it("a location key acts on its location only", async () => {
+    const { key } = await createKey("--location", "loc-solo");
+    const api = apiAs(h, key);
+    await api.post(slots("loc-solo")).send(SLOT).expect(201);
+    h.sandbox.state.resetRequests();
+    await api.delete(`${slots("loc-a")}/some-event`).expect(403);
+    await api
+      .put(`${slots("loc-b")}/some-event`)
+      .send(SLOT)
+      .expect(403);
+    expect(h.sandbox.state.requests).toEqual([]);
+
+    const installs = await api.get("/api/installations").expect(200);
+    expect(installs.body.companies).toEqual([]);
+    expect(installs.body.locations.map((l: { id: string }) => l.id)).toEqual(["loc-solo"]);
+  });
+
+  it("a revoked key answers 401 from then on", async () => {
+    const { key, id } = await createKey("--all");
+    await apiAs(h, key).get("/api/installations").expect(200);
+    const revoked = await cli("revoke", id);
+    expect(revoked.code).toBe(0);
+    const res = await apiAs(h, key).get("/api/installations").expect(401);
+    expect(res.body.code).toBe("unauthorized");
+  });
+
+  it("refuses a create without a scope or a name, and says how to use it", async () => {
+    const noScope = await cli("create", "--name", "x");
+    expect(noScope.code).toBe(2);
+    expect(noScope.stderr).toContain("--all, --company <id> or --location <id>");
+    const noName = await cli("create", "--all");
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toContain("--name is required");
+    expect(await h.db.apiKey.count({ where: { name: "x" } })).toBe(0);
+  });
+});
+
+describe("authentication", () => {
+  it.each([
+    ["no Authorization header", undefined],
+    ["an unknown key", "Bearer hlbs_not-a-real-key"],
+    ["a bootstrap-looking unknown key", "Bearer something-else"],
+    ["Basic auth", "Basic dXNlcjpwYXNz"],
+  ])("answers 401 problem+json for %s, without touching HighLevel", async (_name, header) => {
+    const req = request(h.app).post(slots("loc-a")).send(SLOT);
+    const res = await (header ? req.set("Authorization", header) : req).expect(401);
+    expect(res.headers["content-type"]).toContain("application/problem+json");
+    expect(res.body.code).toBe("unauthorized");
+    expect(h.sandbox.state.requests).toEqual([]);
+  });
+});

@@ -1,0 +1,104 @@
+import { RateLimitPacer } from "../src/highlevel/pacer";
+import type { SandboxOptions } from "../src/sandbox";
+import { apiAs, installLocation } from "./support/api";
+import { startHarness, type Harness } from "./support/harness";
+import { SOLO } from "./support/sandbox-fixtures";
+
+const SLOT = {
+  calendarId: "cal-1",
+  title: "Team training",
+  startTime: "2030-05-01T12:00:00+02:00",
+  endTime: "2030-05-01T13:00:00+02:00",
+};
+const SLOTS = "/api/locations/loc-solo/block-slots";
+const CREATE = { method: "POST", path: "/calendars/events/block-slots" };
+
+let h: Harness | undefined;
+async function start(sandbox: SandboxOptions = {}) {
+  const started = await startHarness({ sandbox: { companies: [SOLO], ...sandbox } });
+  await installLocation(started, "loc-solo");
+  started.sandbox.state.resetRequests();
+  return (h = started);
+}
+afterEach(async () => {
+  if (!h) return;
+  const invalid = h.sandbox.state.invalidRequests();
+  await h.close();
+  h = undefined;
+  expect(invalid).toEqual([]);
+});
+const api = () => apiAs(h!);
+const posts = () => h!.sandbox.state.count("POST", "/calendars/events/block-slots");
+
+describe("a create whose outcome is unknown", () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await start();
+  });
+
+  it("finds the block HighLevel made before the connection dropped, instead of making a second", async () => {
+    h.sandbox.state.failNext(CREATE, { drop: "after" });
+    const res = await api().post(SLOTS).send(SLOT).expect(201);
+    const blocks = h.sandbox.state.blockSlots("loc-solo");
+    expect(blocks).toHaveLength(1);
+    expect(res.body.id).toBe(blocks[0]!.id);
+    expect(posts()).toBe(1);
+    expect(h.sandbox.state.count("GET", "/calendars/blocked-slots")).toBe(1);
+  });
+
+  it("sends it again when the look shows HighLevel never made it", async () => {
+    h.sandbox.state.failNext(CREATE, { drop: "before" });
+    await api().post(SLOTS).send(SLOT).expect(201);
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
+    expect(posts()).toBe(2);
+  });
+
+  it("after a 5xx, looks, then re-sends: exactly one block", async () => {
+    h.sandbox.state.failNext(CREATE, { status: 500, body: { message: "oops" } });
+    await api().post(SLOTS).send(SLOT).expect(201);
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
+    expect(posts()).toBe(2);
+  });
+
+  it("does not take a different block in the same window for its own", async () => {
+    await api()
+      .post(SLOTS)
+      .send({ ...SLOT, title: "Something else" })
+      .expect(201);
+    h.sandbox.state.failNext(CREATE, { drop: "before" });
+    const res = await api().post(SLOTS).send(SLOT).expect(201);
+    expect(res.body.title).toBe(SLOT.title);
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(2);
+  });
+
+  it("gives up after bounded re-sends with 502 upstream_error and no block", async () => {
+    h.sandbox.state.failNext(CREATE, { status: 503, body: { message: "down" } }, 10);
+    const res = await api().post(SLOTS).send(SLOT).expect(502);
+    expect(res.body.code).toBe("upstream_error");
+    expect(posts()).toBe(3);
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(0);
+  });
+});
+
+describe("pacing under HighLevel's rate limit", () => {
+  it("holds requests when HighLevel reports none left, so HighLevel never has to answer 429", async () => {
+    const h = await start({ rateLimit: { burst: 4, intervalMs: 1500 } });
+    for (let i = 0; i < 7; i++) {
+      await api()
+        .post(SLOTS)
+        .send({ ...SLOT, title: `Block ${i}` })
+        .expect(201);
+    }
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(7);
+    expect(h.sandbox.state.requests.filter((r) => r.status === 429)).toEqual([]);
+  });
+
+  it("refuses with a 429 and the wait when a location's budget is spent for longer than a caller should wait", async () => {
+    const pacer = new RateLimitPacer({ limit: 2, intervalMs: 60_000 });
+    await pacer.acquire("loc-solo");
+    await pacer.acquire("loc-solo");
+    await expect(pacer.acquire("loc-solo")).rejects.toMatchObject({ status: 429, retryAfterSeconds: 60 });
+    // Another location has its own budget.
+    await expect(pacer.acquire("loc-other")).resolves.toBeUndefined();
+  });
+});

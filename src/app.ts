@@ -7,6 +7,7 @@ import { pinoHttp } from "pino-http";
 import { databaseAnswers } from "./db/client";
 import { blockSlotRoutes } from "./block-slots/routes";
 import { requireApiKey } from "./auth/middleware";
+import { docsRoutes } from "./http/docs-routes";
 import { errorHandler, notFoundHandler } from "./http/errors";
 import { installationRoutes } from "./installations/routes";
 import { installRoutes } from "./install/routes";
@@ -70,6 +71,7 @@ export function createApp(services: Services): express.Express {
   app.use(passport.initialize());
   app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
 
+  app.use(docsRoutes(services.config.APP_BASE_URL));
   app.use("/api", requireApiKey(services.apiKeys), express.json({ limit: "100kb" }));
   app.use(installationRoutes(db, services.access));
   app.use(blockSlotRoutes(services.blockSlots, services.access, services.idempotency));

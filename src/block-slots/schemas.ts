@@ -8,8 +8,20 @@ const isoWithOffset = z.iso.datetime({
 });
 
 const target = {
-  calendarId: z.string().trim().min(1).max(100).optional(),
-  assignedUserId: z.string().trim().min(1).max(100).optional(),
+  calendarId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: "The calendar to block. Give this or assignedUserId, not both." }),
+  assignedUserId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: "The user whose time to block. Give this or calendarId, not both." }),
 };
 
 function exactlyOne(keys: [string, string]) {
@@ -35,21 +47,33 @@ function startBeforeEnd(value: { startTime: string; endTime: string }, ctx: z.Re
 export const blockSlotBody = z
   .strictObject({
     ...target,
-    startTime: isoWithOffset,
-    endTime: isoWithOffset,
-    title: z.string().trim().max(200, "must be at most 200 characters").optional(),
+    startTime: isoWithOffset.meta({
+      description: "Start, ISO-8601 with an offset.",
+      example: "2030-05-01T12:00:00+02:00",
+    }),
+    endTime: isoWithOffset.meta({ description: "End, after startTime.", example: "2030-05-01T13:00:00+02:00" }),
+    title: z
+      .string()
+      .trim()
+      .max(200, "must be at most 200 characters")
+      .optional()
+      .meta({ description: "Shown on the calendar.", example: "Team training" }),
   })
   .superRefine(exactlyOne(["calendarId", "assignedUserId"]))
-  .superRefine(startBeforeEnd);
+  .superRefine(startBeforeEnd)
+  .meta({
+    id: "BlockSlotInput",
+    description: "Exactly one of calendarId or assignedUserId; startTime before endTime.",
+  });
 export type BlockSlotBody = z.infer<typeof blockSlotBody>;
 
 /** The list window: the app converts the ISO times to HighLevel's epoch milliseconds. */
 export const blockSlotListQuery = z
   .strictObject({
-    calendarId: target.calendarId,
-    userId: target.assignedUserId,
-    startTime: isoWithOffset,
-    endTime: isoWithOffset,
+    calendarId: target.calendarId.meta({ description: "List this calendar's blocks. Give this or userId." }),
+    userId: target.assignedUserId.meta({ description: "List this user's blocks. Give this or calendarId." }),
+    startTime: isoWithOffset.meta({ description: "Window start, ISO-8601 with an offset." }),
+    endTime: isoWithOffset.meta({ description: "Window end, after startTime." }),
   })
   .superRefine(exactlyOne(["calendarId", "userId"]))
   .superRefine(startBeforeEnd);

@@ -1,0 +1,260 @@
+import { z } from "zod";
+import { blockSlotBody, blockSlotListQuery, eventId, locationId } from "../block-slots/schemas";
+
+/**
+ * The app's API as OpenAPI 3.1, built from the same zod schemas that validate requests, so the
+ * document cannot drift from what the routes accept. A new route adds its operation here.
+ */
+type JsonSchema = Record<string, unknown>;
+
+interface Operation {
+  id: string;
+  method: "get" | "post" | "put" | "delete";
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  pathParams?: Record<string, z.ZodType>;
+  query?: z.ZodObject | z.ZodType;
+  body?: z.ZodType;
+  bodyName?: string;
+  idempotent?: boolean;
+  responses: Record<string, { description: string; schema?: string }>;
+  /** Needs no API key. */
+  public?: boolean;
+}
+
+/** JSON Schema 2020-12 for the input side of a zod schema; date-time regexes are dropped for readability. */
+export function jsonSchema(schema: z.ZodType): JsonSchema {
+  const out = z.toJSONSchema(schema, { io: "input", target: "draft-2020-12", unrepresentable: "any" }) as JsonSchema;
+  delete out.$schema;
+  const strip = (node: unknown): void => {
+    if (!node || typeof node !== "object") return;
+    const n = node as JsonSchema;
+    if (n.format === "date-time") delete n.pattern;
+    for (const v of Object.values(n)) strip(v);
+  };
+  strip(out);
+  return out;
+}
+
+const blockSlot = z
+  .object({
+    id: z.string(),
+    locationId: z.string(),
+    title: z.string().optional(),
+    startTime: z.string().meta({ format: "date-time" }),
+    endTime: z.string().meta({ format: "date-time" }),
+    calendarId: z.string().optional(),
+    assignedUserId: z.string().optional(),
+  })
+  .meta({ description: "HighLevel's block slot, as HighLevel returned it." });
+
+const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({
+      description:
+        "Stable machine word: invalid_request, unauthorized, forbidden, location_not_installed, reauthorization_required, location_inactive, rate_limited, upstream_error, idempotency_conflict, not_found, …",
+    }),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ description: "RFC 9457 problem details (application/problem+json)." });
+
+const installations = z.object({
+  companies: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string().nullable(),
+      status: z.string(),
+      tokenExpiresAt: z.string().nullable(),
+      locationCount: z.number().int(),
+      lastError: z.string().optional(),
+    }),
+  ),
+  locations: z.array(
+    z.object({
+      id: z.string(),
+      companyId: z.string().nullable(),
+      name: z.string().nullable(),
+      source: z.enum(["direct", "agency"]),
+      status: z.enum(["active", "reauthorization_required", "inactive", "uninstalled", "failed"]),
+      tokenExpiresAt: z.string().nullable(),
+      lastError: z.string().optional(),
+    }),
+  ),
+});
+
+const COMPONENTS: Record<string, z.ZodType> = {
+  BlockSlotInput: blockSlotBody,
+  BlockSlot: blockSlot,
+  BlockSlotList: z.object({ blockSlots: z.array(blockSlot) }),
+  Installations: installations,
+  Problem: problem,
+};
+
+const LOCATION = { locationId };
+const SLOT_ERRORS = {
+  "400": { description: "Invalid input (each field named in `errors`), or HighLevel's 400.", schema: "Problem" },
+  "403": { description: "The API key's scope does not cover this location.", schema: "Problem" },
+  "404": { description: "`location_not_installed`, or HighLevel does not know the event.", schema: "Problem" },
+  "409": { description: "`reauthorization_required`: reinstall the app for this location.", schema: "Problem" },
+  "422": { description: "HighLevel refused it; its message is in `detail`.", schema: "Problem" },
+  "429": { description: "`rate_limited`: retry after `Retry-After` seconds.", schema: "Problem" },
+  "502": { description: "`upstream_error`: HighLevel failed or did not answer.", schema: "Problem" },
+  "503": { description: "`location_inactive`: HighLevel says the location is not active.", schema: "Problem" },
+};
+
+export const OPERATIONS: Operation[] = [
+  {
+    id: "listInstallations",
+    method: "get",
+    path: "/api/installations",
+    tag: "Installations",
+    summary: "Connected companies and locations",
+    description: "Status and token expiry of everything the key may see. Never a token.",
+    responses: { "200": { description: "Installations.", schema: "Installations" } },
+  },
+  {
+    id: "createBlockSlot",
+    method: "post",
+    path: "/api/locations/{locationId}/block-slots",
+    tag: "Block slots",
+    summary: "Block time on a calendar or a user",
+    description:
+      "Creates a HighLevel block slot with the location's token. When HighLevel's answer is lost, the app looks for the block before sending it again, so a retry never blocks the time twice.",
+    pathParams: LOCATION,
+    body: blockSlotBody,
+    bodyName: "BlockSlotInput",
+    idempotent: true,
+    responses: {
+      "201": { description: "Created (or replayed: header `Idempotent-Replayed: true`).", schema: "BlockSlot" },
+      ...SLOT_ERRORS,
+      "409": {
+        description: "`reauthorization_required`, or `idempotency_conflict` (key reused with another body).",
+        schema: "Problem",
+      },
+    },
+  },
+  {
+    id: "listBlockSlots",
+    method: "get",
+    path: "/api/locations/{locationId}/block-slots",
+    tag: "Block slots",
+    summary: "Block slots in a time window",
+    pathParams: LOCATION,
+    query: blockSlotListQuery,
+    responses: { "200": { description: "HighLevel's blocked slots.", schema: "BlockSlotList" }, ...SLOT_ERRORS },
+  },
+  {
+    id: "updateBlockSlot",
+    method: "put",
+    path: "/api/locations/{locationId}/block-slots/{eventId}",
+    tag: "Block slots",
+    summary: "Edit a block slot",
+    description: "The full create body.",
+    pathParams: { ...LOCATION, eventId },
+    body: blockSlotBody,
+    bodyName: "BlockSlotInput",
+    responses: { "200": { description: "The updated block slot.", schema: "BlockSlot" }, ...SLOT_ERRORS },
+  },
+  {
+    id: "deleteBlockSlot",
+    method: "delete",
+    path: "/api/locations/{locationId}/block-slots/{eventId}",
+    tag: "Block slots",
+    summary: "Delete a block slot",
+    pathParams: { ...LOCATION, eventId },
+    responses: { "204": { description: "Deleted." }, ...SLOT_ERRORS },
+  },
+];
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+function parameters(op: Operation) {
+  const params: JsonSchema[] = [];
+  for (const [name, schema] of Object.entries(op.pathParams ?? {})) {
+    params.push({ name, in: "path", required: true, schema: jsonSchema(schema) });
+  }
+  if (op.query) {
+    const schema = jsonSchema(op.query);
+    const required = new Set((schema.required as string[] | undefined) ?? []);
+    for (const [name, prop] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) {
+      const { description, ...rest } = prop;
+      params.push({ name, in: "query", required: required.has(name), description, schema: rest });
+    }
+  }
+  if (op.idempotent) {
+    params.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description:
+        "Send a retry with the same key and body and get the first answer again, without a second effect. Kept 24 h; another body with the same key answers 409 `idempotency_conflict`.",
+      schema: { type: "string", minLength: 1, maxLength: 255 },
+    });
+  }
+  return params;
+}
+
+/** The OpenAPI 3.1 document, built once per process. */
+export function openApiDocument(serverUrl: string): JsonSchema {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const responses = Object.fromEntries(
+      Object.entries({
+        ...op.responses,
+        ...(op.public ? {} : { "401": { description: "No API key, or not a valid one.", schema: "Problem" } }),
+      }).map(([code, r]) => [
+        code,
+        {
+          description: r.description,
+          ...(r.schema
+            ? {
+                content: {
+                  [r.schema === "Problem" ? "application/problem+json" : "application/json"]: { schema: ref(r.schema) },
+                },
+              }
+            : {}),
+        },
+      ]),
+    );
+    (paths[op.path] ??= {})[op.method] = {
+      tags: [op.tag],
+      summary: op.summary,
+      ...(op.description ? { description: op.description } : {}),
+      operationId: op.id,
+      parameters: parameters(op),
+      ...(op.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.bodyName!) } } } }
+        : {}),
+      responses,
+      ...(op.public ? { security: [] } : {}),
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Block Slots for HighLevel",
+      version: "1",
+      description:
+        "Blocks calendar time in HighLevel sub-accounts with the tokens this app keeps alive. Errors are application/problem+json with a stable `code`.",
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ apiKey: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "An API key: from API_KEYS or `npm run api-key -- create`.",
+        },
+      },
+      schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([name, schema]) => [name, jsonSchema(schema)])),
+    },
+  };
+}

@@ -27,8 +27,10 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
     throw err;
   }
   const db = createDb(database.url);
-  const services = createServices(config, db, log);
+  const services = createServices(config, db, log, database.url);
   const app = createApp(services);
+  // Before listening: a bulk submit writes to the queue's tables, which the queue creates on start.
+  await services.startJobs();
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -53,6 +55,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
       clearTimeout(timer);
       clearInterval(purgeTimer);
       await services.refresher.stop();
+      await services.stopJobs();
       await db.$disconnect();
       await database.stop();
     })());

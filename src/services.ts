@@ -2,10 +2,13 @@ import type { Logger } from "pino";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
 import { BlockSlotService } from "./block-slots/service";
+import { BulkService } from "./bulk/service";
+import { BulkWorker } from "./bulk/worker";
 import type { Config } from "./config";
 import type { Db } from "./db/client";
 import { createHighLevelHttp } from "./highlevel/http";
 import { IdempotencyStore } from "./http/idempotency";
+import { JobQueue } from "./jobs/queue";
 import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
@@ -31,9 +34,16 @@ export interface Services {
   apiKeys: ApiKeyService;
   access: AccessPolicy;
   idempotency: IdempotencyStore;
+  queue: JobQueue;
+  bulk: BulkService;
+  bulkWorker: BulkWorker;
+  /** Starts the queue (and, with WORKER_CONCURRENCY > 0, works it); `stopJobs` lets running jobs finish. */
+  startJobs(): Promise<void>;
+  stopJobs(): Promise<void>;
 }
 
-export function createServices(config: Config, db: Db, log: Logger): Services {
+/** `databaseUrl`: the database `db` uses (the queue keeps its own small pool on it). */
+export function createServices(config: Config, db: Db, log: Logger, databaseUrl: string): Services {
   // 10 s per call: the token service makes at most three calls under a row lock (45 s budget).
   const http = createHighLevelHttp({ baseUrl: config.HIGHLEVEL_API_URL, timeoutMs: 10_000 });
   const oauth = new HighLevelOAuth(http, {
@@ -46,6 +56,12 @@ export function createServices(config: Config, db: Db, log: Logger): Services {
   const refresher = new TokenRefresher(db, tokenService, log);
   const calendars = new HighLevelCalendars(http);
   const blockSlots = new BlockSlotService(tokenService, calendars);
+  const access = new AccessPolicy(db);
+  const queue = new JobQueue(databaseUrl, log, { timeoutSeconds: config.JOB_TIMEOUT_SECONDS });
+  const bulkWorker = new BulkWorker(db, blockSlots, queue, log, config.JOB_TIMEOUT_SECONDS);
+  // Fetch loops of up to 50 jobs each; a loop waits at least 0.5 s between fetches (pg-boss).
+  const loops = Math.ceil(config.WORKER_CONCURRENCY / 50);
+  const batchSize = loops > 0 ? Math.ceil(config.WORKER_CONCURRENCY / loops) : 0;
   return {
     config,
     db,
@@ -59,7 +75,15 @@ export function createServices(config: Config, db: Db, log: Logger): Services {
     installs,
     stateStore: new DbStateStore(db),
     apiKeys: new ApiKeyService(db, config.API_KEYS),
-    access: new AccessPolicy(db),
+    access,
     idempotency: new IdempotencyStore(db),
+    queue,
+    bulk: new BulkService(db, queue, access),
+    bulkWorker,
+    async startJobs() {
+      await queue.start();
+      if (loops > 0) await bulkWorker.start({ loops, batchSize });
+    },
+    stopJobs: () => queue.stop(),
   };
 }

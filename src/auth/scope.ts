@@ -27,6 +27,26 @@ export class AccessPolicy {
     throw outOfScope(principal, `location ${locationId}`);
   }
 
+  /** Every location at once (a bulk job): one query, and the refusal names the locations outside the scope. */
+  async assertLocations(principal: Principal, locationIds: string[]): Promise<void> {
+    if (principal.scope === "all") return;
+    let outside: string[];
+    if (principal.scope === "location") {
+      outside = locationIds.filter((id) => id !== principal.locationId);
+    } else {
+      const known = await this.db.location.findMany({
+        where: { id: { in: locationIds }, companyId: principal.companyId! },
+        select: { id: true },
+      });
+      const inside = new Set(known.map((l) => l.id));
+      outside = locationIds.filter((id) => !inside.has(id));
+    }
+    if (outside.length === 0) return;
+    const named =
+      outside.length > 10 ? `${outside.slice(0, 10).join(", ")} and ${outside.length - 10} more` : outside.join(", ");
+    throw outOfScope(principal, `location${outside.length > 1 ? "s" : ""} ${named}`);
+  }
+
   /** A Prisma filter on locations that keeps only those the key may see. */
   locationWhere(principal: Principal): { id?: string; companyId?: string } {
     if (principal.scope === "location") return { id: principal.locationId! };

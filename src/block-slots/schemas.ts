@@ -43,29 +43,38 @@ function startBeforeEnd(value: { startTime: string; endTime: string }, ctx: z.Re
   }
 }
 
+export const eventId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel event id");
+export const locationId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel location id");
+
+const blockSlotFields = {
+  ...target,
+  startTime: isoWithOffset.meta({
+    description: "Start, ISO-8601 with an offset.",
+    example: "2030-05-01T12:00:00+02:00",
+  }),
+  endTime: isoWithOffset.meta({ description: "End, after startTime.", example: "2030-05-01T13:00:00+02:00" }),
+  title: z
+    .string()
+    .trim()
+    .max(200, "must be at most 200 characters")
+    .optional()
+    .meta({ description: "Shown on the calendar.", example: "Team training" }),
+};
+
 /** The body of a create or an edit (CONTRACT.md). Unknown fields are refused, not ignored. */
 export const blockSlotBody = z
-  .strictObject({
-    ...target,
-    startTime: isoWithOffset.meta({
-      description: "Start, ISO-8601 with an offset.",
-      example: "2030-05-01T12:00:00+02:00",
-    }),
-    endTime: isoWithOffset.meta({ description: "End, after startTime.", example: "2030-05-01T13:00:00+02:00" }),
-    title: z
-      .string()
-      .trim()
-      .max(200, "must be at most 200 characters")
-      .optional()
-      .meta({ description: "Shown on the calendar.", example: "Team training" }),
-  })
+  .strictObject(blockSlotFields)
   .superRefine(exactlyOne(["calendarId", "assignedUserId"]))
   .superRefine(startBeforeEnd)
-  .meta({
-    id: "BlockSlotInput",
-    description: "Exactly one of calendarId or assignedUserId; startTime before endTime.",
-  });
+  .meta({ description: "Exactly one of calendarId or assignedUserId; startTime before endTime." });
 export type BlockSlotBody = z.infer<typeof blockSlotBody>;
+
+/** One item of a bulk job: a create body plus the location it is for. */
+export const bulkItem = z
+  .strictObject({ locationId: locationId.meta({ description: "The sub-account." }), ...blockSlotFields })
+  .superRefine(exactlyOne(["calendarId", "assignedUserId"]))
+  .superRefine(startBeforeEnd);
+export type BulkItemInput = z.infer<typeof bulkItem>;
 
 /** The list window: the app converts the ISO times to HighLevel's epoch milliseconds. */
 export const blockSlotListQuery = z
@@ -79,20 +88,36 @@ export const blockSlotListQuery = z
   .superRefine(startBeforeEnd);
 export type BlockSlotListQuery = z.infer<typeof blockSlotListQuery>;
 
-export const eventId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel event id");
-export const locationId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel location id");
+/** A bad bulk request can have thousands of problems; the first ones are enough to act on. */
+const MAX_REPORTED = 1000;
 
-/** Parses or throws a 400 problem naming every bad field. */
-export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "query" | "path"): T {
+/**
+ * Parses or throws a 400 problem naming every bad field. `pathOf` renames a field's path, e.g.
+ * a CSV row index to its line number.
+ */
+export function parseOr400<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  where: string,
+  pathOf: (path: PropertyKey[]) => string = (path) => path.map(String).join("."),
+): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors: FieldError[] = result.error.issues.map((issue) => ({
-    path: issue.path.length ? issue.path.join(".") : where,
+  const errors: FieldError[] = result.error.issues.slice(0, MAX_REPORTED).map((issue) => ({
+    path: issue.path.length ? pathOf(issue.path) : where,
     message:
       issue.code === "unrecognized_keys"
         ? `unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
         : issue.message,
   }));
-  const fields = [...new Set(errors.map((e) => e.path))].join(", ");
-  throw new ProblemError(400, "invalid_request", `The request ${where} is invalid: ${fields}.`, { errors });
+  const paths = [...new Set(errors.map((e) => e.path))];
+  const more = result.error.issues.length - errors.length;
+  const listed =
+    paths.length > 20 ? `${paths.slice(0, 20).join(", ")} and ${paths.length - 20} more` : paths.join(", ");
+  throw new ProblemError(
+    400,
+    "invalid_request",
+    `The request ${where} is invalid: ${listed}.${more > 0 ? ` (${more} further problems not listed.)` : ""}`,
+    { errors },
+  );
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { blockSlotBody, blockSlotListQuery, eventId, locationId } from "../block-slots/schemas";
+import { bulkBody, CSV_COLUMNS } from "../bulk/input";
 
 /**
  * The app's API as OpenAPI 3.1, built from the same zod schemas that validate requests, so the
@@ -88,7 +89,37 @@ const installations = z.object({
   ),
 });
 
+const counts = z.object({
+  pending: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+});
+const jobStatus = z.enum(["queued", "running", "done", "done_with_errors", "cancelled"]);
+const bulkJob = z.object({
+  id: z.string().meta({ format: "uuid" }),
+  source: z.enum(["api", "csv", "trigger"]),
+  status: jobStatus,
+  total: z.number().int(),
+  createdAt: z.string().meta({ format: "date-time" }),
+  counts,
+  items: z
+    .array(
+      z.object({
+        index: z.number().int(),
+        locationId: z.string(),
+        status: z.enum(["pending", "succeeded", "failed", "cancelled"]),
+        blockSlotId: z.string().optional(),
+        error: z.object({ code: z.string(), detail: z.string() }).optional(),
+      }),
+    )
+    .optional(),
+});
+
 const COMPONENTS: Record<string, z.ZodType> = {
+  BulkJobInput: bulkBody,
+  BulkJobAccepted: z.object({ id: z.string(), status: jobStatus, total: z.number().int() }),
+  BulkJob: bulkJob,
   BlockSlotInput: blockSlotBody,
   BlockSlot: blockSlot,
   BlockSlotList: z.object({ blockSlots: z.array(blockSlot) }),
@@ -160,6 +191,56 @@ export const OPERATIONS: Operation[] = [
     body: blockSlotBody,
     bodyName: "BlockSlotInput",
     responses: { "200": { description: "The updated block slot.", schema: "BlockSlot" }, ...SLOT_ERRORS },
+  },
+  {
+    id: "submitBulkJob",
+    method: "post",
+    path: "/api/block-slots/bulk",
+    tag: "Bulk jobs",
+    summary: "Block time across many locations as one durable job",
+    description: `Up to 10,000 items as JSON, or a CSV (Content-Type text/csv) with the header ${CSV_COLUMNS.join(",")}. Every item is checked first; one bad item rejects the request, naming each. Items for locations that are not installed are accepted and fail one by one. Each block is created at most once, even across crashes.`,
+    body: bulkBody,
+    bodyName: "BulkJobInput",
+    responses: {
+      "202": { description: "Queued.", schema: "BulkJobAccepted" },
+      "400": {
+        description: "Invalid items (each named: `items.3.endTime`, or `line 4.endTime` in a CSV).",
+        schema: "Problem",
+      },
+      "403": { description: "A location outside the API key's scope.", schema: "Problem" },
+      "415": { description: "Neither JSON nor CSV.", schema: "Problem" },
+    },
+  },
+  {
+    id: "getBulkJob",
+    method: "get",
+    path: "/api/block-slots/bulk/{jobId}",
+    tag: "Bulk jobs",
+    summary: "A bulk job's progress and each item's result",
+    pathParams: { jobId: z.string().meta({ format: "uuid" }) },
+    query: z.strictObject({
+      items: z
+        .enum(["all", "failed", "none"])
+        .optional()
+        .meta({ description: "Which items to list (default all); `none` for progress only." }),
+    }),
+    responses: {
+      "200": { description: "The job.", schema: "BulkJob" },
+      "404": { description: "No such job for this API key.", schema: "Problem" },
+    },
+  },
+  {
+    id: "cancelBulkJob",
+    method: "delete",
+    path: "/api/block-slots/bulk/{jobId}",
+    tag: "Bulk jobs",
+    summary: "Cancel what has not started",
+    description: "Items already under way finish; their outcome is kept.",
+    pathParams: { jobId: z.string().meta({ format: "uuid" }) },
+    responses: {
+      "200": { description: "The job, without items.", schema: "BulkJob" },
+      "404": { description: "No such job for this API key.", schema: "Problem" },
+    },
   },
   {
     id: "deleteBlockSlot",

@@ -11,10 +11,20 @@ import { getValidator } from "./openapi-validator";
 import { markInvalid, recordBody, recorder } from "./recorder";
 import type { SandboxState } from "./state";
 
+/**
+ * HighLevel's latency, spent after the work and before the answer: a client that gives up or
+ * dies while waiting has still had its request carried out (the case at-most-once must survive).
+ */
 function latency(ms: number) {
-  return (_req: Request, _res: Response, next: NextFunction): void => {
-    if (ms > 0) setTimeout(next, ms);
-    else next();
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    if (ms > 0) {
+      const end = res.end.bind(res) as (...args: unknown[]) => Response;
+      res.end = ((...args: unknown[]) => {
+        setTimeout(() => end(...args), ms);
+        return res;
+      }) as Response["end"];
+    }
+    next();
   };
 }
 

@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { startEmbeddedPostgres } from "../../src/db/embedded";
 import { applyMigrations } from "../../src/db/migrate";
+import { JobQueue } from "../../src/jobs/queue";
+import { createLogger } from "../../src/logger";
 import { ADMIN_URL_ENV, TEMPLATE_DB, databaseUrl, withAdmin } from "./postgres";
 
 /**
@@ -24,5 +26,10 @@ export default async function globalSetup(): Promise<void> {
     await c.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${TEMPLATE_DB}`);
   });
-  await applyMigrations(databaseUrl(adminUrl, TEMPLATE_DB));
+  const templateUrl = databaseUrl(adminUrl, TEMPLATE_DB);
+  await applyMigrations(templateUrl);
+  // The queue's own tables and queues, once, so each test database starts with them.
+  const queue = new JobQueue(templateUrl, createLogger("warn"), { timeoutSeconds: 120 });
+  await queue.start();
+  await queue.stop();
 }

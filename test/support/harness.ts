@@ -41,7 +41,12 @@ export interface Harness {
  * Only `env` differs between tests.
  */
 export async function startHarness(
-  options: { sandbox?: SandboxOptions; env?: Record<string, string> } = {},
+  options: {
+    sandbox?: SandboxOptions;
+    env?: Record<string, string>;
+    /** Start the durable queue and work it in this process, as every app process does. */
+    jobs?: boolean;
+  } = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ port: 0, ...options.sandbox });
   const database = await createTestDatabase();
@@ -61,8 +66,9 @@ export async function startHarness(
   const logs = new LogCapture();
   const log = createLogger(config.LOG_LEVEL, logs);
   const db = createDb(database.url, { max: 5 });
-  const services = createServices(config, db, log);
+  const services = createServices(config, db, log, database.url);
   const app = createApp(services);
+  if (options.jobs) await services.startJobs();
   return {
     app,
     sandbox,
@@ -78,9 +84,11 @@ export async function startHarness(
       HIGHLEVEL_CLIENT_SECRET: config.HIGHLEVEL_CLIENT_SECRET,
       HIGHLEVEL_API_URL: config.HIGHLEVEL_API_URL,
       TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY,
+      JOB_TIMEOUT_SECONDS: String(config.JOB_TIMEOUT_SECONDS),
       LOG_LEVEL: "warn",
     },
     close: async () => {
+      await services.stopJobs();
       await db.$disconnect();
       await sandbox.close();
       await database.drop();

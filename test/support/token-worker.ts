@@ -12,7 +12,7 @@ async function main() {
   const locationIds = JSON.parse(process.argv[2] ?? "[]") as string[];
   const config = loadConfig({ ...process.env, PORT: "0" });
   const db = createDb(config.DATABASE_URL!, { max: 5 });
-  const { tokenService, calendars } = createServices(config, db, createLogger(config.LOG_LEVEL));
+  const { tokenService, calendars } = createServices(config, db, createLogger(config.LOG_LEVEL), config.DATABASE_URL!);
   await db.$queryRaw`SELECT 1`;
   process.stdout.write("ready\n");
   await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));

@@ -1,0 +1,124 @@
+import type PgBoss from "pg-boss";
+import type { Logger } from "pino";
+import type { BlockSlotService } from "../block-slots/service";
+import type { Db } from "../db/client";
+import { toProblem } from "../http/errors";
+import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import type { BulkItemRef } from "./service";
+
+/** Transient failures before an item fails for good with its last reason. */
+const MAX_FAILURES = 5;
+
+/** Problems that may pass on their own; everything else (422, not installed, reinstall needed) is final. */
+const TRANSIENT = new Set(["upstream_error", "internal_error", "location_inactive", "service_unavailable"]);
+
+interface ClaimedItem {
+  location_id: string;
+  calendar_id: string | null;
+  assigned_user_id: string | null;
+  start_time: string;
+  end_time: string;
+  title: string | null;
+  failures: number;
+  was_sent: boolean;
+}
+
+/**
+ * Creates the block slot of each queued bulk item, at most once:
+ * - an item is claimed only while `pending`, so a finished or cancelled one is never redone;
+ * - a claim is a lease: a second queue entry for the same item (a retry racing a slow run) backs off;
+ * - `sent` is set before the create goes out; an item claimed again with `sent` set (the process
+ *   died, the answer was lost) looks for its block in HighLevel before sending anything.
+ */
+export class BulkWorker {
+  constructor(
+    private readonly db: Db,
+    private readonly slots: BlockSlotService,
+    private readonly queue: JobQueue,
+    private readonly log: Logger,
+    /** How long a claim holds: the queue's job time-out, after which a dead worker's item is free again. */
+    private readonly leaseSeconds: number,
+  ) {}
+
+  start(options: WorkOptions): Promise<void> {
+    return this.queue.work<BulkItemRef>(QUEUES.bulkItem, options, (jobs) => this.handle(jobs));
+  }
+
+  /** A batch from the queue: items run side by side; one item's failure never touches another's. */
+  private async handle(jobs: PgBoss.Job<BulkItemRef>[]): Promise<void> {
+    await Promise.all(
+      jobs.map(async (job) => {
+        try {
+          await this.process(job.data);
+        } catch (err) {
+          this.log.warn({ err, job: job.data }, "bulk item will be retried");
+          await this.queue.fail(QUEUES.bulkItem, job.id, err instanceof Error ? err.message : String(err));
+        }
+      }),
+    );
+  }
+
+  /** Throws to have the queue retry the item later. */
+  async process({ jobId, index }: BulkItemRef): Promise<void> {
+    const [item] = await this.db.$queryRaw<ClaimedItem[]>`
+      WITH before AS (
+        SELECT sent FROM bulk_items
+        WHERE job_id = ${jobId}::uuid AND index = ${index} AND status = 'pending'
+          AND (lease_until IS NULL OR lease_until < now())
+        FOR UPDATE
+      )
+      UPDATE bulk_items
+      SET sent = true, started_at = coalesce(started_at, now()), updated_at = now(),
+          lease_until = now() + make_interval(secs => ${this.leaseSeconds})
+      FROM before
+      WHERE job_id = ${jobId}::uuid AND index = ${index}
+      RETURNING location_id, calendar_id, assigned_user_id, start_time, end_time, title, failures, before.sent AS was_sent`;
+    if (!item) {
+      // Done, failed for good or cancelled: nothing to do. Still pending: another worker holds the
+      // lease (a slow run, or a dead one whose lease has not run out) — try again later.
+      const held = await this.db.bulkItem.count({ where: { jobId, index, status: "pending" } });
+      if (held > 0) throw new Error(`bulk item ${jobId}#${index} is held by another worker`);
+      return;
+    }
+
+    const where = { jobId_index: { jobId, index } };
+    const body = {
+      ...(item.calendar_id ? { calendarId: item.calendar_id } : { assignedUserId: item.assigned_user_id! }),
+      startTime: item.start_time,
+      endTime: item.end_time,
+      ...(item.title ? { title: item.title } : {}),
+    };
+    try {
+      const slot = await this.slots.create(item.location_id, body, { lookFirst: item.was_sent });
+      await this.db.bulkItem.update({
+        where,
+        data: { status: "succeeded", blockSlotId: slot.id, errorCode: null, errorDetail: null, leaseUntil: null },
+      });
+    } catch (err) {
+      const problem = toProblem(err);
+      if (problem.code === "rate_limited") {
+        // Not a failure: the location's budget is spent. Come back when HighLevel says.
+        await this.db.bulkItem.update({ where, data: { leaseUntil: null } });
+        await this.queue.send(
+          QUEUES.bulkItem,
+          { jobId, index },
+          { startAfterSeconds: problem.extra.retryAfterSeconds ?? 10 },
+        );
+        return;
+      }
+      const failures = item.failures + 1;
+      const final = !TRANSIENT.has(problem.code) || failures >= MAX_FAILURES;
+      await this.db.bulkItem.update({
+        where,
+        data: {
+          failures,
+          errorCode: problem.code,
+          errorDetail: problem.detail,
+          leaseUntil: null,
+          ...(final ? { status: "failed" } : {}),
+        },
+      });
+      if (!final) throw err;
+    }
+  }
+}

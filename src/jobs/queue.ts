@@ -1,0 +1,116 @@
+import PgBoss from "pg-boss";
+import type { Logger } from "pino";
+import type { Prisma } from "../generated/prisma/client";
+
+/** Queue names. One queue per kind of work, so each has its own retry and time-out policy. */
+export const QUEUES = {
+  bulkItem: "bulk-item",
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export interface JobQueueOptions {
+  /**
+   * A job still active after this long is presumed dead (its process was killed) and retried.
+   * It must exceed the longest honest run of one job: pacing waits and HighLevel time-outs.
+   */
+  timeoutSeconds: number;
+}
+
+export interface WorkOptions {
+  /** Jobs fetched at once by one loop; they run concurrently. */
+  batchSize: number;
+  /** Fetch loops in this process. */
+  loops: number;
+}
+
+/**
+ * The durable queue: pg-boss in the app's own PostgreSQL (its tables live in schema `pgboss`).
+ * Every app process works it; a job survives any process dying and is retried when its time is up.
+ */
+export class JobQueue {
+  readonly boss: PgBoss;
+  private started = false;
+
+  constructor(
+    databaseUrl: string,
+    private readonly log: Logger,
+    private readonly options: JobQueueOptions,
+  ) {
+    this.boss = new PgBoss({
+      connectionString: databaseUrl,
+      max: 4,
+      application_name: "highlevel-block-slots jobs",
+      // Dead jobs are found by this sweep; it is one cheap locked query shared by all processes.
+      maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.floor(options.timeoutSeconds / 4))),
+      schedule: false,
+    });
+    this.boss.on("error", (err: unknown) => this.log.error({ err }, "job queue error"));
+  }
+
+  async start(): Promise<void> {
+    await this.boss.start();
+    this.started = true;
+    const policy = { retryLimit: 30, retryDelay: 1, retryBackoff: true, expireInSeconds: this.options.timeoutSeconds };
+    for (const name of Object.values(QUEUES)) {
+      await this.boss.createQueue(name, { name, ...policy });
+      // A queue made by an earlier version keeps its old policy unless it is updated.
+      await this.boss.updateQueue(name, { name, ...policy });
+    }
+  }
+
+  /**
+   * Adds jobs inside the caller's Prisma transaction: the rows that describe the work and the
+   * queue entries that do it commit together, or neither does.
+   */
+  async insertWithin(
+    tx: Prisma.TransactionClient,
+    name: QueueName,
+    jobs: { data: object; startAfter?: Date }[],
+  ): Promise<void> {
+    if (jobs.length === 0) return;
+    const db = {
+      executeSql: async (text: string, values: unknown[]) => ({
+        rows: await tx.$queryRawUnsafe<unknown[]>(text, ...values),
+      }),
+    };
+    await this.boss.insert(
+      // The time-out travels with each job: the queue's stored policy may be another process's.
+      jobs.map((j) => ({
+        name,
+        data: j.data,
+        expireInSeconds: this.options.timeoutSeconds,
+        ...(j.startAfter ? { startAfter: j.startAfter } : {}),
+      })),
+      { db },
+    );
+  }
+
+  async send(name: QueueName, data: object, options: { startAfterSeconds?: number } = {}): Promise<void> {
+    await this.boss.send(name, data, {
+      expireInSeconds: this.options.timeoutSeconds,
+      ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+    });
+  }
+
+  /** Gives a job back as failed: pg-boss retries it after its back-off. */
+  async fail(name: QueueName, id: string, reason: string): Promise<void> {
+    await this.boss.fail(name, id, { message: reason });
+  }
+
+  async work<T extends object>(
+    name: QueueName,
+    options: WorkOptions,
+    handler: (jobs: PgBoss.Job<T>[]) => Promise<void>,
+  ): Promise<void> {
+    for (let i = 0; i < options.loops; i++) {
+      await this.boss.work<T>(name, { batchSize: options.batchSize, pollingIntervalSeconds: 0.5 }, handler);
+    }
+  }
+
+  /** Stops fetching, lets running jobs finish (up to `timeoutMs`), then closes the pool. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+  }
+}

@@ -11,7 +11,9 @@ import { generateKey } from "./tokens/crypto";
 /**
  * `npm run demo`: the whole product with nothing configured — embedded PostgreSQL under
  * `.data/`, the local HighLevel sandbox, the app. The encryption key and an API key are generated
- * once and kept beside the data, so tokens stored by one run still decrypt in the next.
+ * once and kept beside the data, so tokens stored by one run still decrypt in the next. The
+ * sandbox keeps its side (tokens, installs, block slots) there too: otherwise a restart would
+ * leave the database holding refresh tokens the new sandbox never issued.
  */
 function keptSecret(name: string, make: () => string): string {
   const file = path.join(DATA_DIR, name);
@@ -23,7 +25,10 @@ function keptSecret(name: string, make: () => string): string {
 }
 
 async function main() {
-  const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) });
+  const sandbox = await startSandbox({
+    port: Number(process.env.SANDBOX_PORT ?? 0),
+    stateFile: path.join(DATA_DIR, "sandbox-state.json"),
+  });
   const port = process.env.PORT ?? "3000";
   const apiKey = keptSecret("demo-api-key", () => `demo-${crypto.randomBytes(18).toString("base64url")}`);
   const config = loadConfig({
@@ -54,8 +59,12 @@ async function main() {
     if (stopping) return;
     stopping = true;
     process.stdout.write("\nStopping…\n");
-    await running.stop();
-    await sandbox.close();
+    try {
+      await running.stop();
+    } finally {
+      // Even if the app fails to stop cleanly, the sandbox must save what it issued.
+      await sandbox.close();
+    }
     process.exit(0);
   };
   process.on("SIGINT", () => void stop());

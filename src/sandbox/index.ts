@@ -18,6 +18,7 @@ export type {
   SandboxRateLimitOptions,
   UserType,
 } from "./types";
+export type { StateFileStatus } from "./persistence";
 export type { FaultMatch, FaultReply } from "./faults";
 export { DEFAULT_SCOPES, defaultCompanies } from "./fixtures";
 export { OPENAPI_OVERRIDES } from "./openapi-overrides";
@@ -35,7 +36,13 @@ export interface Sandbox {
 export async function startSandbox(options: SandboxOptions & { port?: number } = {}): Promise<Sandbox> {
   const { port = 0, ...sandboxOptions } = options;
   const state = new SandboxState(sandboxOptions);
-  const server = http.createServer(createSandboxApp(state));
+  const app = createSandboxApp(state);
+  const server = http.createServer((req, res) => {
+    // Routes change records in place (a code used, a refresh token spent, a slot edited):
+    // after each answer, or an aborted one, is where every such change is complete.
+    res.once("close", () => state.changed());
+    app(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve());
@@ -47,7 +54,12 @@ export async function startSandbox(options: SandboxOptions & { port?: number } =
     close: () =>
       new Promise<void>((resolve, reject) => {
         // Clients keep connections alive: close them, or close() waits for their idle timeout.
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          // Last, so changes made by requests still in flight are kept.
+          state.closeStateFile();
+          if (err) reject(err);
+          else resolve();
+        });
         server.closeAllConnections();
       }),
   };

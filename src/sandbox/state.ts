@@ -1,6 +1,7 @@
 import { DEFAULT_SCOPES, defaultCompanies } from "./fixtures";
 import { FaultRegistry, type FaultMatch, type FaultReply } from "./faults";
 import { newId, newSecret } from "./ids";
+import { readStateFile, StateFileWriter, type DurableState, type StateFileStatus } from "./persistence";
 import { RateLimiter } from "./rate-limit";
 import type {
   AccessTokenRecord,
@@ -54,6 +55,9 @@ export class SandboxState {
   readonly faults = new FaultRegistry();
   readonly rateLimiter: RateLimiter;
   private readonly userIds = new Map<string, string>();
+  /** Set when options.stateFile is: whether that file was loaded, absent, or corrupt (ignored). */
+  readonly stateFileStatus?: StateFileStatus;
+  private readonly stateFile?: StateFileWriter;
 
   constructor(options: SandboxOptions = {}) {
     this.appName = options.appName ?? "Block Slots for HighLevel";
@@ -66,6 +70,51 @@ export class SandboxState {
     this.strictOpenApi = options.strictOpenApi ?? false;
     this.companies = options.companies ?? defaultCompanies();
     this.rateLimiter = new RateLimiter(options.rateLimit);
+    if (options.stateFile) {
+      const { status, state } = readStateFile(options.stateFile);
+      this.stateFileStatus = status;
+      if (state) this.restore(state);
+      this.stateFile = new StateFileWriter(options.stateFile, () => this.durable());
+    }
+  }
+
+  // ---- persistence (options.stateFile) -----------------------------------------------
+
+  /**
+   * Something HighLevel would remember changed: save soon. Routes also change records in place
+   * (a code used, a slot edited), so the server calls this after every response too.
+   */
+  changed(): void {
+    this.stateFile?.schedule();
+  }
+
+  /** Saves pending changes now; called when the sandbox closes. */
+  closeStateFile(): void {
+    this.stateFile?.close();
+  }
+
+  private durable(): DurableState {
+    return {
+      codes: [...this.codes.values()],
+      accessTokens: [...this.accessTokens.values()],
+      refreshTokens: [...this.refreshTokens.values()],
+      slots: [...this.slots.values()],
+      installs: this.installs,
+      companyInstalls: this.companyInstalls,
+      inactiveLocations: [...this.inactiveLocations],
+      userIds: this.userIds,
+    };
+  }
+
+  private restore(saved: DurableState): void {
+    for (const code of saved.codes) this.codes.set(code.code, code);
+    for (const token of saved.accessTokens) this.accessTokens.set(token.token, token);
+    for (const token of saved.refreshTokens) this.refreshTokens.set(token.token, token);
+    for (const slot of saved.slots) this.slots.set(slot.id, slot);
+    for (const [id, at] of saved.installs) this.installs.set(id, at);
+    for (const [id, install] of saved.companyInstalls) this.companyInstalls.set(id, install);
+    for (const id of saved.inactiveLocations) this.inactiveLocations.add(id);
+    for (const [companyId, userId] of saved.userIds) this.userIds.set(companyId, userId);
   }
 
   // ---- fixture lookups -------------------------------------------------------------
@@ -88,6 +137,7 @@ export class SandboxState {
     if (!userId) {
       userId = newId();
       this.userIds.set(companyId, userId);
+      this.changed();
     }
     return userId;
   }
@@ -124,6 +174,7 @@ export class SandboxState {
       expiresAt: new Date(now.getTime() + CODE_TTL_MS),
       used: false,
     });
+    this.changed();
     return code;
   }
 
@@ -135,6 +186,7 @@ export class SandboxState {
       expiresAt: new Date(Date.now() + this.accessTokenTtlSeconds * 1000),
     };
     this.accessTokens.set(record.token, record);
+    this.changed();
     return record;
   }
 
@@ -146,6 +198,7 @@ export class SandboxState {
       expiresAt: new Date(Date.now() + REFRESH_TTL_MS),
     };
     this.refreshTokens.set(record.token, record);
+    this.changed();
     return record;
   }
 
@@ -171,22 +224,26 @@ export class SandboxState {
   expireAccessToken(token: string): void {
     const record = this.accessTokens.get(token);
     if (record) record.revoked = true;
+    this.changed();
   }
 
   /** expireAccessToken() for every access token of a location or company. */
   expireAccessTokensFor(ownerId: string): void {
     for (const record of this.accessTokens.values()) if (ownerOf(record) === ownerId) record.revoked = true;
+    this.changed();
   }
 
   /** Every refresh token of this location/company dies: the next refresh answers invalid grant. */
   revokeRefreshTokensFor(ownerId: string): void {
     for (const record of this.refreshTokens.values()) if (ownerOf(record) === ownerId) record.dead ??= "revoked";
+    this.changed();
   }
 
   /** While set, refreshing this location's token answers 400 "Location is not active". */
   setLocationInactive(locationId: string, inactive: boolean): void {
     if (inactive) this.inactiveLocations.add(locationId);
     else this.inactiveLocations.delete(locationId);
+    this.changed();
   }
 
   blockSlots(locationId?: string): BlockSlot[] {

@@ -60,6 +60,12 @@ export interface SandboxOptions {
    * openapi-overrides.ts (e.g. block slots then require calendarId even with assignedUserId).
    */
   strictOpenApi?: boolean;
+  /**
+   * JSON file that keeps what HighLevel would remember (codes, tokens, block slots, installs)
+   * across restarts: loaded at start when present, saved shortly after each change and on
+   * close(). A missing or corrupt file starts a fresh sandbox (see state.stateFileStatus).
+   */
+  stateFile?: string;
 }
 
 export interface RecordedRequest {

@@ -7,6 +7,8 @@ import { pinoHttp } from "pino-http";
 import { databaseAnswers } from "./db/client";
 import { blockSlotRoutes } from "./block-slots/routes";
 import { bulkRoutes } from "./bulk/routes";
+import { blockingRuleRoutes } from "./rules/routes";
+import { webhookRoutes } from "./webhooks/routes";
 import { requireApiKey } from "./auth/middleware";
 import { docsRoutes } from "./http/docs-routes";
 import { errorHandler, notFoundHandler } from "./http/errors";
@@ -73,12 +75,14 @@ export function createApp(services: Services): express.Express {
   app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
 
   app.use(docsRoutes(services.config.APP_BASE_URL));
+  app.use(webhookRoutes(services.inbox, services));
   app.use("/api", requireApiKey(services.apiKeys));
   // Bulk jobs take up to 10,000 items (JSON or CSV) and parse their own bodies; the rest is small.
   app.use(bulkRoutes(services.bulk));
   app.use("/api", express.json({ limit: "100kb" }));
   app.use(installationRoutes(db, services.access));
   app.use(blockSlotRoutes(services.blockSlots, services.access, services.idempotency));
+  app.use(blockingRuleRoutes(services.rules));
 
   app.use(notFoundHandler());
   app.use(errorHandler(log));

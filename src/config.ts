@@ -3,7 +3,7 @@ import path from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { parseKeyring } from "./tokens/crypto";
-import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_PUBLIC_KEY } from "./webhooks/signature";
+import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_PUBLIC_KEY, loadWebhookKeys } from "./webhooks/signature";
 
 export const DEFAULT_SCOPES =
   "calendars.readonly calendars/events.readonly calendars/events.write locations.readonly oauth.readonly oauth.write";
@@ -28,6 +28,16 @@ const keyring = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** A webhook key that does not load is a configuration error, reported with the others at start. */
+const loads = (kind: "rsa" | "ed25519") => (text: string) => {
+  try {
+    loadWebhookKeys({ [kind]: text });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Required by `npm start`; `demo` and tests supply their own. */
 const required = (message: string) => z.preprocess(emptyToUndefined, z.string({ error: message }));
 
@@ -46,10 +56,16 @@ const schema = z.object({
   HIGHLEVEL_SCOPES: z.preprocess(emptyToUndefined, z.string().default(DEFAULT_SCOPES)),
   HIGHLEVEL_API_URL: url("HighLevel API base").default("https://services.leadconnectorhq.com"),
   HIGHLEVEL_MARKETPLACE_URL: url("consent-page base").default("https://marketplace.gohighlevel.com"),
-  HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyToUndefined, z.string().default(HIGHLEVEL_RSA_PUBLIC_KEY)),
+  HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string().default(HIGHLEVEL_RSA_PUBLIC_KEY).refine(loads("rsa"), "must be an RSA public key (PEM)"),
+  ),
   HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY: z.preprocess(
     emptyToUndefined,
-    z.string().default(HIGHLEVEL_ED25519_PUBLIC_KEY),
+    z
+      .string()
+      .default(HIGHLEVEL_ED25519_PUBLIC_KEY)
+      .refine(loads("ed25519"), "must be an Ed25519 public key (PEM or base64 SPKI)"),
   ),
   HIGHLEVEL_SSO_KEY: optionalString,
   TOKEN_ENCRYPTION_KEY: z.preprocess(

@@ -9,6 +9,12 @@ import type { Db } from "./db/client";
 import { createHighLevelHttp } from "./highlevel/http";
 import { IdempotencyStore } from "./http/idempotency";
 import { JobQueue } from "./jobs/queue";
+import { AppointmentMirror } from "./rules/mirror";
+import { BlockingRuleService } from "./rules/service";
+import { WebhookInbox } from "./webhooks/inbox";
+import { lifecycleHandlers } from "./webhooks/lifecycle";
+import { WebhookProcessor } from "./webhooks/processor";
+import { loadWebhookKeys } from "./webhooks/signature";
 import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
@@ -37,6 +43,9 @@ export interface Services {
   queue: JobQueue;
   bulk: BulkService;
   bulkWorker: BulkWorker;
+  rules: BlockingRuleService;
+  inbox: WebhookInbox;
+  webhooks: WebhookProcessor;
   /** Starts the queue (and, with WORKER_CONCURRENCY > 0, works it); `stopJobs` lets running jobs finish. */
   startJobs(): Promise<void>;
   stopJobs(): Promise<void>;
@@ -62,6 +71,23 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
   // Fetch loops of up to 50 jobs each; a loop waits at least 0.5 s between fetches (pg-boss).
   const loops = Math.ceil(config.WORKER_CONCURRENCY / 50);
   const batchSize = loops > 0 ? Math.ceil(config.WORKER_CONCURRENCY / loops) : 0;
+  const webhooks = new WebhookProcessor(
+    db,
+    queue,
+    {
+      ...lifecycleHandlers({ db, installs, tokens: tokenService, oauth }),
+      ...new AppointmentMirror(db, blockSlots, log).handlers(),
+    },
+    log,
+  );
+  const inbox = new WebhookInbox(
+    db,
+    queue,
+    loadWebhookKeys({
+      ed25519: config.HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY,
+      rsa: config.HIGHLEVEL_WEBHOOK_PUBLIC_KEY,
+    }),
+  );
   return {
     config,
     db,
@@ -80,9 +106,15 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     queue,
     bulk: new BulkService(db, queue, access),
     bulkWorker,
+    rules: new BlockingRuleService(db, access),
+    inbox,
+    webhooks,
     async startJobs() {
       await queue.start();
-      if (loops > 0) await bulkWorker.start({ loops, batchSize });
+      if (loops > 0) {
+        await bulkWorker.start({ loops, batchSize });
+        await webhooks.start({ loops: 1, batchSize: Math.min(20, batchSize) });
+      }
     },
     stopJobs: () => queue.stop(),
   };

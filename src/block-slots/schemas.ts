@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ProblemError, type FieldError } from "../http/problem";
 
 /** ISO-8601 with an offset or Z, as HighLevel requires (FACTS.md); a local time is ambiguous. */
-const isoWithOffset = z.iso.datetime({
+export const isoWithOffset = z.iso.datetime({
   offset: true,
   error: "must be an ISO-8601 date-time with an offset, e.g. 2030-05-01T12:00:00+02:00",
 });
@@ -24,7 +24,7 @@ const target = {
     .meta({ description: "The user whose time to block. Give this or calendarId, not both." }),
 };
 
-function exactlyOne(keys: [string, string]) {
+export function exactlyOne(keys: [string, string]) {
   return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
     const present = keys.filter((k) => value[k] !== undefined);
     if (present.length !== 1) {

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { blockSlotBody, blockSlotListQuery, eventId, locationId } from "../block-slots/schemas";
 import { bulkBody, CSV_COLUMNS } from "../bulk/input";
+import { blockingRuleBody, ruleEndpoint } from "../rules/schemas";
+import { bulkItem } from "../block-slots/schemas";
 
 /**
  * The app's API as OpenAPI 3.1, built from the same zod schemas that validate requests, so the
@@ -116,7 +118,20 @@ const bulkJob = z.object({
     .optional(),
 });
 
+const blockingRule = z.object({
+  id: z.string().meta({ format: "uuid" }),
+  name: z.string().optional(),
+  source: ruleEndpoint,
+  targets: z.array(ruleEndpoint),
+  title: z.string().optional(),
+  createdAt: z.string().meta({ format: "date-time" }),
+});
+
 const COMPONENTS: Record<string, z.ZodType> = {
+  BlockingRuleInput: blockingRuleBody,
+  BlockingRule: blockingRule,
+  BlockingRuleList: z.object({ rules: z.array(blockingRule) }),
+  TriggerInput: bulkItem,
   BulkJobInput: bulkBody,
   BulkJobAccepted: z.object({ id: z.string(), status: jobStatus, total: z.number().int() }),
   BulkJob: bulkJob,
@@ -240,6 +255,62 @@ export const OPERATIONS: Operation[] = [
     responses: {
       "200": { description: "The job, without items.", schema: "BulkJob" },
       "404": { description: "No such job for this API key.", schema: "Problem" },
+    },
+  },
+  {
+    id: "listBlockingRules",
+    method: "get",
+    path: "/api/blocking-rules",
+    tag: "Blocking rules",
+    summary: "Rules for webhook-triggered blocking",
+    responses: {
+      "200": { description: "This key's rules (all rules for a full-access key).", schema: "BlockingRuleList" },
+    },
+  },
+  {
+    id: "createBlockingRule",
+    method: "post",
+    path: "/api/blocking-rules",
+    tag: "Blocking rules",
+    summary: "When an appointment is booked on the source, block the same time on each target",
+    description:
+      "AppointmentCreate on the source blocks every target; AppointmentUpdate moves the blocks; AppointmentDelete or a cancelled status removes them.",
+    body: blockingRuleBody,
+    bodyName: "BlockingRuleInput",
+    responses: {
+      "201": { description: "The rule.", schema: "BlockingRule" },
+      "400": { description: "Invalid rule, each field named.", schema: "Problem" },
+      "403": { description: "A location outside the API key's scope.", schema: "Problem" },
+    },
+  },
+  {
+    id: "deleteBlockingRule",
+    method: "delete",
+    path: "/api/blocking-rules/{ruleId}",
+    tag: "Blocking rules",
+    summary: "Delete a rule",
+    description: "Blocks it already made stay, and keep following their appointments.",
+    pathParams: { ruleId: z.string().meta({ format: "uuid" }) },
+    responses: {
+      "204": { description: "Deleted." },
+      "404": { description: "No such rule for this key.", schema: "Problem" },
+    },
+  },
+  {
+    id: "triggerBlockSlot",
+    method: "post",
+    path: "/webhooks/trigger",
+    tag: "Webhooks",
+    summary: "Queue one block slot (HighLevel workflow Custom Webhook, other systems)",
+    description:
+      "Answers at once; the block is created from the durable queue. Follow it at /api/block-slots/bulk/{id}.",
+    body: bulkItem,
+    bodyName: "TriggerInput",
+    idempotent: true,
+    responses: {
+      "202": { description: "Queued: `{id, status}`.", schema: "BulkJobAccepted" },
+      "400": { description: "Invalid input, each field named.", schema: "Problem" },
+      "403": { description: "A location outside the API key's scope.", schema: "Problem" },
     },
   },
   {

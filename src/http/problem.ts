@@ -18,6 +18,8 @@ const TITLES: Record<string, string> = {
   rate_limited: "Too many requests",
   upstream_error: "HighLevel error",
   idempotency_conflict: "Idempotency key reused",
+  invalid_signature: "Invalid webhook signature",
+  stale_webhook: "Stale webhook",
   unsupported_media_type: "Unsupported media type",
   payload_too_large: "Payload too large",
   service_unavailable: "Service unavailable",

@@ -5,6 +5,7 @@ import type { Prisma } from "../generated/prisma/client";
 /** Queue names. One queue per kind of work, so each has its own retry and time-out policy. */
 export const QUEUES = {
   bulkItem: "bulk-item",
+  webhook: "webhook",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -28,26 +29,36 @@ export interface WorkOptions {
  * Every app process works it; a job survives any process dying and is retried when its time is up.
  */
 export class JobQueue {
-  readonly boss: PgBoss;
+  private boss: PgBoss;
   private started = false;
+  private stopped = false;
 
   constructor(
-    databaseUrl: string,
+    private readonly databaseUrl: string,
     private readonly log: Logger,
     private readonly options: JobQueueOptions,
   ) {
-    this.boss = new PgBoss({
-      connectionString: databaseUrl,
+    this.boss = this.create();
+  }
+
+  private create(): PgBoss {
+    const boss = new PgBoss({
+      connectionString: this.databaseUrl,
       max: 4,
       application_name: "highlevel-block-slots jobs",
       // Dead jobs are found by this sweep; it is one cheap locked query shared by all processes.
-      maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.floor(options.timeoutSeconds / 4))),
+      maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.floor(this.options.timeoutSeconds / 4))),
       schedule: false,
     });
-    this.boss.on("error", (err: unknown) => this.log.error({ err }, "job queue error"));
+    boss.on("error", (err: unknown) => this.log.error({ err }, "job queue error"));
+    return boss;
   }
 
   async start(): Promise<void> {
+    if (this.started) return;
+    // A stopped pg-boss cannot start again: a restart (tests, a paused worker) gets a fresh one.
+    if (this.stopped) this.boss = this.create();
+    this.stopped = false;
     await this.boss.start();
     this.started = true;
     const policy = { retryLimit: 30, retryDelay: 1, retryBackoff: true, expireInSeconds: this.options.timeoutSeconds };
@@ -111,6 +122,7 @@ export class JobQueue {
   async stop(timeoutMs = 10_000): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.stopped = true;
     await this.boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
   }
 }

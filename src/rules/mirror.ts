@@ -1,0 +1,254 @@
+import type { Logger } from "pino";
+import { isoWithOffset, type BlockSlotBody } from "../block-slots/schemas";
+import type { BlockSlotService } from "../block-slots/service";
+import type { Db } from "../db/client";
+import type { MirroredBlock, WebhookEvent } from "../generated/prisma/client";
+import { toProblem } from "../http/errors";
+import { RetryLater, type HandlerResult, type WebhookHandler } from "../webhooks/processor";
+import { toRule, type BlockingRule } from "./service";
+import type { RuleEndpoint } from "./schemas";
+
+/** How long one delivery may hold an appointment; a dead worker's hold runs out after this. */
+const LEASE_SECONDS = 120;
+/** Appointment statuses that free the time again. */
+const FREED = new Set(["cancelled", "canceled", "invalid"]);
+/** Final for this target; anything else (5xx, 429, network) retries the whole delivery. */
+const TRANSIENT = new Set([
+  "upstream_error",
+  "internal_error",
+  "location_inactive",
+  "rate_limited",
+  "service_unavailable",
+]);
+
+const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+
+interface Appointment {
+  id: string;
+  locationId: string;
+  calendarId?: string;
+  assignedUserId?: string;
+  startTime?: string;
+  endTime?: string;
+  freed: boolean;
+}
+
+function readAppointment(event: WebhookEvent): Appointment | undefined {
+  const p = event.payload as Record<string, unknown>;
+  const a = (p.appointment ?? {}) as Record<string, unknown>;
+  const id = str(a.id);
+  const locationId = str(p.locationId) ?? str(a.locationId);
+  if (!id || !locationId) return undefined;
+  return {
+    id,
+    locationId,
+    calendarId: str(a.calendarId),
+    assignedUserId: str(a.assignedUserId),
+    startTime: str(a.startTime),
+    endTime: str(a.endTime),
+    freed: event.type === "AppointmentDelete" || FREED.has(String(a.appointmentStatus ?? "").toLowerCase()),
+  };
+}
+
+/** Where a block goes: a rule's target, or a stored mirror (whose ids may be null). */
+interface Target {
+  locationId: string;
+  calendarId?: string | null;
+  assignedUserId?: string | null;
+}
+
+const watches = (source: RuleEndpoint, a: Appointment) =>
+  source.locationId === a.locationId &&
+  (source.calendarId ? source.calendarId === a.calendarId : source.assignedUserId === a.assignedUserId);
+
+/**
+ * Appointment webhooks → block slots on every target of every matching rule. What was made is
+ * remembered per (appointment, rule, target), so a repeated or late delivery changes nothing, a
+ * move moves the blocks, and a cancellation deletes them — across restarts.
+ */
+export class AppointmentMirror {
+  constructor(
+    private readonly db: Db,
+    private readonly slots: BlockSlotService,
+    private readonly log: Logger,
+  ) {}
+
+  handlers(): Record<string, WebhookHandler> {
+    const handle = (event: WebhookEvent) => this.handle(event);
+    return { AppointmentCreate: handle, AppointmentUpdate: handle, AppointmentDelete: handle };
+  }
+
+  async handle(event: WebhookEvent): Promise<HandlerResult> {
+    const appt = readAppointment(event);
+    if (!appt) return { status: "ignored", outcome: "No appointment id or location in the delivery." };
+    // A block this app made is not an appointment: mirroring it would loop.
+    if (await this.db.mirroredBlock.findFirst({ where: { blockSlotId: appt.id }, select: { appointmentId: true } })) {
+      return { status: "ignored", outcome: `${appt.id} is a block this app made.` };
+    }
+    const state = await this.claim(appt);
+    if (!state) throw new RetryLater(`Another delivery for appointment ${appt.id} is being applied.`);
+    let appliedAt = state.appliedAt;
+    try {
+      // Deliveries are applied in the order they were received; an older one arriving late is dropped.
+      if (state.appliedAt && state.appliedAt >= event.receivedAt) {
+        return { status: "ignored", outcome: "A later delivery for this appointment was already applied." };
+      }
+      const outcome = appt.freed ? await this.free(appt) : await this.follow(appt);
+      appliedAt = event.receivedAt;
+      return { status: "processed", outcome };
+    } finally {
+      await this.db.appointmentState.update({
+        where: { id: appt.id },
+        data: { leaseUntil: null, appliedAt, ...(appliedAt === event.receivedAt ? { cancelled: appt.freed } : {}) },
+      });
+    }
+  }
+
+  /** Holds the appointment for this delivery; undefined while another delivery holds it. */
+  private async claim(appt: Appointment) {
+    const rows = await this.db.$queryRaw<{ applied_at: Date | null }[]>`
+      INSERT INTO appointment_states (id, location_id, lease_until, updated_at)
+      VALUES (${appt.id}, ${appt.locationId}, now() + make_interval(secs => ${LEASE_SECONDS}), now())
+      ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until, updated_at = now()
+        WHERE appointment_states.lease_until IS NULL OR appointment_states.lease_until < now()
+      RETURNING applied_at`;
+    return rows[0] ? { appliedAt: rows[0].applied_at } : undefined;
+  }
+
+  /** Cancelled or deleted: every block it caused goes. */
+  private async free(appt: Appointment): Promise<string> {
+    const mirrors = await this.db.mirroredBlock.findMany({
+      where: { appointmentId: appt.id, status: { in: ["active", "creating"] } },
+    });
+    for (const m of mirrors) await this.removeBlock(m);
+    return `Appointment ${appt.id} freed: ${mirrors.length} block(s) deleted.`;
+  }
+
+  /** Booked or moved: a block on every target of every matching rule, at the appointment's times. */
+  private async follow(appt: Appointment): Promise<string> {
+    if (!isoWithOffset.safeParse(appt.startTime).success || !isoWithOffset.safeParse(appt.endTime).success) {
+      return `Appointment ${appt.id} has no usable start and end time; nothing blocked.`;
+    }
+    const rules = (await this.db.blockingRule.findMany({ where: { sourceLocationId: appt.locationId } }))
+      .map(toRule)
+      .filter((rule) => watches(rule.source, appt));
+    const mirrors = await this.db.mirroredBlock.findMany({ where: { appointmentId: appt.id } });
+    const source = await this.db.location.findUnique({ where: { id: appt.locationId }, select: { name: true } });
+    const why = `Busy: appointment at ${source?.name ?? appt.locationId}`;
+    const counts = { created: 0, moved: 0, unchanged: 0, removed: 0, failed: 0 };
+
+    for (const rule of rules) {
+      for (const [index, target] of rule.targets.entries()) {
+        const existing = mirrors.find((m) => m.ruleId === rule.id && m.targetIndex === index);
+        const result = await this.place(appt, rule, index, target, existing, rule.title ?? why);
+        counts[result] += 1;
+      }
+    }
+    // Blocks whose rule still exists but no longer watches this appointment (it moved to another calendar).
+    const ruleIds = new Set(rules.map((r) => r.id));
+    const stillRules = new Set(
+      (
+        await this.db.blockingRule.findMany({
+          where: { id: { in: mirrors.map((m) => m.ruleId) } },
+          select: { id: true },
+        })
+      ).map((r) => r.id),
+    );
+    for (const m of mirrors.filter((m) => m.status === "active" && !ruleIds.has(m.ruleId))) {
+      if (stillRules.has(m.ruleId)) {
+        await this.removeBlock(m);
+        counts.removed += 1;
+      } else {
+        // The rule was deleted: its block keeps following the appointment.
+        counts[await this.place(appt, undefined, m.targetIndex, m, m, m.title)] += 1;
+      }
+    }
+    return `Appointment ${appt.id}: ${counts.created} created, ${counts.moved} moved, ${counts.unchanged} unchanged, ${counts.removed} removed, ${counts.failed} failed.`;
+  }
+
+  private async place(
+    appt: Appointment,
+    rule: BlockingRule | undefined,
+    targetIndex: number,
+    target: Target,
+    existing: MirroredBlock | undefined,
+    title: string,
+  ): Promise<"created" | "moved" | "unchanged" | "failed"> {
+    const body: BlockSlotBody = {
+      ...(target.calendarId ? { calendarId: target.calendarId } : { assignedUserId: target.assignedUserId! }),
+      startTime: appt.startTime!,
+      endTime: appt.endTime!,
+      title,
+    };
+    const key = { appointmentId: appt.id, ruleId: existing?.ruleId ?? rule!.id, targetIndex };
+    const where = { appointmentId_ruleId_targetIndex: key };
+    try {
+      if (existing?.status === "active" && existing.blockSlotId) {
+        if (existing.startTime === body.startTime && existing.endTime === body.endTime) return "unchanged";
+        await this.slots.update(target.locationId, existing.blockSlotId, body);
+        await this.db.mirroredBlock.update({
+          where,
+          data: { startTime: body.startTime, endTime: body.endTime, lastError: null },
+        });
+        return "moved";
+      }
+      // Written before the create goes out: a retry that finds it `creating` looks in HighLevel first.
+      const lookFirst = existing?.status === "creating";
+      await this.db.mirroredBlock.upsert({
+        where,
+        create: {
+          ...key,
+          locationId: target.locationId,
+          calendarId: target.calendarId ?? null,
+          assignedUserId: target.assignedUserId ?? null,
+          title,
+          startTime: body.startTime,
+          endTime: body.endTime,
+        },
+        update: { status: "creating", startTime: body.startTime, endTime: body.endTime, title },
+      });
+      const slot = await this.slots.create(target.locationId, body, { lookFirst });
+      await this.db.mirroredBlock.update({ where, data: { status: "active", blockSlotId: slot.id, lastError: null } });
+      return "created";
+    } catch (err) {
+      const problem = toProblem(err);
+      if (TRANSIENT.has(problem.code)) throw err;
+      this.log.warn(
+        { appointmentId: appt.id, locationId: target.locationId, code: problem.code },
+        "mirrored block failed",
+      );
+      await this.db.mirroredBlock.updateMany({
+        where: key,
+        data: {
+          lastError: `${problem.code}: ${problem.detail}`,
+          ...(existing?.status === "active" ? {} : { status: "failed" }),
+        },
+      });
+      return "failed";
+    }
+  }
+
+  private async removeBlock(m: MirroredBlock): Promise<void> {
+    const where = {
+      appointmentId_ruleId_targetIndex: {
+        appointmentId: m.appointmentId,
+        ruleId: m.ruleId,
+        targetIndex: m.targetIndex,
+      },
+    };
+    if (m.blockSlotId) {
+      try {
+        await this.slots.remove(m.locationId, m.blockSlotId);
+      } catch (err) {
+        const problem = toProblem(err);
+        // Already gone in HighLevel (deleted by hand): the goal is reached.
+        if (problem.code !== "not_found") {
+          if (TRANSIENT.has(problem.code)) throw err;
+          await this.db.mirroredBlock.update({ where, data: { lastError: `${problem.code}: ${problem.detail}` } });
+          return;
+        }
+      }
+    }
+    await this.db.mirroredBlock.update({ where, data: { status: "deleted", lastError: null } });
+  }
+}

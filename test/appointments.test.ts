@@ -1,0 +1,187 @@
+import request from "supertest";
+import { apiAs, installCompany, installLocation } from "./support/api";
+import { waitForJob } from "./support/bulk";
+import { startHarness, type Harness } from "./support/harness";
+import { spawnTs, waitForLine } from "./support/processes";
+import { AGENCY, SOLO } from "./support/sandbox-fixtures";
+import { deliver, event, processed, webhookSigners } from "./support/webhooks";
+
+const signers = webhookSigners();
+const RULE = {
+  name: "Dr. Lee works at both clinics",
+  source: { locationId: "loc-a", calendarId: "cal-1" },
+  targets: [
+    { locationId: "loc-b", calendarId: "cal-2" },
+    { locationId: "loc-solo", assignedUserId: "user-9" },
+  ],
+};
+const TIMES = { startTime: "2030-07-01T09:00:00+02:00", endTime: "2030-07-01T10:00:00+02:00" };
+const MOVED = { startTime: "2030-07-02T14:00:00+02:00", endTime: "2030-07-02T15:30:00+02:00" };
+
+const appointment = (type: string, id: string, extra: Record<string, unknown> = {}) =>
+  event({
+    type,
+    locationId: "loc-a",
+    appointment: {
+      id,
+      calendarId: "cal-1",
+      title: "Check-up",
+      appointmentStatus: "confirmed",
+      contactId: "c-1",
+      ...TIMES,
+      ...extra,
+    },
+  });
+
+async function setUp(jobs: boolean): Promise<Harness> {
+  const h = await startHarness({ sandbox: { companies: [AGENCY, SOLO] }, env: signers.env, jobs });
+  await installCompany(h, "agency-1");
+  await installLocation(h, "loc-solo");
+  return h;
+}
+const targets = (h: Harness) => [...h.sandbox.state.blockSlots("loc-b"), ...h.sandbox.state.blockSlots("loc-solo")];
+
+describe("blocking rules and the appointments they follow", () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await setUp(true);
+  });
+  afterEach(async () => {
+    const invalid = h.sandbox.state.invalidRequests();
+    await h.close();
+    expect(invalid).toEqual([]);
+  });
+
+  it("keeps rules: create, list, delete; refuses a target equal to its source", async () => {
+    const created = await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+    expect(created.body).toMatchObject({ id: expect.any(String), ...RULE });
+    expect((await apiAs(h).get("/api/blocking-rules").expect(200)).body.rules).toHaveLength(1);
+
+    const bad = await apiAs(h)
+      .post("/api/blocking-rules")
+      .send({
+        source: RULE.source,
+        targets: [RULE.source, { locationId: "loc-b", calendarId: "x", assignedUserId: "y" }],
+      })
+      .expect(400);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      "targets.0",
+      "targets.1.assignedUserId",
+      "targets.1.calendarId",
+    ]);
+    const solo = await h.services.apiKeys.create("solo", { scope: "location", locationId: "loc-solo" });
+    await apiAs(h, solo.key).post("/api/blocking-rules").send(RULE).expect(403);
+
+    await apiAs(h).delete(`/api/blocking-rules/${created.body.id}`).expect(204);
+    await apiAs(h).delete(`/api/blocking-rules/${created.body.id}`).expect(404);
+  });
+
+  it("mirrors an appointment on every target, moves the blocks with it, and removes them when it is deleted", async () => {
+    await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+
+    const create = appointment("AppointmentCreate", "appt-1");
+    await deliver(h, signers, create).expect(200);
+    expect(await processed(h, create.webhookId)).toMatchObject({ status: "processed" });
+    const made = targets(h);
+    expect(made).toHaveLength(2);
+    expect(h.sandbox.state.blockSlots("loc-b")[0]).toMatchObject({
+      calendarId: "cal-2",
+      title: expect.stringContaining("Bright Smiles Downtown"),
+    });
+    expect(h.sandbox.state.blockSlots("loc-solo")[0]).toMatchObject({ assignedUserId: "user-9" });
+    for (const slot of made) expect(Date.parse(slot.startTime)).toBe(Date.parse(TIMES.startTime));
+
+    // The same delivery again, and the same news under another webhookId: no second block.
+    await deliver(h, signers, create).expect(200);
+    const again = appointment("AppointmentCreate", "appt-1");
+    await deliver(h, signers, again).expect(200);
+    await processed(h, again.webhookId);
+    expect(targets(h)).toHaveLength(2);
+
+    const update = appointment("AppointmentUpdate", "appt-1", MOVED);
+    await deliver(h, signers, update).expect(200);
+    expect(await processed(h, update.webhookId)).toMatchObject({ status: "processed" });
+    const moved = targets(h);
+    expect(moved.map((s) => s.id).sort()).toEqual(made.map((s) => s.id).sort());
+    for (const slot of moved) {
+      expect(Date.parse(slot.startTime)).toBe(Date.parse(MOVED.startTime));
+      expect(Date.parse(slot.endTime)).toBe(Date.parse(MOVED.endTime));
+    }
+
+    const remove = appointment("AppointmentDelete", "appt-1", MOVED);
+    await deliver(h, signers, remove).expect(200);
+    expect(await processed(h, remove.webhookId)).toMatchObject({ status: "processed" });
+    expect(targets(h)).toEqual([]);
+  });
+
+  it("a cancelled appointment frees the time; appointments elsewhere and blocks themselves are left alone", async () => {
+    await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+    const create = appointment("AppointmentCreate", "appt-2");
+    await deliver(h, signers, create).expect(200);
+    await processed(h, create.webhookId);
+    expect(targets(h)).toHaveLength(2);
+
+    const otherCalendar = appointment("AppointmentCreate", "appt-3", { calendarId: "cal-other" });
+    await deliver(h, signers, otherCalendar).expect(200);
+    await processed(h, otherCalendar.webhookId);
+    // HighLevel reporting one of our own blocks as an event must not start a loop.
+    const ours = h.sandbox.state.blockSlots("loc-b")[0]!;
+    const echo = event({
+      type: "AppointmentCreate",
+      locationId: "loc-b",
+      appointment: { id: ours.id, calendarId: "cal-2", ...TIMES },
+    });
+    await deliver(h, signers, echo).expect(200);
+    expect(await processed(h, echo.webhookId)).toMatchObject({ status: "ignored" });
+    expect(targets(h)).toHaveLength(2);
+
+    const cancel = appointment("AppointmentUpdate", "appt-2", { appointmentStatus: "cancelled" });
+    await deliver(h, signers, cancel).expect(200);
+    await processed(h, cancel.webhookId);
+    expect(targets(h)).toEqual([]);
+  });
+
+  it("POST /webhooks/trigger queues one block slot, exactly once per Idempotency-Key", async () => {
+    const body = { locationId: "loc-b", calendarId: "cal-2", title: "Staff meeting", ...TIMES };
+    const first = await apiAs(h).post("/webhooks/trigger").set("Idempotency-Key", "zap-1").send(body).expect(202);
+    expect(first.body).toEqual({ id: expect.any(String), status: "queued" });
+    const again = await apiAs(h).post("/webhooks/trigger").set("Idempotency-Key", "zap-1").send(body).expect(202);
+    expect(again.body.id).toBe(first.body.id);
+    const job = await waitForJob(h, first.body.id);
+    expect(job.counts.succeeded).toBe(1);
+    expect(h.sandbox.state.blockSlots("loc-b").filter((s) => s.title === "Staff meeting")).toHaveLength(1);
+
+    await request(h.app).post("/webhooks/trigger").send(body).expect(401);
+    const bad = await apiAs(h)
+      .post("/webhooks/trigger")
+      .send({ ...body, locationId: undefined })
+      .expect(400);
+    expect(bad.body.errors[0].path).toBe("locationId");
+  });
+});
+
+describe("a delivery received by one process is worked by another", () => {
+  it("the app restarts between receipt and processing and still does the work", async () => {
+    const h = await setUp(false); // receives, never works the queue
+    try {
+      await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+      const create = appointment("AppointmentCreate", "appt-9");
+      await deliver(h, signers, create).expect(200);
+      expect(await h.db.webhookEvent.findUnique({ where: { id: create.webhookId } })).toMatchObject({
+        status: "received",
+      });
+      expect(targets(h)).toEqual([]);
+
+      const server = spawnTs("src/server.ts", [], { ...h.childEnv, PORT: "0", LOG_LEVEL: "info" });
+      try {
+        await waitForLine(server, (line) => line.includes('"listening"'));
+        expect(await processed(h, create.webhookId)).toMatchObject({ status: "processed" });
+      } finally {
+        server.kill("SIGKILL");
+      }
+      expect(targets(h)).toHaveLength(2);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,187 @@
+import request from "supertest";
+import { apiAs, installCompany } from "./support/api";
+import { startHarness, type Harness } from "./support/harness";
+import { AGENCY, SOLO } from "./support/sandbox-fixtures";
+import { deliver, event, processed, webhookSigners } from "./support/webhooks";
+
+const signers = webhookSigners();
+const SLOT = { calendarId: "cal-1", startTime: "2030-05-01T12:00:00Z", endTime: "2030-05-01T13:00:00Z" };
+
+describe("webhook intake: only signed, fresh, new deliveries are stored", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ sandbox: { companies: [SOLO] }, env: signers.env }); // nobody works the queue
+  });
+  afterAll(() => h.close());
+
+  const install = () => event({ type: "INSTALL", appId: "app", companyId: "agency-2", locationId: "loc-solo" });
+
+  it.each(["ed25519", "rsa"] as const)(
+    "accepts a delivery signed with %s and stores it for the queue",
+    async (scheme) => {
+      const payload = install();
+      const res = await deliver(h, signers, payload, { scheme }).expect(200);
+      expect(res.body).toEqual({ id: payload.webhookId, status: "accepted" });
+      const row = await h.db.webhookEvent.findUniqueOrThrow({ where: { id: payload.webhookId } });
+      expect(row).toMatchObject({ type: "INSTALL", locationId: "loc-solo", status: "received" });
+    },
+  );
+
+  it("answers a replayed webhookId 200 without storing it twice", async () => {
+    const payload = install();
+    await deliver(h, signers, payload).expect(200);
+    const again = await deliver(h, signers, payload).expect(200);
+    expect(again.body.status).toBe("duplicate");
+    expect(await h.db.webhookEvent.count({ where: { id: payload.webhookId } })).toBe(1);
+  });
+
+  const refused = async (res: request.Response, code: string) => {
+    expect(res.status).toBe(401);
+    expect(res.headers["content-type"]).toContain("application/problem+json");
+    expect(res.body.code).toBe(code);
+  };
+
+  it("refuses an unsigned delivery", async () => {
+    const before = await h.db.webhookEvent.count();
+    const res = await request(h.app).post("/webhooks/highlevel").send(install());
+    await refused(res, "invalid_signature");
+    expect(await h.db.webhookEvent.count()).toBe(before);
+  });
+
+  it("refuses a delivery signed by someone else's key", async () => {
+    const before = await h.db.webhookEvent.count();
+    const forger = webhookSigners();
+    await refused(await deliver(h, forger, install()), "invalid_signature");
+    await refused(await deliver(h, forger, install(), { scheme: "rsa" }), "invalid_signature");
+    expect(await h.db.webhookEvent.count()).toBe(before);
+  });
+
+  it("refuses a body changed after signing, even by whitespace", async () => {
+    const payload = install();
+    await refused(await deliver(h, signers, payload, { body: JSON.stringify(payload, null, 2) }), "invalid_signature");
+    const tampered = { ...payload, locationId: "someone-else" };
+    await refused(await deliver(h, signers, payload, { body: JSON.stringify(tampered) }), "invalid_signature");
+  });
+
+  it("refuses deliveries more than 5 minutes old or ahead, and an INSTALL without a timestamp", async () => {
+    const old = install();
+    old.timestamp = new Date(Date.now() - 6 * 60_000).toISOString();
+    await refused(await deliver(h, signers, old), "stale_webhook");
+    const ahead = install();
+    ahead.timestamp = new Date(Date.now() + 6 * 60_000).toISOString();
+    await refused(await deliver(h, signers, ahead), "stale_webhook");
+    const { timestamp: _t, ...none } = install();
+    await refused(await deliver(h, signers, none), "stale_webhook");
+    expect(
+      await h.db.webhookEvent.count({ where: { id: { in: [old.webhookId, ahead.webhookId, none.webhookId] } } }),
+    ).toBe(0);
+  });
+
+  it("answers 400 for signed bytes that are not a webhook", async () => {
+    const res = await request(h.app)
+      .post("/webhooks/highlevel")
+      .set("Content-Type", "application/json")
+      .set(
+        "x-ghl-signature",
+        require("node:crypto").sign(null, Buffer.from("[1,2"), signers.ed25519.privateKey).toString("base64"),
+      )
+      .send("[1,2");
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("invalid_request");
+  });
+});
+
+describe("INSTALL and UNINSTALL, worked from the queue", () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ sandbox: { companies: [AGENCY, SOLO] }, env: signers.env, jobs: true });
+  });
+  afterEach(() => h.close());
+
+  it("an INSTALL that arrives before the code exchange ends with the location connected", async () => {
+    const payload = event({ type: "INSTALL", appId: "app", companyId: "agency-2", locationId: "loc-solo" });
+    await deliver(h, signers, payload).expect(200);
+    await processed(h, payload.webhookId, (outcome) => outcome?.startsWith("Will retry") ?? false);
+
+    // The user's browser now completes the install.
+    await request(h.app)
+      .get("/oauth/callback")
+      .query({ code: h.sandbox.state.issueCode({ locationId: "loc-solo" }) })
+      .expect(200);
+    const done = await processed(h, payload.webhookId, undefined, 30_000);
+    expect(done).toMatchObject({ status: "processed" });
+    expect(await h.db.location.findUnique({ where: { id: "loc-solo" } })).toMatchObject({ status: "active" });
+  }, 40_000);
+
+  it("an INSTALL for a new location of an installed agency connects it with the agency's token", async () => {
+    await installCompany(h, "agency-1");
+    AGENCY.locations.push({ id: "loc-new", name: "Bright Smiles Harbour" });
+    try {
+      h.sandbox.state.installs.set("loc-new", new Date());
+      const payload = event({
+        type: "INSTALL",
+        appId: "app",
+        companyId: "agency-1",
+        locationId: "loc-new",
+        companyName: "Bright Smiles Group",
+      });
+      await deliver(h, signers, payload).expect(200);
+      expect(await processed(h, payload.webhookId)).toMatchObject({ status: "processed" });
+      expect(await h.db.location.findUnique({ where: { id: "loc-new" } })).toMatchObject({
+        status: "active",
+        source: "agency",
+      });
+      expect(await h.db.company.findUnique({ where: { id: "agency-1" } })).toMatchObject({
+        name: "Bright Smiles Group",
+      });
+      await apiAs(h).post("/api/locations/loc-new/block-slots").send(SLOT).expect(201);
+    } finally {
+      AGENCY.locations.pop();
+    }
+  });
+
+  it("UNINSTALL of a location deletes its tokens; later calls answer 404 location_not_installed", async () => {
+    await installCompany(h, "agency-1");
+    const payload = event({ type: "UNINSTALL", appId: "app", companyId: "agency-1", locationId: "loc-a" });
+    await deliver(h, signers, payload, { scheme: "rsa" }).expect(200);
+    expect(await processed(h, payload.webhookId)).toMatchObject({ status: "processed" });
+    const row = await h.db.location.findUniqueOrThrow({ where: { id: "loc-a" } });
+    expect(row).toMatchObject({ status: "uninstalled", accessTokenEnc: null, refreshTokenEnc: null });
+    const res = await apiAs(h).post("/api/locations/loc-a/block-slots").send(SLOT).expect(404);
+    expect(res.body.code).toBe("location_not_installed");
+    // The agency's other location is untouched.
+    await apiAs(h).post("/api/locations/loc-b/block-slots").send(SLOT).expect(201);
+  });
+
+  it("UNINSTALL of an agency removes it and all its locations, and cancels their queued work", async () => {
+    await installCompany(h, "agency-1");
+    await h.services.stopJobs(); // hold the queue: the bulk item stays pending
+    const { body: job } = await apiAs(h)
+      .post("/api/block-slots/bulk")
+      .send({ items: [{ locationId: "loc-b", ...SLOT }] })
+      .expect(202);
+    const payload = event({ type: "UNINSTALL", appId: "app", companyId: "agency-1" });
+    await deliver(h, signers, payload).expect(200);
+    await h.services.webhooks.process(payload.webhookId); // what the queue's worker runs
+    expect(await processed(h, payload.webhookId)).toMatchObject({ status: "processed" });
+    expect(await h.db.company.findUniqueOrThrow({ where: { id: "agency-1" } })).toMatchObject({
+      status: "uninstalled",
+      refreshTokenEnc: null,
+    });
+    const locations = await h.db.location.findMany({ where: { companyId: "agency-1" } });
+    expect(locations.map((l) => l.status)).toEqual(["uninstalled", "uninstalled", "uninstalled"]);
+    const view = await apiAs(h).get(`/api/block-slots/bulk/${job.id}`).expect(200);
+    expect(view.body.counts).toMatchObject({ cancelled: 1, pending: 0 });
+    expect(h.sandbox.state.blockSlots("loc-b")).toEqual([]);
+  });
+
+  it("a duplicate UNINSTALL delivery has one effect and a later reinstall is not undone", async () => {
+    await installCompany(h, "agency-1");
+    const payload = event({ type: "UNINSTALL", appId: "app", companyId: "agency-1", locationId: "loc-a" });
+    await deliver(h, signers, payload).expect(200);
+    await processed(h, payload.webhookId);
+    await installCompany(h, "agency-1");
+    await deliver(h, signers, payload).expect(200);
+    expect(await h.db.location.findUniqueOrThrow({ where: { id: "loc-a" } })).toMatchObject({ status: "active" });
+  });
+});

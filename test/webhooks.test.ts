@@ -140,6 +140,22 @@ describe("INSTALL and UNINSTALL, worked from the queue", () => {
     }
   });
 
+  it("an agency-level INSTALL connects the agency's locations that are not connected yet", async () => {
+    await installCompany(h, "agency-1");
+    AGENCY.locations.push({ id: "loc-later", name: "Bright Smiles Later" });
+    try {
+      h.sandbox.state.installs.set("loc-later", new Date());
+      const payload = event({ type: "INSTALL", appId: "app", companyId: "agency-1", installType: "Company" });
+      await deliver(h, signers, payload).expect(200);
+      const done = await processed(h, payload.webhookId);
+      expect(done.status).toBe("processed");
+      expect(done.outcome).toContain("1 location(s) newly connected");
+      expect(await h.db.location.findUnique({ where: { id: "loc-later" } })).toMatchObject({ status: "active" });
+    } finally {
+      AGENCY.locations.pop();
+    }
+  });
+
   it("UNINSTALL of a location deletes its tokens; later calls answer 404 location_not_installed", async () => {
     await installCompany(h, "agency-1");
     const payload = event({ type: "UNINSTALL", appId: "app", companyId: "agency-1", locationId: "loc-a" });

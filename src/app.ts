@@ -1,5 +1,6 @@
 import path from "node:path";
 import crypto from "node:crypto";
+import cookieParser from "cookie-parser";
 import express from "express";
 import helmet from "helmet";
 import { Passport } from "passport";
@@ -48,6 +49,7 @@ export function createApp(services: Services): express.Express {
   app.use(
     helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } }, hsts: https }),
   );
+  app.use(cookieParser());
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
 
   app.get("/healthz", (_req, res) => {

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import type { Logger } from "pino";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
@@ -19,7 +20,7 @@ import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
-import { TokenCipher } from "./tokens/crypto";
+import { parseKeyring, TokenCipher } from "./tokens/crypto";
 import { TokenRefresher } from "./tokens/refresher";
 import { TokenService } from "./tokens/service";
 import { TokenStore } from "./tokens/store";
@@ -46,6 +47,8 @@ export interface Services {
   rules: BlockingRuleService;
   inbox: WebhookInbox;
   webhooks: WebhookProcessor;
+  /** Server secret for signed session cookies (derived from the primary token encryption key). */
+  sessionSecret: Buffer;
   /** Starts the queue (and, with WORKER_CONCURRENCY > 0, works it); `stopJobs` lets running jobs finish. */
   startJobs(): Promise<void>;
   stopJobs(): Promise<void>;
@@ -109,6 +112,11 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     rules: new BlockingRuleService(db, access),
     inbox,
     webhooks,
+    sessionSecret: crypto
+      .createHash("sha256")
+      .update("sessions")
+      .update(config.TOKEN_ENCRYPTION_KEY.primary.key)
+      .digest(),
     async startJobs() {
       await queue.start();
       if (loops > 0) {

@@ -115,7 +115,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     sessionSecret: crypto
       .createHash("sha256")
       .update("sessions")
-      .update(config.TOKEN_ENCRYPTION_KEY.primary.key)
+      .update(parseKeyring(config.TOKEN_ENCRYPTION_KEY).primary.key)
       .digest(),
     async startJobs() {
       await queue.start();

@@ -8,6 +8,7 @@ import { pinoHttp } from "pino-http";
 import { databaseAnswers } from "./db/client";
 import { blockSlotRoutes } from "./block-slots/routes";
 import { bulkRoutes } from "./bulk/routes";
+import { consoleRoutes } from "./console/routes";
 import { blockingRuleRoutes } from "./rules/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { requireApiKey } from "./auth/middleware";
@@ -77,6 +78,7 @@ export function createApp(services: Services): express.Express {
   app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
 
   app.use(docsRoutes(services.config.APP_BASE_URL));
+  app.use(consoleRoutes(services));
   app.use(webhookRoutes(services.inbox, services));
   app.use("/api", requireApiKey(services.apiKeys));
   // Bulk jobs take up to 10,000 items (JSON or CSV) and parse their own bodies; the rest is small.

@@ -9,6 +9,7 @@ import { databaseAnswers } from "./db/client";
 import { blockSlotRoutes } from "./block-slots/routes";
 import { bulkRoutes } from "./bulk/routes";
 import { consoleRoutes } from "./console/routes";
+import { customPageRoutes } from "./custom-page/routes";
 import { blockingRuleRoutes } from "./rules/routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { requireApiKey } from "./auth/middleware";
@@ -79,6 +80,7 @@ export function createApp(services: Services): express.Express {
 
   app.use(docsRoutes(services.config.APP_BASE_URL));
   app.use(consoleRoutes(services));
+  app.use(customPageRoutes(services));
   app.use(webhookRoutes(services.inbox, services));
   app.use("/api", requireApiKey(services.apiKeys));
   // Bulk jobs take up to 10,000 items (JSON or CSV) and parse their own bodies; the rest is small.

@@ -35,7 +35,7 @@ export interface CreateOptions {
 export class BlockSlotService {
   constructor(
     private readonly tokens: TokenService,
-    private readonly calendars: HighLevelCalendars,
+    private readonly highlevel: HighLevelCalendars,
   ) {}
 
   /**
@@ -62,7 +62,7 @@ export class BlockSlotService {
           if (found) return found;
         }
         try {
-          return await this.calendars.createBlockSlot(token, { ...body, locationId });
+          return await this.highlevel.createBlockSlot(token, { ...body, locationId });
         } catch (err) {
           if (!outcomeUnknown(err)) throw err;
           uncertain = true;
@@ -76,7 +76,7 @@ export class BlockSlotService {
   /** The block `body` describes, if HighLevel has it (listing is safe, so it is retried). */
   private async find(token: string, locationId: string, body: BlockSlotBody): Promise<BlockSlot | undefined> {
     const { events } = await retryTransient(() =>
-      this.calendars.listBlockedSlots(token, {
+      this.highlevel.listBlockedSlots(token, {
         locationId,
         ...(body.calendarId ? { calendarId: body.calendarId } : { userId: body.assignedUserId }),
         startTime: Date.parse(body.startTime),
@@ -88,17 +88,22 @@ export class BlockSlotService {
 
   update(locationId: string, eventId: string, body: BlockSlotBody): Promise<BlockSlot> {
     return this.call(locationId, true, (token) =>
-      this.calendars.updateBlockSlot(token, eventId, { ...body, locationId }),
+      this.highlevel.updateBlockSlot(token, eventId, { ...body, locationId }),
     );
   }
 
   async remove(locationId: string, eventId: string): Promise<void> {
-    await this.call(locationId, true, (token) => this.calendars.deleteEvent(token, locationId, eventId));
+    await this.call(locationId, true, (token) => this.highlevel.deleteEvent(token, locationId, eventId));
+  }
+
+  async calendars(locationId: string) {
+    const { calendars } = await this.call(locationId, true, (token) => this.highlevel.listCalendars(token, locationId));
+    return calendars.map((c) => ({ id: c.id, name: c.name }));
   }
 
   async list(locationId: string, query: BlockSlotListQuery): Promise<{ blockSlots: BlockSlot[] }> {
     const { events } = await this.call(locationId, true, (token) =>
-      this.calendars.listBlockedSlots(token, {
+      this.highlevel.listBlockedSlots(token, {
         locationId,
         ...(query.calendarId ? { calendarId: query.calendarId } : { userId: query.userId }),
         startTime: Date.parse(query.startTime),

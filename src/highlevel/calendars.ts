@@ -58,6 +58,16 @@ export class HighLevelCalendars {
     });
   }
 
+  /** The location's calendars (id and name are what the app shows). */
+  async listCalendars(accessToken: string, locationId: string): Promise<{ calendars: CalendarSummary[] }> {
+    return this.paced(locationId, "list calendars", {
+      method: "GET",
+      url: "/calendars/",
+      params: { locationId },
+      headers: this.headers(accessToken),
+    });
+  }
+
   async listBlockedSlots(accessToken: string, query: BlockedSlotsQuery): Promise<{ events: BlockSlot[] }> {
     return this.paced(query.locationId, "list blocked slots", {
       method: "GET",
@@ -75,6 +85,12 @@ export interface BlockSlotInput {
   title?: string;
   startTime: string;
   endTime: string;
+}
+
+export interface CalendarSummary {
+  id: string;
+  name: string;
+  isActive?: boolean;
 }
 
 export interface BlockSlot {

@@ -37,7 +37,11 @@ export function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }
 
-const wantsProblemJson = (req: Request) => req.path.startsWith("/api") || req.path.startsWith("/webhooks");
+const wantsProblemJson = (req: Request) =>
+  req.path.startsWith("/api") ||
+  req.path.startsWith("/webhooks") ||
+  req.path.startsWith("/app/api") ||
+  req.path === "/app/session";
 
 export function notFoundHandler(): RequestHandler {
   return (req, res) => {

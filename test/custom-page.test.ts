@@ -1,0 +1,118 @@
+import request from "supertest";
+import { encryptSsoPayload } from "../src/sso/decrypt";
+import { installCompany } from "./support/api";
+import { startHarness, type Harness } from "./support/harness";
+import { AGENCY } from "./support/sandbox-fixtures";
+
+const SSO_KEY = "shared-secret-of-the-test-app";
+const USER = { userId: "u-1", companyId: "agency-1", role: "user", type: "account", userName: "Ada" };
+const SLOT = { calendarId: "cal-1", startTime: "2030-05-01T12:00:00Z", endTime: "2030-05-01T13:00:00Z" };
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { companies: [AGENCY] }, env: { HIGHLEVEL_SSO_KEY: SSO_KEY } });
+  await installCompany(h, "agency-1");
+});
+afterAll(() => h.close());
+
+/** Signs in as HighLevel's parent frame would make the page do; returns the cookie and CSRF token. */
+async function signIn(data: Record<string, unknown>) {
+  const res = await request(h.app)
+    .post("/app/session")
+    .send({ payload: encryptSsoPayload(data, SSO_KEY) })
+    .expect(200);
+  const cookie = (res.headers["set-cookie"] as unknown as string[])[0]!;
+  return { cookie: cookie.split(";")[0]!, setCookie: cookie, csrf: res.body.csrf as string, body: res.body };
+}
+
+describe("the custom page's session", () => {
+  it("serves /app framable by HighLevel, and opens an httpOnly session for the user's location", async () => {
+    const page = await request(h.app).get("/app").expect(200);
+    expect(page.headers["x-frame-options"]).toBeUndefined();
+    expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'self' https:");
+    const { setCookie, body } = await signIn({ ...USER, activeLocation: "loc-a" });
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/Path=\/app/);
+    expect(body).toMatchObject({ locationId: "loc-a", agencyAdmin: false });
+  });
+
+  it("refuses a payload that does not decrypt with 401 and a plain explanation", async () => {
+    const res = await request(h.app)
+      .post("/app/session")
+      .send({ payload: encryptSsoPayload({ ...USER, activeLocation: "loc-a" }, "another-secret") })
+      .expect(401);
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect(res.body.detail).toContain("could not be verified");
+  });
+
+  it("acts only for the session's location, only with the page's CSRF token", async () => {
+    const { cookie, csrf } = await signIn({ ...USER, activeLocation: "loc-a" });
+    const other = await request(h.app)
+      .get("/app/api/location")
+      .query({ locationId: "loc-b" })
+      .set("Cookie", cookie)
+      .expect(403);
+    expect(other.body.detail).toContain("signed in for sub-account loc-a, not loc-b");
+    await request(h.app).post("/app/api/block-slots").set("Cookie", cookie).send(SLOT).expect(403);
+    expect(h.sandbox.state.blockSlots("loc-a")).toEqual([]);
+    const made = await request(h.app)
+      .post("/app/api/block-slots")
+      .query({ locationId: "loc-a" })
+      .set("Cookie", cookie)
+      .set("X-CSRF-Token", csrf)
+      .send(SLOT)
+      .expect(201);
+    expect(h.sandbox.state.blockSlots("loc-a").map((s) => s.id)).toEqual([made.body.id]);
+    const bad = await request(h.app)
+      .post("/app/api/block-slots")
+      .set("Cookie", cookie)
+      .set("X-CSRF-Token", csrf)
+      .send({ ...SLOT, endTime: SLOT.startTime })
+      .expect(400);
+    expect(bad.body.errors).toEqual([{ path: "endTime", message: "must be after startTime" }]);
+  });
+
+  it("without a session, or with a forged one, answers 401", async () => {
+    await request(h.app).get("/app/api/location").expect(401);
+    const { cookie } = await signIn({ ...USER, activeLocation: "loc-a" });
+    const [name, value] = cookie.split("=");
+    const forged = `${name}=${Buffer.from(JSON.stringify({ userId: "x", companyId: "agency-1", locationId: "loc-b", csrf: "c", exp: 9e9 })).toString("base64url")}.${value!.split(".")[1]}`;
+    await request(h.app).get("/app/api/location").set("Cookie", forged).expect(401);
+  });
+
+  it("agency admins see and edit blocking rules for their locations; others may not", async () => {
+    const admin = await signIn({ ...USER, role: "admin", type: "agency" });
+    expect(admin.body).toMatchObject({ locationId: null, agencyAdmin: true });
+    const rule = {
+      source: { locationId: "loc-a", calendarId: "cal-1" },
+      targets: [{ locationId: "loc-b", calendarId: "cal-2" }],
+    };
+    await request(h.app)
+      .post("/app/api/rules")
+      .set("Cookie", admin.cookie)
+      .set("X-CSRF-Token", admin.csrf)
+      .send(rule)
+      .expect(201);
+    const listed = await request(h.app).get("/app/api/rules").set("Cookie", admin.cookie).expect(200);
+    expect(listed.body.rules).toHaveLength(1);
+    const agency = await request(h.app).get("/app/api/location").set("Cookie", admin.cookie).expect(200);
+    expect(agency.body.agency.locations.map((l: { id: string }) => l.id).sort()).toEqual(["loc-a", "loc-b", "loc-c"]);
+
+    const user = await signIn({ ...USER, activeLocation: "loc-a" });
+    const refused = await request(h.app).get("/app/api/rules").set("Cookie", user.cookie).expect(403);
+    expect(refused.body.detail).toContain("Only agency admins");
+  });
+});
+
+describe("without HIGHLEVEL_SSO_KEY", () => {
+  it("says the page is not set up, with what to configure", async () => {
+    const bare = await startHarness();
+    try {
+      const res = await request(bare.app).get("/app").expect(503);
+      expect(res.text).toContain("HIGHLEVEL_SSO_KEY");
+      await request(bare.app).post("/app/session").send({ payload: "x" }).expect(503);
+    } finally {
+      await bare.close();
+    }
+  });
+});

@@ -1,0 +1,87 @@
+import fs from "node:fs";
+import type { Server } from "node:http";
+import net from "node:net";
+import path from "node:path";
+import express from "express";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it), or CHROMIUM_PATH. */
+const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
+  (p): p is string => !!p && fs.existsSync(p),
+);
+
+/**
+ * Browser tests run where Chromium is installed. On a developer machine without it they are
+ * skipped with a warning; in CI (CI=true, set by .ci/run, which installs Chromium) they never are.
+ */
+export const describeInBrowser: jest.Describe = (() => {
+  if (CHROMIUM || process.env.CI) return describe;
+  process.emitWarning("Chromium is not installed (apt-get install chromium): the browser tests are skipped.");
+  return describe.skip;
+})();
+
+export function chromiumPath(): string {
+  if (!CHROMIUM) throw new Error("Chromium is not installed: `apt-get install chromium`, or set CHROMIUM_PATH.");
+  return CHROMIUM;
+}
+
+export function launchBrowser(): Promise<Browser> {
+  // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+  return chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox"] });
+}
+
+const ARTIFACTS = path.resolve(__dirname, "..", "..", "test-artifacts");
+
+/** Saves a full-page screenshot under test-artifacts/ (kept by CI, ignored by git). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** A port nobody listens on right now (the app's base URL must be known before it listens). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function listen(app: express.Express, port = 0): Promise<{ url: string; server: Server }> {
+  return new Promise((resolve) => {
+    const server = app.listen(port, "127.0.0.1", () => {
+      const { port: actual } = server.address() as { port: number };
+      resolve({ url: `http://127.0.0.1:${actual}`, server });
+    });
+  });
+}
+
+export const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
+/**
+ * Plays HighLevel's side of a custom page: a page on another origin that frames the app's `/app`
+ * and answers REQUEST_USER_DATA with `payload()` — the encrypted user data, as HighLevel does.
+ */
+export async function fakeHighLevelParent(appUrl: string, payload: string) {
+  const parent = express();
+  parent.get("/", (_req, res) => {
+    res.type("html").send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>HighLevel</title></head>
+<body style="margin:0;font-family:sans-serif"><header style="padding:8px 16px;background:#1d2433;color:#fff">HighLevel · Sub-account</header>
+<iframe id="app" title="Block Slots" src="${appUrl}/app" style="width:100%;height:1200px;border:0"></iframe>
+<script>
+  window.addEventListener("message", function (event) {
+    if (event.data && event.data.message === "REQUEST_USER_DATA") {
+      event.source.postMessage({ message: "REQUEST_USER_DATA_RESPONSE", payload: ${JSON.stringify(payload)} }, "*");
+    }
+  });
+</script></body></html>`);
+  });
+  return listen(parent);
+}

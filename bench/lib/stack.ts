@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Client } from "pg";
+import { ensureDatabase } from "../../src/db/database";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/db/embedded";
+import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../../src/sandbox";
+import { generateKey } from "../../src/tokens/crypto";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+export const API_KEY = "bench-api-key-0123456789abcdef";
+
+/** An agency with `count` sub-accounts named loc-0 … loc-{count-1}. */
+export const agency = (count: number, id = "bench-agency"): SandboxCompany => ({
+  id,
+  name: "Bench Agency",
+  locations: Array.from({ length: count }, (_, i) => ({ id: `loc-${i}`, name: `Clinic ${i}` })),
+});
+
+export interface AppProcess {
+  url: string;
+  child: ChildProcess;
+  pid: number;
+}
+
+export interface Stack {
+  sandbox: Sandbox;
+  pg: EmbeddedDatabase;
+  databaseUrl: string;
+  env: Record<string, string>;
+  apps: AppProcess[];
+  /** Starts one more app process (the built server, `node dist/server.js`) on the same database. */
+  startApp(extraEnv?: Record<string, string>): Promise<AppProcess>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Waits for the app's "listening" log line and reads its URL from it. */
+function listening(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    let errors = "";
+    child.stderr!.on("data", (c: Buffer) => (errors += c.toString()));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split("\n")) {
+        if (line.includes('"listening"')) return resolve((JSON.parse(line) as { url: string }).url);
+      }
+      buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
+    });
+    child.once("exit", (code) => reject(new Error(`app exited (${code}) before listening:\n${errors.slice(-2000)}`)));
+  });
+}
+
+/**
+ * Everything a figure needs, on this machine: an embedded PostgreSQL, the local HighLevel, and
+ * `processes` app servers (the production build) sharing the database. Nothing is faked in the app.
+ */
+export async function startStack(
+  options: { processes?: number; sandbox?: SandboxOptions; env?: Record<string, string> } = {},
+): Promise<Stack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
+  fs.chmodSync(dataDir, 0o777);
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "data"), persistent: false });
+  await ensureDatabase(pg.adminUrl, "bench");
+  const databaseUrl = pg.urlFor("bench");
+  // No burst limit unless a figure asks for one: the figures measure the app, not HighLevel's limits.
+  const sandbox = await startSandbox({ port: 0, rateLimit: { burst: 1e9, daily: 1e12 }, ...options.sandbox });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    DATABASE_URL: databaseUrl,
+    HIGHLEVEL_CLIENT_ID: sandbox.state.clientId,
+    HIGHLEVEL_CLIENT_SECRET: sandbox.state.clientSecret,
+    HIGHLEVEL_API_URL: sandbox.url,
+    HIGHLEVEL_MARKETPLACE_URL: sandbox.url,
+    TOKEN_ENCRYPTION_KEY: generateKey(),
+    API_KEYS: API_KEY,
+    LOG_LEVEL: "warn",
+    PORT: "0",
+    ...options.env,
+  };
+  const apps: AppProcess[] = [];
+  const startApp = async (extraEnv: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "dist", "server.js")], {
+      cwd: ROOT,
+      env: { ...env, LOG_LEVEL: "info", ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const url = await listening(child);
+    // Keep draining its output so a full pipe never stalls it.
+    child.stdout!.resume();
+    const app = { url, child, pid: child.pid! };
+    apps.push(app);
+    return app;
+  };
+  // The first applies migrations alone; the others then start side by side.
+  await startApp();
+  await Promise.all(Array.from({ length: (options.processes ?? 1) - 1 }, () => startApp()));
+
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  return {
+    sandbox,
+    pg,
+    databaseUrl,
+    env,
+    apps,
+    startApp,
+    query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+    close: async () => {
+      for (const app of apps) if (app.child.exitCode === null) app.child.kill("SIGKILL");
+      await client.end().catch(() => {});
+      await sandbox.close();
+      await pg.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Installs a whole agency through the app's real OAuth callback (its locations get minted tokens). */
+export async function installAgency(stack: Stack, companyId: string): Promise<void> {
+  const code = stack.sandbox.state.issueCode({ companyId });
+  const res = await fetch(`${stack.apps[0]!.url}/oauth/callback?code=${encodeURIComponent(code)}`);
+  if (res.status !== 200) throw new Error(`install failed: HTTP ${res.status}`);
+}
+
+export const authHeaders = { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" };
+
+/** A distinct hour per index, so every created block is distinguishable. */
+export function slotFor(i: number, locationId: string) {
+  const start = Date.UTC(2031, 0, 1) + i * 3600_000;
+  return {
+    locationId,
+    calendarId: "cal-1",
+    startTime: new Date(start).toISOString(),
+    endTime: new Date(start + 1800_000).toISOString(),
+    title: `bench ${i} ${crypto.randomBytes(3).toString("hex")}`,
+  };
+}
+
+/** Peak resident memory of a process (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `done()` or the time is up. */
+export async function until(done: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await done()) return true;
+    await sleep(everyMs);
+  }
+  return false;
+}

@@ -1,7 +1,136 @@
-import { Router } from "express";
+import express, { Router, type Response } from "express";
+import { ProblemError } from "../http/problem";
 import type { Services } from "../services";
+import { consoleHeaders, safeNext, sameOrigin } from "./guards";
+import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
+import { failedItems, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
+import { present, scopeText } from "./present";
+import { ConsoleSessions, consolePrincipal, requireSession, type LoginRenderer } from "./session";
+import { parseWebhookStatus, recentDeliveries, RECENT_DELIVERIES, WEBHOOK_STATUSES } from "./webhooks";
 
-/** The operator console (`/console`): to be filled in. */
-export function consoleRoutes(_services: Services): Router {
-  return Router();
+type Nav = "installations" | "jobs" | "webhooks" | null;
+
+/** The operator console (`/console`): installations, bulk jobs and webhook deliveries, signed in with an API key. */
+export function consoleRoutes(services: Services): Router {
+  const { db, access, bulk, config } = services;
+  const router = Router();
+  const sessions = new ConsoleSessions(services);
+  const fromConsole = sameOrigin(config.APP_BASE_URL);
+
+  const page = (res: Response, view: string, nav: Nav, locals: Record<string, unknown>, status = 200) => {
+    const principal = consolePrincipal(res);
+    res
+      .status(status)
+      .render(`console/${view}`, { ...locals, principal, scopeText: scopeText(principal), nav, present });
+  };
+  const message = (res: Response, status: number, title: string, text: string, hint: string | null = null) =>
+    page(res, "message", null, { title, message: text, hint }, status);
+
+  const renderLogin: LoginRenderer = (res, { status, next, error }) => {
+    res.status(status).render("console/login", {
+      title: "Sign in",
+      principal: null,
+      nav: null,
+      next: safeNext(next),
+      error: error ?? null,
+    });
+  };
+
+  router.use("/console", consoleHeaders);
+
+  router.post(
+    "/console/login",
+    fromConsole,
+    express.urlencoded({ extended: false, limit: "10kb" }),
+    async (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const key = typeof body.key === "string" ? body.key.trim() : "";
+      const next = safeNext(body.next);
+      const principal = key ? await services.apiKeys.authenticate(key) : undefined;
+      if (!principal) {
+        const error = key ? "That API key is not valid, or it has been revoked." : "Enter an API key to sign in.";
+        return renderLogin(res, { status: 401, next, error });
+      }
+      sessions.start(res, principal);
+      res.redirect(303, next ?? "/console");
+    },
+  );
+
+  router.post("/console/logout", fromConsole, (_req, res) => {
+    sessions.end(res);
+    res.redirect(303, "/console");
+  });
+
+  router.use("/console", requireSession(sessions, renderLogin));
+
+  router.get("/console", async (req, res) => {
+    const query = parseInstallationsQuery(req.query);
+    const data = await loadInstallations(db, access, consolePrincipal(res), query);
+    page(res, "installations", "installations", {
+      title: "Installations",
+      query,
+      data,
+      statuses: INSTALL_STATUSES,
+      pageSize: PAGE_SIZE,
+      installUrl: "/oauth/install",
+    });
+  });
+
+  router.get("/console/jobs", async (_req, res) => {
+    const principal = consolePrincipal(res);
+    const jobs = await recentJobs(db, principal);
+    page(res, "jobs", "jobs", { title: "Bulk jobs", jobs, limit: RECENT_JOBS, allJobs: principal.scope === "all" });
+  });
+
+  router.get("/console/jobs/:id", async (req, res) => {
+    const job = await bulk.view(consolePrincipal(res), req.params.id, "none").catch(notFoundAs(undefined));
+    if (!job) return message(res, 404, "Job not found", "There is no bulk job with this id that your key may see.");
+    const failed = job.counts.failed > 0 ? await failedItems(db, job.id) : [];
+    page(res, "job", "jobs", {
+      title: "Bulk job",
+      job,
+      progress: progress(job.total, job.counts),
+      failed,
+      failedShown: FAILED_ITEMS_SHOWN,
+      apiPath: `/api/block-slots/bulk/${job.id}`,
+    });
+  });
+
+  router.post("/console/jobs/:id/cancel", fromConsole, async (req, res) => {
+    const job = await bulk.cancel(consolePrincipal(res), String(req.params.id)).catch(notFoundAs(undefined));
+    if (!job) return message(res, 404, "Job not found", "There is no bulk job with this id that your key may see.");
+    res.redirect(303, `/console/jobs/${job.id}`);
+  });
+
+  router.get("/console/webhooks", async (req, res) => {
+    const principal = consolePrincipal(res);
+    const title = "Webhook deliveries";
+    const webhookUrl = `${config.APP_BASE_URL}/webhooks/highlevel`;
+    if (principal.scope !== "all") return page(res, "webhooks", "webhooks", { title, allowed: false, webhookUrl }, 403);
+    const status = parseWebhookStatus(req.query.status);
+    const data = await recentDeliveries(db, status);
+    page(res, "webhooks", "webhooks", {
+      title,
+      allowed: true,
+      status,
+      statuses: WEBHOOK_STATUSES,
+      data,
+      limit: RECENT_DELIVERIES,
+      webhookUrl,
+    });
+  });
+
+  router.use("/console", (_req, res) => {
+    message(res, 404, "Page not found", "There is no console page at this address.");
+  });
+
+  return router;
 }
+
+/** A 404 from the bulk service becomes `fallback`; anything else still reaches the error page. */
+const notFoundAs =
+  <T>(fallback: T) =>
+  (err: unknown): T => {
+    if (err instanceof ProblemError && err.status === 404) return fallback;
+    throw err;
+  };

@@ -1,0 +1,87 @@
+import type { Principal } from "../auth/api-keys";
+import type { JobStatus } from "../bulk/service";
+import type { Db } from "../db/client";
+import type { BulkItemStatus } from "../generated/prisma/client";
+
+export const RECENT_JOBS = 50;
+export const FAILED_ITEMS_SHOWN = 500;
+
+export type Counts = Record<BulkItemStatus, number>;
+
+/** Keeps the rule of BulkService.view (src/bulk/service.ts), for many jobs in two queries instead of two per job. */
+export function jobStatus(cancelled: boolean, counts: Counts, started: boolean): JobStatus {
+  if (cancelled) return "cancelled";
+  if (counts.pending === 0) return counts.failed > 0 ? "done_with_errors" : "done";
+  return started || counts.succeeded > 0 || counts.failed > 0 ? "running" : "queued";
+}
+
+/** Bar segments and words for a job's progress; shared by the list and the detail page. */
+export function progress(total: number, counts: Counts) {
+  const finished = counts.succeeded + counts.failed + counts.cancelled;
+  const pct = (n: number) => (total > 0 ? (100 * n) / total : 0);
+  return {
+    finished,
+    percent: Math.round(pct(finished)),
+    segments: [
+      { kind: "succeeded", x: 0, width: pct(counts.succeeded) },
+      { kind: "failed", x: pct(counts.succeeded), width: pct(counts.failed) },
+      { kind: "cancelled", x: pct(counts.succeeded + counts.failed), width: pct(counts.cancelled) },
+    ].filter((s) => s.width > 0),
+    text: `${finished} of ${total} finished: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.cancelled} cancelled, ${counts.pending} pending`,
+  };
+}
+
+/** A key sees the jobs it submitted; a full-access key sees every job (as GET /api/block-slots/bulk/:id allows). */
+export const jobsWhere = (principal: Principal) => (principal.scope === "all" ? {} : { owner: principal.id });
+
+export async function recentJobs(db: Db, principal: Principal) {
+  const jobs = await db.bulkJob.findMany({
+    where: jobsWhere(principal),
+    orderBy: { createdAt: "desc" },
+    take: RECENT_JOBS,
+  });
+  const ids = jobs.map((j) => j.id);
+  const [byStatus, startedRows] = ids.length
+    ? await Promise.all([
+        db.bulkItem.groupBy({ by: ["jobId", "status"], where: { jobId: { in: ids } }, _count: { _all: true } }),
+        db.bulkItem.groupBy({
+          by: ["jobId"],
+          where: { jobId: { in: ids }, startedAt: { not: null } },
+          _count: { _all: true },
+        }),
+      ])
+    : [[], []];
+  const started = new Set(startedRows.map((r) => r.jobId));
+  return jobs.map((job) => {
+    const counts: Counts = { pending: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    for (const g of byStatus) if (g.jobId === job.id) counts[g.status] = g._count._all;
+    return {
+      id: job.id,
+      source: job.source,
+      total: job.total,
+      createdAt: job.createdAt,
+      counts,
+      status: jobStatus(job.cancelledAt !== null, counts, started.has(job.id)),
+      progress: progress(job.total, counts),
+    };
+  });
+}
+
+/** The first failed items of a job whose ownership the caller already checked (BulkService.view). */
+export function failedItems(db: Db, jobId: string) {
+  return db.bulkItem.findMany({
+    where: { jobId, status: "failed" },
+    orderBy: { index: "asc" },
+    take: FAILED_ITEMS_SHOWN,
+    select: {
+      index: true,
+      locationId: true,
+      calendarId: true,
+      assignedUserId: true,
+      startTime: true,
+      endTime: true,
+      errorCode: true,
+      errorDetail: true,
+    },
+  });
+}

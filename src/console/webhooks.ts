@@ -1,0 +1,34 @@
+import type { Db } from "../db/client";
+import { WebhookStatus } from "../generated/prisma/client";
+
+export const RECENT_DELIVERIES = 100;
+export const WEBHOOK_STATUSES = Object.values(WebhookStatus);
+
+export const parseWebhookStatus = (value: unknown): WebhookStatus | undefined =>
+  WEBHOOK_STATUSES.find((s) => s === value);
+
+/** The newest deliveries (never their payloads: they may carry customers' details) and a count per status. */
+export async function recentDeliveries(db: Db, status: WebhookStatus | undefined) {
+  const [deliveries, byStatus] = await Promise.all([
+    db.webhookEvent.findMany({
+      where: status ? { status } : {},
+      orderBy: { receivedAt: "desc" },
+      take: RECENT_DELIVERIES,
+      select: {
+        id: true,
+        type: true,
+        locationId: true,
+        companyId: true,
+        status: true,
+        outcome: true,
+        attempts: true,
+        receivedAt: true,
+        processedAt: true,
+      },
+    }),
+    db.webhookEvent.groupBy({ by: ["status"], _count: { _all: true } }),
+  ]);
+  const counts = Object.fromEntries(WEBHOOK_STATUSES.map((s) => [s, 0])) as Record<WebhookStatus, number>;
+  for (const g of byStatus) counts[g.status] = g._count._all;
+  return { deliveries, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
+}

@@ -1,0 +1,314 @@
+import request from "supertest";
+import { SessionSigner } from "../src/http/session";
+import { apiAs, installCompany } from "./support/api";
+import { waitForJob } from "./support/bulk";
+import { TEST_API_KEY, startHarness, type Harness } from "./support/harness";
+import { AGENCY, SOLO } from "./support/sandbox-fixtures";
+
+let h: Harness;
+afterEach(() => h.close());
+
+const setCookies = (res: request.Response): string[] => (res.headers["set-cookie"] as unknown as string[]) ?? [];
+const consoleCookie = (res: request.Response) => setCookies(res).find((c) => c.startsWith("hlbs_console="));
+
+/** Signs in through the form and returns the `name=value` to send back. */
+async function signIn(key = TEST_API_KEY): Promise<string> {
+  const res = await request(h.app).post("/console/login").type("form").send({ key }).expect(303);
+  const cookie = consoleCookie(res);
+  expect(cookie).toBeDefined();
+  return cookie!.split(";")[0]!;
+}
+const get = (path: string, cookie: string) => request(h.app).get(path).set("Cookie", cookie);
+const isLoginPage = (res: request.Response) => res.text.includes('<label for="key">API key</label>');
+
+describe("console sign-in", () => {
+  beforeEach(async () => {
+    h = await startHarness({ sandbox: { companies: [AGENCY, SOLO] } });
+  });
+
+  it("shows the login page, as HTML, without a session", async () => {
+    const res = await request(h.app).get("/console").expect(200);
+    expect(res.headers["content-type"]).toContain("text/html");
+    expect(isLoginPage(res)).toBe(true);
+    expect(res.text).toMatch(/<input id="key" name="key" type="password"/);
+    expect(res.text).toContain("API_KEYS");
+    expect(res.text).toContain("npm run api-key -- create");
+    expect(res.headers["cache-control"]).toBe("no-store");
+    expect(consoleCookie(res)).toBeUndefined();
+  });
+
+  it("refuses a wrong key with 401, no cookie, and without repeating or logging the key", async () => {
+    const wrong = "wrong-key-do-not-echo-5d1f";
+    const res = await request(h.app).post("/console/login").type("form").send({ key: wrong }).expect(401);
+    expect(res.headers["content-type"]).toContain("text/html");
+    expect(res.text).toContain("That API key is not valid");
+    expect(res.text).not.toContain(wrong);
+    expect(consoleCookie(res)).toBeUndefined();
+    expect(h.logs.text).not.toContain(wrong);
+
+    const empty = await request(h.app).post("/console/login").type("form").send({}).expect(401);
+    expect(empty.text).toContain("Enter an API key");
+  });
+
+  it("signs in with a good key: 303 to /console and an httpOnly cookie limited to /console", async () => {
+    const res = await request(h.app).post("/console/login").type("form").send({ key: TEST_API_KEY }).expect(303);
+    expect(res.headers.location).toBe("/console");
+    const cookie = consoleCookie(res)!;
+    expect(cookie).toMatch(/; HttpOnly/i);
+    expect(cookie).toMatch(/; Path=\/console(;|$)/);
+    expect(cookie).toMatch(/; SameSite=Lax/i);
+    expect(cookie).toMatch(/; Max-Age=28800/);
+    expect(cookie).not.toContain(TEST_API_KEY);
+    expect(h.logs.text).not.toContain(TEST_API_KEY);
+  });
+
+  it("returns to the page asked for after signing in, but never to another site", async () => {
+    const jobs = await request(h.app).get("/console/jobs").expect(200);
+    expect(jobs.text).toContain('<input type="hidden" name="next" value="/console/jobs">');
+    const back = await request(h.app)
+      .post("/console/login")
+      .type("form")
+      .send({ key: TEST_API_KEY, next: "/console/jobs" });
+    expect(back.headers.location).toBe("/console/jobs");
+    for (const next of ["//evil.example/console", "https://evil.example", "/consolex", "/console//evil.example"]) {
+      const res = await request(h.app).post("/console/login").type("form").send({ key: TEST_API_KEY, next });
+      expect(res.headers.location).toBe("/console");
+    }
+  });
+
+  it("refuses a forged or altered cookie and shows the login page", async () => {
+    const cookie = await signIn();
+    const [body, mac] = cookie.slice("hlbs_console=".length).split(".");
+    const claims = JSON.parse(Buffer.from(body!, "base64url").toString());
+    expect(claims.principal.scope).toBe("all");
+
+    const altered = Buffer.from(JSON.stringify({ ...claims, principal: { ...claims.principal, name: "me" } }));
+    const tampered = `hlbs_console=${altered.toString("base64url")}.${mac}`;
+    const res = await get("/console", tampered).expect(200);
+    expect(isLoginPage(res)).toBe(true);
+    expect(consoleCookie(res)).toMatch(/^hlbs_console=;/); // the bad cookie is cleared
+
+    // Signed with the server's secret, but for another purpose (the custom page's sessions).
+    const otherPurpose = new SessionSigner(h.services.sessionSecret, "app", 3600).sign({ principal: claims.principal });
+    expect(isLoginPage(await get("/console", `hlbs_console=${otherPurpose}`))).toBe(true);
+
+    expect(isLoginPage(await get("/console", cookie))).toBe(false);
+  });
+
+  it("signs out: the cookie is cleared and the console asks for a key again", async () => {
+    const cookie = await signIn();
+    const res = await request(h.app).post("/console/logout").set("Cookie", cookie).expect(303);
+    expect(res.headers.location).toBe("/console");
+    const cleared = consoleCookie(res)!;
+    expect(cleared).toMatch(/^hlbs_console=;/);
+    expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970/);
+    expect(cleared).toMatch(/; Path=\/console(;|$)/);
+    expect(isLoginPage(await request(h.app).get("/console"))).toBe(true);
+  });
+
+  it("ends the session of a key that is revoked", async () => {
+    const created = await h.services.apiKeys.create("Temp", { scope: "all" });
+    const cookie = await signIn(created.key);
+    expect(isLoginPage(await get("/console", cookie))).toBe(false);
+    await h.services.apiKeys.revoke(created.id);
+    expect(isLoginPage(await get("/console", cookie))).toBe(true);
+  });
+
+  it("refuses console forms posted from another site", async () => {
+    const res = await request(h.app)
+      .post("/console/login")
+      .set("Origin", "https://evil.example")
+      .type("form")
+      .send({ key: TEST_API_KEY })
+      .expect(403);
+    expect(consoleCookie(res)).toBeUndefined();
+    const crossSite = await request(h.app)
+      .post("/console/login")
+      .set("Sec-Fetch-Site", "cross-site")
+      .type("form")
+      .send({ key: TEST_API_KEY })
+      .expect(403);
+    expect(consoleCookie(crossSite)).toBeUndefined();
+    // A browser posting the console's own form (Origin may be "null" under a strict referrer policy).
+    await request(h.app)
+      .post("/console/login")
+      .set("Sec-Fetch-Site", "same-origin")
+      .set("Origin", "null")
+      .type("form")
+      .send({ key: TEST_API_KEY })
+      .expect(303);
+    await request(h.app)
+      .post("/console/login")
+      .set("Origin", "http://127.0.0.1:3999")
+      .type("form")
+      .send({ key: TEST_API_KEY })
+      .expect(303);
+  });
+});
+
+describe("console pages", () => {
+  beforeEach(async () => {
+    h = await startHarness({ sandbox: { companies: [AGENCY, SOLO] }, jobs: true });
+  });
+
+  it("lists companies and locations with their status, and shows the signed-in key", async () => {
+    await installCompany(h, "agency-1");
+    const res = await get("/console", await signIn()).expect(200);
+    expect(res.text).toMatch(/<span class="name">agency-1<\/span>[\s\S]*?aria-label="3 locations of agency-1">3</);
+    expect(res.text).toMatch(/Bright Smiles Downtown<\/span> <code>loc-a<\/code>[\s\S]*?badge good">Connected/);
+    expect(res.text).toMatch(/Bright Smiles Uptown<\/span> <code>loc-b<\/code>[\s\S]*?badge good">Connected/);
+    expect(res.text).toMatch(/Bright Smiles Airport<\/span> <code>loc-c<\/code>[\s\S]*?badge bad">Could not connect/);
+    expect(res.text).toContain("Location is not active"); // loc-c's last error
+    expect(res.text).toContain("Signed in as <strong>API_KEYS #1</strong>");
+    expect(res.text).toContain('<a href="/console" aria-current="page">Installations</a>');
+    expect(res.text).toMatch(/<th scope="col">Location<\/th>/);
+    expect(res.text).toMatch(/<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{4}-\d\d-\d\d [\d:]{8} UTC<\/time>/);
+  });
+
+  it("filters locations by ?status=", async () => {
+    await installCompany(h, "agency-1");
+    const cookie = await signIn();
+    const failed = await get("/console?status=failed", cookie).expect(200);
+    expect(failed.text).toContain("<code>loc-c</code>");
+    expect(failed.text).not.toContain("<code>loc-a</code>");
+    expect(failed.text).toMatch(/<option value="failed" selected>/);
+    const active = await get("/console?status=active", cookie).expect(200);
+    expect(active.text).toContain("<code>loc-a</code>");
+    expect(active.text).not.toContain("<code>loc-c</code>");
+    const none = await get("/console?status=uninstalled", cookie).expect(200);
+    expect(none.text).toContain("No sub-account is <strong>uninstalled</strong> right now.");
+  });
+
+  it("offers a reinstall for a location whose connection HighLevel no longer accepts", async () => {
+    await installCompany(h, "agency-2");
+    const cookie = await signIn();
+    const before = await get("/console", cookie).expect(200);
+    expect(before.text).not.toContain('href="/oauth/install">Reinstall');
+    await h.db.location.update({ where: { id: "loc-solo" }, data: { status: "reauthorization_required" } });
+    const after = await get("/console", cookie).expect(200);
+    expect(after.text).toContain('badge bad">Needs reinstall');
+    expect(after.text).toContain('<a class="button small" href="/oauth/install">Reinstall');
+    expect(after.text).toContain("HighLevel no longer accepts the app's connection");
+  });
+
+  it("escapes names that came from HighLevel", async () => {
+    await installCompany(h, "agency-2");
+    await h.db.location.update({ where: { id: "loc-solo" }, data: { name: "<img src=x onerror=alert(1)>" } });
+    const res = await get("/console", await signIn()).expect(200);
+    expect(res.text).not.toContain("<img src=x");
+    expect(res.text).toContain("&lt;img src=x onerror=alert(1)&gt;");
+  });
+
+  it("shows a company key only its own agency, and no webhook deliveries", async () => {
+    await installCompany(h, "agency-1");
+    await installCompany(h, "agency-2");
+    await h.db.webhookEvent.create({ data: { id: "wh-1", type: "INSTALL", payload: {}, status: "processed" } });
+    const { key } = await h.services.apiKeys.create("Solo ops", { scope: "company", companyId: "agency-2" });
+    const cookie = await signIn(key);
+
+    const res = await get("/console", cookie).expect(200);
+    expect(res.text).toContain("<code>loc-solo</code>");
+    expect(res.text).toContain('<span class="name">agency-2</span>');
+    expect(res.text).not.toContain("agency-1");
+    expect(res.text).not.toContain("<code>loc-a</code>");
+    expect(res.text).not.toContain("Bright Smiles");
+    expect(res.text).toContain("agency agency-2");
+    // A filter in the address cannot widen the key's scope.
+    const widened = await get("/console?agency=agency-1", cookie).expect(200);
+    expect(widened.text).not.toContain("<code>loc-a</code>");
+
+    const hooks = await get("/console/webhooks", cookie).expect(403);
+    expect(hooks.headers["content-type"]).toContain("text/html");
+    expect(hooks.text).toContain("Only full-access keys see deliveries");
+    expect(hooks.text).not.toContain("wh-1");
+    expect(hooks.text).not.toContain("INSTALL");
+  });
+
+  it("lists bulk jobs with their progress, and a detail page with each failure", async () => {
+    await installCompany(h, "agency-1");
+    const items = [
+      {
+        locationId: "loc-a",
+        calendarId: "cal-1",
+        startTime: "2030-05-01T12:00:00+02:00",
+        endTime: "2030-05-01T13:00:00+02:00",
+      },
+      {
+        locationId: "nowhere",
+        calendarId: "cal-1",
+        startTime: "2030-05-01T12:00:00+02:00",
+        endTime: "2030-05-01T13:00:00+02:00",
+      },
+    ];
+    const { body } = await apiAs(h).post("/api/block-slots/bulk").send({ items }).expect(202);
+    await waitForJob(h, body.id);
+    const cookie = await signIn();
+
+    const list = await get("/console/jobs", cookie).expect(200);
+    expect(list.text).toContain(`href="/console/jobs/${body.id}"`);
+    expect(list.text).toContain('badge bad">Done with errors');
+    expect(list.text).toMatch(/role="progressbar"[^>]*aria-valuemax="2" aria-valuenow="2"/);
+    expect(list.text).toContain("1 succeeded, 1 failed, 0 cancelled, 0 pending");
+    expect(list.text).toContain('<td data-label="Source">API</td>');
+
+    const detail = await get(`/console/jobs/${body.id}`, cookie).expect(200);
+    expect(detail.text).toMatch(/<code>nowhere<\/code>[\s\S]*?location_not_installed/);
+    expect(detail.text).not.toMatch(/<code>loc-a<\/code>/); // only failed items are listed
+    expect(detail.text).toContain(`GET /api/block-slots/bulk/${body.id}`);
+
+    // Another key's jobs are neither listed nor readable.
+    const { key } = await h.services.apiKeys.create("Solo ops", { scope: "company", companyId: "agency-2" });
+    const other = await signIn(key);
+    const theirs = await get("/console/jobs", other).expect(200);
+    expect(theirs.text).not.toContain(body.id);
+    expect(theirs.text).toContain("No bulk jobs yet.");
+    await get(`/console/jobs/${body.id}`, other).expect(404);
+    await get("/console/jobs/not-a-uuid", cookie).expect(404);
+  });
+
+  it("cancels a job that has not started from its detail page", async () => {
+    await h.services.stopJobs(); // nobody works the queue: the job stays queued
+    const items = [
+      { locationId: "loc-a", calendarId: "cal-1", startTime: "2030-05-01T12:00:00Z", endTime: "2030-05-01T13:00:00Z" },
+    ];
+    const { body } = await apiAs(h).post("/api/block-slots/bulk").send({ items }).expect(202);
+    const cookie = await signIn();
+    const detail = await get(`/console/jobs/${body.id}`, cookie).expect(200);
+    expect(detail.text).toContain('badge neutral">Queued');
+    expect(detail.text).toContain(`action="/console/jobs/${body.id}/cancel"`);
+    const res = await request(h.app).post(`/console/jobs/${body.id}/cancel`).set("Cookie", cookie).expect(303);
+    expect(res.headers.location).toBe(`/console/jobs/${body.id}`);
+    const after = await get(`/console/jobs/${body.id}`, cookie).expect(200);
+    expect(after.text).toContain('badge neutral">Cancelled');
+    expect(after.text).not.toContain('/cancel"');
+  });
+
+  it("lists webhook deliveries for a full-access key, filtered by status", async () => {
+    await h.db.webhookEvent.create({
+      data: {
+        id: "wh-1",
+        type: "INSTALL",
+        locationId: "loc-a",
+        payload: {},
+        status: "processed",
+        outcome: "Location loc-a is connected.",
+        attempts: 1,
+      },
+    });
+    const cookie = await signIn();
+    const res = await get("/console/webhooks", cookie).expect(200);
+    expect(res.text).toMatch(
+      /<code class="code-word">INSTALL<\/code>[\s\S]*?<code>loc-a<\/code>[\s\S]*?badge good">Processed[\s\S]*?Location loc-a is connected\./,
+    );
+    expect(res.text).toContain('<a href="/console/webhooks" aria-current="page">Webhooks</a>');
+    const failedOnly = await get("/console/webhooks?status=failed", cookie).expect(200);
+    expect(failedOnly.text).not.toContain("Location loc-a is connected.");
+    expect(failedOnly.text).toContain("No delivery is <strong>failed</strong>.");
+  });
+
+  it("answers unknown console pages with an HTML 404 inside the console", async () => {
+    const res = await get("/console/nope", await signIn()).expect(404);
+    expect(res.headers["content-type"]).toContain("text/html");
+    expect(res.text).toContain("There is no console page at this address.");
+  });
+});

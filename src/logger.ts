@@ -51,6 +51,12 @@ export const httpSerializers = {
 };
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
+  if (!destination) {
+    // Asynchronous writes: a synchronous write per request line was a tenth of the app's CPU under load.
+    const stdout = pino.destination({ sync: false });
+    process.on("exit", () => stdout.flushSync());
+    destination = stdout;
+  }
   return pino(
     {
       level,

@@ -15,8 +15,9 @@ import type { SandboxState } from "./state";
  * HighLevel's latency, spent after the work and before the answer: a client that gives up or
  * dies while waiting has still had its request carried out (the case at-most-once must survive).
  */
-function latency(ms: number) {
+function latency(state: SandboxState) {
   return (_req: Request, res: Response, next: NextFunction): void => {
+    const ms = state.latencyMs;
     if (ms > 0) {
       const end = res.end.bind(res) as (...args: unknown[]) => Response;
       res.end = ((...args: unknown[]) => {
@@ -64,7 +65,7 @@ export function createSandboxApp(state: SandboxState): express.Express {
   app.use(express.json(), express.urlencoded({ extended: false }), recordBody);
   app.use(validateRequest(validator), faultMiddleware(state.faults));
   app.use(consentRoutes(state));
-  app.use(latency(state.latencyMs));
+  app.use(latency(state));
   app.use(rejectUnknownRoute, rejectBadHeaders, authenticate(state), rateLimit(state), rejectBadRequest);
   app.use(oauthRoutes(state), calendarRoutes(state));
   app.use(notImplemented);

@@ -36,7 +36,8 @@ export class SandboxState {
   /** The part of the client id before the first "-" (FACTS.md). */
   readonly appId: string;
   readonly accessTokenTtlSeconds: number;
-  readonly latencyMs: number;
+  /** Read on every request, so a benchmark can set it after its set-up. */
+  latencyMs: number;
   readonly locationTokensHaveRefreshToken: boolean;
   readonly strictOpenApi: boolean;
   readonly companies: SandboxCompany[];

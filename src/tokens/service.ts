@@ -29,6 +29,11 @@ export interface TokenServiceOptions {
   transactionTimeoutMs?: number;
   /** How long an `inactive` installation is left alone before a call tries it again. */
   inactiveCooldownMs?: number;
+  /**
+   * How long a process reuses a token it read, without asking the database again (default 5 s; 0
+   * turns it off). Bounded so an uninstall seen by another process takes effect here within it.
+   */
+  cacheMs?: number;
 }
 
 type Outcome = { token: string } | { problem: ProblemError } | { companyTokenRejected: string };
@@ -46,6 +51,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class TokenService {
   private readonly inflight = new Map<string, Promise<string>>();
+  /** Decrypted access tokens read recently, with when to stop trusting them without a look. */
+  private readonly recent = new Map<string, { token: string; until: number }>();
+  private readonly cacheMs: number;
   private readonly marginMs: number;
   private readonly retryDelaysMs: number[];
   private readonly txTimeoutMs: number;
@@ -62,6 +70,7 @@ export class TokenService {
     this.retryDelaysMs = options.retryDelaysMs ?? [250, 1_000];
     this.txTimeoutMs = options.transactionTimeoutMs ?? 45_000;
     this.inactiveCooldownMs = options.inactiveCooldownMs ?? 60_000;
+    this.cacheMs = options.cacheMs ?? 5_000;
   }
 
   /**
@@ -75,17 +84,40 @@ export class TokenService {
     } catch (err) {
       if (!(err instanceof InvalidAccessTokenError)) throw err;
       this.log.info({ locationId }, "HighLevel rejected an access token; renewing once");
+      this.forget("location", locationId);
       return fn(await this.renew("location", locationId, { rejected: token }));
     }
   }
 
   /** A valid access token, renewed first when it is missing or close to expiry. */
   async accessToken(owner: Owner, id: string): Promise<string> {
+    const key = `${owner}:${id}`;
+    const cached = this.recent.get(key);
+    if (cached && cached.until > Date.now()) return cached.token;
     const row = await this.store.row(owner, id);
     const problem = this.unusable(owner, id, row, { honourCooldown: true });
-    if (problem) throw problem;
-    if (row && this.isFresh(row, this.marginMs)) return this.store.accessTokenOf(owner, id, row)!;
+    if (problem) {
+      this.recent.delete(key);
+      throw problem;
+    }
+    if (row && this.isFresh(row, this.marginMs)) {
+      const token = this.store.accessTokenOf(owner, id, row)!;
+      this.remember(key, token, row.tokenExpiresAt!);
+      return token;
+    }
     return this.renew(owner, id);
+  }
+
+  /** Drops what this process remembers of a token (it was rejected, or the install is gone). */
+  forget(owner: Owner, id: string): void {
+    this.recent.delete(`${owner}:${id}`);
+  }
+
+  private remember(key: string, token: string, expiresAt: Date): void {
+    if (this.cacheMs <= 0) return;
+    const until = Math.min(Date.now() + this.cacheMs, expiresAt.getTime() - this.marginMs);
+    if (this.recent.size > 100_000) this.recent.clear(); // a bound, not a policy: refilled at once
+    this.recent.set(key, { token, until });
   }
 
   /**

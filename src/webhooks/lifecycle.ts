@@ -110,6 +110,8 @@ export function lifecycleHandlers(deps: {
     } else {
       return { status: "ignored", outcome: "UNINSTALL without companyId or locationId." };
     }
+    for (const id of locationIds) tokens.forget("location", id);
+    if (companyId && !locationId) tokens.forget("company", companyId);
     const { count } = await db.location.updateMany({
       where: { id: { in: locationIds }, ...olderInstall },
       data: { ...NO_TOKENS, status: "uninstalled", lastError: null },

@@ -32,7 +32,7 @@ export interface Stack {
   env: Record<string, string>;
   apps: AppProcess[];
   /** Starts one more app process (the built server, `node dist/server.js`) on the same database. */
-  startApp(extraEnv?: Record<string, string>): Promise<AppProcess>;
+  startApp(extraEnv?: Record<string, string>, nodeArgs?: string[]): Promise<AppProcess>;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
@@ -82,8 +82,8 @@ export async function startStack(
     ...options.env,
   };
   const apps: AppProcess[] = [];
-  const startApp = async (extraEnv: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "dist", "server.js")], {
+  const startApp = async (extraEnv: Record<string, string> = {}, nodeArgs: string[] = []) => {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, "dist", "server.js")], {
       cwd: ROOT,
       env: { ...env, LOG_LEVEL: "info", ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,203 @@
+import crypto from "node:crypto";
+import { CALENDARS_VERSION } from "../../src/highlevel/calendars";
+import { DEFAULT_SCOPES } from "../../src/sandbox";
+import { awaitBulk, submitBulk, type BulkOutcome } from "./bulk";
+import { load, percentile, type LoadResult } from "./load";
+import { agency, authHeaders, installAgency, peakRssMb, slotFor, startStack, until, type Stack } from "./stack";
+
+const COMPANY = "bench-agency";
+
+/** Spread over many locations: the app paces each under HighLevel's 100 requests / 10 s. */
+async function createLoad(stack: Stack, locations: number, connections: number, durationS: number) {
+  const perApp = Math.max(1, Math.floor(connections / stack.apps.length));
+  const results = await Promise.all(
+    stack.apps.map((app, a) =>
+      load({
+        url: app.url,
+        connections: perApp,
+        durationS,
+        next: (i) => {
+          const n = i * stack.apps.length + a;
+          const { locationId, ...slot } = slotFor(n, `loc-${n % locations}`);
+          return { path: `/api/locations/${locationId}/block-slots`, headers: authHeaders, body: JSON.stringify(slot) };
+        },
+      }),
+    ),
+  );
+  return {
+    rps: results.reduce((s, r) => s + r.rps, 0),
+    p50: Math.max(...results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    requests: results.reduce((s, r) => s + r.requests, 0),
+    non2xx: results.reduce((s, r) => s + r.non2xx, 0),
+    errors: results.reduce((s, r) => s + r.errors, 0),
+  } satisfies LoadResult;
+}
+
+/** Figure 1 (+5): app vs direct to the same sandbox, same connections, keep-alive; and the app's peak RSS. */
+export async function throughput(options: {
+  connections: number;
+  durationS: number;
+  locations: number;
+  processes?: number;
+}) {
+  const stack = await startStack({
+    processes: options.processes ?? 1,
+    sandbox: { companies: [agency(options.locations, COMPANY)] },
+  });
+  try {
+    await installAgency(stack, COMPANY);
+    const tokens = Array.from(
+      { length: options.locations },
+      (_, i) =>
+        stack.sandbox.state.issueAccessToken({
+          userType: "Location",
+          companyId: COMPANY,
+          locationId: `loc-${i}`,
+          scopes: [...DEFAULT_SCOPES],
+        }).token,
+    );
+    const direct = await load({
+      url: stack.sandbox.url,
+      connections: options.connections,
+      durationS: options.durationS,
+      next: (i) => ({
+        path: "/calendars/events/block-slots",
+        headers: {
+          Authorization: `Bearer ${tokens[i % options.locations]}`,
+          Version: CALENDARS_VERSION,
+          "Content-Type": "application/json",
+        },
+        body: JSON.stringify(slotFor(i, `loc-${i % options.locations}`)),
+      }),
+    });
+    // Warm-up (JIT, pools, token decrypts), then the measured run.
+    await createLoad(stack, options.locations, options.connections, 2);
+    const app = await createLoad(stack, options.locations, options.connections, options.durationS);
+    const invalid = stack.sandbox.state.invalidRequests().length;
+    return {
+      direct,
+      app,
+      ratio: app.rps / direct.rps,
+      addedP50: app.p50 - direct.p50,
+      addedP99: app.p99 - direct.p99,
+      peakRssMb: peakRssMb(stack.apps[0]!.pid),
+      invalid,
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+/** Figure 2: the tokens (agency's and locations') expired; `calls` at once over the processes. */
+export async function refreshStorm(options: { calls: number; processes: number; locations: number }) {
+  const stack = await startStack({
+    processes: options.processes,
+    sandbox: { companies: [agency(options.locations, COMPANY)] },
+  });
+  try {
+    await installAgency(stack, COMPANY);
+    await stack.query("UPDATE locations SET token_expires_at = now() - interval '1 minute'");
+    await stack.query("UPDATE companies SET token_expires_at = now() - interval '1 minute'");
+    const grantsBefore = stack.sandbox.state.refreshGrants.length;
+    const window = "startTime=2031-01-01T00:00:00Z&endTime=2031-01-02T00:00:00Z&calendarId=cal-1";
+    const times: number[] = [];
+    const statuses = await Promise.all(
+      Array.from({ length: options.calls }, async (_, i) => {
+        const app = stack.apps[i % stack.apps.length]!;
+        const started = performance.now();
+        const res = await fetch(`${app.url}/api/locations/loc-${i % options.locations}/block-slots?${window}`, {
+          headers: authHeaders,
+        });
+        await res.arrayBuffer();
+        times.push(performance.now() - started);
+        return res.status;
+      }),
+    );
+    const grants = stack.sandbox.state.refreshGrants.slice(grantsBefore);
+    const perToken = new Map<string, number>();
+    for (const g of grants) perToken.set(g.ownerId ?? "?", (perToken.get(g.ownerId ?? "?") ?? 0) + 1);
+    return {
+      calls: options.calls,
+      tokens: options.locations + 1,
+      ok: statuses.filter((s) => s === 200).length,
+      refreshes: grants.length,
+      maxPerToken: Math.max(0, ...perToken.values()),
+      p50: Math.round(percentile(times, 50)),
+      p99: Math.round(percentile(times, 99)),
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+/** Figure 3: one item per location, HighLevel answering in 50 ms. */
+export async function bulk(options: { locations: number; processes: number; latencyMs: number }): Promise<BulkOutcome> {
+  const stack = await startStack({
+    processes: options.processes,
+    sandbox: { companies: [agency(options.locations, COMPANY)] },
+  });
+  try {
+    await installAgency(stack, COMPANY);
+    // Latency from here on: the install is set-up, not what is measured.
+    stack.sandbox.state.latencyMs = options.latencyMs;
+    const started = Date.now();
+    const job = await submitBulk(stack, options.locations, options.locations);
+    return await awaitBulk(stack, job, started);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** Figure 4: signed deliveries accepted durably, and the time until all are worked. */
+export async function webhookIntake(options: { deliveries: number; connections: number }) {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync("ed25519");
+  const stack = await startStack({
+    sandbox: { companies: [agency(10, COMPANY)] },
+    env: { HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY: publicKey.export({ type: "spki", format: "pem" }).toString() },
+  });
+  try {
+    const bodies = Array.from({ length: options.deliveries }, (_, i) => {
+      const body = JSON.stringify({
+        type: "AppointmentCreate",
+        locationId: `loc-${i % 10}`,
+        webhookId: `bench-${i}`,
+        timestamp: new Date().toISOString(),
+        appointment: {
+          id: `appt-${i}`,
+          calendarId: "cal-1",
+          startTime: "2031-01-01T09:00:00Z",
+          endTime: "2031-01-01T10:00:00Z",
+        },
+      });
+      return { body, signature: crypto.sign(null, Buffer.from(body), privateKey).toString("base64") };
+    });
+    const started = Date.now();
+    const result = await load({
+      url: stack.apps[0]!.url,
+      connections: options.connections,
+      amount: options.deliveries,
+      next: (i) => {
+        const d = bodies[i]!;
+        return {
+          path: "/webhooks/highlevel",
+          headers: { "Content-Type": "application/json", "x-ghl-signature": d.signature },
+          body: d.body,
+        };
+      },
+    });
+    const ackedMs = Date.now() - started;
+    await until(
+      async () =>
+        (
+          await stack.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_events WHERE status = 'received'")
+        )[0]!.n === 0,
+      300_000,
+      200,
+    );
+    const stored = (await stack.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_events"))[0]!.n;
+    return { ...result, ackedMs, processedMs: Date.now() - started, stored };
+  } finally {
+    await stack.close();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `npm run bench`: the figures of the performance issue, measured on this machine, printed, and
+ * written to bench/RESULTS.md (between the bench markers). Nothing here is a test.
+ */
+import { bulk, refreshStorm, throughput, webhookIntake } from "./lib/figures";
+import { machine, writeSection } from "./lib/report";
+
+const quick = process.argv.includes("--quick");
+/** `--only=throughput,storm,bulk,webhooks,scaling` runs just those figures (and writes no RESULTS.md). */
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice(7)
+  .split(",");
+const want = (name: string) => !only || only.includes(name);
+const S = quick ? 3 : 10;
+
+async function main() {
+  const lines: string[] = [];
+  const say = (line = "") => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+  const goal = (ok: boolean) => (ok ? "meets goal" : "MISSES goal");
+  say(`Measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}.`);
+  say();
+
+  if (want("throughput")) {
+    const t = await throughput({ connections: 50, durationS: S, locations: 500 });
+    say("### 1. Create block slot: through the app vs. straight to the sandbox (50 connections, keep-alive)");
+    say();
+    say("| | requests/s | p50 ms | p99 ms | non-2xx |");
+    say("|---|---|---|---|---|");
+    say(`| direct to sandbox | ${t.direct.rps} | ${t.direct.p50} | ${t.direct.p99} | ${t.direct.non2xx} |`);
+    say(`| through the app | ${t.app.rps} | ${t.app.p50} | ${t.app.p99} | ${t.app.non2xx} |`);
+    say();
+    say(
+      `Ratio ${t.ratio.toFixed(2)} (goal ≥ 0.8: ${goal(t.ratio >= 0.8)}); added p50 ${t.addedP50} ms (goal ≤ 1: ${goal(t.addedP50 <= 1)}), added p99 ${t.addedP99} ms (goal ≤ 5: ${goal(t.addedP99 <= 5)}). Requests the sandbox found invalid: ${t.invalid}.`,
+    );
+    say();
+    say(`### 5. Peak RSS of the app process under (1): ${t.peakRssMb} MB (goal ≤ 200: ${goal(t.peakRssMb <= 200)})`);
+    say();
+  }
+
+  if (want("storm")) {
+    say("### 2. Refresh storm: 500 concurrent calls over 3 app processes, tokens expired");
+    say();
+    say(
+      "| calls spread over | tokens expired | refresh calls sent | most for one token | answered 200 | p50 ms | p99 ms |",
+    );
+    say("|---|---|---|---|---|---|---|");
+    for (const locations of [1, 250]) {
+      const r = await refreshStorm({ calls: 500, processes: 3, locations });
+      say(
+        `| ${locations} location(s) | ${r.tokens} | ${r.refreshes} | ${r.maxPerToken} | ${r.ok}/${r.calls} | ${r.p50} | ${r.p99} |`,
+      );
+    }
+    say();
+    say(
+      "Goal: exactly one refresh per expired token. One location taking 500 calls is also paced under HighLevel's 100 requests / 10 s, so its p99 includes that wait.",
+    );
+    say();
+  }
+
+  if (want("bulk")) {
+    say("### 3 and 6. Bulk: 1,000 locations, one block each, HighLevel answering in 50 ms");
+    say();
+    say("| app processes | wall time s | succeeded | failed | lost | duplicated |");
+    say("|---|---|---|---|---|---|");
+    for (const processes of quick ? [1] : [1, 2, 4]) {
+      const b = await bulk({ locations: 1000, processes, latencyMs: 50 });
+      say(
+        `| ${processes} | ${(b.wallMs / 1000).toFixed(1)} | ${b.succeeded} | ${b.failed} | ${b.lost} | ${b.duplicated} |`,
+      );
+    }
+    say();
+    say("Goal: ≤ 5 s, lost 0, duplicated 0.");
+    say();
+  }
+
+  if (want("webhooks")) {
+    const w = await webhookIntake({ deliveries: quick ? 1000 : 5000, connections: 50 });
+    say("### 4. Webhook intake: signed deliveries, stored with their queue entry before the answer");
+    say();
+    say(
+      `${w.requests} deliveries: ${w.rps}/s accepted (goal ≥ 1,000: ${goal(w.rps >= 1000)}), p99 acknowledgement ${w.p99} ms (goal ≤ 50: ${goal(w.p99 <= 50)}), non-2xx ${w.non2xx}; stored ${w.stored}; all worked ${(w.processedMs / 1000).toFixed(1)} s after the first.`,
+    );
+    say();
+  }
+
+  if (want("scaling")) {
+    say("### 6. Scaling of (1): throughput with 1, 2 and 4 app processes on one database");
+    say();
+    say("| app processes | requests/s | p99 ms |");
+    say("|---|---|---|");
+    for (const processes of quick ? [1] : [1, 2, 4]) {
+      const s = await throughput({ connections: 50, durationS: S, locations: 500, processes });
+      say(`| ${processes} | ${s.app.rps} | ${s.app.p99} |`);
+    }
+  }
+  if (!only) writeSection("bench", lines.join("\n"));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`The benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

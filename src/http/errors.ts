@@ -31,6 +31,19 @@ export function toProblem(err: unknown): ProblemError {
   return new ProblemError(500, "internal_error", "Something went wrong on our side. It has been logged.");
 }
 
+/**
+ * Problems that may pass on their own (HighLevel down or slow, a pause, our database): queued work
+ * retries them; anything else is final for that piece of work.
+ */
+const TRANSIENT_CODES = new Set([
+  "upstream_error",
+  "internal_error",
+  "location_inactive",
+  "rate_limited",
+  "service_unavailable",
+]);
+export const isTransient = (problem: ProblemError): boolean => TRANSIENT_CODES.has(problem.code);
+
 export function sendProblem(res: Parameters<RequestHandler>[1], problem: ProblemError): void {
   if (problem.extra.retryAfterSeconds !== undefined)
     res.setHeader("Retry-After", String(problem.extra.retryAfterSeconds));

@@ -3,7 +3,7 @@ import { isoWithOffset, type BlockSlotBody } from "../block-slots/schemas";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import type { MirroredBlock, WebhookEvent } from "../generated/prisma/client";
-import { toProblem } from "../http/errors";
+import { isTransient, toProblem } from "../http/errors";
 import { RetryLater, type HandlerResult, type WebhookHandler } from "../webhooks/processor";
 import { toRule, type BlockingRule } from "./service";
 import type { RuleEndpoint } from "./schemas";
@@ -12,14 +12,6 @@ import type { RuleEndpoint } from "./schemas";
 const LEASE_SECONDS = 120;
 /** Appointment statuses that free the time again. */
 const FREED = new Set(["cancelled", "canceled", "invalid"]);
-/** Final for this target; anything else (5xx, 429, network) retries the whole delivery. */
-const TRANSIENT = new Set([
-  "upstream_error",
-  "internal_error",
-  "location_inactive",
-  "rate_limited",
-  "service_unavailable",
-]);
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 
@@ -212,7 +204,7 @@ export class AppointmentMirror {
       return "created";
     } catch (err) {
       const problem = toProblem(err);
-      if (TRANSIENT.has(problem.code)) throw err;
+      if (isTransient(problem)) throw err;
       this.log.warn(
         { appointmentId: appt.id, locationId: target.locationId, code: problem.code },
         "mirrored block failed",
@@ -243,7 +235,7 @@ export class AppointmentMirror {
         const problem = toProblem(err);
         // Already gone in HighLevel (deleted by hand): the goal is reached.
         if (problem.code !== "not_found") {
-          if (TRANSIENT.has(problem.code)) throw err;
+          if (isTransient(problem)) throw err;
           await this.db.mirroredBlock.update({ where, data: { lastError: `${problem.code}: ${problem.detail}` } });
           return;
         }

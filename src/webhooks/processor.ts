@@ -2,7 +2,7 @@ import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import type { WebhookEvent } from "../generated/prisma/client";
-import { toProblem } from "../http/errors";
+import { isTransient, toProblem } from "../http/errors";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
 
 /** What a handler did: shown to operators as the delivery's outcome. */
@@ -19,13 +19,6 @@ export class RetryLater extends Error {}
 
 /** Attempts before a delivery that keeps failing is given up, with its last reason. */
 const MAX_ATTEMPTS = 10;
-const TRANSIENT = new Set([
-  "upstream_error",
-  "internal_error",
-  "location_inactive",
-  "rate_limited",
-  "service_unavailable",
-]);
 
 /** Works the webhook inbox from the queue: each stored delivery once, by its type's handler. */
 export class WebhookProcessor {
@@ -66,7 +59,7 @@ export class WebhookProcessor {
       await this.finish(id, await handler(event), attempts);
     } catch (err) {
       const problem = toProblem(err);
-      const retry = (err instanceof RetryLater || TRANSIENT.has(problem.code)) && attempts < MAX_ATTEMPTS;
+      const retry = (err instanceof RetryLater || isTransient(problem)) && attempts < MAX_ATTEMPTS;
       const reason = err instanceof RetryLater ? err.message : problem.detail;
       if (problem.status >= 500 && !(err instanceof RetryLater)) this.log.warn({ err, webhook: id }, "webhook failed");
       await this.db.webhookEvent.update({

@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import type { Server } from "node:http";
-import net from "node:net";
 import path from "node:path";
 import express from "express";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -38,17 +37,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-/** A port nobody listens on right now (the app's base URL must be known before it listens). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../src/util/net";
 
 export function listen(app: express.Express, port = 0): Promise<{ url: string; server: Server }> {
   return new Promise((resolve) => {

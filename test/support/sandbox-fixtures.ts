@@ -35,6 +35,16 @@ export const SLOT = {
   endTime: "2030-05-01T13:00:00+02:00",
 };
 
+/** A create body for the app's API (loc-solo's tests), and the sandbox request it turns into. */
+export const SOLO_SLOT = {
+  calendarId: "cal-1",
+  title: "Team training",
+  startTime: "2030-05-01T12:00:00+02:00",
+  endTime: "2030-05-01T13:00:00+02:00",
+};
+export const SOLO_SLOTS = "/api/locations/loc-solo/block-slots";
+export const CREATE_REQUEST = { method: "POST", path: "/calendars/events/block-slots" };
+
 export function tokenRequest(s: Sandbox, fields: Record<string, string>) {
   return request(s.url)
     .post("/oauth/token")

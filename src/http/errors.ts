@@ -3,6 +3,42 @@ import type { Logger } from "pino";
 import { HighLevelApiError, HighLevelError, HighLevelUnreachableError } from "../highlevel/errors";
 import { ProblemError } from "./problem";
 
+/** Connection-level failures (refused, reset, server shutting down, pool exhausted), not query errors. */
+const DB_DOWN_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+  "P1001", // Prisma: can't reach the database server
+  "P1002",
+  "P1017", // Prisma: server closed the connection
+  "P2024", // Prisma: timed out waiting for a pooled connection
+]);
+const DB_DOWN_MESSAGE =
+  /Connection terminated|connect ECONNREFUSED|Can't reach database server|terminating connection|the database system is (starting up|shutting down)|timeout exceeded when trying to connect/i;
+
+/** True when `err` (or what caused it) says PostgreSQL cannot be reached: a 503 to retry, not our bug. */
+export function databaseUnavailable(err: unknown): boolean {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (typeof e.code === "string" && DB_DOWN_CODES.has(e.code)) return true;
+    if (typeof e.message === "string" && DB_DOWN_MESSAGE.test(e.message)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 /**
  * The one place where errors become HTTP answers. Everything under /api and /webhooks answers
  * application/problem+json; pages answer HTML.
@@ -28,6 +64,11 @@ export function toProblem(err: unknown): ProblemError {
   }
   if (err instanceof HighLevelUnreachableError) return new ProblemError(502, "upstream_error", err.message);
   if (err instanceof HighLevelError) return new ProblemError(502, "upstream_error", err.message);
+  if (databaseUnavailable(err)) {
+    return new ProblemError(503, "service_unavailable", "The database is unavailable right now; retry shortly.", {
+      retryAfterSeconds: 5,
+    });
+  }
   return new ProblemError(500, "internal_error", "Something went wrong on our side. It has been logged.");
 }
 

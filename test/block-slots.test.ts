@@ -70,11 +70,29 @@ describe("block slots for one location", () => {
     ["a title that is not text", { ...SLOT, title: 42 }, ["title"]],
     ["an unknown field", { ...SLOT, color: "red" }, ["body"]],
     ["a missing startTime", { ...SLOT, startTime: undefined }, ["startTime"]],
+    ["a NUL character in the title", { ...SLOT, title: "Team\u0000training" }, ["title"]],
+    ["a calendarId that is not a HighLevel id", { ...SLOT, calendarId: "../../etc/passwd" }, ["calendarId"]],
+    [
+      "an assignedUserId with SQL in it",
+      { ...SLOT, calendarId: undefined, assignedUserId: "1' OR '1'='1" },
+      ["assignedUserId"],
+    ],
   ])("rejects %s with 400 naming the field, without calling HighLevel", async (_name, body, fields) => {
     const res = await api().post(SLOTS).send(body).expect(400);
     expect(res.headers["content-type"]).toContain("application/problem+json");
     expect(res.body.code).toBe("invalid_request");
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([...fields].sort());
+    expect(h.sandbox.state.requests).toEqual([]);
+  });
+
+  it("rejects a body that claims gzip but is not, with 400 problem+json", async () => {
+    const res = await api()
+      .post(SLOTS)
+      .set("Content-Type", "application/json")
+      .set("Content-Encoding", "gzip")
+      .send(JSON.stringify(SLOT))
+      .expect(400);
+    expect(res.body.code).toBe("invalid_request");
     expect(h.sandbox.state.requests).toEqual([]);
   });
 

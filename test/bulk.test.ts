@@ -172,5 +172,8 @@ describe("submitting a bulk job", () => {
       .expect(403);
     expect(res.body.detail).toContain("elsewhere");
     await apiAs(h).get(`${BULK}/not-a-job`).expect(404);
+    await apiAs(h)
+      .get(`${BULK}/${"-".repeat(36)}`)
+      .expect(404);
   });
 });

@@ -100,6 +100,8 @@ export async function startStack(
   await Promise.all(Array.from({ length: (options.processes ?? 1) - 1 }, () => startApp()));
 
   const client = new Client({ connectionString: databaseUrl });
+  // A fault run stops PostgreSQL on purpose: the bench's own connection dropping is not a crash.
+  client.on("error", () => {});
   await client.connect();
   return {
     sandbox,

@@ -1,3 +1,4 @@
+import { UUID } from "../util/ids";
 import crypto from "node:crypto";
 import type { Db } from "../db/client";
 import type { ApiKeyScope } from "../generated/prisma/client";
@@ -81,7 +82,7 @@ export class ApiKeyService {
   async revoke(idOrKey: string): Promise<boolean> {
     const where = idOrKey.startsWith(KEY_PREFIX)
       ? { hash: digestHex(idOrKey) }
-      : /^[0-9a-f-]{36}$/i.test(idOrKey)
+      : UUID.test(idOrKey)
         ? { id: idOrKey }
         : undefined;
     if (!where) return false;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ProblemError, type FieldError } from "../http/problem";
+import { CONTROL_CHARS, HIGHLEVEL_ID } from "../util/ids";
 
 /** ISO-8601 with an offset or Z, as HighLevel requires (FACTS.md); a local time is ambiguous. */
 export const isoWithOffset = z.iso.datetime({
@@ -7,19 +8,14 @@ export const isoWithOffset = z.iso.datetime({
   error: "must be an ISO-8601 date-time with an offset, e.g. 2030-05-01T12:00:00+02:00",
 });
 
+/** A HighLevel id: checked here so nothing malformed is ever forwarded to HighLevel. */
+export const highLevelId = (what: string) => z.string().trim().regex(HIGHLEVEL_ID, `must be a HighLevel ${what} id`);
+
 const target = {
-  calendarId: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
+  calendarId: highLevelId("calendar")
     .optional()
     .meta({ description: "The calendar to block. Give this or assignedUserId, not both." }),
-  assignedUserId: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
+  assignedUserId: highLevelId("user")
     .optional()
     .meta({ description: "The user whose time to block. Give this or calendarId, not both." }),
 };
@@ -43,8 +39,8 @@ function startBeforeEnd(value: { startTime: string; endTime: string }, ctx: z.Re
   }
 }
 
-export const eventId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel event id");
-export const locationId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be a HighLevel location id");
+export const eventId = z.string().regex(HIGHLEVEL_ID, "must be a HighLevel event id");
+export const locationId = z.string().regex(HIGHLEVEL_ID, "must be a HighLevel location id");
 
 const blockSlotFields = {
   ...target,
@@ -57,6 +53,7 @@ const blockSlotFields = {
     .string()
     .trim()
     .max(200, "must be at most 200 characters")
+    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
     .optional()
     .meta({ description: "Shown on the calendar.", example: "Team training" }),
 };

@@ -1,3 +1,4 @@
+import { UUID } from "../util/ids";
 import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
 import type { BulkItemInput } from "../block-slots/schemas";
@@ -79,7 +80,7 @@ export class BulkService {
   }
 
   private async ownJob(principal: Principal, id: string) {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(id);
+    if (!UUID.test(id)) throw notFound(id);
     const job = await this.db.bulkJob.findUnique({ where: { id } });
     // Another key's job is "not found": its existence is not this caller's business.
     if (!job || (job.owner !== principal.id && principal.scope !== "all")) throw notFound(id);

@@ -1,3 +1,4 @@
+import { UUID } from "../util/ids";
 import crypto from "node:crypto";
 import type { CookieOptions, Request, RequestHandler, Response } from "express";
 import type { Principal } from "../auth/api-keys";
@@ -6,7 +7,6 @@ import type { Services } from "../services";
 
 export const CONSOLE_COOKIE = "hlbs_console";
 const TTL_SECONDS = 8 * 3600;
-const UUID = /^[0-9a-f-]{36}$/i;
 
 /**
  * Who is signed in to the console. The cookie carries the key's principal, never the key; it is

@@ -53,6 +53,13 @@ export function toProblem(err: unknown): ProblemError {
     return new ProblemError(413, "payload_too_large", "The request body is too large.");
   if (e?.type === "charset.unsupported" || e?.type === "encoding.unsupported")
     return new ProblemError(415, "unsupported_media_type", e.message ?? "Unsupported body encoding.");
+  // Any other refusal the body parsers mark as the client's (a gzip header over plain bytes, …).
+  if (e?.expose && typeof e.status === "number" && e.status >= 400 && e.status < 500)
+    return new ProblemError(
+      e.status,
+      "invalid_request",
+      `The request body could not be read: ${e.message ?? "malformed"}.`,
+    );
   if (err instanceof HighLevelApiError) {
     if (err.status === 400 || err.status === 422) return new ProblemError(err.status, "invalid_request", err.message);
     if (err.status === 404) return new ProblemError(404, "not_found", `HighLevel: ${err.message}`);

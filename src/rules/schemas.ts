@@ -1,11 +1,22 @@
 import { z } from "zod";
-import { exactlyOne, locationId } from "../block-slots/schemas";
+import { CONTROL_CHARS } from "../util/ids";
+import { exactlyOne, highLevelId, locationId } from "../block-slots/schemas";
 
-const id = z.string().trim().min(1).max(100);
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters");
 
 /** A place to watch or to block: a location and one of its calendars or users. */
 export const ruleEndpoint = z
-  .strictObject({ locationId, calendarId: id.optional(), assignedUserId: id.optional() })
+  .strictObject({
+    locationId,
+    calendarId: highLevelId("calendar").optional(),
+    assignedUserId: highLevelId("user").optional(),
+  })
   .superRefine(exactlyOne(["calendarId", "assignedUserId"]));
 export type RuleEndpoint = z.infer<typeof ruleEndpoint>;
 
@@ -14,17 +25,14 @@ const key = (e: RuleEndpoint) => `${e.locationId}|${e.calendarId ?? ""}|${e.assi
 /** `POST /api/blocking-rules` (CONTRACT.md). A target equal to the source would block the very appointment. */
 export const blockingRuleBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).optional().meta({ description: "For people: what the rule is for." }),
+    name: text(100).optional().meta({ description: "For people: what the rule is for." }),
     source: ruleEndpoint.meta({ description: "Where appointments are watched." }),
     targets: z
       .array(ruleEndpoint)
       .min(1, "give at least one target")
       .max(50, "at most 50 targets")
       .meta({ description: "Where the same time is blocked." }),
-    title: z
-      .string()
-      .trim()
-      .max(200)
+    title: text(200)
       .optional()
       .meta({ description: "Title of the blocks; default says which appointment caused them." }),
   })

@@ -1,3 +1,4 @@
+import { UUID } from "../util/ids";
 import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
@@ -64,7 +65,7 @@ export class BlockingRuleService {
 
   /** Blocks already made stay and keep following their appointments; the rule makes no new ones. */
   async remove(principal: Principal, id: string): Promise<void> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(id);
+    if (!UUID.test(id)) throw notFound(id);
     const { count } = await this.db.blockingRule.deleteMany({
       where: { id, ...(principal.scope === "all" ? {} : { owner: principal.id }) },
     });

@@ -32,7 +32,10 @@ export class WebhookInbox {
 
     let payload: Record<string, unknown>;
     try {
-      payload = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
+      // PostgreSQL's jsonb cannot hold U+0000: drop it (the signature was checked on the bytes as sent).
+      payload = JSON.parse(raw.toString("utf8"), (_k, v: unknown) =>
+        typeof v === "string" ? v.replaceAll("\u0000", "") : v,
+      ) as Record<string, unknown>;
     } catch {
       throw new ProblemError(400, "invalid_request", "The webhook body is not JSON.");
     }

@@ -15,12 +15,22 @@ export interface BulkOutcome {
 /** One item per location (wrapping round), submitted as one job through the app's API. */
 export async function submitBulk(stack: Stack, locations: number, items: number, appIndex = 0) {
   const body = { items: Array.from({ length: items }, (_, i) => slotFor(i, `loc-${i % locations}`)) };
-  const res = await fetch(`${stack.apps[appIndex]!.url}/api/block-slots/bulk`, {
-    method: "POST",
-    headers: authHeaders,
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 202) throw new Error(`bulk submit answered ${res.status}: ${await res.text()}`);
+  const send = () =>
+    fetch(`${stack.apps[appIndex]!.url}/api/block-slots/bulk`, {
+      method: "POST",
+      headers: authHeaders,
+      body: JSON.stringify(body),
+    });
+  let res = await send();
+  if (res.status === 408) {
+    // Seen twice in full runs, right after the refresh-storm figure, never alone: Node's server
+    // answered 408 on a reused keep-alive connection. Said in the output, retried once.
+    process.stdout.write(`  (bulk submit answered 408 ${await res.text()}; retrying once)\n`);
+    res = await send();
+  }
+  if (res.status !== 202) {
+    throw new Error(`bulk submit answered ${res.status} ${JSON.stringify([...res.headers])}: ${await res.text()}`);
+  }
   const { id } = (await res.json()) as { id: string };
   return { id, items: body.items };
 }

@@ -2,8 +2,37 @@
  * `npm run bench`: the figures of the performance issue, measured on this machine, printed, and
  * written to bench/RESULTS.md (between the bench markers). Nothing here is a test.
  */
-import { bulk, refreshStorm, throughput, webhookIntake } from "./lib/figures";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import type { bulk, refreshStorm, throughput, webhookIntake } from "./lib/figures";
 import { machine, writeSection } from "./lib/report";
+
+type Figures = {
+  bulk: typeof bulk;
+  refreshStorm: typeof refreshStorm;
+  throughput: typeof throughput;
+  webhookIntake: typeof webhookIntake;
+};
+
+/** Runs one figure in its own process (bench/figure.ts) and returns what it measured. */
+function figure<K extends keyof Figures>(name: K, options: Parameters<Figures[K]>[0]): ReturnType<Figures[K]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(__dirname, "figure.ts"), name, JSON.stringify(options)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.once("close", (code) => {
+      const line = out.split("\n").find((l) => l.startsWith("RESULT "));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(7)));
+      else reject(new Error(`figure ${name} failed (exit ${code}):\n${out.slice(-2000)}`));
+    });
+  }) as ReturnType<Figures[K]>;
+}
 
 const quick = process.argv.includes("--quick");
 /** `--only=throughput,storm,bulk,webhooks,scaling` runs just those figures (and writes no RESULTS.md). */
@@ -25,7 +54,7 @@ async function main() {
   say();
 
   if (want("throughput")) {
-    const t = await throughput({ connections: 50, durationS: S, locations: 500 });
+    const t = await figure("throughput", { connections: 50, durationS: S, locations: 500 });
     say("### 1. Create block slot: through the app vs. straight to the sandbox (50 connections, keep-alive)");
     say();
     say("| | requests/s | p50 ms | p99 ms | non-2xx |");
@@ -49,7 +78,7 @@ async function main() {
     );
     say("|---|---|---|---|---|---|---|");
     for (const locations of [1, 250]) {
-      const r = await refreshStorm({ calls: 500, processes: 3, locations });
+      const r = await figure("refreshStorm", { calls: 500, processes: 3, locations });
       say(
         `| ${locations} location(s) | ${r.tokens} | ${r.refreshes} | ${r.maxPerToken} | ${r.ok}/${r.calls} | ${r.p50} | ${r.p99} |`,
       );
@@ -67,7 +96,7 @@ async function main() {
     say("| app processes | wall time s | succeeded | failed | lost | duplicated |");
     say("|---|---|---|---|---|---|");
     for (const processes of quick ? [1] : [1, 2, 4]) {
-      const b = await bulk({ locations: 1000, processes, latencyMs: 50 });
+      const b = await figure("bulk", { locations: 1000, processes, latencyMs: 50 });
       say(
         `| ${processes} | ${(b.wallMs / 1000).toFixed(1)} | ${b.succeeded} | ${b.failed} | ${b.lost} | ${b.duplicated} |`,
       );
@@ -78,7 +107,7 @@ async function main() {
   }
 
   if (want("webhooks")) {
-    const w = await webhookIntake({ deliveries: quick ? 1000 : 5000, connections: 50 });
+    const w = await figure("webhookIntake", { deliveries: quick ? 1000 : 5000, connections: 50 });
     say("### 4. Webhook intake: signed deliveries, stored with their queue entry before the answer");
     say();
     say(
@@ -93,7 +122,7 @@ async function main() {
     say("| app processes | requests/s | p99 ms |");
     say("|---|---|---|");
     for (const processes of quick ? [1] : [1, 2, 4]) {
-      const s = await throughput({ connections: 50, durationS: S, locations: 500, processes });
+      const s = await figure("throughput", { connections: 50, durationS: S, locations: 500, processes });
       say(`| ${processes} | ${s.app.rps} | ${s.app.p99} |`);
     }
   }

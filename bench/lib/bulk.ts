@@ -21,13 +21,7 @@ export async function submitBulk(stack: Stack, locations: number, items: number,
       headers: authHeaders,
       body: JSON.stringify(body),
     });
-  let res = await send();
-  if (res.status === 408) {
-    // Seen twice in full runs, right after the refresh-storm figure, never alone: Node's server
-    // answered 408 on a reused keep-alive connection. Said in the output, retried once.
-    process.stdout.write(`  (bulk submit answered 408 ${await res.text()}; retrying once)\n`);
-    res = await send();
-  }
+  const res = await send();
   if (res.status !== 202) {
     throw new Error(`bulk submit answered ${res.status} ${JSON.stringify([...res.headers])}: ${await res.text()}`);
   }

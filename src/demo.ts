@@ -31,6 +31,7 @@ async function main() {
   });
   const port = process.env.PORT ?? "3000";
   const apiKey = keptSecret("demo-api-key", () => `demo-${crypto.randomBytes(18).toString("base64url")}`);
+  const ssoKey = keptSecret("demo-sso-key", () => crypto.randomBytes(24).toString("base64url"));
   const config = loadConfig({
     PORT: port,
     APP_BASE_URL: process.env.APP_BASE_URL ?? `http://localhost:${port}`,
@@ -41,6 +42,8 @@ async function main() {
     HIGHLEVEL_API_URL: sandbox.url,
     HIGHLEVEL_MARKETPLACE_URL: sandbox.url,
     TOKEN_ENCRYPTION_KEY: keptSecret("demo-encryption-key", generateKey),
+    // The custom page's Shared Secret: the sandbox plays HighLevel's side of it.
+    HIGHLEVEL_SSO_KEY: ssoKey,
     // The demo always runs on its own embedded PostgreSQL, never on a configured database.
     DATABASE_URL: "",
   });
@@ -50,8 +53,26 @@ async function main() {
     throw err;
   });
 
+  sandbox.state.customPage = { appUrl: running.url, ssoKey };
+  // Same host name as the app, so the page's session cookie is first-party inside the frame.
+  const highLevel = `http://localhost:${new URL(sandbox.url).port}/_sandbox/app`;
   process.stdout.write(
-    `\n  Block Slots for HighLevel is running with a local HighLevel sandbox.\n\n  Open ${running.url}\n\n  API key for /api (kept in .data/): ${apiKey}\n  e.g. curl -H "Authorization: Bearer ${apiKey}" ${running.url}/api/installations\n\n  Press Ctrl-C to stop.\n\n`,
+    [
+      "",
+      "  Block Slots for HighLevel is running with a local HighLevel sandbox.",
+      "",
+      `  Open ${running.url} and install it (pick a sub-account or the whole agency).`,
+      `  Then see it inside "HighLevel":  ${highLevel}`,
+      `  Operator console:                ${running.url}/console   (sign in with the API key)`,
+      `  API documentation:               ${running.url}/api/docs`,
+      "",
+      `  API key (kept in .data/): ${apiKey}`,
+      `  e.g. curl -H "Authorization: Bearer ${apiKey}" ${running.url}/api/installations`,
+      "",
+      "  Press Ctrl-C to stop.",
+      "",
+      "",
+    ].join("\n"),
   );
 
   let stopping = false;

@@ -3,6 +3,7 @@ import { authenticate, rateLimit, validation } from "./auth";
 import { calendarRoutes } from "./calendar-routes";
 import { consentRoutes } from "./consent-page";
 import { controlRoutes } from "./control-routes";
+import { customPageRoutes } from "./custom-page";
 import { refuse } from "./errors";
 import { faultMiddleware } from "./faults";
 import { oauthRoutes } from "./oauth-routes";
@@ -59,6 +60,7 @@ export function createSandboxApp(state: SandboxState): express.Express {
   app.disable("x-powered-by");
   app.set("etag", false);
 
+  app.use(customPageRoutes(state));
   app.use("/_sandbox", controlRoutes(state));
 
   app.use(recorder(state.requests));

@@ -36,6 +36,8 @@ export class SandboxState {
   /** The part of the client id before the first "-" (FACTS.md). */
   readonly appId: string;
   readonly accessTokenTtlSeconds: number;
+  /** Where `/_sandbox/app` frames the app's custom page, and its Shared Secret (set by the demo). */
+  customPage: { appUrl: string; ssoKey: string } | undefined;
   /** Read on every request, so a benchmark can set it after its set-up. */
   latencyMs: number;
   readonly locationTokensHaveRefreshToken: boolean;

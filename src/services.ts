@@ -121,7 +121,8 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
       await queue.start();
       if (loops > 0) {
         await bulkWorker.start({ loops, batchSize });
-        await webhooks.start({ loops: 1, batchSize: Math.min(20, batchSize) });
+        // Deliveries are light (a few queries each): bigger batches, or a burst would drain at 40/s.
+        await webhooks.start({ loops, batchSize: 100 });
       }
     },
     stopJobs: () => queue.stop(),

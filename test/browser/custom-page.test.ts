@@ -1,17 +1,8 @@
 import type { Server } from "node:http";
 import type { Browser } from "playwright-core";
 import type { SandboxCompany } from "../../src/sandbox";
-import { encryptSsoPayload } from "../../src/sso/decrypt";
 import { installCompany } from "../support/api";
-import {
-  closeServer,
-  describeInBrowser,
-  fakeHighLevelParent,
-  freePort,
-  launchBrowser,
-  listen,
-  screenshot,
-} from "../support/browser";
+import { closeServer, describeInBrowser, freePort, launchBrowser, listen, screenshot } from "../support/browser";
 import { startHarness, type Harness } from "../support/harness";
 
 const SSO_KEY = "shared-secret-of-the-test-app";
@@ -22,14 +13,6 @@ const CLINICS: SandboxCompany = {
     { id: "loc-page", name: "Harbour Clinic", calendars: [{ id: "cal-chairs", name: "Dental chairs" }] },
     { id: "loc-other", name: "Hillside Clinic", calendars: [{ id: "cal-hill", name: "Rooms" }] },
   ],
-};
-const USER = {
-  userId: "u-1",
-  companyId: "agency-7",
-  role: "user",
-  type: "account",
-  userName: "Ada",
-  email: "ada@example.com",
 };
 
 describeInBrowser("pages in a real browser", () => {
@@ -58,13 +41,11 @@ describeInBrowser("pages in a real browser", () => {
 
   it("inside HighLevel: shows the sub-account, blocks time through the form and deletes it", async () => {
     await installCompany(h, "agency-7");
-    const parent = await fakeHighLevelParent(
-      app.url,
-      encryptSsoPayload({ ...USER, activeLocation: "loc-page" }, SSO_KEY),
-    );
+    // The sandbox plays HighLevel's screen: it frames /app and answers with the encrypted user.
+    h.sandbox.state.customPage = { appUrl: app.url, ssoKey: SSO_KEY };
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     try {
-      await page.goto(parent.url);
+      await page.goto(`${h.sandbox.url}/_sandbox/app?locationId=loc-page`);
       const frame = page.frameLocator("#app");
       await frame.getByRole("heading", { name: "Harbour Clinic" }).waitFor();
       await frame.getByText("Connected").waitFor();
@@ -102,25 +83,20 @@ describeInBrowser("pages in a real browser", () => {
       await screenshot(page, "custom-page-deleted");
     } finally {
       await page.close();
-      await closeServer(parent.server);
     }
   }, 60_000);
 
   it("refuses a payload that does not decrypt, and says what to do", async () => {
-    const parent = await fakeHighLevelParent(
-      app.url,
-      encryptSsoPayload({ ...USER, activeLocation: "loc-page" }, "wrong-secret"),
-    );
+    h.sandbox.state.customPage = { appUrl: app.url, ssoKey: "not-the-apps-secret" };
     const page = await browser.newPage();
     try {
-      await page.goto(parent.url);
+      await page.goto(`${h.sandbox.url}/_sandbox/app?locationId=loc-page`);
       const frame = page.frameLocator("#app");
       await frame.getByText("could not be verified").waitFor();
       await expect(frame.getByRole("button", { name: "Block time" }).isVisible()).resolves.toBe(false);
       await screenshot(page, "custom-page-refused");
     } finally {
       await page.close();
-      await closeServer(parent.server);
     }
   }, 30_000);
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { Server } from "node:http";
 import path from "node:path";
-import express from "express";
+import type express from "express";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 /** Debian's Chromium (`apt-get install chromium`; .ci/run installs it), or CHROMIUM_PATH. */
@@ -53,24 +53,3 @@ export const closeServer = (server: Server) =>
     server.close(() => resolve());
     server.closeAllConnections();
   });
-
-/**
- * Plays HighLevel's side of a custom page: a page on another origin that frames the app's `/app`
- * and answers REQUEST_USER_DATA with `payload()` — the encrypted user data, as HighLevel does.
- */
-export async function fakeHighLevelParent(appUrl: string, payload: string) {
-  const parent = express();
-  parent.get("/", (_req, res) => {
-    res.type("html").send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>HighLevel</title></head>
-<body style="margin:0;font-family:sans-serif"><header style="padding:8px 16px;background:#1d2433;color:#fff">HighLevel · Sub-account</header>
-<iframe id="app" title="Block Slots" src="${appUrl}/app" style="width:100%;height:1200px;border:0"></iframe>
-<script>
-  window.addEventListener("message", function (event) {
-    if (event.data && event.data.message === "REQUEST_USER_DATA") {
-      event.source.postMessage({ message: "REQUEST_USER_DATA_RESPONSE", payload: ${JSON.stringify(payload)} }, "*");
-    }
-  });
-</script></body></html>`);
-  });
-  return listen(parent);
-}

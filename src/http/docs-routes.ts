@@ -1,5 +1,6 @@
 import { Router } from "express";
-import { OPERATIONS, openApiDocument } from "./openapi";
+import { OPERATIONS } from "./api-operations";
+import { openApiDocument } from "./openapi";
 
 /** Human-readable constraints of a JSON Schema, e.g. "1–100 characters". */
 function rules(schema: Record<string, unknown> = {}): string {

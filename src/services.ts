@@ -122,7 +122,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
       if (loops > 0) {
         await bulkWorker.start({ loops, batchSize });
         // Deliveries are light (a few queries each): bigger batches, or a burst would drain at 40/s.
-        await webhooks.start({ loops, batchSize: 100 });
+        await webhooks.start({ loops: 1, batchSize: 100 });
       }
     },
     stopJobs: () => queue.stop(),

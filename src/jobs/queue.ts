@@ -2,6 +2,8 @@ import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Queue names. One queue per kind of work, so each has its own retry and time-out policy. */
 export const QUEUES = {
   bulkItem: "bulk-item",
@@ -32,6 +34,10 @@ export class JobQueue {
   private boss: PgBoss;
   private started = false;
   private stopped = false;
+  /** Workers were started in this process: stop() must let pg-boss's last poll of them end. */
+  private working = false;
+  /** Batches being handled right now. */
+  private inflight = 0;
 
   constructor(
     private readonly databaseUrl: string,
@@ -44,7 +50,8 @@ export class JobQueue {
   private create(): PgBoss {
     const boss = new PgBoss({
       connectionString: this.databaseUrl,
-      max: 4,
+      // More than the fetch loops of this process (bulk and webhooks), or a loop can wait for a connection forever.
+      max: 10,
       application_name: "highlevel-block-slots jobs",
       // Dead jobs are found by this sweep; it is one cheap locked query shared by all processes.
       maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.floor(this.options.timeoutSeconds / 4))),
@@ -113,8 +120,17 @@ export class JobQueue {
     options: WorkOptions,
     handler: (jobs: PgBoss.Job<T>[]) => Promise<void>,
   ): Promise<void> {
+    this.working = true;
+    const counted = async (jobs: PgBoss.Job<T>[]) => {
+      this.inflight += 1;
+      try {
+        await handler(jobs);
+      } finally {
+        this.inflight -= 1;
+      }
+    };
     for (let i = 0; i < options.loops; i++) {
-      await this.boss.work<T>(name, { batchSize: options.batchSize, pollingIntervalSeconds: 0.5 }, handler);
+      await this.boss.work<T>(name, { batchSize: options.batchSize, pollingIntervalSeconds: 0.5 }, counted);
     }
   }
 
@@ -124,5 +140,12 @@ export class JobQueue {
     this.started = false;
     this.stopped = true;
     await this.boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+    // pg-boss resolves stop() while its bookkeeping of stopping workers still polls once a second
+    // until each has finished its batch: wait for our handlers, then for that last poll, so nothing
+    // of the queue runs after stop() (a clean exit; tests that end right after).
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflight > 0 && Date.now() < deadline) await sleep(50);
+    if (this.working) await sleep(1_100);
+    this.working = false;
   }
 }

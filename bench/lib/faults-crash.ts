@@ -1,6 +1,6 @@
 import { awaitBulk, submitBulk } from "./bulk";
 import type { FaultResult } from "./faults-report";
-import { agency, installAgency, sleep, startStack } from "./stack";
+import { installAgency, sleep, faultStack } from "./stack";
 
 const LOCATIONS = 200;
 const ITEMS = 1000;
@@ -10,12 +10,7 @@ const ITEMS = 1000;
  * not answered), then a fresh process is started and the job must end with every block once.
  */
 export async function crashMidBulk(): Promise<FaultResult> {
-  const stack = await startStack({
-    processes: 1,
-    sandbox: { companies: [agency(LOCATIONS)], latencyMs: 50 },
-    // A killed process's jobs are retried after this: short, so recovery is seconds, not minutes.
-    env: { JOB_TIMEOUT_SECONDS: "5" },
-  });
+  const stack = await faultStack(LOCATIONS);
   try {
     await installAgency(stack, "bench-agency");
     const startedAt = Date.now();

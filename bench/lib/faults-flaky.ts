@@ -1,7 +1,7 @@
 import type { FaultReply } from "../../src/sandbox";
 import { awaitBulk, submitBulk } from "./bulk";
 import { histogram, type FaultResult } from "./faults-report";
-import { agency, installAgency, startStack, type Stack } from "./stack";
+import { installAgency, faultStack, type Stack } from "./stack";
 
 const LOCATIONS = 200;
 const ITEMS = 1000;
@@ -73,11 +73,7 @@ export async function failureReasons(stack: Stack, jobId: string): Promise<strin
 
 /** Fault 3: HighLevel answers 10 % 500, 10 % 429 and drops 10 % of connections during a bulk. */
 export async function flakyHighLevel(): Promise<FaultResult> {
-  const stack = await startStack({
-    processes: 1,
-    sandbox: { companies: [agency(LOCATIONS)], latencyMs: 50 },
-    env: { JOB_TIMEOUT_SECONDS: "5" },
-  });
+  const stack = await faultStack(LOCATIONS);
   try {
     await installAgency(stack, "bench-agency");
     const before = stack.sandbox.state.requests.length;

@@ -1,6 +1,6 @@
 import { closeRestarted, connect, guardStackClient, restartable, type RestartablePostgres } from "./faults-pg";
 import { histogram, percentile, type FaultResult } from "./faults-report";
-import { agency, authHeaders, installAgency, sleep, slotFor, startStack, until } from "./stack";
+import { authHeaders, installAgency, sleep, slotFor, faultStack, until } from "./stack";
 
 const LOCATIONS = 20;
 const CLIENTS = 16;
@@ -81,11 +81,7 @@ async function queueWorks(url: string): Promise<{ status: string; ms: number }> 
  * must say so (/readyz 503, API 503 problem+json, fast), recover by itself, and keep every token.
  */
 export async function postgresRestart(): Promise<FaultResult> {
-  const stack = await startStack({
-    processes: 1,
-    sandbox: { companies: [agency(LOCATIONS)], latencyMs: 50 },
-    env: { JOB_TIMEOUT_SECONDS: "5" },
-  });
+  const stack = await faultStack(LOCATIONS);
   let pg: RestartablePostgres;
   try {
     await installAgency(stack, "bench-agency");

@@ -121,6 +121,17 @@ export async function startStack(
   };
 }
 
+/**
+ * The stack the fault runs share: one app process, an agency of `locations` sub-accounts, HighLevel
+ * answering in 50 ms, and a short job time-out so a killed process's work comes back in seconds.
+ */
+export const faultStack = (locations: number) =>
+  startStack({
+    processes: 1,
+    sandbox: { companies: [agency(locations)], latencyMs: 50 },
+    env: { JOB_TIMEOUT_SECONDS: "5" },
+  });
+
 /** Installs a whole agency through the app's real OAuth callback (its locations get minted tokens). */
 export async function installAgency(stack: Stack, companyId: string): Promise<void> {
   const code = stack.sandbox.state.issueCode({ companyId });

@@ -55,7 +55,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
       clearTimeout(timer);
       clearInterval(purgeTimer);
       await services.refresher.stop();
-      await services.stopJobs();
+      await services.close();
       await db.$disconnect();
       await database.stop();
     })());

@@ -52,6 +52,8 @@ export interface Services {
   /** Starts the queue (and, with WORKER_CONCURRENCY > 0, works it); `stopJobs` lets running jobs finish. */
   startJobs(): Promise<void>;
   stopJobs(): Promise<void>;
+  /** Stops the jobs, then closes the connections to HighLevel: the last step of a shutdown. */
+  close(): Promise<void>;
 }
 
 /** `databaseUrl`: the database `db` uses (the queue keeps its own small pool on it). */
@@ -126,5 +128,10 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
       }
     },
     stopJobs: () => queue.stop(),
+    async close() {
+      await queue.stop();
+      // After the jobs: a running job may still be talking to HighLevel.
+      await http.close();
+    },
   };
 }

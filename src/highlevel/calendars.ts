@@ -1,5 +1,4 @@
-import type { AxiosInstance, AxiosRequestConfig } from "axios";
-import { send } from "./http";
+import { send, type HighLevelHttp, type HighLevelRequest } from "./http";
 import { RateLimitPacer } from "./pacer";
 
 export const CALENDARS_VERSION = "2021-04-15";
@@ -19,7 +18,7 @@ export interface BlockedSlotsQuery {
  */
 export class HighLevelCalendars {
   constructor(
-    private readonly http: AxiosInstance,
+    private readonly http: HighLevelHttp,
     private readonly pacer = new RateLimitPacer(),
   ) {}
 
@@ -27,7 +26,7 @@ export class HighLevelCalendars {
     return { Authorization: `Bearer ${accessToken}`, Version: CALENDARS_VERSION };
   }
 
-  private async paced<T>(locationId: string, operation: string, config: AxiosRequestConfig): Promise<T> {
+  private async paced<T>(locationId: string, operation: string, config: HighLevelRequest): Promise<T> {
     await this.pacer.acquire(locationId);
     return send<T>(this.http, operation, config, (headers) => this.pacer.observe(locationId, headers));
   }
@@ -37,7 +36,7 @@ export class HighLevelCalendars {
       method: "POST",
       url: "/calendars/events/block-slots",
       data: input,
-      headers: { ...this.headers(accessToken), "Content-Type": "application/json" },
+      headers: this.headers(accessToken),
     });
   }
 
@@ -46,7 +45,7 @@ export class HighLevelCalendars {
       method: "PUT",
       url: `/calendars/events/block-slots/${encodeURIComponent(eventId)}`,
       data: input,
-      headers: { ...this.headers(accessToken), "Content-Type": "application/json" },
+      headers: this.headers(accessToken),
     });
   }
 

@@ -1,6 +1,4 @@
-import http from "node:http";
-import https from "node:https";
-import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig } from "axios";
+import { Pool } from "undici";
 import {
   HighLevelApiError,
   HighLevelUnreachableError,
@@ -13,20 +11,99 @@ export interface HighLevelHttpOptions {
   baseUrl: string;
   /** Per request. Kept short so a refresh lock is never held for long. */
   timeoutMs?: number;
+  /** Open connections to HighLevel at most (keep-alive, reused). */
+  connections?: number;
 }
 
-/** One axios instance with keep-alive agents: every call to HighLevel goes through here. */
-export function createHighLevelHttp(options: HighLevelHttpOptions): AxiosInstance {
-  return axios.create({
-    baseURL: options.baseUrl,
-    timeout: options.timeoutMs ?? 15_000,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
-    headers: { Accept: "application/json" },
-    // Errors are mapped by `toHighLevelError`; never let axios throw its own (it carries headers).
-    validateStatus: () => true,
-    maxRedirects: 0,
+export interface HighLevelRequest {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Below the base URL, e.g. `/calendars/events/block-slots`. */
+  url: string;
+  params?: Record<string, string | number | boolean | undefined>;
+  /** An object is sent as JSON; a string as it is (the caller sets Content-Type). */
+  data?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface HighLevelResponse {
+  status: number;
+  headers: Record<string, unknown>;
+  data: unknown;
+}
+
+/** The one connection pool to HighLevel: every call to HighLevel goes through `request`. */
+export interface HighLevelHttp {
+  request(req: HighLevelRequest): Promise<HighLevelResponse>;
+  close(): Promise<void>;
+}
+
+/** Error codes meaning the request never left this machine, so HighLevel cannot have acted on it. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+const TIMED_OUT = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "ETIMEDOUT"]);
+
+/** A transport failure, kept apart from HighLevel's answers; `send` turns it into HighLevelUnreachableError. */
+export class TransportError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+function errorCode(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  const code = typeof e?.code === "string" ? e.code : typeof e?.cause?.code === "string" ? e.cause.code : undefined;
+  return code ?? "failed";
+}
+
+/** JSON when it parses, else the text (HighLevel's errors are sometimes plain text or HTML). */
+function parseBody(text: string): unknown {
+  if (!text) return "";
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * undici's pool with keep-alive connections (DECISIONS.md: it costs a quarter of the CPU axios
+ * did on the create path). No redirects are followed and nothing is retried here: whether a
+ * request may be sent again is for the callers, who know whether it has an effect.
+ */
+export function createHighLevelHttp(options: HighLevelHttpOptions): HighLevelHttp {
+  const base = new URL(options.baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const timeout = options.timeoutMs ?? 15_000;
+  const pool = new Pool(base.origin, {
+    connections: options.connections ?? 64,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+    connect: { timeout },
+    keepAliveTimeout: 4_000,
   });
+  return {
+    async request(req) {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(req.params ?? {})) if (v !== undefined) query.append(k, String(v));
+      const qs = query.toString();
+      const json = req.data !== undefined && typeof req.data !== "string";
+      const headers: Record<string, string> = { accept: "application/json", ...req.headers };
+      if (json && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+        headers["content-type"] = "application/json";
+      }
+      try {
+        const res = await pool.request({
+          method: req.method,
+          path: `${basePath}${req.url}${qs ? `?${qs}` : ""}`,
+          headers,
+          body: req.data === undefined ? undefined : json ? JSON.stringify(req.data) : (req.data as string),
+        });
+        return { status: res.statusCode, headers: res.headers, data: parseBody(await res.body.text()) };
+      } catch (err) {
+        throw new TransportError(errorCode(err));
+      }
+    },
+    close: () => pool.close(),
+  };
 }
 
 /** HighLevel's message from `{message}` (string or string[]), `{error_description}` or `{error}`. */
@@ -62,22 +139,20 @@ export function errorFromResponse(status: number, body: unknown, headers: Record
  * the operation, never the token or the request body.
  */
 export async function send<T>(
-  http: AxiosInstance,
+  http: HighLevelHttp,
   operation: string,
-  config: AxiosRequestConfig,
+  req: HighLevelRequest,
   onHeaders?: (headers: Record<string, unknown>) => void,
 ): Promise<T> {
   let response;
   try {
-    response = await http.request(config);
+    response = await http.request(req);
   } catch (err) {
-    const e = err as AxiosError;
-    // ECONNREFUSED / ENOTFOUND mean nothing reached HighLevel; anything else may have.
-    const notSent = e.code === "ECONNREFUSED" || e.code === "ENOTFOUND" || e.code === "EAI_AGAIN";
-    const why = e.code === "ECONNABORTED" || e.code === "ETIMEDOUT" ? "timed out" : (e.code ?? "failed");
-    throw new HighLevelUnreachableError(`${operation}: HighLevel did not answer (${why})`, !notSent);
+    const code = err instanceof TransportError ? err.code : errorCode(err);
+    const why = TIMED_OUT.has(code) ? "timed out" : code;
+    throw new HighLevelUnreachableError(`${operation}: HighLevel did not answer (${why})`, !NOT_SENT.has(code));
   }
-  onHeaders?.(response.headers as Record<string, unknown>);
+  onHeaders?.(response.headers);
   if (response.status >= 200 && response.status < 300) return response.data as T;
-  throw errorFromResponse(response.status, response.data, response.headers as Record<string, unknown>);
+  throw errorFromResponse(response.status, response.data, response.headers);
 }

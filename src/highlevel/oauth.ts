@@ -1,7 +1,6 @@
-import type { AxiosInstance } from "axios";
 import { z } from "zod";
 import { HighLevelResponseError } from "./errors";
-import { send } from "./http";
+import { send, type HighLevelHttp } from "./http";
 
 export const OAUTH_VERSION = "2021-07-28";
 
@@ -47,7 +46,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, operation: string): T {
 /** HighLevel's OAuth endpoints (FACTS.md, openapi/oauth.json). */
 export class HighLevelOAuth {
   constructor(
-    private readonly http: AxiosInstance,
+    private readonly http: HighLevelHttp,
     private readonly options: OAuthClientOptions,
   ) {}
 

@@ -88,7 +88,7 @@ export async function startHarness(
       LOG_LEVEL: "warn",
     },
     close: async () => {
-      await services.stopJobs();
+      await services.close();
       await db.$disconnect();
       await sandbox.close();
       await database.drop();

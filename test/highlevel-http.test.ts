@@ -1,0 +1,70 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { HighLevelApiError, HighLevelUnreachableError } from "../src/highlevel/errors";
+import { createHighLevelHttp, send, type HighLevelHttp } from "../src/highlevel/http";
+import { freePort } from "../src/util/net";
+
+/**
+ * The transport's answers to what can go wrong on the wire. Whether HighLevel may have acted
+ * (`requestSent`) decides if a create is looked for before it is sent again, so it must be right.
+ */
+let server: http.Server | undefined;
+let client: HighLevelHttp | undefined;
+afterEach(async () => {
+  await client?.close();
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  server = client = undefined;
+});
+
+async function serve(handler: http.RequestListener): Promise<string> {
+  server = http.createServer(handler);
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+
+it("a refused connection was never sent", async () => {
+  client = createHighLevelHttp({ baseUrl: `http://127.0.0.1:${await freePort()}` });
+  const err = await failure(send(client, "create block slot", { method: "POST", url: "/x", data: {} }));
+  expect(err).toBeInstanceOf(HighLevelUnreachableError);
+  expect(err).toMatchObject({ requestSent: false, message: expect.stringContaining("ECONNREFUSED") });
+});
+
+it("an answer that never comes may have been acted on, and times out", async () => {
+  const url = await serve(() => {}); // reads the request, never answers
+  client = createHighLevelHttp({ baseUrl: url, timeoutMs: 300 });
+  const err = await failure(send(client, "create block slot", { method: "POST", url: "/x", data: {} }));
+  expect(err).toMatchObject({ requestSent: true, message: "create block slot: HighLevel did not answer (timed out)" });
+});
+
+it("a connection cut mid-request may have been acted on", async () => {
+  const url = await serve((req) => req.socket.destroy());
+  client = createHighLevelHttp({ baseUrl: url });
+  const err = await failure(send(client, "create block slot", { method: "POST", url: "/x", data: {} }));
+  expect(err).toBeInstanceOf(HighLevelUnreachableError);
+  expect(err).toMatchObject({ requestSent: true });
+});
+
+it("sends JSON and query strings below the base path, and reads plain-text errors", async () => {
+  const seen: { url?: string; type?: string; body?: string } = {};
+  const url = await serve((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      Object.assign(seen, { url: req.url, type: req.headers["content-type"], body });
+      res.writeHead(503, { "content-type": "text/plain", "retry-after": "7" }).end("Service Unavailable");
+    });
+  });
+  client = createHighLevelHttp({ baseUrl: `${url}/v2/` });
+  const err = await failure(
+    send(client, "list", { method: "POST", url: "/calendars", params: { a: "1 2", b: undefined }, data: { x: 1 } }),
+  );
+  expect(seen).toEqual({ url: "/v2/calendars?a=1+2", type: "application/json", body: '{"x":1}' });
+  expect(err).toBeInstanceOf(HighLevelApiError);
+  expect(err).toMatchObject({ status: 503, message: "Service Unavailable", retryAfterSeconds: 7 });
+});

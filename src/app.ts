@@ -51,9 +51,6 @@ export function createApp(services: Services): express.Express {
   app.use(
     helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } }, hsts: https }),
   );
-  app.use(cookieParser());
-  app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
-
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -62,6 +59,18 @@ export function createApp(services: Services): express.Express {
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "database unavailable" });
   });
 
+  // The API first: it carries the load, so it passes through no page middleware on its way.
+  app.use(docsRoutes(services.config.APP_BASE_URL));
+  app.use("/api", requireApiKey(services.apiKeys));
+  // Bulk jobs take up to 10,000 items (JSON or CSV) and parse their own bodies; the rest is small.
+  app.use(bulkRoutes(services.bulk));
+  app.use("/api", express.json({ limit: "100kb" }));
+  app.use(installationRoutes(db, services.access));
+  app.use(blockSlotRoutes(services.blockSlots, services.access, services.idempotency));
+  app.use(blockingRuleRoutes(services.rules));
+  app.use(webhookRoutes(services.inbox, services));
+
+  app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
   app.get("/", async (_req, res) => {
     const [connectedCount, companyCount] = await Promise.all([
       db.location.count({ where: { status: "active" } }),
@@ -75,20 +84,13 @@ export function createApp(services: Services): express.Express {
     STRATEGY_NAME,
     createInstallStrategy(services.config, services.oauth, services.stateStore, services.installs),
   );
-  app.use(passport.initialize());
+  app.use("/oauth", passport.initialize());
   app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
 
-  app.use(docsRoutes(services.config.APP_BASE_URL));
+  // Only the pages have sessions in cookies.
+  app.use(["/app", "/console"], cookieParser());
   app.use(consoleRoutes(services));
   app.use(customPageRoutes(services));
-  app.use(webhookRoutes(services.inbox, services));
-  app.use("/api", requireApiKey(services.apiKeys));
-  // Bulk jobs take up to 10,000 items (JSON or CSV) and parse their own bodies; the rest is small.
-  app.use(bulkRoutes(services.bulk));
-  app.use("/api", express.json({ limit: "100kb" }));
-  app.use(installationRoutes(db, services.access));
-  app.use(blockSlotRoutes(services.blockSlots, services.access, services.idempotency));
-  app.use(blockingRuleRoutes(services.rules));
 
   app.use(notFoundHandler());
   app.use(errorHandler(log));

@@ -77,6 +77,32 @@ describe("webhook intake: only signed, fresh, new deliveries are stored", () => 
     ).toBe(0);
   });
 
+  it("stores deliveries arriving together once each, each with one queue entry", async () => {
+    const payloads = Array.from({ length: 40 }, (_, i) =>
+      event({ type: "AppointmentCreate", locationId: "loc-solo", appointment: { id: `appt-burst-${i}` } }),
+    );
+    // The same delivery three times within the burst, and one with half a surrogate pair (jsonb refuses those).
+    const twice = payloads[7]!;
+    const odd = event({
+      type: "AppointmentCreate",
+      locationId: "loc-solo",
+      appointment: { id: "x", title: "a\ud800b" },
+    });
+    const all = [...payloads, twice, twice, odd];
+    const answers = await Promise.all(all.map((p) => deliver(h, signers, p)));
+    expect(answers.map((r) => r.status)).toEqual(all.map(() => 200));
+    const statuses = answers.filter((r) => r.body.id === twice.webhookId).map((r) => r.body.status as string);
+    expect(statuses.sort()).toEqual(["accepted", "duplicate", "duplicate"]);
+    const ids = [...payloads, odd].map((p) => p.webhookId as string);
+    expect(await h.db.webhookEvent.count({ where: { id: { in: ids } } })).toBe(ids.length);
+    const jobs = await h.db.$queryRaw<{ id: string; n: number }[]>`
+      SELECT data->>'id' AS id, count(*)::int AS n FROM pgboss.job WHERE name = 'webhook' AND data->>'id' = ANY(${ids}) GROUP BY 1`;
+    expect(jobs).toHaveLength(ids.length);
+    expect(jobs.every((j) => j.n === 1)).toBe(true);
+    const stored = await h.db.webhookEvent.findUniqueOrThrow({ where: { id: odd.webhookId as string } });
+    expect((stored.payload as { appointment: { title: string } }).appointment.title).toBe("a\ufffdb");
+  });
+
   it("answers 400 for signed bytes that are not a webhook", async () => {
     const res = await request(h.app)
       .post("/webhooks/highlevel")

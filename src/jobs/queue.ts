@@ -121,16 +121,20 @@ export class JobQueue {
     handler: (jobs: PgBoss.Job<T>[]) => Promise<void>,
   ): Promise<void> {
     this.working = true;
-    const counted = async (jobs: PgBoss.Job<T>[]) => {
-      this.inflight += 1;
-      try {
-        await handler(jobs);
-      } finally {
-        this.inflight -= 1;
-      }
-    };
     for (let i = 0; i < options.loops; i++) {
-      await this.boss.work<T>(name, { batchSize: options.batchSize, pollingIntervalSeconds: 0.5 }, counted);
+      let workerId: string | undefined;
+      const counted = async (jobs: PgBoss.Job<T>[]) => {
+        this.inflight += 1;
+        try {
+          await handler(jobs);
+        } finally {
+          this.inflight -= 1;
+        }
+        // pg-boss waits out its polling interval after every fetch, even a full one: a backlog
+        // would drain at one batch per interval. A full batch means more is waiting: fetch now.
+        if (jobs.length >= options.batchSize && workerId && !this.stopped) this.boss.notifyWorker(workerId);
+      };
+      workerId = await this.boss.work<T>(name, { batchSize: options.batchSize, pollingIntervalSeconds: 0.5 }, counted);
     }
   }
 

@@ -1,8 +1,10 @@
 import crypto from "node:crypto";
 import type { Db } from "../db/client";
 import type { Prisma } from "../generated/prisma/client";
+import { databaseUnavailable } from "../http/errors";
 import { ProblemError } from "../http/problem";
 import { QUEUES, type JobQueue } from "../jobs/queue";
+import { GroupCommit } from "../util/concurrency";
 import { checkTimestamp, verifyWebhookSignature, type WebhookKeys } from "./signature";
 
 /** Install and uninstall deliveries always carry a timestamp (FACTS.md); one without is refused. */
@@ -15,16 +17,36 @@ export interface Receipt {
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : null);
 
+/** PostgreSQL's jsonb holds neither U+0000 nor half a surrogate pair; both are replaced in strings. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const storable = (_key: string, v: unknown) =>
+  typeof v === "string" ? v.replace(UNSTORABLE, (c) => (c === "\u0000" ? "" : "\ufffd")) : v;
+
+interface Delivery {
+  id: string;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
 /**
  * `POST /webhooks/highlevel`: trust only what HighLevel signed, store it with its queue entry in
  * one transaction, and answer. The work happens later, from the queue, in any process.
+ * Deliveries arriving together share one transaction (group commit): a commit waits for the disk,
+ * and one per delivery capped intake at a few hundred a second.
  */
 export class WebhookInbox {
+  private readonly commits: GroupCommit<Delivery, boolean>;
+
   constructor(
     private readonly db: Db,
     private readonly queue: JobQueue,
     private readonly keys: WebhookKeys,
-  ) {}
+  ) {
+    this.commits = new GroupCommit((batch) => this.store(batch), {
+      maxBatch: 500,
+      split: (err) => !databaseUnavailable(err),
+    });
+  }
 
   async receive(raw: Buffer, headers: Record<string, string | string[] | undefined>): Promise<Receipt> {
     const signature = verifyWebhookSignature(raw, headers, this.keys);
@@ -32,10 +54,8 @@ export class WebhookInbox {
 
     let payload: Record<string, unknown>;
     try {
-      // PostgreSQL's jsonb cannot hold U+0000: drop it (the signature was checked on the bytes as sent).
-      payload = JSON.parse(raw.toString("utf8"), (_k, v: unknown) =>
-        typeof v === "string" ? v.replaceAll("\u0000", "") : v,
-      ) as Record<string, unknown>;
+      // The signature was checked on the bytes as sent; what is stored must fit jsonb.
+      payload = JSON.parse(raw.toString("utf8"), storable) as Record<string, unknown>;
     } catch {
       throw new ProblemError(400, "invalid_request", "The webhook body is not JSON.");
     }
@@ -52,22 +72,32 @@ export class WebhookInbox {
 
     // A delivery without webhookId is known by its exact bytes, so a replay of it still has no effect.
     const id = str(payload.webhookId) ?? `sha256:${crypto.createHash("sha256").update(raw).digest("hex")}`;
-    const inserted = await this.db.$transaction(async (tx) => {
-      const { count } = await tx.webhookEvent.createMany({
-        data: [
-          {
-            id,
-            type,
-            locationId: str(payload.locationId),
-            companyId: str(payload.companyId),
-            payload: payload as Prisma.InputJsonObject,
-          },
-        ],
+    const accepted = await this.commits.add({ id, type, payload });
+    return { id, status: accepted ? "accepted" : "duplicate" };
+  }
+
+  /** One transaction for a batch: the new deliveries and their queue entries. True for each one stored now. */
+  private store(batch: Delivery[]): Promise<boolean[]> {
+    return this.db.$transaction(async (tx) => {
+      const rows = await tx.webhookEvent.createManyAndReturn({
+        data: batch.map((d) => ({
+          id: d.id,
+          type: d.type,
+          locationId: str(d.payload.locationId),
+          companyId: str(d.payload.companyId),
+          payload: d.payload as Prisma.InputJsonObject,
+        })),
         skipDuplicates: true,
+        select: { id: true },
       });
-      if (count > 0) await this.queue.insertWithin(tx, QUEUES.webhook, [{ data: { id } }]);
-      return count > 0;
+      const fresh = new Set(rows.map((r) => r.id));
+      await this.queue.insertWithin(
+        tx,
+        QUEUES.webhook,
+        [...fresh].map((id) => ({ data: { id } })),
+      );
+      // The same delivery twice in one batch: the first is the one stored, the second a duplicate.
+      return batch.map((d) => fresh.delete(d.id));
     });
-    return { id, status: inserted ? "accepted" : "duplicate" };
   }
 }

@@ -122,7 +122,7 @@ export class JobQueue {
   ): Promise<void> {
     this.working = true;
     for (let i = 0; i < options.loops; i++) {
-      let workerId: string | undefined;
+      const worker: { id?: string } = {};
       const counted = async (jobs: PgBoss.Job<T>[]) => {
         this.inflight += 1;
         try {
@@ -132,9 +132,9 @@ export class JobQueue {
         }
         // pg-boss waits out its polling interval after every fetch, even a full one: a backlog
         // would drain at one batch per interval. A full batch means more is waiting: fetch now.
-        if (jobs.length >= options.batchSize && workerId && !this.stopped) this.boss.notifyWorker(workerId);
+        if (jobs.length >= options.batchSize && worker.id && !this.stopped) this.boss.notifyWorker(worker.id);
       };
-      workerId = await this.boss.work<T>(name, { batchSize: options.batchSize, pollingIntervalSeconds: 0.5 }, counted);
+      worker.id = await this.boss.work<T>(name, { batchSize: options.batchSize, pollingIntervalSeconds: 0.5 }, counted);
     }
   }
 

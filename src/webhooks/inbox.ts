@@ -18,6 +18,7 @@ export interface Receipt {
 const str = (v: unknown) => (typeof v === "string" && v ? v : null);
 
 /** PostgreSQL's jsonb holds neither U+0000 nor half a surrogate pair; both are replaced in strings. */
+// eslint-disable-next-line no-control-regex
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const storable = (_key: string, v: unknown) =>
   typeof v === "string" ? v.replace(UNSTORABLE, (c) => (c === "\u0000" ? "" : "\ufffd")) : v;

@@ -54,17 +54,36 @@ async function main() {
   say();
 
   if (want("throughput")) {
-    const t = await figure("throughput", { connections: 50, durationS: S, locations: 500 });
+    const t = await figure("throughput", { connections: 50, durationS: S, locations: 500, steadyRate: 300 });
     say("### 1. Create block slot: through the app vs. straight to the sandbox (50 connections, keep-alive)");
     say();
     say("| | requests/s | p50 ms | p99 ms | non-2xx |");
     say("|---|---|---|---|---|");
     say(`| direct to sandbox | ${t.direct.rps} | ${t.direct.p50} | ${t.direct.p99} | ${t.direct.non2xx} |`);
     say(`| through the app | ${t.app.rps} | ${t.app.p50} | ${t.app.p99} | ${t.app.non2xx} |`);
+    if (t.steady) {
+      const { direct, app, rate } = t.steady;
+      say(`| direct, steady ${rate}/s | ${direct.rps} | ${direct.p50} | ${direct.p99} | ${direct.non2xx} |`);
+      say(`| through the app, steady ${rate}/s | ${app.rps} | ${app.p50} | ${app.p99} | ${app.non2xx} |`);
+    }
     say();
     say(
-      `Ratio ${t.ratio.toFixed(2)} (goal ≥ 0.8: ${goal(t.ratio >= 0.8)}); added p50 ${t.addedP50} ms (goal ≤ 1: ${goal(t.addedP50 <= 1)}), added p99 ${t.addedP99} ms (goal ≤ 5: ${goal(t.addedP99 <= 5)}). Requests the sandbox found invalid: ${t.invalid}.`,
+      `As fast as answers come: ratio ${t.ratio.toFixed(2)} (goal ≥ 0.8: ${goal(t.ratio >= 0.8)}); added p50 ${t.addedP50} ms (goal ≤ 1: ${goal(t.addedP50 <= 1)}), added p99 ${t.addedP99} ms (goal ≤ 5: ${goal(t.addedP99 <= 5)}). Requests the sandbox found invalid: ${t.invalid}.`,
     );
+    if (t.steady) {
+      const p50 = t.steady.app.p50 - t.steady.direct.p50;
+      const p99 = t.steady.app.p99 - t.steady.direct.p99;
+      say();
+      say(
+        `At a steady ${t.steady.rate}/s, where nothing queues, the app adds p50 ${p50} ms (goal ≤ 1: ${goal(p50 <= 1)}) and p99 ${p99} ms (goal ≤ 5: ${goal(p99 <= 5)}).`,
+      );
+    }
+    if (t.appCpuMsPerRequest !== undefined) {
+      say();
+      say(
+        `The app process used ${t.appCpuMsPerRequest.toFixed(2)} ms of CPU per request: one core serves about ${Math.round(1000 / t.appCpuMsPerRequest)} creates/s. Here the load generator and the sandbox share the other core with PostgreSQL.`,
+      );
+    }
     say();
     say(`### 5. Peak RSS of the app process under (1): ${t.peakRssMb} MB (goal ≤ 200: ${goal(t.peakRssMb <= 200)})`);
     say();
@@ -107,11 +126,29 @@ async function main() {
   }
 
   if (want("webhooks")) {
-    const w = await figure("webhookIntake", { deliveries: quick ? 1000 : 5000, connections: 50 });
+    const n = quick ? 1000 : 5000;
     say("### 4. Webhook intake: signed deliveries, stored with their queue entry before the answer");
     say();
+    say("| set-up | offered | accepted/s | p50 ms | p99 ms | non-2xx | stored | all worked after s |");
+    say("|---|---|---|---|---|---|---|---|");
+    const runs = [
+      { label: "1 process receiving and working the queue", offered: "burst, 50 connections", options: {} },
+      { label: "1 process receiving and working the queue", offered: "steady 1,000/s", options: { rate: 1000 } },
+      {
+        label: "1 receiving (WORKER_CONCURRENCY=0) + 1 working",
+        offered: "burst, 50 connections",
+        options: { separateWorker: true },
+      },
+    ];
+    for (const run of runs) {
+      const w = await figure("webhookIntake", { deliveries: n, connections: 50, ...run.options });
+      say(
+        `| ${run.label} | ${run.offered} | ${w.rps} | ${w.p50} | ${w.p99} | ${w.non2xx} | ${w.stored}/${n} | ${(w.processedMs / 1000).toFixed(1)} |`,
+      );
+    }
+    say();
     say(
-      `${w.requests} deliveries: ${w.rps}/s accepted (goal ≥ 1,000: ${goal(w.rps >= 1000)}), p99 acknowledgement ${w.p99} ms (goal ≤ 50: ${goal(w.p99 <= 50)}), non-2xx ${w.non2xx}; stored ${w.stored}; all worked ${(w.processedMs / 1000).toFixed(1)} s after the first.`,
+      "Goal: ≥ 1,000 accepted/s and p99 acknowledgement ≤ 50 ms. Deliveries that arrive together share one transaction (group commit). In a burst, 50 waiting connections make the p99 at least 50 ÷ rate; the steady run shows the acknowledgement when the offered rate is what the goal names.",
     );
     say();
   }

@@ -2,17 +2,17 @@ import crypto from "node:crypto";
 import { CALENDARS_VERSION } from "../../src/highlevel/calendars";
 import { DEFAULT_SCOPES } from "../../src/sandbox";
 import { awaitBulk, submitBulk, type BulkOutcome } from "./bulk";
-import { load, percentile, type LoadResult } from "./load";
-import { agency, authHeaders, installAgency, peakRssMb, slotFor, startStack, until, type Stack } from "./stack";
+import { load, loadAt, percentile, type LoadResult } from "./load";
+import { agency, authHeaders, cpuMs, installAgency, peakRssMb, slotFor, startStack, until, type Stack } from "./stack";
 
 const COMPANY = "bench-agency";
 
 /** Spread over many locations: the app paces each under HighLevel's 100 requests / 10 s. */
-async function createLoad(stack: Stack, locations: number, connections: number, durationS: number) {
+async function createLoad(stack: Stack, locations: number, connections: number, durationS: number, rate?: number) {
   const perApp = Math.max(1, Math.floor(connections / stack.apps.length));
   const results = await Promise.all(
     stack.apps.map((app, a) =>
-      load({
+      loadAt(rate && rate / stack.apps.length, {
         url: app.url,
         connections: perApp,
         durationS,
@@ -40,6 +40,8 @@ export async function throughput(options: {
   durationS: number;
   locations: number;
   processes?: number;
+  /** Also measure both at this many requests per second, below saturation. */
+  steadyRate?: number;
 }) {
   const stack = await startStack({
     processes: options.processes ?? 1,
@@ -57,31 +59,46 @@ export async function throughput(options: {
           scopes: [...DEFAULT_SCOPES],
         }).token,
     );
-    const direct = await load({
-      url: stack.sandbox.url,
-      connections: options.connections,
-      durationS: options.durationS,
-      next: (i) => ({
-        path: "/calendars/events/block-slots",
-        headers: {
-          Authorization: `Bearer ${tokens[i % options.locations]}`,
-          Version: CALENDARS_VERSION,
-          "Content-Type": "application/json",
-        },
-        body: JSON.stringify(slotFor(i, `loc-${i % options.locations}`)),
-      }),
-    });
+    const direct = (rate?: number) =>
+      loadAt(rate, {
+        url: stack.sandbox.url,
+        connections: options.connections,
+        durationS: options.durationS,
+        next: (i) => ({
+          path: "/calendars/events/block-slots",
+          headers: {
+            Authorization: `Bearer ${tokens[i % options.locations]}`,
+            Version: CALENDARS_VERSION,
+            "Content-Type": "application/json",
+          },
+          body: JSON.stringify(slotFor(i, `loc-${i % options.locations}`)),
+        }),
+      });
+    const flatOut = await direct();
     // Warm-up (JIT, pools, token decrypts), then the measured run.
     await createLoad(stack, options.locations, options.connections, 2);
+    const pid = stack.apps[0]!.pid;
+    const cpuBefore = stack.apps.length === 1 ? cpuMs(pid) : 0;
     const app = await createLoad(stack, options.locations, options.connections, options.durationS);
+    const appCpuMsPerRequest = stack.apps.length === 1 ? (cpuMs(pid) - cpuBefore) / app.requests : undefined;
+    // The same at a steady rate well below saturation: what one more HTTP hop costs when nothing queues.
+    const steady = options.steadyRate
+      ? {
+          rate: options.steadyRate,
+          direct: await direct(options.steadyRate),
+          app: await createLoad(stack, options.locations, options.connections, options.durationS, options.steadyRate),
+        }
+      : undefined;
     const invalid = stack.sandbox.state.invalidRequests().length;
     return {
-      direct,
+      direct: flatOut,
       app,
-      ratio: app.rps / direct.rps,
-      addedP50: app.p50 - direct.p50,
-      addedP99: app.p99 - direct.p99,
-      peakRssMb: peakRssMb(stack.apps[0]!.pid),
+      ratio: app.rps / flatOut.rps,
+      addedP50: app.p50 - flatOut.p50,
+      addedP99: app.p99 - flatOut.p99,
+      appCpuMsPerRequest,
+      steady,
+      peakRssMb: peakRssMb(pid),
       invalid,
     };
   } finally {
@@ -149,14 +166,27 @@ export async function bulk(options: { locations: number; processes: number; late
   }
 }
 
-/** Figure 4: signed deliveries accepted durably, and the time until all are worked. */
-export async function webhookIntake(options: { deliveries: number; connections: number }) {
+/**
+ * Figure 4: signed deliveries accepted durably, and the time until all are worked. `separateWorker`
+ * runs the receiving process with WORKER_CONCURRENCY=0 and a second process working the queue (a
+ * deployment with web and worker processes); `rate` offers a steady load instead of a burst.
+ */
+export async function webhookIntake(options: {
+  deliveries: number;
+  connections: number;
+  separateWorker?: boolean;
+  rate?: number;
+}) {
   const { publicKey, privateKey } = crypto.generateKeyPairSync("ed25519");
   const stack = await startStack({
     sandbox: { companies: [agency(10, COMPANY)] },
-    env: { HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY: publicKey.export({ type: "spki", format: "pem" }).toString() },
+    env: {
+      HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY: publicKey.export({ type: "spki", format: "pem" }).toString(),
+      ...(options.separateWorker ? { WORKER_CONCURRENCY: "0" } : {}),
+    },
   });
   try {
+    if (options.separateWorker) await stack.startApp({ WORKER_CONCURRENCY: "200" });
     const bodies = Array.from({ length: options.deliveries }, (_, i) => {
       const body = JSON.stringify({
         type: "AppointmentCreate",
@@ -173,7 +203,7 @@ export async function webhookIntake(options: { deliveries: number; connections: 
       return { body, signature: crypto.sign(null, Buffer.from(body), privateKey).toString("base64") };
     });
     const started = Date.now();
-    const result = await load({
+    const result = await loadAt(options.rate, {
       url: stack.apps[0]!.url,
       connections: options.connections,
       amount: options.deliveries,

@@ -1,4 +1,5 @@
 import autocannon from "autocannon";
+import { Pool } from "undici";
 
 export interface LoadResult {
   rps: number;
@@ -30,7 +31,14 @@ export async function load(options: {
       {
         setupRequest: (req) => {
           const r = options.next(i++);
-          return { ...req, method: r.method ?? "POST", path: r.path, headers: r.headers, body: r.body } as typeof req;
+          // A copy: autocannon writes Content-Length into the headers object it is given.
+          return {
+            ...req,
+            method: r.method ?? "POST",
+            path: r.path,
+            headers: { ...r.headers },
+            body: r.body,
+          } as typeof req;
         },
       },
     ],
@@ -49,3 +57,61 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
+
+/**
+ * A steady offered load: request i is sent at start + i / rate, whether or not earlier ones were
+ * answered (autocannon's rate limit sends each second's quota at once, which measures its bursts).
+ * Latency is timed per request from when it was due, so a late send counts against the server.
+ */
+export async function steadyLoad(options: {
+  url: string;
+  rate: number;
+  /** Open connections at most; a request finding none free waits, and that wait is counted. */
+  connections?: number;
+  durationS?: number;
+  amount?: number;
+  next: (i: number) => { method?: "GET" | "POST"; path: string; headers: Record<string, string>; body?: string };
+}): Promise<LoadResult> {
+  const pool = new Pool(options.url, { connections: options.connections ?? 64, pipelining: 1 });
+  const total = options.amount ?? Math.round(options.rate * (options.durationS ?? 10));
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const start = performance.now();
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const r = options.next(i);
+    sends.push(
+      pool
+        .request({ method: r.method ?? "POST", path: r.path, headers: r.headers, body: r.body })
+        .then(async (res) => {
+          await res.body.dump();
+          latencies.push(performance.now() - due);
+          if (res.statusCode < 200 || res.statusCode >= 300) non2xx++;
+        })
+        .catch((err: unknown) => {
+          errors++;
+          if (errors === 1) process.stderr.write(`steady load: ${String(err)}\n`);
+        }),
+    );
+  }
+  await Promise.all(sends);
+  const elapsedS = (performance.now() - start) / 1000;
+  await pool.close();
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return {
+    rps: Math.round(latencies.length / elapsedS),
+    p50: round(percentile(latencies, 50)),
+    p99: round(percentile(latencies, 99)),
+    requests: latencies.length,
+    non2xx,
+    errors,
+  };
+}
+
+/** As fast as answers come (autocannon) without a rate; a steady offered load with one. */
+export const loadAt = (rate: number | undefined, options: Parameters<typeof load>[0]) =>
+  rate ? steadyLoad({ ...options, rate }) : load(options);

@@ -160,6 +160,13 @@ export function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
+/** CPU time a process has used so far (user + system), in ms. */
+export function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime: clock ticks of 10 ms on Linux
+  return ticks * 10;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `done()` or the time is up. */

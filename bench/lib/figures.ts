@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { CALENDARS_VERSION } from "../../src/highlevel/calendars";
 import { DEFAULT_SCOPES } from "../../src/sandbox";
 import { awaitBulk, submitBulk, type BulkOutcome } from "./bulk";
-import { load, loadAt, percentile, type LoadResult } from "./load";
+import { loadAt, percentile, type LoadResult } from "./load";
 import { agency, authHeaders, cpuMs, installAgency, peakRssMb, slotFor, startStack, until, type Stack } from "./stack";
 
 const COMPANY = "bench-agency";

@@ -62,21 +62,32 @@ async function main() {
     say(`| direct to sandbox | ${t.direct.rps} | ${t.direct.p50} | ${t.direct.p99} | ${t.direct.non2xx} |`);
     say(`| through the app | ${t.app.rps} | ${t.app.p50} | ${t.app.p99} | ${t.app.non2xx} |`);
     if (t.steady) {
-      const { direct, app, rate } = t.steady;
-      say(`| direct, steady ${rate}/s | ${direct.rps} | ${direct.p50} | ${direct.p99} | ${direct.non2xx} |`);
-      say(`| through the app, steady ${rate}/s | ${app.rps} | ${app.p50} | ${app.p99} | ${app.non2xx} |`);
+      for (const [when, run] of [
+        ["before", t.steady.before],
+        ["after", t.steady.after],
+      ] as const) {
+        const { direct, app } = run;
+        const label = `steady ${t.steady.rate}/s, ${when} the flat-out run`;
+        say(`| direct, ${label} | ${direct.rps} | ${direct.p50} | ${direct.p99} | ${direct.non2xx} |`);
+        say(`| through the app, ${label} | ${app.rps} | ${app.p50} | ${app.p99} | ${app.non2xx} |`);
+      }
     }
     say();
     say(
       `As fast as answers come: ratio ${t.ratio.toFixed(2)} (goal ≥ 0.8: ${goal(t.ratio >= 0.8)}); added p50 ${t.addedP50} ms (goal ≤ 1: ${goal(t.addedP50 <= 1)}), added p99 ${t.addedP99} ms (goal ≤ 5: ${goal(t.addedP99 <= 5)}). Requests the sandbox found invalid: ${t.invalid}.`,
     );
     if (t.steady) {
-      const p50 = t.steady.app.p50 - t.steady.direct.p50;
-      const p99 = t.steady.app.p99 - t.steady.direct.p99;
-      say();
-      say(
-        `At a steady ${t.steady.rate}/s, where nothing queues, the app adds p50 ${p50} ms (goal ≤ 1: ${goal(p50 <= 1)}) and p99 ${p99} ms (goal ≤ 5: ${goal(p99 <= 5)}).`,
-      );
+      for (const [when, run] of [
+        ["before", t.steady.before],
+        ["after", t.steady.after],
+      ] as const) {
+        const p50 = (run.app.p50 - run.direct.p50).toFixed(1);
+        const p99 = (run.app.p99 - run.direct.p99).toFixed(1);
+        say();
+        say(
+          `At a steady ${t.steady.rate}/s ${when} the flat-out run, where nothing queues, the app adds p50 ${p50} ms (goal ≤ 1: ${goal(Number(p50) <= 1)}) and p99 ${p99} ms (goal ≤ 5: ${goal(Number(p99) <= 5)}).`,
+        );
+      }
     }
     if (t.appCpuMsPerRequest !== undefined) {
       say();

@@ -75,20 +75,25 @@ export async function throughput(options: {
         }),
       });
     const flatOut = await direct();
-    // Warm-up (JIT, pools, token decrypts), then the measured run.
+    // Warm-up (JIT, pools, token decrypts), then the measured runs.
     await createLoad(stack, options.locations, options.connections, 2);
+    const steadyRun = async () =>
+      options.steadyRate
+        ? {
+            direct: await direct(options.steadyRate),
+            app: await createLoad(stack, options.locations, options.connections, options.durationS, options.steadyRate),
+          }
+        : undefined;
+    // At a steady rate well below saturation: what one more HTTP hop costs when nothing queues.
+    const steadyBefore = await steadyRun();
     const pid = stack.apps[0]!.pid;
     const cpuBefore = stack.apps.length === 1 ? cpuMs(pid) : 0;
     const app = await createLoad(stack, options.locations, options.connections, options.durationS);
     const appCpuMsPerRequest = stack.apps.length === 1 ? (cpuMs(pid) - cpuBefore) / app.requests : undefined;
-    // The same at a steady rate well below saturation: what one more HTTP hop costs when nothing queues.
-    const steady = options.steadyRate
-      ? {
-          rate: options.steadyRate,
-          direct: await direct(options.steadyRate),
-          app: await createLoad(stack, options.locations, options.connections, options.durationS, options.steadyRate),
-        }
-      : undefined;
+    // The same again once the app has run flat out.
+    const steadyAfter = await steadyRun();
+    const steady = steadyBefore &&
+      steadyAfter && { rate: options.steadyRate!, before: steadyBefore, after: steadyAfter };
     const invalid = stack.sandbox.state.invalidRequests().length;
     return {
       direct: flatOut,

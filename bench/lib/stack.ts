@@ -37,20 +37,32 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** Waits for the app's "listening" log line and reads its URL from it. */
+/**
+ * Waits for the app's "listening" log line and reads its URL from it. The listeners come off once
+ * it is found: they would otherwise keep re-reading all later output, which took over a core of
+ * the bench process (the client and the sandbox) once the app had logged tens of thousands of lines.
+ */
 function listening(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffer = "";
     let errors = "";
-    child.stderr!.on("data", (c: Buffer) => (errors += c.toString()));
-    child.stdout!.on("data", (chunk: Buffer) => {
+    const onError = (c: Buffer) => (errors = (errors + c.toString()).slice(-2000));
+    const onExit = (code: number | null) =>
+      reject(new Error(`app exited (${code}) before listening:\n${errors.slice(-2000)}`));
+    const onData = (chunk: Buffer) => {
       buffer += chunk.toString();
-      for (const line of buffer.split("\n")) {
-        if (line.includes('"listening"')) return resolve((JSON.parse(line) as { url: string }).url);
-      }
-      buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
-    });
-    child.once("exit", (code) => reject(new Error(`app exited (${code}) before listening:\n${errors.slice(-2000)}`)));
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      const line = lines.find((l) => l.includes('"listening"'));
+      if (!line) return;
+      child.stdout!.off("data", onData);
+      child.stderr!.off("data", onError);
+      child.off("exit", onExit);
+      resolve((JSON.parse(line) as { url: string }).url);
+    };
+    child.stderr!.on("data", onError);
+    child.stdout!.on("data", onData);
+    child.once("exit", onExit);
   });
 }
 
@@ -91,6 +103,7 @@ export async function startStack(
     const url = await listening(child);
     // Keep draining its output so a full pipe never stalls it.
     child.stdout!.resume();
+    child.stderr!.resume();
     const app = { url, child, pid: child.pid! };
     apps.push(app);
     return app;

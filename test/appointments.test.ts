@@ -160,6 +160,34 @@ describe("blocking rules and the appointments they follow", () => {
   });
 });
 
+describe("appointments no rule watches", () => {
+  it("are noted as applied, so an older delivery worked after a rule appears blocks nothing stale", async () => {
+    const h = await setUp(false); // the test works the deliveries itself, in the order it wants
+    try {
+      const booked = appointment("AppointmentCreate", "appt-5");
+      const moved = appointment("AppointmentUpdate", "appt-5", MOVED);
+      await deliver(h, signers, booked).expect(200);
+      await deliver(h, signers, moved).expect(200);
+
+      await h.services.webhooks.process(moved.webhookId);
+      expect(await h.db.webhookEvent.findUnique({ where: { id: moved.webhookId } })).toMatchObject({
+        status: "ignored",
+        outcome: "No blocking rule watches location loc-a.",
+      });
+
+      await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+      await h.services.webhooks.process(booked.webhookId);
+      expect(await h.db.webhookEvent.findUnique({ where: { id: booked.webhookId } })).toMatchObject({
+        status: "ignored",
+        outcome: "A later delivery for this appointment was already applied.",
+      });
+      expect(targets(h)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("a delivery received by one process is worked by another", () => {
   it("the app restarts between receipt and processing and still does the work", async () => {
     const h = await setUp(false); // receives, never works the queue

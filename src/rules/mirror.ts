@@ -73,6 +73,10 @@ export class AppointmentMirror {
   async handle(event: WebhookEvent): Promise<HandlerResult> {
     const appt = readAppointment(event);
     if (!appt) return { status: "ignored", outcome: "No appointment id or location in the delivery." };
+    // Most appointments concern no rule: one statement instead of the lease, the rules and the mirrors.
+    if (await this.noteIfUnwatched(appt, event)) {
+      return { status: "ignored", outcome: `No blocking rule watches location ${appt.locationId}.` };
+    }
     // A block this app made is not an appointment: mirroring it would loop.
     if (await this.db.mirroredBlock.findFirst({ where: { blockSlotId: appt.id }, select: { appointmentId: true } })) {
       return { status: "ignored", outcome: `${appt.id} is a block this app made.` };
@@ -83,7 +87,9 @@ export class AppointmentMirror {
     try {
       // Deliveries are applied in the order they were received; an older one arriving late is dropped.
       if (state.appliedAt && state.appliedAt >= event.receivedAt) {
-        return { status: "ignored", outcome: "A later delivery for this appointment was already applied." };
+        // Equal: this very delivery was applied and its outcome not yet written (a crash, a batch retried).
+        const which = state.appliedAt.getTime() === event.receivedAt.getTime() ? "This" : "A later";
+        return { status: "ignored", outcome: `${which} delivery for this appointment was already applied.` };
       }
       const outcome = appt.freed ? await this.free(appt) : await this.follow(appt);
       appliedAt = event.receivedAt;
@@ -94,6 +100,29 @@ export class AppointmentMirror {
         data: { leaseUntil: null, appliedAt, ...(appliedAt === event.receivedAt ? { cancelled: appt.freed } : {}) },
       });
     }
+  }
+
+  /**
+   * When no rule watches the appointment's location and no mirrored block belongs to (or is) it,
+   * there is nothing to block or free: the delivery is only noted as applied, so an older one for
+   * the same appointment arriving late (after a rule was made) cannot block stale times. One
+   * statement does the look and the note; true when that was all there was to do.
+   */
+  private async noteIfUnwatched(appt: Appointment, event: WebhookEvent): Promise<boolean> {
+    const [row] = await this.db.$queryRaw<{ watched: boolean }[]>`
+      WITH look AS (
+        SELECT EXISTS (SELECT 1 FROM blocking_rules WHERE source_location_id = ${appt.locationId})
+            OR EXISTS (SELECT 1 FROM mirrored_blocks WHERE appointment_id = ${appt.id} OR block_slot_id = ${appt.id})
+          AS watched
+      ), noted AS (
+        INSERT INTO appointment_states (id, location_id, applied_at, cancelled, updated_at)
+        SELECT ${appt.id}, ${appt.locationId}, ${event.receivedAt}, ${appt.freed}, now() FROM look WHERE NOT watched
+        ON CONFLICT (id) DO UPDATE
+          SET applied_at = EXCLUDED.applied_at, cancelled = EXCLUDED.cancelled, updated_at = now()
+          WHERE appointment_states.applied_at IS NULL OR appointment_states.applied_at < EXCLUDED.applied_at
+      )
+      SELECT watched FROM look`;
+    return row?.watched === false;
   }
 
   /** Holds the appointment for this delivery; undefined while another delivery holds it. */
@@ -121,11 +150,12 @@ export class AppointmentMirror {
     if (!isoWithOffset.safeParse(appt.startTime).success || !isoWithOffset.safeParse(appt.endTime).success) {
       return `Appointment ${appt.id} has no usable start and end time; nothing blocked.`;
     }
-    const rules = (await this.db.blockingRule.findMany({ where: { sourceLocationId: appt.locationId } }))
-      .map(toRule)
-      .filter((rule) => watches(rule.source, appt));
-    const mirrors = await this.db.mirroredBlock.findMany({ where: { appointmentId: appt.id } });
-    const source = await this.db.location.findUnique({ where: { id: appt.locationId }, select: { name: true } });
+    const [allRules, mirrors, source] = await Promise.all([
+      this.db.blockingRule.findMany({ where: { sourceLocationId: appt.locationId } }),
+      this.db.mirroredBlock.findMany({ where: { appointmentId: appt.id } }),
+      this.db.location.findUnique({ where: { id: appt.locationId }, select: { name: true } }),
+    ]);
+    const rules = allRules.map(toRule).filter((rule) => watches(rule.source, appt));
     const why = `Busy: appointment at ${source?.name ?? appt.locationId}`;
     const counts = { created: 0, moved: 0, unchanged: 0, removed: 0, failed: 0 };
 
@@ -138,15 +168,18 @@ export class AppointmentMirror {
     }
     // Blocks whose rule still exists but no longer watches this appointment (it moved to another calendar).
     const ruleIds = new Set(rules.map((r) => r.id));
+    const orphans = mirrors.filter((m) => m.status === "active" && !ruleIds.has(m.ruleId));
     const stillRules = new Set(
-      (
-        await this.db.blockingRule.findMany({
-          where: { id: { in: mirrors.map((m) => m.ruleId) } },
-          select: { id: true },
-        })
-      ).map((r) => r.id),
+      orphans.length === 0
+        ? []
+        : (
+            await this.db.blockingRule.findMany({
+              where: { id: { in: orphans.map((m) => m.ruleId) } },
+              select: { id: true },
+            })
+          ).map((r) => r.id),
     );
-    for (const m of mirrors.filter((m) => m.status === "active" && !ruleIds.has(m.ruleId))) {
+    for (const m of orphans) {
       if (stillRules.has(m.ruleId)) {
         await this.removeBlock(m);
         counts.removed += 1;

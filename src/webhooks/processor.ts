@@ -17,6 +17,9 @@ export type WebhookHandler = (event: WebhookEvent) => Promise<HandlerResult>;
 /** Thrown by a handler whose event cannot be done yet (e.g. INSTALL before the code exchange ended). */
 export class RetryLater extends Error {}
 
+/** A delivery's handler has run: what to write on its row. */
+type Finished = HandlerResult & { id: string; attempts: number | null };
+
 /** Attempts before a delivery that keeps failing is given up, with its last reason. */
 const MAX_ATTEMPTS = 10;
 
@@ -34,29 +37,39 @@ export class WebhookProcessor {
   }
 
   private async handle(jobs: PgBoss.Job<{ id: string }>[]): Promise<void> {
+    // One read and one write for the whole batch rather than one of each per delivery.
+    const events = await this.db.webhookEvent.findMany({ where: { id: { in: jobs.map((j) => j.data.id) } } });
+    const byId = new Map(events.map((e) => [e.id, e]));
+    const finished: Finished[] = [];
     await Promise.all(
       jobs.map(async (job) => {
         try {
-          await this.process(job.data.id);
+          const done = await this.apply(byId.get(job.data.id));
+          if (done) finished.push(done);
         } catch (err) {
           await this.queue.fail(QUEUES.webhook, job.id, err instanceof Error ? err.message : String(err));
         }
       }),
     );
+    // Should this fail, the batch is worked again: handlers see their delivery was already applied.
+    await this.finish(finished);
   }
 
   /** Throws when the delivery should be tried again later. */
   async process(id: string): Promise<void> {
-    const event = await this.db.webhookEvent.findUnique({ where: { id } });
-    if (!event || event.status !== "received") return;
+    const done = await this.apply(await this.db.webhookEvent.findUnique({ where: { id } }));
+    if (done) await this.finish([done]);
+  }
+
+  /** Runs the delivery's handler; what it did is returned for `finish` to write. */
+  private async apply(event: WebhookEvent | null | undefined): Promise<Finished | undefined> {
+    if (!event || event.status !== "received") return undefined;
+    const id = event.id;
     const handler = this.handlers[event.type];
-    if (!handler) {
-      await this.finish(id, { status: "ignored", outcome: `No handler for ${event.type} events.` });
-      return;
-    }
+    if (!handler) return { id, status: "ignored", outcome: `No handler for ${event.type} events.`, attempts: null };
     const attempts = event.attempts + 1;
     try {
-      await this.finish(id, await handler(event), attempts);
+      return { id, ...(await handler(event)), attempts };
     } catch (err) {
       const problem = toProblem(err);
       const retry = (err instanceof RetryLater || isTransient(problem)) && attempts < MAX_ATTEMPTS;
@@ -69,18 +82,19 @@ export class WebhookProcessor {
           : { attempts, status: "failed", outcome: reason, processedAt: new Date() },
       });
       if (retry) throw err;
+      return undefined;
     }
   }
 
-  private async finish(id: string, result: HandlerResult, attempts?: number): Promise<void> {
-    await this.db.webhookEvent.update({
-      where: { id },
-      data: {
-        status: result.status,
-        outcome: result.outcome,
-        processedAt: new Date(),
-        ...(attempts ? { attempts } : {}),
-      },
-    });
+  private async finish(done: Finished[]): Promise<void> {
+    if (done.length === 0) return;
+    await this.db.$executeRaw`
+      UPDATE webhook_events AS w
+         SET status = u.status::"WebhookStatus", outcome = u.outcome, processed_at = now(),
+             attempts = COALESCE(u.attempts, w.attempts)
+        FROM unnest(${done.map((d) => d.id)}::text[], ${done.map((d) => d.status)}::text[],
+                    ${done.map((d) => d.outcome)}::text[], ${done.map((d) => d.attempts)}::int[])
+          AS u(id, status, outcome, attempts)
+       WHERE w.id = u.id`;
   }
 }

@@ -1,10 +1,8 @@
 import path from "node:path";
-import crypto from "node:crypto";
 import cookieParser from "cookie-parser";
 import express from "express";
 import helmet from "helmet";
 import { Passport } from "passport";
-import { pinoHttp } from "pino-http";
 import { databaseAnswers } from "./db/client";
 import { blockSlotRoutes } from "./block-slots/routes";
 import { bulkRoutes } from "./bulk/routes";
@@ -15,10 +13,10 @@ import { webhookRoutes } from "./webhooks/routes";
 import { requireApiKey } from "./auth/middleware";
 import { docsRoutes } from "./http/docs-routes";
 import { errorHandler, notFoundHandler } from "./http/errors";
+import { requestLog } from "./http/request-log";
 import { installationRoutes } from "./installations/routes";
 import { installRoutes } from "./install/routes";
 import { createInstallStrategy, STRATEGY_NAME } from "./install/strategy";
-import { httpSerializers } from "./logger";
 import type { Services } from "./services";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -32,20 +30,7 @@ export function createApp(services: Services): express.Express {
   app.set("trust proxy", "loopback");
   app.disable("x-powered-by");
 
-  app.use(
-    pinoHttp({
-      logger: log,
-      serializers: httpSerializers,
-      genReqId: (req, res) => {
-        const id = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) || crypto.randomUUID();
-        res.setHeader("X-Request-Id", id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
-      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
-    }),
-  );
+  app.use(requestLog(log));
   // Over plain http (the demo, a local run) upgrading requests to https would break every asset.
   const https = services.config.APP_BASE_URL.startsWith("https:");
   app.use(

@@ -72,8 +72,8 @@ export function redactUrl(url: string): string {
 
 /**
  * Request and response records keep only what helps an operator: no headers (cookies, API
- * keys), no query object, and the URL with secret parameters blanked. pino-http must be given
- * these explicitly, or it uses its own.
+ * keys), no query object, and the URL with secret parameters blanked. Applied to any `req` or
+ * `res` field logged anywhere, so a whole Express request logged by mistake cannot leak a header.
  */
 export const httpSerializers = {
   req: (req: { method?: string; url?: string; id?: unknown }) => ({

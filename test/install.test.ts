@@ -272,6 +272,32 @@ describe("secrets stay out of logs", () => {
 });
 
 describe("service routes", () => {
+  it("logs each request once, by its X-Request-Id, without the secrets in its URL", async () => {
+    await request(h.app)
+      .get("/oauth/callback")
+      .query({ code: "bogus-code-456" })
+      .set("X-Request-Id", "req-abc")
+      .expect(502)
+      .expect("X-Request-Id", "req-abc");
+    const lines = () =>
+      h.logs.lines.map((l) => JSON.parse(l)).filter((r) => r.req?.id === "req-abc" && r.responseTime !== undefined);
+    // The line is written when the connection's response closes, just after the client has it.
+    for (let i = 0; i < 50 && lines().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        level: 50,
+        msg: "request errored",
+        req: { id: "req-abc", method: "GET", url: "/oauth/callback?code=[Redacted]" },
+        res: { statusCode: 502 },
+        responseTime: expect.any(Number),
+      }),
+    ]);
+    expect(h.logs.text).not.toContain("bogus-code-456");
+
+    const fresh = await request(h.app).get("/healthz").expect(200);
+    expect(fresh.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("reports liveness and readiness", async () => {
     await request(h.app).get("/healthz").expect(200);
     await request(h.app).get("/readyz").expect(200, { status: "ready" });

@@ -13,7 +13,7 @@ import { webhookRoutes } from "./webhooks/routes";
 import { requireApiKey } from "./auth/middleware";
 import { docsRoutes } from "./http/docs-routes";
 import { errorHandler, notFoundHandler } from "./http/errors";
-import { requestLog } from "./http/request-log";
+import { useRequestLog } from "./http/request-log";
 import { installationRoutes } from "./installations/routes";
 import { installRoutes } from "./install/routes";
 import { createInstallStrategy, STRATEGY_NAME } from "./install/strategy";
@@ -30,7 +30,7 @@ export function createApp(services: Services): express.Express {
   app.set("trust proxy", "loopback");
   app.disable("x-powered-by");
 
-  app.use(requestLog(log));
+  useRequestLog(app, log);
   // Over plain http (the demo, a local run) upgrading requests to https would break every asset.
   const https = services.config.APP_BASE_URL.startsWith("https:");
   app.use(

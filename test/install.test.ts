@@ -293,6 +293,10 @@ describe("service routes", () => {
       }),
     ]);
     expect(h.logs.text).not.toContain("bogus-code-456");
+    // What a route logs about the request carries the same id.
+    expect(h.logs.lines.map((l) => JSON.parse(l))).toContainEqual(
+      expect.objectContaining({ reqId: "req-abc", msg: "install failed at HighLevel" }),
+    );
 
     const fresh = await request(h.app).get("/healthz").expect(200);
     expect(fresh.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
-import type { RequestHandler } from "express";
+import type { Express } from "express";
+import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 
 declare module "node:http" {
@@ -14,20 +15,26 @@ declare module "node:http" {
 /** Probes would fill the log with nothing an operator needs. */
 const QUIET = new Set(["/healthz", "/readyz"]);
 
+const CHILD = Symbol("request logger");
+
 /**
  * One line per request when its response ends: id, method, URL with secret parameters blanked,
  * status and time; nothing from the headers (cookies, API keys). pino-http did the same, but it
  * built two child loggers per request whether anything used them or not: a tenth of all memory
- * allocated under load (DECISIONS.md). `req.log` is made only when a route asks for it.
+ * allocated under load (DECISIONS.md). `req.log` is a getter on this app's request prototype, so
+ * the child logger is made only when a route asks for it.
  */
-export function requestLog(log: Logger): RequestHandler {
-  return (req, res, next) => {
+export function useRequestLog(app: Express, log: Logger): void {
+  Object.defineProperty(app.request, "log", {
+    get(this: IncomingMessage & { [CHILD]?: Logger }) {
+      return (this[CHILD] ??= log.child({ reqId: this.id }));
+    },
+  });
+  app.use((req, res, next) => {
     const given = req.headers["x-request-id"];
     const id = (typeof given === "string" && given.slice(0, 100)) || crypto.randomUUID();
     req.id = id;
     res.setHeader("X-Request-Id", id);
-    let child: Logger | undefined;
-    Object.defineProperty(req, "log", { get: () => (child ??= log.child({ reqId: id })), configurable: true });
     if (QUIET.has(req.url)) return next();
 
     const started = performance.now();
@@ -45,5 +52,5 @@ export function requestLog(log: Logger): RequestHandler {
       else log.info(record, "request completed");
     });
     next();
-  };
+  });
 }

@@ -1,6 +1,5 @@
 import crypto from "node:crypto";
 import type { Db } from "../db/client";
-import type { Prisma } from "../generated/prisma/client";
 import { databaseUnavailable } from "../http/errors";
 import { ProblemError } from "../http/problem";
 import { QUEUES, type JobQueue } from "../jobs/queue";
@@ -22,11 +21,25 @@ const str = (v: unknown) => (typeof v === "string" && v ? v : null);
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const storable = (_key: string, v: unknown) =>
   typeof v === "string" ? v.replace(UNSTORABLE, (c) => (c === "\u0000" ? "" : "\ufffd")) : v;
+/** Raw bytes that are valid UTF-8 decode to neither; only JSON's \u escapes can make them. */
+const MAY_BE_UNSTORABLE = /\\u(?:0000|d[89a-f])/i;
+/**
+ * The payload, and the JSON text to store: the body as sent when it needs no change. A reviver
+ * costs a call per value, so only bodies that may need one get it.
+ */
+function parseStorable(text: string): { payload: Record<string, unknown>; json: string } {
+  if (!MAY_BE_UNSTORABLE.test(text)) return { payload: JSON.parse(text) as Record<string, unknown>, json: text };
+  const payload = JSON.parse(text, storable) as Record<string, unknown>;
+  return { payload, json: JSON.stringify(payload) };
+}
 
 interface Delivery {
   id: string;
   type: string;
-  payload: Record<string, unknown>;
+  locationId: string | null;
+  companyId: string | null;
+  /** The payload as JSON text, fit for jsonb. */
+  json: string;
 }
 
 /**
@@ -54,9 +67,10 @@ export class WebhookInbox {
     if (!signature.ok) throw new ProblemError(401, "invalid_signature", signature.reason);
 
     let payload: Record<string, unknown>;
+    let json: string;
     try {
       // The signature was checked on the bytes as sent; what is stored must fit jsonb.
-      payload = JSON.parse(raw.toString("utf8"), storable) as Record<string, unknown>;
+      ({ payload, json } = parseStorable(raw.toString("utf8")));
     } catch {
       throw new ProblemError(400, "invalid_request", "The webhook body is not JSON.");
     }
@@ -73,24 +87,24 @@ export class WebhookInbox {
 
     // A delivery without webhookId is known by its exact bytes, so a replay of it still has no effect.
     const id = str(payload.webhookId) ?? `sha256:${crypto.createHash("sha256").update(raw).digest("hex")}`;
-    const accepted = await this.commits.add({ id, type, payload });
+    const locationId = str(payload.locationId);
+    const companyId = str(payload.companyId);
+    const accepted = await this.commits.add({ id, type, locationId, companyId, json });
     return { id, status: accepted ? "accepted" : "duplicate" };
   }
 
   /** One transaction for a batch: the new deliveries and their queue entries. True for each one stored now. */
   private store(batch: Delivery[]): Promise<boolean[]> {
     return this.db.$transaction(async (tx) => {
-      const rows = await tx.webhookEvent.createManyAndReturn({
-        data: batch.map((d) => ({
-          id: d.id,
-          type: d.type,
-          locationId: str(d.payload.locationId),
-          companyId: str(d.payload.companyId),
-          payload: d.payload as Prisma.InputJsonObject,
-        })),
-        skipDuplicates: true,
-        select: { id: true },
-      });
+      const rows = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO webhook_events (id, type, location_id, company_id, payload)
+        SELECT id, type, location_id, company_id, payload::jsonb
+          FROM unnest(${batch.map((d) => d.id)}::text[], ${batch.map((d) => d.type)}::text[],
+                      ${batch.map((d) => d.locationId)}::text[], ${batch.map((d) => d.companyId)}::text[],
+                      ${batch.map((d) => d.json)}::text[])
+            AS d(id, type, location_id, company_id, payload)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id`;
       const fresh = new Set(rows.map((r) => r.id));
       await this.queue.insertWithin(
         tx,

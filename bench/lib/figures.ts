@@ -42,9 +42,11 @@ export async function throughput(options: {
   processes?: number;
   /** Also measure both at this many requests per second, below saturation. */
   steadyRate?: number;
+  nodeArgs?: string[];
 }) {
   const stack = await startStack({
     processes: options.processes ?? 1,
+    nodeArgs: options.nodeArgs,
     sandbox: { companies: [agency(options.locations, COMPANY)] },
   });
   try {

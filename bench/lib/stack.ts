@@ -71,7 +71,13 @@ function listening(child: ChildProcess): Promise<string> {
  * `processes` app servers (the production build) sharing the database. Nothing is faked in the app.
  */
 export async function startStack(
-  options: { processes?: number; sandbox?: SandboxOptions; env?: Record<string, string> } = {},
+  options: {
+    processes?: number;
+    sandbox?: SandboxOptions;
+    env?: Record<string, string>;
+    /** Node flags for every app process, e.g. a heap cap. */
+    nodeArgs?: string[];
+  } = {},
 ): Promise<Stack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pg-"));
   fs.chmodSync(dataDir, 0o777);
@@ -94,7 +100,7 @@ export async function startStack(
     ...options.env,
   };
   const apps: AppProcess[] = [];
-  const startApp = async (extraEnv: Record<string, string> = {}, nodeArgs: string[] = []) => {
+  const startApp = async (extraEnv: Record<string, string> = {}, nodeArgs: string[] = options.nodeArgs ?? []) => {
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, "dist", "server.js")], {
       cwd: ROOT,
       env: { ...env, LOG_LEVEL: "info", ...extraEnv },

@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import type { WebhookEvent } from "../generated/prisma/client";
 import { isTransient, toProblem } from "../http/errors";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { mapLimit } from "../util/concurrency";
 
 /** What a handler did: shown to operators as the delivery's outcome. */
 export interface HandlerResult {
@@ -19,6 +20,9 @@ export class RetryLater extends Error {}
 
 /** A delivery's handler has run: what to write on its row. */
 type Finished = HandlerResult & { id: string; attempts: number | null };
+
+/** Deliveries of a batch worked at once; below the database pool's size (10). */
+const APPLY_CONCURRENCY = 6;
 
 /** Attempts before a delivery that keeps failing is given up, with its last reason. */
 const MAX_ATTEMPTS = 10;
@@ -41,16 +45,16 @@ export class WebhookProcessor {
     const events = await this.db.webhookEvent.findMany({ where: { id: { in: jobs.map((j) => j.data.id) } } });
     const byId = new Map(events.map((e) => [e.id, e]));
     const finished: Finished[] = [];
-    await Promise.all(
-      jobs.map(async (job) => {
-        try {
-          const done = await this.apply(byId.get(job.data.id));
-          if (done) finished.push(done);
-        } catch (err) {
-          await this.queue.fail(QUEUES.webhook, job.id, err instanceof Error ? err.message : String(err));
-        }
-      }),
-    );
+    // A few at a time: the database pool is shared with the webhook intake in this process, and a
+    // hundred queued queries would make every acknowledgement wait behind them.
+    await mapLimit(jobs, APPLY_CONCURRENCY, async (job) => {
+      try {
+        const done = await this.apply(byId.get(job.data.id));
+        if (done) finished.push(done);
+      } catch (err) {
+        await this.queue.fail(QUEUES.webhook, job.id, err instanceof Error ? err.message : String(err));
+      }
+    });
     // Should this fail, the batch is worked again: handlers see their delivery was already applied.
     await this.finish(finished);
   }

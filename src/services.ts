@@ -76,14 +76,13 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
   // Fetch loops of up to 50 jobs each; a loop waits at least 0.5 s between fetches (pg-boss).
   const loops = Math.ceil(config.WORKER_CONCURRENCY / 50);
   const batchSize = loops > 0 ? Math.ceil(config.WORKER_CONCURRENCY / loops) : 0;
+  const mirror = new AppointmentMirror(db, blockSlots, log);
   const webhooks = new WebhookProcessor(
     db,
     queue,
-    {
-      ...lifecycleHandlers({ db, installs, tokens: tokenService, oauth }),
-      ...new AppointmentMirror(db, blockSlots, log).handlers(),
-    },
+    { ...lifecycleHandlers({ db, installs, tokens: tokenService, oauth }), ...mirror.handlers() },
     log,
+    [(events) => mirror.settleUnwatched(events)],
   );
   const inbox = new WebhookInbox(
     db,

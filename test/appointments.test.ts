@@ -188,6 +188,38 @@ describe("appointments no rule watches", () => {
   });
 });
 
+describe("a batch of deliveries worked together", () => {
+  it("settles the appointments no rule watches at once, noting the latest, and mirrors the watched one", async () => {
+    const h = await setUp(false); // the deliveries wait, so the worker fetches them as one batch
+    try {
+      await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+      const elsewhere = (type: string, times: typeof TIMES) =>
+        event({ type, locationId: "loc-b", appointment: { id: "appt-b1", calendarId: "cal-2", ...times } });
+      const booked = elsewhere("AppointmentCreate", TIMES);
+      const moved = elsewhere("AppointmentUpdate", MOVED);
+      const watched = appointment("AppointmentCreate", "appt-a1");
+      for (const delivery of [booked, moved, watched]) await deliver(h, signers, delivery).expect(200);
+
+      await h.services.startJobs();
+      for (const delivery of [booked, moved]) {
+        expect(await processed(h, delivery.webhookId)).toMatchObject({
+          status: "ignored",
+          outcome: "No blocking rule watches location loc-b.",
+          attempts: 1,
+        });
+      }
+      expect(await processed(h, watched.webhookId)).toMatchObject({ status: "processed" });
+      expect(targets(h)).toHaveLength(2);
+      const latest = await h.db.webhookEvent.findUniqueOrThrow({ where: { id: moved.webhookId } });
+      expect(await h.db.appointmentState.findUnique({ where: { id: "appt-b1" } })).toMatchObject({
+        appliedAt: latest.receivedAt,
+      });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("a delivery received by one process is worked by another", () => {
   it("the app restarts between receipt and processing and still does the work", async () => {
     const h = await setUp(false); // receives, never works the queue

@@ -13,6 +13,14 @@ const LEASE_SECONDS = 120;
 /** Appointment statuses that free the time again. */
 const FREED = new Set(["cancelled", "canceled", "invalid"]);
 
+/** The deliveries this mirror handles. */
+const MIRRORED_TYPES = new Set(["AppointmentCreate", "AppointmentUpdate", "AppointmentDelete"]);
+
+const unwatched = (appt: { locationId: string }): HandlerResult => ({
+  status: "ignored",
+  outcome: `No blocking rule watches location ${appt.locationId}.`,
+});
+
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 
 interface Appointment {
@@ -67,16 +75,14 @@ export class AppointmentMirror {
 
   handlers(): Record<string, WebhookHandler> {
     const handle = (event: WebhookEvent) => this.handle(event);
-    return { AppointmentCreate: handle, AppointmentUpdate: handle, AppointmentDelete: handle };
+    return Object.fromEntries([...MIRRORED_TYPES].map((type) => [type, handle]));
   }
 
   async handle(event: WebhookEvent): Promise<HandlerResult> {
     const appt = readAppointment(event);
     if (!appt) return { status: "ignored", outcome: "No appointment id or location in the delivery." };
     // Most appointments concern no rule: one statement instead of the lease, the rules and the mirrors.
-    if (await this.noteIfUnwatched(appt, event)) {
-      return { status: "ignored", outcome: `No blocking rule watches location ${appt.locationId}.` };
-    }
+    if (!(await this.noteUnwatched([{ appt, event }])).has(appt.id)) return unwatched(appt);
     // A block this app made is not an appointment: mirroring it would loop.
     if (await this.db.mirroredBlock.findFirst({ where: { blockSlotId: appt.id }, select: { appointmentId: true } })) {
       return { status: "ignored", outcome: `${appt.id} is a block this app made.` };
@@ -103,26 +109,52 @@ export class AppointmentMirror {
   }
 
   /**
-   * When no rule watches the appointment's location and no mirrored block belongs to (or is) it,
-   * there is nothing to block or free: the delivery is only noted as applied, so an older one for
-   * the same appointment arriving late (after a rule was made) cannot block stale times. One
-   * statement does the look and the note; true when that was all there was to do.
+   * Settles in one statement the deliveries of a batch whose appointment no rule watches (see
+   * `noteUnwatched`); the processor hands the rest to `handle` one by one.
    */
-  private async noteIfUnwatched(appt: Appointment, event: WebhookEvent): Promise<boolean> {
-    const [row] = await this.db.$queryRaw<{ watched: boolean }[]>`
-      WITH look AS (
-        SELECT EXISTS (SELECT 1 FROM blocking_rules WHERE source_location_id = ${appt.locationId})
-            OR EXISTS (SELECT 1 FROM mirrored_blocks WHERE appointment_id = ${appt.id} OR block_slot_id = ${appt.id})
-          AS watched
+  async settleUnwatched(events: WebhookEvent[]): Promise<Map<string, HandlerResult>> {
+    const mine = events.flatMap((event) => {
+      const appt = MIRRORED_TYPES.has(event.type) ? readAppointment(event) : undefined;
+      return appt ? [{ appt, event }] : [];
+    });
+    const settled = new Map<string, HandlerResult>();
+    if (mine.length === 0) return settled;
+    const watched = await this.noteUnwatched(mine);
+    for (const { appt, event } of mine) {
+      if (!watched.has(appt.id)) settled.set(event.id, unwatched(appt));
+    }
+    return settled;
+  }
+
+  /**
+   * When no rule watches an appointment's location and no mirrored block belongs to (or is) it,
+   * there is nothing to block or free: its deliveries are only noted as applied, so an older one
+   * arriving late (after a rule was made) cannot block stale times. One statement looks and notes
+   * for many; it returns the appointments that are watched, which need the full work.
+   */
+  private async noteUnwatched(list: { appt: Appointment; event: WebhookEvent }[]): Promise<Set<string>> {
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      WITH input AS (
+        SELECT * FROM unnest(${list.map((l) => l.appt.id)}::text[], ${list.map((l) => l.appt.locationId)}::text[],
+                             ${list.map((l) => l.event.receivedAt.toISOString())}::timestamptz[],
+                             ${list.map((l) => l.appt.freed)}::boolean[])
+          AS i(id, location_id, applied_at, cancelled)
+      ), look AS (
+        SELECT i.*,
+               EXISTS (SELECT 1 FROM blocking_rules r WHERE r.source_location_id = i.location_id)
+            OR EXISTS (SELECT 1 FROM mirrored_blocks m WHERE m.appointment_id = i.id OR m.block_slot_id = i.id)
+               AS watched
+          FROM input i
       ), noted AS (
         INSERT INTO appointment_states (id, location_id, applied_at, cancelled, updated_at)
-        SELECT ${appt.id}, ${appt.locationId}, ${event.receivedAt}, ${appt.freed}, now() FROM look WHERE NOT watched
+        SELECT DISTINCT ON (id) id, location_id, applied_at, cancelled, now() FROM look
+         WHERE NOT watched ORDER BY id, applied_at DESC
         ON CONFLICT (id) DO UPDATE
           SET applied_at = EXCLUDED.applied_at, cancelled = EXCLUDED.cancelled, updated_at = now()
           WHERE appointment_states.applied_at IS NULL OR appointment_states.applied_at < EXCLUDED.applied_at
       )
-      SELECT watched FROM look`;
-    return row?.watched === false;
+      SELECT DISTINCT id FROM look WHERE watched`;
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Holds the appointment for this delivery; undefined while another delivery holds it. */

@@ -15,6 +15,12 @@ export interface HandlerResult {
 /** A webhook handler: one per event type, registered in src/webhooks/handlers.ts. */
 export type WebhookHandler = (event: WebhookEvent) => Promise<HandlerResult>;
 
+/**
+ * Settles at once, for a whole batch, the deliveries that need no work of their own (e.g.
+ * appointments no rule watches); the rest go to their handlers one by one.
+ */
+export type BatchSettler = (events: WebhookEvent[]) => Promise<Map<string, HandlerResult>>;
+
 /** Thrown by a handler whose event cannot be done yet (e.g. INSTALL before the code exchange ended). */
 export class RetryLater extends Error {}
 
@@ -34,6 +40,7 @@ export class WebhookProcessor {
     private readonly queue: JobQueue,
     private readonly handlers: Record<string, WebhookHandler>,
     private readonly log: Logger,
+    private readonly settlers: BatchSettler[] = [],
   ) {}
 
   start(options: WorkOptions): Promise<void> {
@@ -44,12 +51,19 @@ export class WebhookProcessor {
     // One read and one write for the whole batch rather than one of each per delivery.
     const events = await this.db.webhookEvent.findMany({ where: { id: { in: jobs.map((j) => j.data.id) } } });
     const byId = new Map(events.map((e) => [e.id, e]));
+    const settled = await this.settle(events.filter((e) => e.status === "received"));
     const finished: Finished[] = [];
     // A few at a time: the database pool is shared with the webhook intake in this process, and a
     // hundred queued queries would make every acknowledgement wait behind them.
     await mapLimit(jobs, APPLY_CONCURRENCY, async (job) => {
+      const event = byId.get(job.data.id);
+      const result = event && settled.get(event.id);
+      if (event && result) {
+        finished.push({ id: event.id, ...result, attempts: event.attempts + 1 });
+        return;
+      }
       try {
-        const done = await this.apply(byId.get(job.data.id));
+        const done = await this.apply(event);
         if (done) finished.push(done);
       } catch (err) {
         await this.queue.fail(QUEUES.webhook, job.id, err instanceof Error ? err.message : String(err));
@@ -57,6 +71,16 @@ export class WebhookProcessor {
     });
     // Should this fail, the batch is worked again: handlers see their delivery was already applied.
     await this.finish(finished);
+  }
+
+  private async settle(events: WebhookEvent[]): Promise<Map<string, HandlerResult>> {
+    const settled = new Map<string, HandlerResult>();
+    for (const settler of this.settlers) {
+      const open = events.filter((e) => !settled.has(e.id));
+      if (open.length === 0) break;
+      for (const [id, result] of await settler(open)) settled.set(id, result);
+    }
+    return settled;
   }
 
   /** Throws when the delivery should be tried again later. */

@@ -194,7 +194,7 @@ export async function webhookIntake(options: {
   });
   try {
     if (options.separateWorker) await stack.startApp({ WORKER_CONCURRENCY: "200" });
-    const bodies = Array.from({ length: options.deliveries }, (_, i) => {
+    const sign = (i: number) => {
       const body = JSON.stringify({
         type: "AppointmentCreate",
         locationId: `loc-${i % 10}`,
@@ -208,31 +208,38 @@ export async function webhookIntake(options: {
         },
       });
       return { body, signature: crypto.sign(null, Buffer.from(body), privateKey).toString("base64") };
-    });
-    const started = Date.now();
-    const result = await loadAt(options.rate, {
-      url: stack.apps[0]!.url,
-      connections: options.connections,
-      amount: options.deliveries,
-      next: (i) => {
-        const d = bodies[i]!;
-        return {
+    };
+    const signed = (from: number, amount: number) => Array.from({ length: amount }, (_, i) => sign(from + i));
+    const offer = (bodies: { body: string; signature: string }[]) =>
+      loadAt(options.rate, {
+        url: stack.apps[0]!.url,
+        connections: options.connections,
+        amount: bodies.length,
+        next: (i) => ({
           path: "/webhooks/highlevel",
-          headers: { "Content-Type": "application/json", "x-ghl-signature": d.signature },
-          body: d.body,
-        };
-      },
-    });
+          headers: { "Content-Type": "application/json", "x-ghl-signature": bodies[i]!.signature },
+          body: bodies[i]!.body,
+        }),
+      });
+    const allWorked = () =>
+      until(
+        async () =>
+          (
+            await stack.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_events WHERE status = 'received'")
+          )[0]!.n === 0,
+        300_000,
+        200,
+      );
+    // Warm-up (JIT, pools), worked off before the measured run, as a running service would be.
+    const WARM_UP = 1000;
+    await offer(signed(options.deliveries, WARM_UP));
+    await allWorked();
+    const measured = signed(0, options.deliveries);
+    const started = Date.now();
+    const result = await offer(measured);
     const ackedMs = Date.now() - started;
-    await until(
-      async () =>
-        (
-          await stack.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_events WHERE status = 'received'")
-        )[0]!.n === 0,
-      300_000,
-      200,
-    );
-    const stored = (await stack.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_events"))[0]!.n;
+    await allWorked();
+    const stored = (await stack.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_events"))[0]!.n - WARM_UP;
     return { ...result, ackedMs, processedMs: Date.now() - started, stored };
   } finally {
     await stack.close();

@@ -21,6 +21,7 @@ import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
 import { parseKeyring, TokenCipher } from "./tokens/crypto";
+import { TokenChangeListener } from "./tokens/change-listener";
 import { TokenRefresher } from "./tokens/refresher";
 import { TokenService } from "./tokens/service";
 import { TokenStore } from "./tokens/store";
@@ -35,6 +36,8 @@ export interface Services {
   blockSlots: BlockSlotService;
   tokens: TokenStore;
   tokenService: TokenService;
+  /** Started by the runtime: lets the token cache last until another process changes a token. */
+  tokenChanges: TokenChangeListener;
   refresher: TokenRefresher;
   installs: InstallService;
   stateStore: DbStateStore;
@@ -67,6 +70,8 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
   const tokens = new TokenStore(db, TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY));
   const installs = new InstallService(db, tokens, oauth, log);
   const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
+  const tokenChanges = new TokenChangeListener(databaseUrl, tokenService, log);
+  tokenService.listenForChanges(tokenChanges);
   const refresher = new TokenRefresher(db, tokenService, log);
   const calendars = new HighLevelCalendars(http);
   const blockSlots = new BlockSlotService(tokenService, calendars);
@@ -101,6 +106,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     blockSlots,
     tokens,
     tokenService,
+    tokenChanges,
     refresher,
     installs,
     stateStore: new DbStateStore(db),
@@ -128,6 +134,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     },
     stopJobs: () => queue.stop(),
     async close() {
+      await tokenChanges.stop();
       await queue.stop();
       // After the jobs: a running job may still be talking to HighLevel.
       await http.close();

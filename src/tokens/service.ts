@@ -34,6 +34,11 @@ export interface TokenServiceOptions {
    * turns it off). Bounded so an uninstall seen by another process takes effect here within it.
    */
   cacheMs?: number;
+  /**
+   * The same while change notifications arrive (`listenForChanges`): every change then drops the
+   * entry at once, so the bound only limits what a missed notification could cost (default 10 min).
+   */
+  notifiedCacheMs?: number;
 }
 
 type Outcome = { token: string } | { problem: ProblemError } | { companyTokenRejected: string };
@@ -54,6 +59,10 @@ export class TokenService {
   /** Decrypted access tokens read recently, with when to stop trusting them without a look. */
   private readonly recent = new Map<string, { token: string; until: number }>();
   private readonly cacheMs: number;
+  private readonly notifiedCacheMs: number;
+  /** Bumped by every forget: a read that overlapped one is not cached (it may predate the change). */
+  private generation = 0;
+  private notifications: { readonly listening: boolean } | undefined;
   private readonly marginMs: number;
   private readonly retryDelaysMs: number[];
   private readonly txTimeoutMs: number;
@@ -71,6 +80,12 @@ export class TokenService {
     this.txTimeoutMs = options.transactionTimeoutMs ?? 45_000;
     this.inactiveCooldownMs = options.inactiveCooldownMs ?? 60_000;
     this.cacheMs = options.cacheMs ?? 5_000;
+    this.notifiedCacheMs = options.notifiedCacheMs ?? 600_000;
+  }
+
+  /** Trusts cached tokens longer while `notifications.listening` (src/tokens/change-listener.ts). */
+  listenForChanges(notifications: { readonly listening: boolean }): void {
+    this.notifications = notifications;
   }
 
   /**
@@ -94,6 +109,7 @@ export class TokenService {
     const key = `${owner}:${id}`;
     const cached = this.recent.get(key);
     if (cached && cached.until > Date.now()) return cached.token;
+    const generation = this.generation;
     const row = await this.store.row(owner, id);
     const problem = this.unusable(owner, id, row, { honourCooldown: true });
     if (problem) {
@@ -102,7 +118,7 @@ export class TokenService {
     }
     if (row && this.isFresh(row, this.marginMs)) {
       const token = this.store.accessTokenOf(owner, id, row)!;
-      this.remember(key, token, row.tokenExpiresAt!);
+      if (generation === this.generation) this.remember(key, token, row.tokenExpiresAt!);
       return token;
     }
     return this.renew(owner, id);
@@ -110,12 +126,20 @@ export class TokenService {
 
   /** Drops what this process remembers of a token (it was rejected, or the install is gone). */
   forget(owner: Owner, id: string): void {
+    this.generation++;
     this.recent.delete(`${owner}:${id}`);
+  }
+
+  /** Drops every cached token (change notifications were interrupted). */
+  forgetAll(): void {
+    this.generation++;
+    this.recent.clear();
   }
 
   private remember(key: string, token: string, expiresAt: Date): void {
     if (this.cacheMs <= 0) return;
-    const until = Math.min(Date.now() + this.cacheMs, expiresAt.getTime() - this.marginMs);
+    const ttl = this.notifications?.listening ? this.notifiedCacheMs : this.cacheMs;
+    const until = Math.min(Date.now() + ttl, expiresAt.getTime() - this.marginMs);
     if (this.recent.size > 100_000) this.recent.clear(); // a bound, not a policy: refilled at once
     this.recent.set(key, { token, until });
   }

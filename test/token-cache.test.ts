@@ -1,0 +1,57 @@
+import { createLogger } from "../src/logger";
+import { createServices, type Services } from "../src/services";
+import { installLocation } from "./support/api";
+import { LogCapture, startHarness, type Harness } from "./support/harness";
+import { SOLO } from "./support/sandbox-fixtures";
+
+/** Polls `read` until it returns `want` or the time is up; returns the last value read. */
+async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 3_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let value = await read();
+  while (value !== want && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    value = await read();
+  }
+  return value;
+}
+
+/**
+ * Each process keeps the tokens it read. While PostgreSQL's change notifications arrive it keeps
+ * them for minutes, so a change made by another process must reach it through them, at once.
+ */
+describe("the token cache across processes", () => {
+  let h: Harness;
+  let other: Services;
+  beforeEach(async () => {
+    h = await startHarness({ sandbox: { companies: [SOLO] } });
+    await installLocation(h, "loc-solo");
+    // A second process on the same database: its own services, cache and listener.
+    other = createServices(h.config, h.db, createLogger("warn", new LogCapture()), h.databaseUrl);
+    await h.services.tokenChanges.start();
+    await other.tokenChanges.start();
+  });
+  afterEach(async () => {
+    await other.close();
+    await h.close();
+  });
+
+  it("drops a token another process renewed, and uses the new one", async () => {
+    expect(h.services.tokenChanges.listening).toBe(true);
+    const before = await h.services.tokenService.accessToken("location", "loc-solo");
+    const renewed = await other.tokenService.renew("location", "loc-solo", { rejected: before });
+    expect(renewed).not.toBe(before);
+    const read = () => h.services.tokenService.accessToken("location", "loc-solo");
+    expect(await eventually(read, renewed)).toBe(renewed);
+  });
+
+  it("forgets everything when its connection is cut, and listens again", async () => {
+    const before = await h.services.tokenService.accessToken("location", "loc-solo");
+    // PostgreSQL restarted, a proxy dropped the connection …: notifications in between are lost.
+    await h.db.$executeRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE query = 'LISTEN token_changes' AND pid <> pg_backend_pid()`;
+    const renewed = await other.tokenService.renew("location", "loc-solo", { rejected: before });
+    const read = () => h.services.tokenService.accessToken("location", "loc-solo");
+    expect(await eventually(read, renewed)).toBe(renewed);
+    expect(await eventually(async () => h.services.tokenChanges.listening, true)).toBe(true);
+  });
+});

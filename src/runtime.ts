@@ -29,7 +29,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   const db = createDb(database.url);
   const services = createServices(config, db, log, database.url);
   const app = createApp(services);
-  await services.tokenChanges.start();
+  await services.changes.start();
   // Before listening: a bulk submit writes to the queue's tables, which the queue creates on start.
   await services.startJobs();
 

@@ -21,7 +21,7 @@ import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
 import { parseKeyring, TokenCipher } from "./tokens/crypto";
-import { TokenChangeListener } from "./tokens/change-listener";
+import { ChangeListener } from "./db/change-listener";
 import { TokenRefresher } from "./tokens/refresher";
 import { TokenService } from "./tokens/service";
 import { TokenStore } from "./tokens/store";
@@ -36,8 +36,8 @@ export interface Services {
   blockSlots: BlockSlotService;
   tokens: TokenStore;
   tokenService: TokenService;
-  /** Started by the runtime: lets the token cache last until another process changes a token. */
-  tokenChanges: TokenChangeListener;
+  /** Started by the runtime: keeps the caches of tokens, keys and scopes in step with other processes. */
+  changes: ChangeListener;
   refresher: TokenRefresher;
   installs: InstallService;
   stateStore: DbStateStore;
@@ -70,12 +70,17 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
   const tokens = new TokenStore(db, TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY));
   const installs = new InstallService(db, tokens, oauth, log);
   const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
-  const tokenChanges = new TokenChangeListener(databaseUrl, tokenService, log);
-  tokenService.listenForChanges(tokenChanges);
+  const changes = new ChangeListener(databaseUrl, log);
   const refresher = new TokenRefresher(db, tokenService, log);
   const calendars = new HighLevelCalendars(http);
   const blockSlots = new BlockSlotService(tokenService, calendars);
   const access = new AccessPolicy(db);
+  const apiKeys = new ApiKeyService(db, config.API_KEYS);
+  // Each cache lives long while notified of changes, and drops a row the moment it changes.
+  for (const cache of [tokenService, access, apiKeys]) cache.listenForChanges(changes);
+  changes.subscribe("token_changes", tokenService);
+  changes.subscribe("token_changes", access);
+  changes.subscribe("api_key_changes", apiKeys);
   const queue = new JobQueue(databaseUrl, log, { timeoutSeconds: config.JOB_TIMEOUT_SECONDS });
   const bulkWorker = new BulkWorker(db, blockSlots, queue, log, config.JOB_TIMEOUT_SECONDS);
   // Fetch loops of up to 50 jobs each; a loop waits at least 0.5 s between fetches (pg-boss).
@@ -106,11 +111,11 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     blockSlots,
     tokens,
     tokenService,
-    tokenChanges,
+    changes,
     refresher,
     installs,
     stateStore: new DbStateStore(db),
-    apiKeys: new ApiKeyService(db, config.API_KEYS),
+    apiKeys,
     access,
     idempotency: new IdempotencyStore(db),
     queue,
@@ -134,7 +139,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     },
     stopJobs: () => queue.stop(),
     async close() {
-      await tokenChanges.stop();
+      await changes.stop();
       await queue.stop();
       // After the jobs: a running job may still be talking to HighLevel.
       await http.close();

@@ -27,9 +27,21 @@ export interface CreatedKey {
 const KEY_PREFIX = "hlbs_";
 const digestHex = (key: string) => crypto.createHash("sha256").update(key).digest("hex");
 
-/** Stored API keys: created and revoked from the CLI, looked up by digest on every request. */
+/** How long a stored key's principal is reused while revocations are announced (they drop it at once). */
+const NOTIFIED_CACHE_MS = 600_000;
+
+/**
+ * Stored API keys: created and revoked from the CLI, looked up by digest. While change
+ * notifications arrive (`api_key_changes`, sent by a trigger on every update or delete of a key)
+ * a key found valid is kept in this process until a change to it is announced; otherwise every
+ * request looks it up, so a revocation always takes effect at once in every process.
+ */
 export class ApiKeyService {
   private readonly bootstrap: Map<string, Principal>;
+  private readonly recent = new Map<string, { principal: Principal; until: number }>();
+  /** Bumped by every change: a lookup that overlapped one is not kept (it may predate it). */
+  private generation = 0;
+  private notifications: { readonly listening: boolean } | undefined;
 
   constructor(
     private readonly db: Db,
@@ -52,15 +64,38 @@ export class ApiKeyService {
     const boot = this.bootstrap.get(hash);
     if (boot) return boot;
     if (!key.startsWith(KEY_PREFIX)) return undefined;
+    const kept = this.recent.get(hash);
+    if (kept && kept.until > Date.now() && this.notifications?.listening) return kept.principal;
+    const generation = this.generation;
     const row = await this.db.apiKey.findUnique({ where: { hash } });
     if (!row || row.revokedAt) return undefined;
-    return {
+    const principal: Principal = {
       id: row.id,
       name: row.name,
       scope: row.scope,
       ...(row.companyId ? { companyId: row.companyId } : {}),
       ...(row.locationId ? { locationId: row.locationId } : {}),
     };
+    if (this.notifications?.listening && generation === this.generation) {
+      if (this.recent.size > 10_000) this.recent.clear(); // a bound, not a policy
+      this.recent.set(hash, { principal, until: Date.now() + NOTIFIED_CACHE_MS });
+    }
+    return principal;
+  }
+
+  listenForChanges(notifications: { readonly listening: boolean }): void {
+    this.notifications = notifications;
+  }
+
+  /** `api_key_changes`: the key with this id was updated (revoked) or deleted. */
+  changed(id: string): void {
+    this.generation++;
+    for (const [hash, kept] of this.recent) if (kept.principal.id === id) this.recent.delete(hash);
+  }
+
+  lost(): void {
+    this.generation++;
+    this.recent.clear();
   }
 
   async create(name: string, scope: KeyScope): Promise<CreatedKey> {

@@ -83,9 +83,19 @@ export class TokenService {
     this.notifiedCacheMs = options.notifiedCacheMs ?? 600_000;
   }
 
-  /** Trusts cached tokens longer while `notifications.listening` (src/tokens/change-listener.ts). */
+  /** Trusts cached tokens longer while `notifications.listening` (src/db/change-listener.ts). */
   listenForChanges(notifications: { readonly listening: boolean }): void {
     this.notifications = notifications;
+  }
+
+  /** `token_changes`: "location:<id>" or "company:<id>" was updated or deleted. */
+  changed(payload: string): void {
+    const [owner, ...id] = payload.split(":");
+    if (owner === "location" || owner === "company") this.forget(owner, id.join(":"));
+  }
+
+  lost(): void {
+    this.forgetAll();
   }
 
   /**

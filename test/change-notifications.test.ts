@@ -1,8 +1,8 @@
 import { createLogger } from "../src/logger";
 import { createServices, type Services } from "../src/services";
-import { installLocation } from "./support/api";
+import { installCompany, installLocation } from "./support/api";
 import { LogCapture, startHarness, type Harness } from "./support/harness";
-import { SOLO } from "./support/sandbox-fixtures";
+import { AGENCY, SOLO } from "./support/sandbox-fixtures";
 
 /** Polls `read` until it returns `want` or the time is up; returns the last value read. */
 async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 3_000): Promise<T> {
@@ -16,19 +16,20 @@ async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 3_000)
 }
 
 /**
- * Each process keeps the tokens it read. While PostgreSQL's change notifications arrive it keeps
+ * Each process keeps the tokens, keys and scopes it read. While PostgreSQL's change notifications arrive it keeps
  * them for minutes, so a change made by another process must reach it through them, at once.
  */
-describe("the token cache across processes", () => {
+describe("caches across processes", () => {
   let h: Harness;
   let other: Services;
   beforeEach(async () => {
-    h = await startHarness({ sandbox: { companies: [SOLO] } });
+    h = await startHarness({ sandbox: { companies: [AGENCY, SOLO] } });
     await installLocation(h, "loc-solo");
+    await installCompany(h, "agency-1");
     // A second process on the same database: its own services, cache and listener.
     other = createServices(h.config, h.db, createLogger("warn", new LogCapture()), h.databaseUrl);
-    await h.services.tokenChanges.start();
-    await other.tokenChanges.start();
+    await h.services.changes.start();
+    await other.changes.start();
   });
   afterEach(async () => {
     await other.close();
@@ -36,7 +37,7 @@ describe("the token cache across processes", () => {
   });
 
   it("drops a token another process renewed, and uses the new one", async () => {
-    expect(h.services.tokenChanges.listening).toBe(true);
+    expect(h.services.changes.listening).toBe(true);
     const before = await h.services.tokenService.accessToken("location", "loc-solo");
     const renewed = await other.tokenService.renew("location", "loc-solo", { rejected: before });
     expect(renewed).not.toBe(before);
@@ -52,6 +53,27 @@ describe("the token cache across processes", () => {
     const renewed = await other.tokenService.renew("location", "loc-solo", { rejected: before });
     const read = () => h.services.tokenService.accessToken("location", "loc-solo");
     expect(await eventually(read, renewed)).toBe(renewed);
-    expect(await eventually(async () => h.services.tokenChanges.listening, true)).toBe(true);
+    expect(await eventually(async () => h.services.changes.listening, true)).toBe(true);
+  });
+
+  it("refuses a key revoked by another process at once", async () => {
+    const { id, key } = await h.services.apiKeys.create("integration", { scope: "all" });
+    expect(await h.services.apiKeys.authenticate(key)).toMatchObject({ id });
+    expect(await other.apiKeys.revoke(id)).toBe(true);
+    const read = async () => (await h.services.apiKeys.authenticate(key))?.id;
+    expect(await eventually(read, undefined)).toBeUndefined();
+  });
+
+  it("follows a location another process moved out of a company key's reach", async () => {
+    const { key } = await h.services.apiKeys.create("agency", { scope: "company", companyId: "agency-1" });
+    const principal = (await h.services.apiKeys.authenticate(key))!;
+    await h.services.access.assertLocation(principal, "loc-a");
+    await h.db.$executeRaw`UPDATE locations SET company_id = NULL WHERE id = 'loc-a'`;
+    const reach = () =>
+      h.services.access.assertLocation(principal, "loc-a").then(
+        () => "allowed",
+        () => "refused",
+      );
+    expect(await eventually(reach, "refused")).toBe("refused");
   });
 });

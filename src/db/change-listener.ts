@@ -1,24 +1,24 @@
 import { Client } from "pg";
 import type { Logger } from "pino";
-import type { Owner } from "./store";
 
-/** What the listener tells: one installation's tokens changed, or nothing can be trusted now. */
-export interface TokenCache {
-  forget(owner: Owner, id: string): void;
-  /** The connection was lost: notifications may have been missed. */
-  forgetAll(): void;
+/** A process-local cache kept in step with rows other processes change. */
+export interface ChangeSubscriber {
+  /** A row named by `payload` changed or went: drop what was kept of it. */
+  changed(payload: string): void;
+  /** Notifications may have been missed (connection lost, or just made): drop everything. */
+  lost(): void;
 }
 
-const CHANNEL = "token_changes";
 const RECONNECT_MS = 1_000;
 
 /**
- * Listens on PostgreSQL for `token_changes` (sent by a trigger on every update or delete of a
- * location or company, see the token_change_notify migration) and drops that entry from this
- * process's token cache. While it is not listening — starting, or reconnecting after a lost
- * connection — `listening` is false and the token service falls back to its short cache.
+ * One PostgreSQL connection per process that LISTENs on the channels triggers notify (see the
+ * *_change_notify migrations) and tells each channel's subscribers. While it is not listening —
+ * starting, or reconnecting after a lost connection — `listening` is false and the caches fall
+ * back to short lifetimes or none.
  */
-export class TokenChangeListener {
+export class ChangeListener {
+  private readonly channels = new Map<string, ChangeSubscriber[]>();
   private client: Client | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -26,32 +26,39 @@ export class TokenChangeListener {
 
   constructor(
     private readonly databaseUrl: string,
-    private readonly cache: TokenCache,
     private readonly log: Logger,
   ) {}
+
+  subscribe(channel: string, subscriber: ChangeSubscriber): void {
+    if (!/^[a-z_]+$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    this.channels.set(channel, [...(this.channels.get(channel) ?? []), subscriber]);
+  }
 
   async start(): Promise<void> {
     this.stopped = false;
     await this.connect();
   }
 
+  private lostAll(): void {
+    for (const subscribers of this.channels.values()) for (const s of subscribers) s.lost();
+  }
+
   private async connect(): Promise<void> {
     const client = new Client({ connectionString: this.databaseUrl });
     this.client = client;
     client.on("notification", (message) => {
-      const [owner, ...rest] = (message.payload ?? "").split(":");
-      if (owner === "location" || owner === "company") this.cache.forget(owner, rest.join(":"));
+      for (const s of this.channels.get(message.channel) ?? []) s.changed(message.payload ?? "");
     });
     const lost = (err?: Error) => {
       if (this.client !== client) return;
       this.client = undefined;
       this.listening = false;
-      this.cache.forgetAll();
+      this.lostAll();
       client.removeAllListeners();
       client.on("error", () => {});
       void client.end().catch(() => {});
       if (this.stopped) return;
-      this.log.warn({ err }, "token change notifications lost; reconnecting");
+      this.log.warn({ err }, "change notifications lost; reconnecting");
       this.timer = setTimeout(() => void this.connect(), RECONNECT_MS);
       this.timer.unref();
     };
@@ -59,9 +66,9 @@ export class TokenChangeListener {
     client.on("end", () => lost());
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-      // Anything cached before now may have changed unseen.
-      this.cache.forgetAll();
+      for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`);
+      // Anything kept before now may have changed unseen.
+      this.lostAll();
       this.listening = true;
     } catch (err) {
       lost(err as Error);
@@ -74,7 +81,7 @@ export class TokenChangeListener {
     const client = this.client;
     this.client = undefined;
     this.listening = false;
-    this.cache.forgetAll();
+    this.lostAll();
     if (client) {
       client.removeAllListeners();
       client.on("error", () => {});

@@ -57,7 +57,7 @@ async function main() {
     const rounds = quick ? 1 : 2;
     const t = await figure("throughput", { connections: 50, durationS: S, locations: 500, steadyRate: 300, rounds });
     say(
-      `### 1. Create block slot: through the app vs. straight to the sandbox (50 connections, keep-alive${rounds > 1 ? `; flat out, best of ${rounds} interleaved runs each` : ""})`,
+      `### 1. Create block slot: through the app (the agency's stored, company-scoped API key) vs. straight to the sandbox (50 connections, keep-alive${rounds > 1 ? `; flat out, best of ${rounds} interleaved runs each` : ""})`,
     );
     say();
     say("| | requests/s | p50 ms | p99 ms | non-2xx |");

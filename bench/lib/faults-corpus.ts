@@ -1,25 +1,8 @@
-import { execFile } from "node:child_process";
 import crypto from "node:crypto";
-import path from "node:path";
-import { promisify } from "node:util";
 import { corpus, SUSPECTS, type Case } from "./faults-corpus-cases";
 import { webhookCases } from "./faults-corpus-hooks";
 import type { FaultResult } from "./faults-report";
-import { agency, installAgency, sleep, startStack, type Stack } from "./stack";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-
-/** A company-scoped key made the way an operator makes one: `npm run api-key -- create --company`. */
-async function companyKey(stack: Stack, companyId: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ["--import", "tsx", "src/cli/api-key.ts", "create", "--name", "faults corpus", "--company", companyId],
-    { cwd: ROOT, env: { PATH: process.env.PATH ?? "", DATABASE_URL: stack.databaseUrl, LOG_LEVEL: "warn" } },
-  );
-  const key = /hlbs_[A-Za-z0-9_-]+/.exec(stdout)?.[0];
-  if (!key) throw new Error(`no key in the CLI's output:\n${stdout}`);
-  return key;
-}
+import { agency, companyKey, installAgency, sleep, startStack, type Stack } from "./stack";
 
 interface Row {
   name: string;
@@ -98,7 +81,11 @@ export async function badInputCorpus(): Promise<FaultResult> {
     await installAgency(stack, "bench-agency");
     await installAgency(stack, "other-agency");
     const url = stack.apps[0]!.url;
-    const ctx = { url, otherTenantKey: await companyKey(stack, "other-agency"), webhookKey: hookKeys.privateKey };
+    const ctx = {
+      url,
+      otherTenantKey: await companyKey(stack, "other-agency", "faults corpus"),
+      webhookKey: hookKeys.privateKey,
+    };
     const cases = [...corpus(ctx), ...webhookCases(ctx)];
     const start = stack.sandbox.state.requests.length;
     const rows: Row[] = [];

@@ -3,12 +3,30 @@ import { CALENDARS_VERSION } from "../../src/highlevel/calendars";
 import { DEFAULT_SCOPES } from "../../src/sandbox";
 import { awaitBulk, submitBulk, type BulkOutcome } from "./bulk";
 import { loadAt, percentile, type LoadResult } from "./load";
-import { agency, authHeaders, cpuMs, installAgency, peakRssMb, slotFor, startStack, until, type Stack } from "./stack";
+import {
+  agency,
+  authHeaders,
+  companyKey,
+  cpuMs,
+  installAgency,
+  peakRssMb,
+  slotFor,
+  startStack,
+  until,
+  type Stack,
+} from "./stack";
 
 const COMPANY = "bench-agency";
 
 /** Spread over many locations: the app paces each under HighLevel's 100 requests / 10 s. */
-async function createLoad(stack: Stack, locations: number, connections: number, durationS: number, rate?: number) {
+async function createLoad(
+  stack: Stack,
+  headers: Record<string, string>,
+  locations: number,
+  connections: number,
+  durationS: number,
+  rate?: number,
+) {
   const perApp = Math.max(1, Math.floor(connections / stack.apps.length));
   const results = await Promise.all(
     stack.apps.map((app, a) =>
@@ -19,7 +37,7 @@ async function createLoad(stack: Stack, locations: number, connections: number, 
         next: (i) => {
           const n = i * stack.apps.length + a;
           const { locationId, ...slot } = slotFor(n, `loc-${n % locations}`);
-          return { path: `/api/locations/${locationId}/block-slots`, headers: authHeaders, body: JSON.stringify(slot) };
+          return { path: `/api/locations/${locationId}/block-slots`, headers, body: JSON.stringify(slot) };
         },
       }),
     ),
@@ -53,6 +71,8 @@ export async function throughput(options: {
   });
   try {
     await installAgency(stack, COMPANY);
+    // The agency's own key, made as an operator makes one: a stored, company-scoped key.
+    const headers = { ...authHeaders, Authorization: `Bearer ${await companyKey(stack, COMPANY)}` };
     const tokens = Array.from(
       { length: options.locations },
       (_, i) =>
@@ -80,12 +100,19 @@ export async function throughput(options: {
       });
     const directRuns = [await direct()];
     // Warm-up (JIT, pools, token decrypts): 5 s, since V8 was still optimising after 2 s.
-    await createLoad(stack, options.locations, options.connections, 5);
+    await createLoad(stack, headers, options.locations, options.connections, 5);
     const steadyRun = async () =>
       options.steadyRate
         ? {
             direct: await direct(options.steadyRate),
-            app: await createLoad(stack, options.locations, options.connections, options.durationS, options.steadyRate),
+            app: await createLoad(
+              stack,
+              headers,
+              options.locations,
+              options.connections,
+              options.durationS,
+              options.steadyRate,
+            ),
           }
         : undefined;
     // At a steady rate well below saturation: what one more HTTP hop costs when nothing queues.
@@ -98,7 +125,7 @@ export async function throughput(options: {
     for (let round = 0; round < (options.rounds ?? 1); round++) {
       if (round > 0) directRuns.push(await direct());
       const cpuBefore = cpuMs(pid);
-      appRuns.push(await createLoad(stack, options.locations, options.connections, options.durationS));
+      appRuns.push(await createLoad(stack, headers, options.locations, options.connections, options.durationS));
       appCpuMs += cpuMs(pid) - cpuBefore;
     }
     const best = (runs: LoadResult[]) => runs.reduce((a, b) => (b.rps > a.rps ? b : a));

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Client } from "pg";
 import { ensureDatabase } from "../../src/db/database";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/db/embedded";
@@ -159,6 +160,18 @@ export async function installAgency(stack: Stack, companyId: string): Promise<vo
 }
 
 export const authHeaders = { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" };
+
+/** A company-scoped key made the way an operator makes one: `npm run api-key -- create --company`. */
+export async function companyKey(stack: Stack, companyId: string, name = "bench"): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "src/cli/api-key.ts", "create", "--name", name, "--company", companyId],
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? "", DATABASE_URL: stack.databaseUrl, LOG_LEVEL: "warn" } },
+  );
+  const key = /hlbs_[A-Za-z0-9_-]+/.exec(stdout)?.[0];
+  if (!key) throw new Error(`no key in the CLI's output:\n${stdout}`);
+  return key;
+}
 
 /** A distinct hour per index, so every created block is distinguishable. */
 export function slotFor(i: number, locationId: string) {

@@ -1,6 +1,7 @@
 import { UUID } from "../util/ids";
 import crypto from "node:crypto";
 import type { Db } from "../db/client";
+import { NotifiedCache } from "../db/notified-cache";
 import type { ApiKeyScope } from "../generated/prisma/client";
 
 /** Who is calling: a bootstrap key from API_KEYS (full access) or a stored key with its scope. */
@@ -38,10 +39,8 @@ const NOTIFIED_CACHE_MS = 600_000;
  */
 export class ApiKeyService {
   private readonly bootstrap: Map<string, Principal>;
-  private readonly recent = new Map<string, { principal: Principal; until: number }>();
-  /** Bumped by every change: a lookup that overlapped one is not kept (it may predate it). */
-  private generation = 0;
-  private notifications: { readonly listening: boolean } | undefined;
+  /** Stored keys found valid, by digest. */
+  private readonly recent = new NotifiedCache<Principal>({ ttlMs: NOTIFIED_CACHE_MS, maxSize: 10_000 });
 
   constructor(
     private readonly db: Db,
@@ -65,8 +64,8 @@ export class ApiKeyService {
     if (boot) return boot;
     if (!key.startsWith(KEY_PREFIX)) return undefined;
     const kept = this.recent.get(hash);
-    if (kept && kept.until > Date.now() && this.notifications?.listening) return kept.principal;
-    const generation = this.generation;
+    if (kept) return kept;
+    const version = this.recent.version();
     const row = await this.db.apiKey.findUnique({ where: { hash } });
     if (!row || row.revokedAt) return undefined;
     const principal: Principal = {
@@ -76,25 +75,20 @@ export class ApiKeyService {
       ...(row.companyId ? { companyId: row.companyId } : {}),
       ...(row.locationId ? { locationId: row.locationId } : {}),
     };
-    if (this.notifications?.listening && generation === this.generation) {
-      if (this.recent.size > 10_000) this.recent.clear(); // a bound, not a policy
-      this.recent.set(hash, { principal, until: Date.now() + NOTIFIED_CACHE_MS });
-    }
+    this.recent.set(hash, principal, version);
     return principal;
   }
 
   listenForChanges(notifications: { readonly listening: boolean }): void {
-    this.notifications = notifications;
+    this.recent.listenTo(notifications);
   }
 
   /** `api_key_changes`: the key with this id was updated (revoked) or deleted. */
   changed(id: string): void {
-    this.generation++;
-    for (const [hash, kept] of this.recent) if (kept.principal.id === id) this.recent.delete(hash);
+    this.recent.deleteWhere((principal) => principal.id === id);
   }
 
   lost(): void {
-    this.generation++;
     this.recent.clear();
   }
 

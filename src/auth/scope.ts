@@ -1,4 +1,5 @@
 import type { Db } from "../db/client";
+import { NotifiedCache } from "../db/notified-cache";
 import { ProblemError } from "../http/problem";
 import type { Principal } from "./api-keys";
 
@@ -14,40 +15,32 @@ const outOfScope = (principal: Principal, what: string) =>
 /** What a key may touch: everything, one company's locations, or one location. Checked before any HighLevel call. */
 export class AccessPolicy {
   /** Location → company, kept while `token_changes` notifications arrive (they drop a changed location). */
-  private readonly companies = new Map<string, string | null>();
-  private generation = 0;
-  private notifications: { readonly listening: boolean } | undefined;
+  private readonly companies = new NotifiedCache<{ companyId: string | null }>({ ttlMs: 600_000, maxSize: 100_000 });
 
   constructor(private readonly db: Db) {}
 
   listenForChanges(notifications: { readonly listening: boolean }): void {
-    this.notifications = notifications;
+    this.companies.listenTo(notifications);
   }
 
   /** `token_changes`: a location row ("location:<id>") was updated or deleted. */
   changed(payload: string): void {
-    this.generation++;
     if (payload.startsWith("location:")) this.companies.delete(payload.slice("location:".length));
   }
 
   lost(): void {
-    this.generation++;
     this.companies.clear();
   }
 
   /** The company a location belongs to, as the app knows it (null: not known). */
   private async companyOf(locationId: string): Promise<string | null> {
-    const listening = this.notifications?.listening ?? false;
-    if (listening && this.companies.has(locationId)) return this.companies.get(locationId)!;
-    const generation = this.generation;
+    const kept = this.companies.get(locationId);
+    if (kept) return kept.companyId;
+    const version = this.companies.version();
     const row = await this.db.location.findUnique({ where: { id: locationId }, select: { companyId: true } });
-    const companyId = row?.companyId ?? null;
     // Only known locations: an unknown one may be installed any moment, and there is no row to announce it.
-    if (listening && row && generation === this.generation) {
-      if (this.companies.size > 100_000) this.companies.clear(); // a bound, not a policy
-      this.companies.set(locationId, companyId);
-    }
-    return companyId;
+    if (row) this.companies.set(locationId, { companyId: row.companyId }, version);
+    return row?.companyId ?? null;
   }
 
   async assertLocation(principal: Principal, locationId: string): Promise<void> {

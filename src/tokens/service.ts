@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
+import { NotifiedCache } from "../db/notified-cache";
 import {
   HighLevelUnreachableError,
   InvalidAccessTokenError,
@@ -56,13 +57,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class TokenService {
   private readonly inflight = new Map<string, Promise<string>>();
-  /** Decrypted access tokens read recently, with when to stop trusting them without a look. */
-  private readonly recent = new Map<string, { token: string; until: number }>();
-  private readonly cacheMs: number;
-  private readonly notifiedCacheMs: number;
-  /** Bumped by every forget: a read that overlapped one is not cached (it may predate the change). */
-  private generation = 0;
-  private notifications: { readonly listening: boolean } | undefined;
+  /** Decrypted access tokens read recently, by "owner:id". */
+  private readonly recent: NotifiedCache<string>;
   private readonly marginMs: number;
   private readonly retryDelaysMs: number[];
   private readonly txTimeoutMs: number;
@@ -79,13 +75,17 @@ export class TokenService {
     this.retryDelaysMs = options.retryDelaysMs ?? [250, 1_000];
     this.txTimeoutMs = options.transactionTimeoutMs ?? 45_000;
     this.inactiveCooldownMs = options.inactiveCooldownMs ?? 60_000;
-    this.cacheMs = options.cacheMs ?? 5_000;
-    this.notifiedCacheMs = options.notifiedCacheMs ?? 600_000;
+    const cacheMs = options.cacheMs ?? 5_000;
+    this.recent = new NotifiedCache({
+      ttlMs: cacheMs > 0 ? (options.notifiedCacheMs ?? 600_000) : 0,
+      unnotifiedTtlMs: cacheMs,
+      maxSize: 100_000,
+    });
   }
 
   /** Trusts cached tokens longer while `notifications.listening` (src/db/change-listener.ts). */
   listenForChanges(notifications: { readonly listening: boolean }): void {
-    this.notifications = notifications;
+    this.recent.listenTo(notifications);
   }
 
   /** `token_changes`: "location:<id>" or "company:<id>" was updated or deleted. */
@@ -118,8 +118,8 @@ export class TokenService {
   async accessToken(owner: Owner, id: string): Promise<string> {
     const key = `${owner}:${id}`;
     const cached = this.recent.get(key);
-    if (cached && cached.until > Date.now()) return cached.token;
-    const generation = this.generation;
+    if (cached) return cached;
+    const version = this.recent.version();
     const row = await this.store.row(owner, id);
     const problem = this.unusable(owner, id, row, { honourCooldown: true });
     if (problem) {
@@ -128,7 +128,7 @@ export class TokenService {
     }
     if (row && this.isFresh(row, this.marginMs)) {
       const token = this.store.accessTokenOf(owner, id, row)!;
-      if (generation === this.generation) this.remember(key, token, row.tokenExpiresAt!);
+      this.recent.set(key, token, version, row.tokenExpiresAt!.getTime() - this.marginMs);
       return token;
     }
     return this.renew(owner, id);
@@ -136,22 +136,12 @@ export class TokenService {
 
   /** Drops what this process remembers of a token (it was rejected, or the install is gone). */
   forget(owner: Owner, id: string): void {
-    this.generation++;
     this.recent.delete(`${owner}:${id}`);
   }
 
   /** Drops every cached token (change notifications were interrupted). */
   forgetAll(): void {
-    this.generation++;
     this.recent.clear();
-  }
-
-  private remember(key: string, token: string, expiresAt: Date): void {
-    if (this.cacheMs <= 0) return;
-    const ttl = this.notifications?.listening ? this.notifiedCacheMs : this.cacheMs;
-    const until = Math.min(Date.now() + ttl, expiresAt.getTime() - this.marginMs);
-    if (this.recent.size > 100_000) this.recent.clear(); // a bound, not a policy: refilled at once
-    this.recent.set(key, { token, until });
   }
 
   /**

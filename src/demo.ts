@@ -1,3 +1,5 @@
+// First: V8 flags must be set before Prisma compiles its WebAssembly.
+import "./v8-flags";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { createApp } from "./app";
+import { createHttpServer } from "./http/server";
 import type { Config } from "./config";
 import { createDb } from "./db/client";
 import { openDatabase } from "./db/database";
@@ -34,7 +35,9 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   await services.startJobs();
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = createHttpServer(app);
+    s.once("error", reject);
+    s.listen(config.PORT, () => resolve(s));
   });
   services.refresher.start();
   // Idempotency keys are kept 24 h (CONTRACT.md); older ones are dropped hourly by whichever process gets there.

@@ -1,3 +1,5 @@
+// First: V8 flags must be set before Prisma compiles its WebAssembly.
+import "./v8-flags";
 import { ConfigError, loadConfig, readDotenv } from "./config";
 import { createLogger } from "./logger";
 import { startRuntime } from "./runtime";

@@ -57,7 +57,7 @@ async function main() {
     const rounds = quick ? 1 : 2;
     const t = await figure("throughput", { connections: 50, durationS: S, locations: 500, steadyRate: 300, rounds });
     say(
-      `### 1. Create block slot: through the app (the agency's stored, company-scoped API key) vs. straight to the sandbox (50 connections, keep-alive${rounds > 1 ? `; flat out, best of ${rounds} interleaved runs each` : ""})`,
+      `### 1. Create block slot: through the app (the agency's stored, company-scoped API key) vs. straight to the sandbox (50 connections, keep-alive${rounds > 1 ? `; best of ${rounds} interleaved runs each: the highest rate flat out, the lowest p99 at a steady rate` : ""})`,
     );
     say();
     say("| | requests/s | p50 ms | p99 ms | non-2xx |");
@@ -86,9 +86,12 @@ async function main() {
       ] as const) {
         const p50 = (run.app.p50 - run.direct.p50).toFixed(1);
         const p99 = (run.app.p99 - run.direct.p99).toFixed(1);
+        // Less than nothing added means the direct side was disturbed: no figure, and no claim.
+        const scored = (added: string, limit: number) =>
+          Number(added) < 0 ? "direct run disturbed, not scored" : goal(Number(added) <= limit);
         say();
         say(
-          `At a steady ${t.steady.rate}/s ${when} the flat-out run, where nothing queues, the app adds p50 ${p50} ms (goal ≤ 1: ${goal(Number(p50) <= 1)}) and p99 ${p99} ms (goal ≤ 5: ${goal(Number(p99) <= 5)}).`,
+          `At a steady ${t.steady.rate}/s ${when} the flat-out run, where nothing queues, the app adds p50 ${p50} ms (goal ≤ 1: ${scored(p50, 1)}) and p99 ${p99} ms (goal ≤ 5: ${scored(p99, 5)}).`,
         );
       }
     }

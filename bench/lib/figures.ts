@@ -150,7 +150,7 @@ export async function throughput(options: {
     const steadyAfter = await steadyRun();
     const steady = steadyBefore &&
       steadyAfter && { rate: options.steadyRate!, before: steadyBefore, after: steadyAfter };
-    fresh();
+    fresh(); // counts the last run's invalid requests
     return {
       direct: flatOut,
       app,

@@ -1,5 +1,5 @@
 import request from "supertest";
-import { SessionSigner } from "../src/http/session";
+import { SessionSigner } from "../src/auth/session-cookie";
 import { apiAs, installCompany } from "./support/api";
 import { waitForJob } from "./support/bulk";
 import { TEST_API_KEY, startHarness, type Harness } from "./support/harness";

@@ -66,5 +66,5 @@ it("sends JSON and query strings below the base path, and reads plain-text error
   );
   expect(seen).toEqual({ url: "/v2/calendars?a=1+2", type: "application/json", body: '{"x":1}' });
   expect(err).toBeInstanceOf(HighLevelApiError);
-  expect(err).toMatchObject({ status: 503, message: "Service Unavailable", retryAfterSeconds: 7 });
+  expect(err).toMatchObject({ status: 503, highLevelMessage: "Service Unavailable", retryAfterSeconds: 7 });
 });

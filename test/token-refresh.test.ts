@@ -1,5 +1,5 @@
 import request from "supertest";
-import { ProblemError } from "../src/http/problem";
+import { AppError } from "../src/errors";
 import { runTokenWorkers, spawnTs, waitForLine } from "./support/processes";
 import { TEST_API_KEY, startHarness, type Harness } from "./support/harness";
 
@@ -103,13 +103,13 @@ describe("renewal outcomes", () => {
     await expireEverything();
     h.sandbox.state.revokeRefreshTokensFor("solo");
     const err = await call("solo").catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ProblemError);
-    expect(err).toMatchObject({ status: 409, code: "reauthorization_required" });
-    expect((err as ProblemError).detail).toMatch(/reinstall/);
-    expect((err as ProblemError).detail).toContain("/oauth/install");
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: "reauthorization_required" });
+    expect((err as AppError).message).toMatch(/reinstall/);
+    expect((err as AppError).message).toContain("/oauth/install");
 
     // A second call answers from the stored status without asking HighLevel again.
-    await expect(call("solo")).rejects.toMatchObject({ status: 409 });
+    await expect(call("solo")).rejects.toMatchObject({ code: "reauthorization_required" });
     expect(h.sandbox.state.refreshCount("solo")).toBe(1);
     expect((await installations()).locations).toEqual([
       expect.objectContaining({
@@ -124,7 +124,7 @@ describe("renewal outcomes", () => {
     await expireEverything();
     const before = (await h.db.location.findUniqueOrThrow({ where: { id: "solo" } })).refreshTokenEnc;
     h.sandbox.state.setLocationInactive("solo", true);
-    await expect(call("solo")).rejects.toMatchObject({ status: 503, code: "location_inactive" });
+    await expect(call("solo")).rejects.toMatchObject({ code: "location_inactive" });
     const row = await h.db.location.findUniqueOrThrow({ where: { id: "solo" } });
     expect(row.status).toBe("inactive");
     expect(row.refreshTokenEnc).toBe(before);
@@ -143,7 +143,7 @@ describe("renewal outcomes", () => {
       { status: 500, body: { statusCode: 500, message: "Internal server error" } },
       3,
     );
-    await expect(call("solo")).rejects.toMatchObject({ status: 502, code: "upstream_error" });
+    await expect(call("solo")).rejects.toMatchObject({ code: "upstream_error", retryable: true });
     const after = await h.db.location.findUniqueOrThrow({ where: { id: "solo" } });
     expect(after.refreshTokenEnc).toBe(before.refreshTokenEnc);
     expect(after.accessTokenEnc).toBe(before.accessTokenEnc);
@@ -171,7 +171,7 @@ describe("renewal outcomes", () => {
   it("a refresh whose answer was lost after HighLevel spent the token ends in reauthorization, not a loop", async () => {
     await expireEverything();
     h.sandbox.state.failNext({ method: "POST", path: "/oauth/token" }, { drop: "after" }, 1);
-    await expect(call("solo")).rejects.toMatchObject({ status: 409, code: "reauthorization_required" });
+    await expect(call("solo")).rejects.toMatchObject({ code: "reauthorization_required" });
     expect(h.sandbox.state.refreshCount("solo")).toBe(2);
   });
 
@@ -192,7 +192,7 @@ describe("renewal outcomes", () => {
 
   it("unknown locations answer 404 location_not_installed without calling HighLevel", async () => {
     h.sandbox.state.resetRequests();
-    await expect(call("nowhere")).rejects.toMatchObject({ status: 404, code: "location_not_installed" });
+    await expect(call("nowhere")).rejects.toMatchObject({ code: "location_not_installed" });
     expect(h.sandbox.state.requests).toEqual([]);
   });
 

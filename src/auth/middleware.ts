@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from "express";
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 import type { ApiKeyService, Principal } from "./api-keys";
 
 /** `Authorization: Bearer <key>`: 401 without a known key; the principal is kept for scope checks. */
@@ -7,10 +7,10 @@ export function requireApiKey(keys: ApiKeyService): RequestHandler {
   return async (req, res, next) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
     if (!match) {
-      throw new ProblemError(401, "unauthorized", "Send an API key as `Authorization: Bearer <key>`.");
+      throw new AppError("unauthorized", "Send an API key as `Authorization: Bearer <key>`.");
     }
     const principal = await keys.authenticate(match[1]!);
-    if (!principal) throw new ProblemError(401, "unauthorized", "The API key is not valid or has been revoked.");
+    if (!principal) throw new AppError("unauthorized", "The API key is not valid or has been revoked.");
     res.locals.principal = principal;
     next();
   };
@@ -19,6 +19,6 @@ export function requireApiKey(keys: ApiKeyService): RequestHandler {
 export function principalOf(res: Response): Principal {
   const principal = res.locals.principal as Principal | undefined;
   // Only reachable if a route were mounted outside /api: fail closed.
-  if (!principal) throw new ProblemError(401, "unauthorized", "Send an API key as `Authorization: Bearer <key>`.");
+  if (!principal) throw new AppError("unauthorized", "Send an API key as `Authorization: Bearer <key>`.");
   return principal;
 }

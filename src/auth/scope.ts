@@ -1,11 +1,10 @@
 import type { Db } from "../db/client";
 import { NotifiedCache } from "../db/notified-cache";
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 import type { Principal } from "./api-keys";
 
 const outOfScope = (principal: Principal, what: string) =>
-  new ProblemError(
-    403,
+  new AppError(
     "forbidden",
     `The API key "${principal.name}" may act only on ${
       principal.scope === "company" ? `company ${principal.companyId}'s locations` : `location ${principal.locationId}`

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ProblemError, type FieldError } from "../http/problem";
+import { AppError, type FieldError } from "../errors";
 import { CONTROL_CHARS, HIGHLEVEL_ID } from "../util/ids";
 
 /** ISO-8601 with an offset or Z, as HighLevel requires (FACTS.md); a local time is ambiguous. */
@@ -111,8 +111,7 @@ export function parseOr400<T>(
   const more = result.error.issues.length - errors.length;
   const listed =
     paths.length > 20 ? `${paths.slice(0, 20).join(", ")} and ${paths.length - 20} more` : paths.join(", ");
-  throw new ProblemError(
-    400,
+  throw new AppError(
     "invalid_request",
     `The request ${where} is invalid: ${listed}.${more > 0 ? ` (${more} further problems not listed.)` : ""}`,
     { errors },

@@ -1,6 +1,7 @@
 import type { BlockSlot, HighLevelCalendars } from "../highlevel/calendars";
 import { HighLevelApiError, HighLevelUnreachableError } from "../highlevel/errors";
-import { retryTransient, sleep, waitOutRateLimit } from "../highlevel/rate-limit";
+import { setTimeout as sleep } from "node:timers/promises";
+import { retryTransient, waitOutRateLimit } from "../highlevel/rate-limit";
 import type { TokenService } from "../tokens/service";
 import type { BlockSlotBody, BlockSlotListQuery } from "./schemas";
 

@@ -1,7 +1,7 @@
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import { bulkItem, parseOr400, type BulkItemInput } from "../block-slots/schemas";
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 
 export const MAX_ITEMS = 10_000;
 export const CSV_COLUMNS = ["locationId", "calendarId", "assignedUserId", "startTime", "endTime", "title"] as const;
@@ -26,7 +26,7 @@ export function itemsFromCsv(text: string): BulkItemInput[] {
     rows = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true });
   } catch (err) {
     const line = (err as { lines?: number }).lines;
-    throw new ProblemError(400, "invalid_request", `The CSV could not be read${line ? ` at line ${line}` : ""}.`, {
+    throw new AppError("invalid_request", `The CSV could not be read${line ? ` at line ${line}` : ""}.`, {
       errors: [{ path: line ? `line ${line}` : "body", message: (err as Error).message }],
     });
   }
@@ -34,7 +34,7 @@ export function itemsFromCsv(text: string): BulkItemInput[] {
   const missing = CSV_COLUMNS.filter((c) => !header?.includes(c) && c !== "title");
   const unknown = (header ?? []).filter((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
   if (!header || missing.length || unknown.length) {
-    throw new ProblemError(400, "invalid_request", `The CSV header must be: ${CSV_COLUMNS.join(",")}.`, {
+    throw new AppError("invalid_request", `The CSV header must be: ${CSV_COLUMNS.join(",")}.`, {
       errors: [
         ...missing.map((c) => ({ path: "line 1", message: `missing column ${c}` })),
         ...unknown.map((c) => ({ path: "line 1", message: `unknown column ${c}` })),
@@ -43,7 +43,7 @@ export function itemsFromCsv(text: string): BulkItemInput[] {
   }
   const wrongWidth = data.findIndex((row) => row.length !== header.length);
   if (wrongWidth >= 0) {
-    throw new ProblemError(400, "invalid_request", `The CSV is invalid: line ${wrongWidth + 2}.`, {
+    throw new AppError("invalid_request", `The CSV is invalid: line ${wrongWidth + 2}.`, {
       errors: [
         {
           path: `line ${wrongWidth + 2}`,

@@ -2,7 +2,7 @@ import express, { Router } from "express";
 import { z } from "zod";
 import { principalOf } from "../auth/middleware";
 import { parseOr400 } from "../block-slots/schemas";
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 import { itemsFromCsv, itemsFromJson } from "./input";
 import type { BulkService } from "./service";
 
@@ -24,7 +24,7 @@ export function bulkRoutes(bulk: BulkService): Router {
     let items;
     if (/^(text|application)\/csv\b/i.test(type)) items = itemsFromCsv(String(req.body ?? ""));
     else if (/^application\/json\b/i.test(type)) items = itemsFromJson(req.body);
-    else throw new ProblemError(415, "unsupported_media_type", "Send application/json `{items: [...]}` or text/csv.");
+    else throw new AppError("unsupported_media_type", "Send application/json `{items: [...]}` or text/csv.");
     const source = typeof req.body === "string" ? "csv" : "api";
     const job = await bulk.submit(principalOf(res), items, source);
     res.status(202).location(`${base}/${job.id}`).json(job);

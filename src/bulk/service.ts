@@ -4,7 +4,7 @@ import type { AccessPolicy } from "../auth/scope";
 import type { BulkItemInput } from "../block-slots/schemas";
 import type { Db } from "../db/client";
 import type { BulkItemStatus } from "../generated/prisma/client";
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 import { QUEUES, type JobQueue } from "../jobs/queue";
 
 export type JobStatus = "queued" | "running" | "done" | "done_with_errors" | "cancelled";
@@ -33,7 +33,7 @@ export interface JobView {
 }
 
 const CHUNK = 1000;
-const notFound = (id: string) => new ProblemError(404, "not_found", `There is no bulk job ${id}.`);
+const notFound = (id: string) => new AppError("not_found", `There is no bulk job ${id}.`);
 
 /** Submitting, reading and cancelling bulk jobs; the work itself is done by BulkWorker. */
 export class BulkService {

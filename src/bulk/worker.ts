@@ -2,7 +2,7 @@ import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
-import { isTransient, toProblem } from "../http/errors";
+import { asAppError } from "../errors";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
 import type { BulkItemRef } from "./service";
 
@@ -92,25 +92,23 @@ export class BulkWorker {
         data: { status: "succeeded", blockSlotId: slot.id, errorCode: null, errorDetail: null, leaseUntil: null },
       });
     } catch (err) {
-      const problem = toProblem(err);
-      if (problem.code === "rate_limited") {
+      const error = asAppError(err);
+      if (error.code === "rate_limited") {
         // Not a failure: the location's budget is spent. Come back when HighLevel says.
         await this.db.bulkItem.update({ where, data: { leaseUntil: null } });
-        await this.queue.send(
-          QUEUES.bulkItem,
-          { jobId, index },
-          { startAfterSeconds: problem.extra.retryAfterSeconds ?? 10 },
-        );
+        await this.queue.send(QUEUES.bulkItem, { jobId, index }, { startAfterSeconds: error.retryAfterSeconds ?? 10 });
         return;
       }
       const failures = item.failures + 1;
-      const final = !isTransient(problem) || failures >= MAX_FAILURES;
+      const final = !error.retryable || failures >= MAX_FAILURES;
+      // A bug fails the item once, loudly; repeating it would only hide it.
+      if (error.code === "internal_error") this.log.error({ err, jobId, index }, "bulk item failed: a bug");
       await this.db.bulkItem.update({
         where,
         data: {
           failures,
-          errorCode: problem.code,
-          errorDetail: problem.detail,
+          errorCode: error.code,
+          errorDetail: error.message,
           leaseUntil: null,
           ...(final ? { status: "failed" } : {}),
         },

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import axios from "axios";
 import { SingleBar, Presets } from "cli-progress";
@@ -22,8 +23,6 @@ interface Job {
   counts: { pending: number; succeeded: number; failed: number; cancelled: number };
   items?: { index: number; error?: { code: string; detail: string } }[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A problem+json answer as lines an operator can act on. */
 function describeProblem(data: unknown, status: number): string {

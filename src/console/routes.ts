@@ -1,5 +1,5 @@
 import express, { Router, type Response } from "express";
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
@@ -131,6 +131,6 @@ export function consoleRoutes(services: Services): Router {
 const notFoundAs =
   <T>(fallback: T) =>
   (err: unknown): T => {
-    if (err instanceof ProblemError && err.status === 404) return fallback;
+    if (err instanceof AppError && err.code === "not_found") return fallback;
     throw err;
   };

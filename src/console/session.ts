@@ -2,7 +2,7 @@ import { UUID } from "../util/ids";
 import crypto from "node:crypto";
 import type { CookieOptions, Request, RequestHandler, Response } from "express";
 import type { Principal } from "../auth/api-keys";
-import { SessionSigner, sessionCookie } from "../http/session";
+import { SessionSigner, sessionCookie } from "../auth/session-cookie";
 import type { Services } from "../services";
 
 export const CONSOLE_COOKIE = "hlbs_console";

@@ -1,7 +1,7 @@
 import express, { Router, type Response } from "express";
 import { z } from "zod";
 import { blockSlotBody, eventId, parseOr400 } from "../block-slots/schemas";
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 import { blockingRuleBody } from "../rules/schemas";
 import type { Services } from "../services";
 import { decryptSsoPayload, SsoDecryptError } from "../sso/decrypt";
@@ -39,7 +39,7 @@ export function customPageRoutes(services: Services): Router {
   const sessions = new PageSessions(services.sessionSecret, config.APP_BASE_URL);
   const json = express.json({ limit: "20kb" });
   const notConfigured = () =>
-    new ProblemError(503, "service_unavailable", "This page is not set up: HIGHLEVEL_SSO_KEY is not configured.");
+    new AppError("service_unavailable", "This page is not set up: HIGHLEVEL_SSO_KEY is not configured.");
 
   router.get("/app", (_req, res) => {
     allowFraming(res, https);
@@ -63,8 +63,7 @@ export function customPageRoutes(services: Services): Router {
     } catch (err) {
       if (!(err instanceof SsoDecryptError)) throw err;
       req.log.warn({ reason: err.message }, "custom page: SSO payload refused");
-      throw new ProblemError(
-        401,
+      throw new AppError(
         "unauthorized",
         "HighLevel's sign-in for this page could not be verified. Open the page again from inside HighLevel; if it keeps happening, the app's Shared Secret may be set wrong.",
       );
@@ -108,7 +107,7 @@ export function customPageRoutes(services: Services): Router {
   /** Upcoming blocks on each of the location's calendars (the next 30 days). */
   router.get("/app/api/block-slots", async (req, res) => {
     const session = sessions.require(req);
-    if (!session.locationId) throw new ProblemError(400, "invalid_request", "Open this page inside a sub-account.");
+    if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
     const calendars = await services.blockSlots.calendars(session.locationId);
     const now = new Date();
     const window = {
@@ -126,14 +125,14 @@ export function customPageRoutes(services: Services): Router {
 
   router.post("/app/api/block-slots", json, async (req, res) => {
     const session = sessions.require(req, { write: true });
-    if (!session.locationId) throw new ProblemError(400, "invalid_request", "Open this page inside a sub-account.");
+    if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
     const body = parseOr400(blockSlotBody, req.body, "body");
     res.status(201).json(await services.blockSlots.create(session.locationId, body));
   });
 
   router.delete("/app/api/block-slots/:eventId", async (req, res) => {
     const session = sessions.require(req, { write: true });
-    if (!session.locationId) throw new ProblemError(400, "invalid_request", "Open this page inside a sub-account.");
+    if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
     await services.blockSlots.remove(session.locationId, parseOr400(eventId, req.params.eventId, "path"));
     res.status(204).end();
   });
@@ -141,7 +140,7 @@ export function customPageRoutes(services: Services): Router {
   /** Agency admins: the blocking rules of their locations. */
   const admin = (req: express.Request, write = false) => {
     const principal = agencyPrincipal(sessions.require(req, { write }));
-    if (!principal) throw new ProblemError(403, "forbidden", "Only agency admins can see and change blocking rules.");
+    if (!principal) throw new AppError("forbidden", "Only agency admins can see and change blocking rules.");
     return principal;
   };
   router.get("/app/api/rules", async (req, res) => {

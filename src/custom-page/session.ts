@@ -1,8 +1,8 @@
 import crypto from "node:crypto";
 import type { Request, Response } from "express";
 import type { Principal } from "../auth/api-keys";
-import { ProblemError } from "../http/problem";
-import { SessionSigner, sessionCookie } from "../http/session";
+import { AppError } from "../errors";
+import { SessionSigner, sessionCookie } from "../auth/session-cookie";
 import type { SsoUser } from "../sso/decrypt";
 
 export const COOKIE = "hlbs_app";
@@ -53,26 +53,17 @@ export class PageSessions {
   require(req: Request, options: { write?: boolean } = {}): PageSession {
     const session = this.signer.verify<PageSession>((req.cookies as Record<string, unknown> | undefined)?.[COOKIE]);
     if (!session) {
-      throw new ProblemError(
-        401,
-        "unauthorized",
-        "Your HighLevel session here has ended. Reload the page to sign in again.",
-      );
+      throw new AppError("unauthorized", "Your HighLevel session here has ended. Reload the page to sign in again.");
     }
     const named = req.query.locationId;
     if (named !== undefined && named !== (session.locationId ?? "")) {
-      throw new ProblemError(
-        403,
+      throw new AppError(
         "forbidden",
         `This page is signed in for ${session.locationId ? `sub-account ${session.locationId}` : "the agency"}, not ${String(named)}. Reload the page.`,
       );
     }
     if (options.write && req.headers["x-csrf-token"] !== session.csrf) {
-      throw new ProblemError(
-        403,
-        "forbidden",
-        "This request did not come from the page. Reload the page and try again.",
-      );
+      throw new AppError("forbidden", "This request did not come from the page. Reload the page and try again.");
     }
     return session;
   }

@@ -1,35 +1,63 @@
+import { AppError, type ErrorCode } from "../errors";
+
 /**
  * Typed errors for everything HighLevel can answer. They carry HighLevel's message but never
- * a request's headers or body, so they are safe to log and to show.
+ * a request's headers or body, so they are safe to log and to show. Each is an `AppError`, so
+ * it says itself whether trying again later can help.
  */
-export class HighLevelError extends Error {
+export class HighLevelError extends AppError {
   constructor(
     message: string,
     /** HTTP status from HighLevel, or undefined when no answer came. */
     readonly status?: number,
+    options: { code?: ErrorCode; retryable?: boolean; retryAfterSeconds?: number } = {},
   ) {
-    super(message);
-    this.name = new.target.name;
+    super(options.code ?? "upstream_error", message, options);
   }
+}
+
+/** What an error status from HighLevel means for the app (docs/highlevel.md, "Errors"). */
+function meaning(status: number): { code: ErrorCode; retryable: boolean } {
+  if (status === 400 || status === 422) return { code: "invalid_request", retryable: false };
+  if (status === 404) return { code: "not_found", retryable: false };
+  if (status === 429) return { code: "rate_limited", retryable: true };
+  return { code: "upstream_error", retryable: status >= 500 };
+}
+
+/**
+ * The message a caller sees: HighLevel's own words for its refusals of the request (400, 422,
+ * 429), with the status for its failures, so a stored or shown reason says where it came from.
+ */
+function describe(status: number, message: string): string {
+  if (status === 400 || status === 422 || status === 429) return message;
+  if (status === 404) return `HighLevel: ${message}`;
+  return `HighLevel answered HTTP ${status}: ${message}`;
 }
 
 /** HighLevel answered with an error status. */
 export class HighLevelApiError extends HighLevelError {
   constructor(
     status: number,
-    message: string,
-    /** Seconds to wait, from `Retry-After` on a 429. */
-    readonly retryAfterSeconds?: number,
+    /** HighLevel's own message (`message`, `error_description` or the body's text). */
+    readonly highLevelMessage: string,
+    /** Seconds to wait, from `Retry-After` on a 429 (or what the rate-limit headers imply). */
+    retryAfterSeconds?: number,
   ) {
-    super(message, status);
+    super(describe(status, highLevelMessage), status, { ...meaning(status), retryAfterSeconds });
   }
 }
 
 /** `Invalid grant`: the refresh token (or code) is dead; only a reinstall helps. */
-export class InvalidGrantError extends HighLevelApiError {}
+export class InvalidGrantError extends HighLevelApiError {
+  override readonly code: ErrorCode = "upstream_error";
+  override readonly retryable = false;
+}
 
 /** `Location is not active`: temporary; the same refresh token works again later. */
-export class LocationInactiveError extends HighLevelApiError {}
+export class LocationInactiveError extends HighLevelApiError {
+  override readonly code: ErrorCode = "location_inactive";
+  override readonly retryable = true;
+}
 
 /** 401 on an API call: the access token is not (or no longer) valid. */
 export class InvalidAccessTokenError extends HighLevelApiError {}
@@ -43,9 +71,16 @@ export class HighLevelUnreachableError extends HighLevelError {
     message: string,
     readonly requestSent: boolean,
   ) {
-    super(message);
+    super(message, undefined, { retryable: true });
   }
 }
 
-/** HighLevel answered 2xx with a body we cannot use. */
+/** HighLevel answered 2xx with a body we cannot use: a contract mismatch, not worth repeating. */
 export class HighLevelResponseError extends HighLevelError {}
+
+/**
+ * HighLevel down or failing (no answer, or 5xx): a request that is safe to repeat may simply be
+ * sent again in a moment. Rate limits and inactive locations are retryable too, but not this soon.
+ */
+export const highLevelFailing = (err: unknown): err is HighLevelError =>
+  err instanceof HighLevelUnreachableError || (err instanceof HighLevelApiError && (err.status ?? 0) >= 500);

@@ -1,6 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { HighLevelApiError } from "./errors";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Window {
   /** Send times in the current interval, oldest first. */

@@ -1,6 +1,5 @@
-import { HighLevelApiError, HighLevelUnreachableError } from "./errors";
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from "node:timers/promises";
+import { HighLevelApiError, highLevelFailing } from "./errors";
 
 /**
  * Retries `fn` after HighLevel's 429, waiting what `Retry-After` asks (with a little jitter so
@@ -25,10 +24,6 @@ export async function waitOutRateLimit<T>(
   }
 }
 
-/** 5xx or no answer: worth another try for an operation that is safe to repeat. */
-export const isTransient = (err: unknown): boolean =>
-  err instanceof HighLevelUnreachableError || (err instanceof HighLevelApiError && (err.status ?? 0) >= 500);
-
 /**
  * Retries a repeatable operation on transient failures with jittered backoff; any other error,
  * and the last transient one, goes to the caller.
@@ -39,7 +34,7 @@ export async function retryTransient<T>(fn: () => Promise<T>, delaysMs: number[]
       return await fn();
     } catch (err) {
       const delay = delaysMs[attempt];
-      if (!isTransient(err) || delay === undefined) throw err;
+      if (!highLevelFailing(err) || delay === undefined) throw err;
       await sleep(delay * (0.75 + Math.random() / 2));
     }
   }

@@ -1,100 +1,73 @@
-import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
-import { HighLevelApiError, HighLevelError, HighLevelUnreachableError } from "../highlevel/errors";
-import { ProblemError } from "./problem";
+import { AppError, asAppError, type ErrorCode } from "../errors";
+import { HighLevelApiError } from "../highlevel/errors";
+import { Problem } from "./problem";
 
-/** Connection-level failures (refused, reset, server shutting down, pool exhausted), not query errors. */
-const DB_DOWN_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "57P01", // admin_shutdown
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-  "08000",
-  "08001",
-  "08003",
-  "08004",
-  "08006",
-  "P1001", // Prisma: can't reach the database server
-  "P1002",
-  "P1017", // Prisma: server closed the connection
-  "P2024", // Prisma: timed out waiting for a pooled connection
-]);
-const DB_DOWN_MESSAGE =
-  /Connection terminated|connect ECONNREFUSED|Can't reach database server|terminating connection|the database system is (starting up|shutting down)|timeout exceeded when trying to connect/i;
+/** The HTTP status of each code: the one table that maps the app's errors to HTTP. */
+export const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  location_not_installed: 404,
+  reauthorization_required: 409,
+  location_inactive: 503,
+  rate_limited: 429,
+  upstream_error: 502,
+  idempotency_conflict: 409,
+  not_a_block_slot: 409,
+  invalid_signature: 401,
+  stale_webhook: 401,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  too_many_attempts: 429,
+  plan_too_large: 400,
+  service_unavailable: 503,
+  internal_error: 500,
+};
 
-/** True when `err` (or what caused it) says PostgreSQL cannot be reached: a 503 to retry, not our bug. */
-export function databaseUnavailable(err: unknown): boolean {
-  for (
-    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
-    e && depth < 5;
-    depth++
-  ) {
-    if (typeof e.code === "string" && DB_DOWN_CODES.has(e.code)) return true;
-    if (typeof e.message === "string" && DB_DOWN_MESSAGE.test(e.message)) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
+/** body-parser's refusals: malformed JSON, body too large, unknown charset, a bad encoding header. */
+function bodyParserError(err: unknown): AppError | undefined {
+  const e = err as { type?: unknown; status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== "object") return undefined;
+  const message = typeof e.message === "string" ? e.message : "malformed";
+  if (e.type === "entity.parse.failed") return new AppError("invalid_request", "The request body is not valid JSON.");
+  if (e.type === "entity.too.large") return new AppError("payload_too_large", "The request body is too large.");
+  if (e.type === "charset.unsupported" || e.type === "encoding.unsupported")
+    return new AppError("unsupported_media_type", message);
+  if (e.expose === true && typeof e.status === "number" && e.status >= 400 && e.status < 500)
+    return new AppError("invalid_request", `The request body could not be read: ${message}.`);
+  return undefined;
 }
 
 /**
- * The one place where errors become HTTP answers. Everything under /api and /webhooks answers
- * application/problem+json; pages answer HTML.
+ * The one place where errors become HTTP answers. An `AppError` keeps its code; HighLevel's own
+ * 400 and 422 keep their status; anything else is a 500 (or a 503 when the database is down).
  */
-export function toProblem(err: unknown): ProblemError {
-  if (err instanceof ProblemError) return err;
-  const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
-  // body-parser's errors: malformed JSON, body too large, unknown charset.
-  if (e?.type === "entity.parse.failed")
-    return new ProblemError(400, "invalid_request", "The request body is not valid JSON.");
-  if (e?.type === "entity.too.large")
-    return new ProblemError(413, "payload_too_large", "The request body is too large.");
-  if (e?.type === "charset.unsupported" || e?.type === "encoding.unsupported")
-    return new ProblemError(415, "unsupported_media_type", e.message ?? "Unsupported body encoding.");
-  // Any other refusal the body parsers mark as the client's (a gzip header over plain bytes, …).
-  if (e?.expose && typeof e.status === "number" && e.status >= 400 && e.status < 500)
-    return new ProblemError(
-      e.status,
-      "invalid_request",
-      `The request body could not be read: ${e.message ?? "malformed"}.`,
+export function toProblem(err: unknown): Problem {
+  const app = err instanceof AppError ? err : (bodyParserError(err) ?? asAppError(err));
+  if (app instanceof HighLevelApiError) return highLevelProblem(app);
+  return new Problem(STATUS[app.code], app.code, app.message, app.errors, app.retryAfterSeconds);
+}
+
+/** HighLevel's 400 and 422 pass through with their status; a 429 always tells when to come back. */
+function highLevelProblem(err: HighLevelApiError): Problem {
+  if (err.code === "invalid_request" && err.status === 422) return new Problem(422, err.code, err.message);
+  if (err.code === "rate_limited") {
+    return new Problem(
+      429,
+      err.code,
+      "HighLevel's rate limit was reached; retry later.",
+      undefined,
+      err.retryAfterSeconds ?? 10,
     );
-  if (err instanceof HighLevelApiError) {
-    if (err.status === 400 || err.status === 422) return new ProblemError(err.status, "invalid_request", err.message);
-    if (err.status === 404) return new ProblemError(404, "not_found", `HighLevel: ${err.message}`);
-    if (err.status === 429)
-      return new ProblemError(429, "rate_limited", "HighLevel's rate limit was reached; retry later.", {
-        retryAfterSeconds: err.retryAfterSeconds ?? 10,
-      });
-    return new ProblemError(502, "upstream_error", `HighLevel answered HTTP ${err.status}: ${err.message}`);
   }
-  if (err instanceof HighLevelUnreachableError) return new ProblemError(502, "upstream_error", err.message);
-  if (err instanceof HighLevelError) return new ProblemError(502, "upstream_error", err.message);
-  if (databaseUnavailable(err)) {
-    return new ProblemError(503, "service_unavailable", "The database is unavailable right now; retry shortly.", {
-      retryAfterSeconds: 5,
-    });
-  }
-  return new ProblemError(500, "internal_error", "Something went wrong on our side. It has been logged.");
+  return new Problem(STATUS[err.code], err.code, err.message, undefined, err.retryAfterSeconds);
 }
 
-/**
- * Problems that may pass on their own (HighLevel down or slow, a pause, our database): queued work
- * retries them; anything else is final for that piece of work.
- */
-const TRANSIENT_CODES = new Set([
-  "upstream_error",
-  "internal_error",
-  "location_inactive",
-  "rate_limited",
-  "service_unavailable",
-]);
-export const isTransient = (problem: ProblemError): boolean => TRANSIENT_CODES.has(problem.code);
-
-export function sendProblem(res: Parameters<RequestHandler>[1], problem: ProblemError): void {
-  if (problem.extra.retryAfterSeconds !== undefined)
-    res.setHeader("Retry-After", String(problem.extra.retryAfterSeconds));
+export function sendProblem(res: Response, problem: Problem): void {
+  if (problem.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(problem.retryAfterSeconds));
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }
 
@@ -107,7 +80,7 @@ const wantsProblemJson = (req: Request) =>
 export function notFoundHandler(): RequestHandler {
   return (req, res) => {
     if (wantsProblemJson(req)) {
-      sendProblem(res, new ProblemError(404, "not_found", `No route for ${req.method} ${req.path}.`));
+      sendProblem(res, toProblem(new AppError("not_found", `No route for ${req.method} ${req.path}.`)));
       return;
     }
     res
@@ -120,7 +93,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const problem = toProblem(err);
-    if (problem.status >= 500) log.error({ err, path: req.path }, "request failed");
+    // A bug is logged with its stack; HighLevel or the database failing, as a warning.
+    if (problem.code === "internal_error") log.error({ err, path: req.path }, "request failed: a bug");
+    else if (problem.status >= 500) log.warn({ err, path: req.path }, "request failed");
     if (wantsProblemJson(req)) return sendProblem(res, problem);
     res.status(problem.status).render("error", { title: problem.title, message: problem.detail, hint: null });
   };

@@ -2,8 +2,9 @@ import crypto from "node:crypto";
 import type { Request, Response } from "express";
 import type { Db } from "../db/client";
 import { Prisma } from "../generated/prisma/client";
+import { AppError } from "../errors";
 import { toProblem } from "./errors";
-import { ProblemError } from "./problem";
+import type { Problem } from "./problem";
 
 /** An answer as it is sent, and as it is replayed. */
 export interface Answer {
@@ -30,7 +31,7 @@ const PASSING = new Set([
   "idempotency_conflict",
 ]);
 /** An answer worth replaying: a success, or a refusal that would be the same next time. */
-const isFinal = (problem: ProblemError) => problem.status < 500 && !PASSING.has(problem.code);
+const isFinal = (problem: Problem) => problem.status < 500 && !PASSING.has(problem.code);
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
@@ -55,7 +56,7 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   const value = req.headers["idempotency-key"];
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !/^[\x21-\x7e]{1,255}$/.test(value)) {
-    throw new ProblemError(400, "invalid_request", `The ${HEADER} header is invalid.`, {
+    throw new AppError("invalid_request", `The ${HEADER} header is invalid.`, {
       errors: [{ path: HEADER, message: "must be 1 to 255 visible ASCII characters" }],
     });
   }
@@ -63,12 +64,9 @@ export function idempotencyKeyOf(req: Request): string | undefined {
 }
 
 const inProgress = () =>
-  new ProblemError(
-    409,
-    "idempotency_conflict",
-    `A request with this ${HEADER} is still being answered; retry in a moment.`,
-    { retryAfterSeconds: 1 },
-  );
+  new AppError("idempotency_conflict", `A request with this ${HEADER} is still being answered; retry in a moment.`, {
+    retryAfterSeconds: 1,
+  });
 
 /**
  * `Idempotency-Key` for creates: the first request with a key does the work and its answer is
@@ -98,8 +96,7 @@ export class IdempotencyStore {
       const row = await this.db.idempotencyRecord.findUnique({ where });
       if (!row) return this.run(owner, key, requestHash, exec); // purged in between: start afresh
       if (row.requestHash !== requestHash) {
-        throw new ProblemError(
-          409,
+        throw new AppError(
           "idempotency_conflict",
           `This ${HEADER} was already used with a different request. Use a new key for a new request.`,
         );

@@ -1,13 +1,7 @@
-/**
- * RFC 9457 problem details. `code` is the stable machine word clients switch on
- * (CONTRACT.md); `title` is fixed per code; `detail` explains this occurrence.
- */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+import type { ErrorCode, FieldError } from "../errors";
 
-const TITLES: Record<string, string> = {
+/** The title of each code: fixed, so clients may show it; `detail` explains the occurrence. */
+const TITLES: Record<ErrorCode, string> = {
   invalid_request: "The request is invalid",
   unauthorized: "Authentication required",
   forbidden: "Not allowed",
@@ -18,27 +12,32 @@ const TITLES: Record<string, string> = {
   rate_limited: "Too many requests",
   upstream_error: "HighLevel error",
   idempotency_conflict: "Idempotency key reused",
+  not_a_block_slot: "Not a block slot",
   invalid_signature: "Invalid webhook signature",
   stale_webhook: "Stale webhook",
   unsupported_media_type: "Unsupported media type",
   payload_too_large: "Payload too large",
+  too_many_attempts: "Too many failed attempts",
+  plan_too_large: "Plan too large",
   service_unavailable: "Service unavailable",
   internal_error: "Internal error",
 };
 
-export class ProblemError extends Error {
+/**
+ * An RFC 9457 problem as it goes on the wire: `application/problem+json`, with `code` the stable
+ * machine word clients switch on. Made only by `toProblem` (src/http/errors.ts).
+ */
+export class Problem {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number } = {},
-  ) {
-    super(detail);
-    this.name = "ProblemError";
-  }
+    readonly errors?: FieldError[],
+    readonly retryAfterSeconds?: number,
+  ) {}
 
   get title(): string {
-    return TITLES[this.code] ?? "Error";
+    return TITLES[this.code];
   }
 
   toJSON() {
@@ -48,11 +47,7 @@ export class ProblemError extends Error {
       status: this.status,
       detail: this.detail,
       code: this.code,
-      ...(this.extra.errors ? { errors: this.extra.errors } : {}),
+      ...(this.errors ? { errors: this.errors } : {}),
     };
   }
 }
-
-export const notFound = (detail: string) => new ProblemError(404, "not_found", detail);
-export const invalidRequest = (detail: string, errors?: FieldError[]) =>
-  new ProblemError(400, "invalid_request", detail, { errors });

@@ -1,8 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Queue names. One queue per kind of work, so each has its own retry and time-out policy. */
 export const QUEUES = {

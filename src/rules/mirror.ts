@@ -3,7 +3,7 @@ import { isoWithOffset, type BlockSlotBody } from "../block-slots/schemas";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import type { MirroredBlock, WebhookEvent } from "../generated/prisma/client";
-import { isTransient, toProblem } from "../http/errors";
+import { asAppError } from "../errors";
 import { RetryLater, type HandlerResult, type WebhookHandler } from "../webhooks/processor";
 import { toRule, type BlockingRule } from "./service";
 import type { RuleEndpoint } from "./schemas";
@@ -268,16 +268,21 @@ export class AppointmentMirror {
       await this.db.mirroredBlock.update({ where, data: { status: "active", blockSlotId: slot.id, lastError: null } });
       return "created";
     } catch (err) {
-      const problem = toProblem(err);
-      if (isTransient(problem)) throw err;
+      const error = asAppError(err);
+      if (error.retryable) throw err;
       this.log.warn(
-        { appointmentId: appt.id, locationId: target.locationId, code: problem.code },
+        {
+          appointmentId: appt.id,
+          locationId: target.locationId,
+          code: error.code,
+          ...(error.code === "internal_error" ? { err } : {}),
+        },
         "mirrored block failed",
       );
       await this.db.mirroredBlock.updateMany({
         where: key,
         data: {
-          lastError: `${problem.code}: ${problem.detail}`,
+          lastError: `${error.code}: ${error.message}`,
           ...(existing?.status === "active" ? {} : { status: "failed" }),
         },
       });
@@ -297,11 +302,11 @@ export class AppointmentMirror {
       try {
         await this.slots.remove(m.locationId, m.blockSlotId);
       } catch (err) {
-        const problem = toProblem(err);
+        const error = asAppError(err);
         // Already gone in HighLevel (deleted by hand): the goal is reached.
-        if (problem.code !== "not_found") {
-          if (isTransient(problem)) throw err;
-          await this.db.mirroredBlock.update({ where, data: { lastError: `${problem.code}: ${problem.detail}` } });
+        if (error.code !== "not_found") {
+          if (error.retryable) throw err;
+          await this.db.mirroredBlock.update({ where, data: { lastError: `${error.code}: ${error.message}` } });
           return;
         }
       }

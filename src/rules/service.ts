@@ -3,7 +3,7 @@ import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
 import type { BlockingRule as Row, Prisma } from "../generated/prisma/client";
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 import type { BlockingRuleBody, RuleEndpoint } from "./schemas";
 
 export interface BlockingRule {
@@ -29,7 +29,7 @@ export function toRule(row: Row): BlockingRule {
   };
 }
 
-const notFound = (id: string) => new ProblemError(404, "not_found", `There is no blocking rule ${id}.`);
+const notFound = (id: string) => new AppError("not_found", `There is no blocking rule ${id}.`);
 
 /** Blocking rules, kept per API key: a key sees and deletes its own; a full-access key sees all. */
 export class BlockingRuleService {

@@ -1,39 +1,39 @@
-import { ProblemError } from "../http/problem";
+import { AppError } from "../errors";
 
 /**
- * What a caller hears when the app cannot act for a location. Statuses and codes are the
- * contract's (CONTRACT.md): 404 not installed, 409 reinstall, 503 inactive, 502 HighLevel.
+ * Why the app cannot act for a location or agency. The codes are the API's (README, "Use the
+ * API"): not installed, reinstall needed, inactive for now, HighLevel failing.
  */
-export function locationNotInstalled(locationId: string): ProblemError {
-  return new ProblemError(
-    404,
+export function locationNotInstalled(locationId: string): AppError {
+  return new AppError(
     "location_not_installed",
     `Location ${locationId} has not installed this app (or uninstalled it). Install it from the HighLevel marketplace first.`,
   );
 }
 
-export function companyNotInstalled(companyId: string): ProblemError {
-  return new ProblemError(404, "not_found", `Agency ${companyId} has not installed this app (or uninstalled it).`);
+export function companyNotInstalled(companyId: string): AppError {
+  return new AppError("not_found", `Agency ${companyId} has not installed this app (or uninstalled it).`);
 }
 
-export function reauthorizationRequired(what: string, installUrl: string, reason?: string | null): ProblemError {
-  return new ProblemError(
-    409,
+export function reauthorizationRequired(what: string, installUrl: string, reason?: string | null): AppError {
+  return new AppError(
     "reauthorization_required",
     `HighLevel no longer accepts the stored authorization for ${what}${reason ? ` (${reason})` : ""}. ` +
       `An agency admin must reinstall the app: ${installUrl}`,
   );
 }
 
-export function locationInactive(locationId: string): ProblemError {
-  return new ProblemError(
-    503,
+export function locationInactive(locationId: string): AppError {
+  return new AppError(
     "location_inactive",
     `HighLevel reports location ${locationId} as not active. The connection is kept and retried; try again later.`,
-    { retryAfterSeconds: 60 },
+    { retryable: true, retryAfterSeconds: 60 },
   );
 }
 
-export function tokenUnavailable(what: string, reason: string): ProblemError {
-  return new ProblemError(502, "upstream_error", `Could not renew the HighLevel token for ${what}: ${reason}`);
+/** HighLevel could not be asked for a new token right now (down, slow): worth trying again. */
+export function tokenUnavailable(what: string, reason: string): AppError {
+  return new AppError("upstream_error", `Could not renew the HighLevel token for ${what}: ${reason}`, {
+    retryable: true,
+  });
 }

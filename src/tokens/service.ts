@@ -1,15 +1,16 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { NotifiedCache } from "../db/notified-cache";
+import { AppError } from "../errors";
 import {
+  highLevelFailing,
   HighLevelUnreachableError,
   InvalidAccessTokenError,
   InvalidGrantError,
   LocationInactiveError,
 } from "../highlevel/errors";
 import type { HighLevelOAuth, TokenResponse } from "../highlevel/oauth";
-import { isTransient } from "../highlevel/rate-limit";
-import { ProblemError } from "../http/problem";
 import {
   companyNotInstalled,
   locationInactive,
@@ -42,9 +43,7 @@ export interface TokenServiceOptions {
   notifiedCacheMs?: number;
 }
 
-type Outcome = { token: string } | { problem: ProblemError } | { companyTokenRejected: string };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+type Outcome = { token: string } | { problem: AppError } | { companyTokenRejected: string };
 
 /**
  * The one way the app gets a HighLevel access token. Refresh tokens are single use, so each
@@ -168,7 +167,7 @@ export class TokenService {
         return await this.renewOnce(owner, id, opts);
       } catch (err) {
         const delay = this.retryDelaysMs[attempt];
-        if (!isTransient(err)) throw err;
+        if (!highLevelFailing(err)) throw err;
         if (delay === undefined) {
           this.log.warn({ owner, id, reason: (err as Error).message }, "token renewal failed; stored token kept");
           throw tokenUnavailable(`${owner} ${id}`, (err as Error).message);
@@ -203,7 +202,7 @@ export class TokenService {
     try {
       return await this.accessToken("company", companyId);
     } catch (err) {
-      if (err instanceof ProblemError && (err.status === 404 || err.status === 409)) return null;
+      if (err instanceof AppError && (err.code === "not_found" || err.code === "reauthorization_required")) return null;
       throw err;
     }
   }
@@ -307,12 +306,7 @@ export class TokenService {
   }
 
   /** Why no token can be had for this row without a reinstall (or a pause), if so. */
-  private unusable(
-    owner: Owner,
-    id: string,
-    row: TokenRow | null,
-    opts: { honourCooldown: boolean },
-  ): ProblemError | null {
+  private unusable(owner: Owner, id: string, row: TokenRow | null, opts: { honourCooldown: boolean }): AppError | null {
     if (!row || row.status === "uninstalled")
       return owner === "location" ? locationNotInstalled(id) : companyNotInstalled(id);
     if (row.status === "reauthorization_required") {

@@ -1,7 +1,6 @@
 import crypto from "node:crypto";
 import type { Db } from "../db/client";
-import { databaseUnavailable } from "../http/errors";
-import { ProblemError } from "../http/problem";
+import { AppError, databaseUnavailable } from "../errors";
 import { QUEUES, type JobQueue } from "../jobs/queue";
 import { GroupCommit } from "../util/concurrency";
 import { checkTimestamp, verifyWebhookSignature, type WebhookKeys } from "./signature";
@@ -64,7 +63,7 @@ export class WebhookInbox {
 
   async receive(raw: Buffer, headers: Record<string, string | string[] | undefined>): Promise<Receipt> {
     const signature = verifyWebhookSignature(raw, headers, this.keys);
-    if (!signature.ok) throw new ProblemError(401, "invalid_signature", signature.reason);
+    if (!signature.ok) throw new AppError("invalid_signature", signature.reason);
 
     let payload: Record<string, unknown>;
     let json: string;
@@ -72,17 +71,17 @@ export class WebhookInbox {
       // The signature was checked on the bytes as sent; what is stored must fit jsonb.
       ({ payload, json } = parseStorable(raw.toString("utf8")));
     } catch {
-      throw new ProblemError(400, "invalid_request", "The webhook body is not JSON.");
+      throw new AppError("invalid_request", "The webhook body is not JSON.");
     }
     const type = payload && typeof payload === "object" ? str(payload.type) : null;
     if (!type) {
-      throw new ProblemError(400, "invalid_request", "The webhook has no `type`.", {
+      throw new AppError("invalid_request", "The webhook has no `type`.", {
         errors: [{ path: "type", message: "is required" }],
       });
     }
     if (payload.timestamp !== undefined || NEEDS_TIMESTAMP.has(type)) {
       const fresh = checkTimestamp(payload.timestamp);
-      if (!fresh.ok) throw new ProblemError(401, "stale_webhook", fresh.reason);
+      if (!fresh.ok) throw new AppError("stale_webhook", fresh.reason);
     }
 
     // A delivery without webhookId is known by its exact bytes, so a replay of it still has no effect.

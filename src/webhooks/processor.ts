@@ -2,7 +2,7 @@ import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import type { WebhookEvent } from "../generated/prisma/client";
-import { isTransient, toProblem } from "../http/errors";
+import { asAppError } from "../errors";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
 import { mapLimit } from "../util/concurrency";
 
@@ -99,10 +99,12 @@ export class WebhookProcessor {
     try {
       return { id, ...(await handler(event)), attempts };
     } catch (err) {
-      const problem = toProblem(err);
-      const retry = (err instanceof RetryLater || isTransient(problem)) && attempts < MAX_ATTEMPTS;
-      const reason = err instanceof RetryLater ? err.message : problem.detail;
-      if (problem.status >= 500 && !(err instanceof RetryLater)) this.log.warn({ err, webhook: id }, "webhook failed");
+      const error = err instanceof RetryLater ? undefined : asAppError(err);
+      const retry = (!error || error.retryable) && attempts < MAX_ATTEMPTS;
+      const reason = error ? error.message : (err as Error).message;
+      // A bug fails the delivery once, loudly; HighLevel or the database failing is worth a warning.
+      if (error?.code === "internal_error") this.log.error({ err, webhook: id }, "webhook failed: a bug");
+      else if (error?.retryable) this.log.warn({ err, webhook: id }, "webhook failed; will retry");
       await this.db.webhookEvent.update({
         where: { id },
         data: retry

@@ -3,20 +3,16 @@ import cookieParser from "cookie-parser";
 import express from "express";
 import helmet from "helmet";
 import { Passport } from "passport";
-import { databaseAnswers } from "./db/client";
-import { blockSlotRoutes } from "./block-slots/routes";
-import { bulkRoutes } from "./bulk/routes";
 import { consoleRoutes } from "./console/routes";
 import { customPageRoutes } from "./custom-page/routes";
-import { blockingRuleRoutes } from "./rules/routes";
-import { webhookRoutes } from "./webhooks/routes";
 import { requireApiKey } from "./auth/middleware";
 import { docsRoutes } from "./http/docs-routes";
 import { errorHandler, notFoundHandler } from "./http/errors";
+import { mount } from "./http/mount";
 import { useRequestLog } from "./http/request-log";
-import { installationRoutes } from "./installations/routes";
 import { installRoutes } from "./install/routes";
 import { createInstallStrategy, STRATEGY_NAME } from "./install/strategy";
+import { apiOperations } from "./operations";
 import type { Services } from "./services";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -36,24 +32,13 @@ export function createApp(services: Services): express.Express {
   app.use(
     helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } }, hsts: https }),
   );
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-  app.get("/readyz", async (_req, res) => {
-    const ok = await databaseAnswers(db);
-    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "database unavailable" });
-  });
-
   // The API first: it carries the load, so it passes through no page middleware on its way.
-  app.use(docsRoutes(services.config.APP_BASE_URL));
+  const operations = apiOperations(services);
+  app.use(docsRoutes(services.config.APP_BASE_URL, operations));
   app.use("/api", requireApiKey(services.apiKeys));
-  // Bulk jobs take up to 10,000 items (JSON or CSV) and parse their own bodies; the rest is small.
-  app.use(bulkRoutes(services.bulk));
-  app.use("/api", express.json({ limit: "100kb" }));
-  app.use(installationRoutes(db, services.access));
-  app.use(blockSlotRoutes(services.blockSlots, services.access, services.idempotency));
-  app.use(blockingRuleRoutes(services.rules));
-  app.use(webhookRoutes(services.inbox, services));
+  const api = express.Router();
+  mount(api, operations, services);
+  app.use(api);
 
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
   app.get("/", async (_req, res) => {

@@ -5,6 +5,7 @@ import type { ApiKeyService, Principal } from "./api-keys";
 /** `Authorization: Bearer <key>`: 401 without a known key; the principal is kept for scope checks. */
 export function requireApiKey(keys: ApiKeyService): RequestHandler {
   return async (req, res, next) => {
+    if (res.locals.principal) return next(); // already checked on the way in (every /api route)
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
     if (!match) {
       throw new AppError("unauthorized", "Send an API key as `Authorization: Bearer <key>`.");

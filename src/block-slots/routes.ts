@@ -1,51 +1,102 @@
-import { Router, type Response } from "express";
-import { principalOf } from "../auth/middleware";
 import type { AccessPolicy } from "../auth/scope";
-import { answerIdempotently, type IdempotencyStore } from "../http/idempotency";
+import { operation, type Operation } from "../http/operation";
+import { blockSlot, blockSlotBody, blockSlotList, blockSlotListQuery, eventParams, locationParams } from "./schemas";
 import type { BlockSlotService } from "./service";
-import { blockSlotBody, blockSlotListQuery, eventId, locationId, parseOr400 } from "./schemas";
 
-/**
- * `/api/locations/:locationId/block-slots` (CONTRACT.md). The key's scope and the input are
- * checked before HighLevel is called.
- */
-export function blockSlotRoutes(slots: BlockSlotService, access: AccessPolicy, idempotency: IdempotencyStore): Router {
-  const router = Router();
+const TAG = "Block slots";
+/** What any call for one location may answer, besides its own refusals. */
+const LOCATION_ERRORS = {
+  invalid_request: "Invalid input (each field named in `errors`), or HighLevel's 400/422 with its message.",
+  forbidden: "The API key's scope does not cover this location.",
+  location_not_installed: "The location has not installed the app.",
+  reauthorization_required: "HighLevel refuses the stored authorization: reinstall the app for this location.",
+  location_inactive: "HighLevel says the location is not active; retry later.",
+  rate_limited: "The location's HighLevel rate limit is used up: retry after `Retry-After` seconds.",
+  upstream_error: "HighLevel failed or did not answer.",
+} as const;
+
+/** `/api/locations/:locationId/block-slots`: the key's scope and the input are checked before HighLevel is called. */
+export function blockSlotOperations(slots: BlockSlotService, access: AccessPolicy): Operation[] {
   const base = "/api/locations/:locationId/block-slots";
-  const location = async (params: Record<string, string>, res: Response) => {
-    const id = parseOr400(locationId, params.locationId, "path");
-    await access.assertLocation(principalOf(res), id);
-    return id;
-  };
-  const event = (params: Record<string, string>) => parseOr400(eventId, params.eventId, "path");
-
-  router.post(base, async (req, res) => {
-    const id = await location(req.params, res);
-    const body = parseOr400(blockSlotBody, req.body, "body");
-    await answerIdempotently(req, res, idempotency, principalOf(res).id, body, async (resumed) => ({
-      status: 201,
-      body: await slots.create(id, body, { lookFirst: resumed }),
-    }));
-  });
-
-  router.get(base, async (req, res) => {
-    const id = await location(req.params, res);
-    const query = parseOr400(blockSlotListQuery, req.query, "query");
-    res.json(await slots.list(id, query));
-  });
-
-  router.put(`${base}/:eventId`, async (req, res) => {
-    const id = await location(req.params, res);
-    const target = event(req.params);
-    const body = parseOr400(blockSlotBody, req.body, "body");
-    res.json(await slots.update(id, target, body));
-  });
-
-  router.delete(`${base}/:eventId`, async (req, res) => {
-    const id = await location(req.params, res);
-    await slots.remove(id, event(req.params));
-    res.status(204).end();
-  });
-
-  return router;
+  return [
+    operation({
+      id: "createBlockSlot",
+      method: "post",
+      path: base,
+      tag: TAG,
+      summary: "Block time on a calendar or a user",
+      description:
+        "Creates a HighLevel block slot with the location's token. When HighLevel's answer is lost, the app looks for the block before sending it again, so a retry never blocks the time twice.",
+      auth: "apiKey",
+      params: locationParams,
+      body: { name: "BlockSlotInput", schema: blockSlotBody },
+      idempotent: true,
+      response: {
+        status: 201,
+        description: "Created (or replayed: header `Idempotent-Replayed: true`).",
+        body: { name: "BlockSlot", schema: blockSlot },
+      },
+      errors: {
+        ...LOCATION_ERRORS,
+        idempotency_conflict: "The Idempotency-Key was used with another body, or its first request is still running.",
+      },
+      async handle({ params, body, principal, resumed }) {
+        await access.assertLocation(principal, params.locationId);
+        return slots.create(params.locationId, body, { lookFirst: resumed });
+      },
+    }),
+    operation({
+      id: "listBlockSlots",
+      method: "get",
+      path: base,
+      tag: TAG,
+      summary: "Block slots in a time window",
+      auth: "apiKey",
+      params: locationParams,
+      query: blockSlotListQuery,
+      response: {
+        status: 200,
+        description: "HighLevel's blocked slots.",
+        body: { name: "BlockSlotList", schema: blockSlotList },
+      },
+      errors: LOCATION_ERRORS,
+      async handle({ params, query, principal }) {
+        await access.assertLocation(principal, params.locationId);
+        return slots.list(params.locationId, query);
+      },
+    }),
+    operation({
+      id: "updateBlockSlot",
+      method: "put",
+      path: `${base}/:eventId`,
+      tag: TAG,
+      summary: "Edit a block slot",
+      description: "The full create body.",
+      auth: "apiKey",
+      params: eventParams,
+      body: { name: "BlockSlotInput", schema: blockSlotBody },
+      response: { status: 200, description: "The updated block slot.", body: { name: "BlockSlot", schema: blockSlot } },
+      errors: { ...LOCATION_ERRORS, not_found: "HighLevel does not know the event in this location." },
+      async handle({ params, body, principal }) {
+        await access.assertLocation(principal, params.locationId);
+        return slots.update(params.locationId, params.eventId, body);
+      },
+    }),
+    operation({
+      id: "deleteBlockSlot",
+      method: "delete",
+      path: `${base}/:eventId`,
+      tag: TAG,
+      summary: "Delete a block slot",
+      auth: "apiKey",
+      params: eventParams,
+      response: { status: 204, description: "Deleted." },
+      errors: { ...LOCATION_ERRORS, not_found: "HighLevel does not know the event in this location." },
+      async handle({ params, principal }) {
+        await access.assertLocation(principal, params.locationId);
+        await slots.remove(params.locationId, params.eventId);
+        return undefined;
+      },
+    }),
+  ];
 }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { AppError, type FieldError } from "../errors";
 import { CONTROL_CHARS, HIGHLEVEL_ID } from "../util/ids";
 
 /** ISO-8601 with an offset or Z, as HighLevel requires (FACTS.md); a local time is ambiguous. */
@@ -85,35 +84,20 @@ export const blockSlotListQuery = z
   .superRefine(startBeforeEnd);
 export type BlockSlotListQuery = z.infer<typeof blockSlotListQuery>;
 
-/** A bad bulk request can have thousands of problems; the first ones are enough to act on. */
-const MAX_REPORTED = 1000;
+/** HighLevel's block slot as the API returns it. */
+export const blockSlot = z
+  .object({
+    id: z.string(),
+    locationId: z.string(),
+    title: z.string().optional(),
+    startTime: z.string().meta({ format: "date-time" }),
+    endTime: z.string().meta({ format: "date-time" }),
+    calendarId: z.string().optional(),
+    assignedUserId: z.string().optional(),
+  })
+  .meta({ description: "HighLevel's block slot, as HighLevel returned it." });
 
-/**
- * Parses or throws a 400 problem naming every bad field. `pathOf` renames a field's path, e.g.
- * a CSV row index to its line number.
- */
-export function parseOr400<T>(
-  schema: z.ZodType<T>,
-  value: unknown,
-  where: string,
-  pathOf: (path: PropertyKey[]) => string = (path) => path.map(String).join("."),
-): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const errors: FieldError[] = result.error.issues.slice(0, MAX_REPORTED).map((issue) => ({
-    path: issue.path.length ? pathOf(issue.path) : where,
-    message:
-      issue.code === "unrecognized_keys"
-        ? `unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
-        : issue.message,
-  }));
-  const paths = [...new Set(errors.map((e) => e.path))];
-  const more = result.error.issues.length - errors.length;
-  const listed =
-    paths.length > 20 ? `${paths.slice(0, 20).join(", ")} and ${paths.length - 20} more` : paths.join(", ");
-  throw new AppError(
-    "invalid_request",
-    `The request ${where} is invalid: ${listed}.${more > 0 ? ` (${more} further problems not listed.)` : ""}`,
-    { errors },
-  );
-}
+export const blockSlotList = z.object({ blockSlots: z.array(blockSlot) });
+
+export const locationParams = z.strictObject({ locationId });
+export const eventParams = z.strictObject({ locationId, eventId });

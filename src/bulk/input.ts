@@ -1,6 +1,7 @@
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
-import { bulkItem, parseOr400, type BulkItemInput } from "../block-slots/schemas";
+import { bulkItem, type BulkItemInput } from "../block-slots/schemas";
+import { parseInput } from "../validation";
 import { AppError } from "../errors";
 
 export const MAX_ITEMS = 10_000;
@@ -14,7 +15,7 @@ export const bulkBody = z.strictObject({
 });
 
 /** `{items: [...]}`: every bad item is named by its index (`items.3.endTime`). */
-export const itemsFromJson = (body: unknown): BulkItemInput[] => parseOr400(bulkBody, body, "body").items;
+export const itemsFromJson = (body: unknown): BulkItemInput[] => parseInput(bulkBody, body, "body").items;
 
 /**
  * A CSV with the header `locationId,calendarId,assignedUserId,startTime,endTime,title`. Problems
@@ -56,11 +57,11 @@ export function itemsFromCsv(text: string): BulkItemInput[] {
   const items = data.map((row) =>
     Object.fromEntries(header.flatMap((column, i) => (row[i] ? [[column, row[i]]] : []))),
   );
-  return parseOr400(
+  return parseInput(
     z.array(bulkItem).min(1, "the CSV has no rows").max(MAX_ITEMS, `at most ${MAX_ITEMS} rows per job`),
     items,
     "CSV",
-    ([index, ...field]) =>
+    ([index, ...field]: PropertyKey[]) =>
       typeof index === "number" ? `line ${index + 2}${field.length ? `.${field.join(".")}` : ""}` : "CSV",
   );
 }

@@ -1,43 +1,100 @@
-import express, { Router } from "express";
-import { z } from "zod";
-import { principalOf } from "../auth/middleware";
-import { parseOr400 } from "../block-slots/schemas";
+import express from "express";
 import { AppError } from "../errors";
-import { itemsFromCsv, itemsFromJson } from "./input";
-import type { BulkService } from "./service";
+import { operation, type Operation } from "../http/operation";
+import { bulkBody, CSV_COLUMNS, itemsFromCsv, itemsFromJson } from "./input";
+import { bulkJobAccepted, bulkJobResponse, jobParams, jobViewQuery } from "./schemas";
+import type { BulkService, JobView } from "./service";
 
 /** 10,000 items of JSON or CSV fit well within this. */
 const BODY_LIMIT = "5mb";
-const viewQuery = z.strictObject({ items: z.enum(["all", "failed", "none"]).default("all") });
+const TAG = "Bulk jobs";
+const base = "/api/block-slots/bulk";
 
-/** `/api/block-slots/bulk` (CONTRACT.md): submit, follow and cancel durable bulk jobs. */
-export function bulkRoutes(bulk: BulkService): Router {
-  const router = Router();
-  const base = "/api/block-slots/bulk";
-  const parsers = [
-    express.json({ limit: BODY_LIMIT }),
-    express.text({ type: ["text/csv", "application/csv"], limit: BODY_LIMIT }),
+const wire = (job: JobView) => ({
+  ...job,
+  source: job.source as "api" | "csv" | "trigger",
+  createdAt: job.createdAt.toISOString(),
+});
+
+/** `/api/block-slots/bulk`: submit, follow and cancel durable bulk jobs. */
+export function bulkOperations(bulk: BulkService): Operation[] {
+  const unknownJob = "No such job for this API key.";
+  return [
+    operation({
+      id: "submitBulkJob",
+      method: "post",
+      path: base,
+      tag: TAG,
+      summary: "Block time across many locations as one durable job",
+      description: `Up to 10,000 items as JSON, or a CSV (Content-Type text/csv) with the header ${CSV_COLUMNS.join(",")}. Every item is checked first; one bad item rejects the request, naming each. Items for locations that are not installed are accepted and fail one by one. Each block is created at most once, even across crashes.`,
+      auth: "apiKey",
+      body: {
+        name: "BulkJobInput",
+        schema: bulkBody,
+        alsoAccepts: { "text/csv": `A CSV with the header ${CSV_COLUMNS.join(",")}; line numbers name bad rows.` },
+        handlerValidates: true,
+      },
+      readers: [
+        express.json({ limit: BODY_LIMIT }),
+        express.text({ type: ["text/csv", "application/csv"], limit: BODY_LIMIT }),
+      ],
+      response: {
+        status: 202,
+        description: "Queued.",
+        body: { name: "BulkJobAccepted", schema: bulkJobAccepted },
+        headers: { Location: "The job's address." },
+      },
+      errors: {
+        invalid_request: "Invalid items (each named: `items.3.endTime`, or `line 4.endTime` in a CSV).",
+        forbidden: "A location outside the API key's scope.",
+        unsupported_media_type: "Neither JSON nor CSV.",
+        payload_too_large: "Over 5 MB.",
+      },
+      async handle({ req, res, principal }) {
+        const type = req.headers["content-type"] ?? "";
+        let items;
+        if (/^(text|application)\/csv\b/i.test(type)) items = itemsFromCsv(String(req.body ?? ""));
+        else if (/^application\/json\b/i.test(type)) items = itemsFromJson(req.body);
+        else throw new AppError("unsupported_media_type", "Send application/json `{items: [...]}` or text/csv.");
+        const source = typeof req.body === "string" ? "csv" : "api";
+        const job = await bulk.submit(principal, items, source);
+        res.location(`${base}/${job.id}`);
+        return job;
+      },
+    }),
+    operation({
+      id: "getBulkJob",
+      method: "get",
+      path: `${base}/:jobId`,
+      tag: TAG,
+      summary: "A bulk job's progress and each item's result",
+      auth: "apiKey",
+      params: jobParams,
+      query: jobViewQuery,
+      response: { status: 200, description: "The job.", body: { name: "BulkJob", schema: bulkJobResponse } },
+      errors: { not_found: unknownJob },
+      async handle({ params, query, principal }) {
+        return wire(await bulk.view(principal, params.jobId, query.items));
+      },
+    }),
+    operation({
+      id: "cancelBulkJob",
+      method: "delete",
+      path: `${base}/:jobId`,
+      tag: TAG,
+      summary: "Cancel what has not started",
+      description: "Items already under way finish; their outcome is kept.",
+      auth: "apiKey",
+      params: jobParams,
+      response: {
+        status: 200,
+        description: "The job, without items.",
+        body: { name: "BulkJob", schema: bulkJobResponse },
+      },
+      errors: { not_found: unknownJob },
+      async handle({ params, principal }) {
+        return wire(await bulk.cancel(principal, params.jobId));
+      },
+    }),
   ];
-
-  router.post(base, ...parsers, async (req, res) => {
-    const type = req.headers["content-type"] ?? "";
-    let items;
-    if (/^(text|application)\/csv\b/i.test(type)) items = itemsFromCsv(String(req.body ?? ""));
-    else if (/^application\/json\b/i.test(type)) items = itemsFromJson(req.body);
-    else throw new AppError("unsupported_media_type", "Send application/json `{items: [...]}` or text/csv.");
-    const source = typeof req.body === "string" ? "csv" : "api";
-    const job = await bulk.submit(principalOf(res), items, source);
-    res.status(202).location(`${base}/${job.id}`).json(job);
-  });
-
-  router.get(`${base}/:id`, async (req, res) => {
-    const { items } = parseOr400(viewQuery, req.query, "query");
-    res.json(await bulk.view(principalOf(res), req.params.id, items));
-  });
-
-  router.delete(`${base}/:id`, async (req, res) => {
-    res.json(await bulk.cancel(principalOf(res), req.params.id));
-  });
-
-  return router;
 }

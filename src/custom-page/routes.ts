@@ -1,6 +1,7 @@
 import express, { Router, type Response } from "express";
 import { z } from "zod";
-import { blockSlotBody, eventId, parseOr400 } from "../block-slots/schemas";
+import { blockSlotBody, eventId } from "../block-slots/schemas";
+import { parseInput } from "../validation";
 import { AppError } from "../errors";
 import { blockingRuleBody } from "../rules/schemas";
 import type { Services } from "../services";
@@ -56,7 +57,7 @@ export function customPageRoutes(services: Services): Router {
 
   router.post("/app/session", json, (req, res) => {
     if (!config.HIGHLEVEL_SSO_KEY) throw notConfigured();
-    const { payload } = parseOr400(z.object({ payload: z.string().min(1).max(20_000) }), req.body, "body");
+    const { payload } = parseInput(z.object({ payload: z.string().min(1).max(20_000) }), req.body, "body");
     let user;
     try {
       user = decryptSsoPayload(payload, config.HIGHLEVEL_SSO_KEY);
@@ -126,14 +127,14 @@ export function customPageRoutes(services: Services): Router {
   router.post("/app/api/block-slots", json, async (req, res) => {
     const session = sessions.require(req, { write: true });
     if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
-    const body = parseOr400(blockSlotBody, req.body, "body");
+    const body = parseInput(blockSlotBody, req.body, "body");
     res.status(201).json(await services.blockSlots.create(session.locationId, body));
   });
 
   router.delete("/app/api/block-slots/:eventId", async (req, res) => {
     const session = sessions.require(req, { write: true });
     if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
-    await services.blockSlots.remove(session.locationId, parseOr400(eventId, req.params.eventId, "path"));
+    await services.blockSlots.remove(session.locationId, parseInput(eventId, req.params.eventId, "path"));
     res.status(204).end();
   });
 
@@ -148,7 +149,7 @@ export function customPageRoutes(services: Services): Router {
   });
   router.post("/app/api/rules", json, async (req, res) => {
     const principal = admin(req, true);
-    res.status(201).json(await services.rules.create(principal, parseOr400(blockingRuleBody, req.body, "body")));
+    res.status(201).json(await services.rules.create(principal, parseInput(blockingRuleBody, req.body, "body")));
   });
   router.delete("/app/api/rules/:id", async (req, res) => {
     await services.rules.remove(admin(req, true), req.params.id);

@@ -1,6 +1,6 @@
 import { Router } from "express";
-import { OPERATIONS } from "./api-operations";
-import { openApiDocument } from "./openapi";
+import type { Operation } from "./operation";
+import { openApiDocument, openApiPath } from "./openapi";
 
 /** Human-readable constraints of a JSON Schema, e.g. "1–100 characters". */
 function rules(schema: Record<string, unknown> = {}): string {
@@ -13,17 +13,19 @@ function rules(schema: Record<string, unknown> = {}): string {
 }
 
 /** `/api/openapi.json` and `/api/docs`: public, so integrators can read them before they have a key. */
-export function docsRoutes(baseUrl: string): Router {
+export function docsRoutes(baseUrl: string, operations: readonly Operation[]): Router {
   const router = Router();
-  const document = openApiDocument(baseUrl);
+  const document = openApiDocument(baseUrl, operations);
   const paths = document.paths as Record<string, Record<string, Record<string, unknown>>>;
   const schemas = (document.components as { schemas: Record<string, unknown> }).schemas;
-  const operations = OPERATIONS.map((op) => {
-    const spec = paths[op.path]![op.method]!;
+  const documented = operations.map((op) => {
+    const path = openApiPath(op.path);
+    const spec = paths[path]![op.method]!;
     return {
       ...op,
+      path,
       parameters: spec.parameters as Record<string, unknown>[],
-      body: op.bodyName ? schemas[op.bodyName] : undefined,
+      body: op.body ? schemas[op.body.name] : undefined,
       responses: spec.responses as Record<string, { description: string }>,
     };
   });
@@ -31,7 +33,7 @@ export function docsRoutes(baseUrl: string): Router {
     res.json(document);
   });
   router.get("/api/docs", (_req, res) => {
-    res.render("api-docs", { operations, rules });
+    res.render("api-docs", { operations: documented, rules });
   });
   return router;
 }

@@ -1,15 +1,17 @@
 import { z } from "zod";
-import { COMPONENTS, OPERATIONS, type Operation } from "./api-operations";
+import type { ErrorCode } from "../errors";
+import { STATUS } from "./errors";
+import type { Operation, SuccessResponse } from "./operation";
 
 /**
- * The app's API as OpenAPI 3.1, built from the same zod schemas that validate requests, so the
- * document cannot drift from what the routes accept. Operations live in ./api-operations.ts.
+ * The API as OpenAPI 3.1, assembled from the operations the capabilities mount (src/http/operation.ts),
+ * with the same zod schemas that validate requests and type the handlers' answers.
  */
 type JsonSchema = Record<string, unknown>;
 
-/** JSON Schema 2020-12 for the input side of a zod schema; date-time regexes are dropped for readability. */
-export function jsonSchema(schema: z.ZodType): JsonSchema {
-  const out = z.toJSONSchema(schema, { io: "input", target: "draft-2020-12", unrepresentable: "any" }) as JsonSchema;
+/** JSON Schema 2020-12 for a zod schema; date-time regexes are dropped for readability. */
+export function jsonSchema(schema: z.ZodType, io: "input" | "output" = "input"): JsonSchema {
+  const out = z.toJSONSchema(schema, { io, target: "draft-2020-12", unrepresentable: "any" }) as JsonSchema;
   delete out.$schema;
   const strip = (node: unknown): void => {
     if (!node || typeof node !== "object") return;
@@ -21,19 +23,34 @@ export function jsonSchema(schema: z.ZodType): JsonSchema {
   return out;
 }
 
+const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: "Stable machine word: see each operation's error responses." }),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ description: "RFC 9457 problem details (application/problem+json)." });
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-function parameters(op: Operation) {
+/** `/api/x/:id` → `/api/x/{id}` */
+export const openApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
+
+function parameters(op: Operation): JsonSchema[] {
   const params: JsonSchema[] = [];
-  for (const [name, schema] of Object.entries(op.pathParams ?? {})) {
-    params.push({ name, in: "path", required: true, schema: jsonSchema(schema) });
-  }
-  if (op.query) {
-    const schema = jsonSchema(op.query);
-    const required = new Set((schema.required as string[] | undefined) ?? []);
-    for (const [name, prop] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) {
+  for (const [where, schema] of [
+    ["path", op.params],
+    ["query", op.query],
+  ] as const) {
+    if (!schema) continue;
+    const json = jsonSchema(schema);
+    const required = new Set((json.required as string[] | undefined) ?? []);
+    for (const [name, prop] of Object.entries((json.properties ?? {}) as Record<string, JsonSchema>)) {
       const { description, ...rest } = prop;
-      params.push({ name, in: "query", required: required.has(name), description, schema: rest });
+      params.push({ name, in: where, required: where === "path" || required.has(name), description, schema: rest });
     }
   }
   if (op.idempotent) {
@@ -49,41 +66,84 @@ function parameters(op: Operation) {
   return params;
 }
 
-/** The OpenAPI 3.1 document, built once per process. */
-export function openApiDocument(serverUrl: string): JsonSchema {
+/** Named schemas and which side of the wire they describe (a request's input, an answer's output). */
+type Components = Map<string, { schema: z.ZodType; io: "input" | "output" }>;
+
+function success(r: SuccessResponse, named: Components): JsonSchema {
+  if (r.body) named.set(r.body.name, { schema: r.body.schema, io: "output" });
+  return {
+    description: r.description,
+    ...(r.headers
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: "string" } }]),
+          ),
+        }
+      : {}),
+    ...(r.body ? { content: { "application/json": { schema: ref(r.body.name) } } } : {}),
+  };
+}
+
+/** Error answers grouped by status, each code with what it means for this operation. */
+function errorResponses(op: Operation): Record<string, JsonSchema> {
+  const errors: Partial<Record<ErrorCode, string>> = {
+    ...(op.auth === "apiKey" ? { unauthorized: "No API key, or not a valid one." } : {}),
+    ...op.errors,
+  };
+  const byStatus = new Map<number, string[]>();
+  for (const [code, meaning] of Object.entries(errors) as [ErrorCode, string][]) {
+    const status = STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), `\`${code}\`: ${meaning}`]);
+  }
+  if (op.method !== "get" || op.params || op.query) {
+    const invalid = byStatus.get(400) ?? [];
+    if (!invalid.some((line) => line.startsWith("`invalid_request`")))
+      byStatus.set(400, [...invalid, "`invalid_request`: Invalid input, each field named in `errors`."]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, lines]) => [
+      String(status),
+      { description: lines.join("\n\n"), content: { "application/problem+json": { schema: ref("Problem") } } },
+    ]),
+  );
+}
+
+/** The OpenAPI 3.1 document, built once per process from the mounted operations. */
+export function openApiDocument(serverUrl: string, operations: readonly Operation[]): JsonSchema {
+  const named: Components = new Map();
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of OPERATIONS) {
-    const responses = Object.fromEntries(
-      Object.entries({
-        ...op.responses,
-        ...(op.public ? {} : { "401": { description: "No API key, or not a valid one.", schema: "Problem" } }),
-      }).map(([code, r]) => [
-        code,
-        {
-          description: r.description,
-          ...(r.schema
-            ? {
-                content: {
-                  [r.schema === "Problem" ? "application/problem+json" : "application/json"]: { schema: ref(r.schema) },
-                },
-              }
-            : {}),
-        },
-      ]),
-    );
-    (paths[op.path] ??= {})[op.method] = {
+  for (const op of operations) {
+    if (op.body) named.set(op.body.name, { schema: op.body.schema, io: "input" });
+    const responses: Record<string, JsonSchema> = {};
+    for (const r of [op.response, ...(op.alsoResponds ?? [])]) responses[String(r.status)] = success(r, named);
+    (paths[openApiPath(op.path)] ??= {})[op.method] = {
       tags: [op.tag],
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
       operationId: op.id,
       parameters: parameters(op),
       ...(op.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.bodyName!) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                "application/json": { schema: ref(op.body.name) },
+                ...Object.fromEntries(
+                  Object.entries(op.body.alsoAccepts ?? {}).map(([type, description]) => [
+                    type,
+                    { schema: { type: "string", description } },
+                  ]),
+                ),
+              },
+            },
+          }
         : {}),
-      responses,
-      ...(op.public ? { security: [] } : {}),
+      responses: { ...responses, ...errorResponses(op) },
+      ...(op.auth === "none" ? { security: [] } : {}),
     };
   }
+  const schemas: Record<string, JsonSchema> = { Problem: jsonSchema(problem, "output") };
+  for (const [name, { schema, io }] of named) schemas[name] ??= jsonSchema(schema, io);
   return {
     openapi: "3.1.0",
     info: {
@@ -103,7 +163,7 @@ export function openApiDocument(serverUrl: string): JsonSchema {
           description: "An API key: from API_KEYS or `npm run api-key -- create`.",
         },
       },
-      schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([name, schema]) => [name, jsonSchema(schema)])),
+      schemas,
     },
   };
 }

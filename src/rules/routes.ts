@@ -1,23 +1,83 @@
-import { Router } from "express";
-import { principalOf } from "../auth/middleware";
-import { parseOr400 } from "../block-slots/schemas";
-import { blockingRuleBody } from "./schemas";
-import type { BlockingRuleService } from "./service";
+import { z } from "zod";
+import { operation, type Operation } from "../http/operation";
+import { blockingRuleBody, ruleEndpoint } from "./schemas";
+import type { BlockingRule, BlockingRuleService } from "./service";
 
-/** `/api/blocking-rules` (CONTRACT.md). */
-export function blockingRuleRoutes(rules: BlockingRuleService): Router {
-  const router = Router();
-  router.get("/api/blocking-rules", async (_req, res) => {
-    res.json({ rules: await rules.list(principalOf(res)) });
-  });
-  router.post("/api/blocking-rules", async (req, res) => {
-    const body = parseOr400(blockingRuleBody, req.body, "body");
-    const rule = await rules.create(principalOf(res), body);
-    res.status(201).location(`/api/blocking-rules/${rule.id}`).json(rule);
-  });
-  router.delete("/api/blocking-rules/:id", async (req, res) => {
-    await rules.remove(principalOf(res), req.params.id);
-    res.status(204).end();
-  });
-  return router;
+const TAG = "Blocking rules";
+
+const blockingRule = z.object({
+  id: z.string().meta({ format: "uuid" }),
+  name: z.string().optional(),
+  source: ruleEndpoint,
+  targets: z.array(ruleEndpoint),
+  title: z.string().optional(),
+  createdAt: z.string().meta({ format: "date-time" }),
+});
+const ruleParams = z.strictObject({ ruleId: z.string().meta({ format: "uuid" }) });
+
+const wire = (rule: BlockingRule) => ({ ...rule, createdAt: rule.createdAt.toISOString() });
+
+/** `/api/blocking-rules`: when an appointment is booked, moved or cancelled on a source, its blocks follow. */
+export function blockingRuleOperations(rules: BlockingRuleService): Operation[] {
+  return [
+    operation({
+      id: "listBlockingRules",
+      method: "get",
+      path: "/api/blocking-rules",
+      tag: TAG,
+      summary: "Rules for webhook-triggered blocking",
+      auth: "apiKey",
+      response: {
+        status: 200,
+        description: "This key's rules (all rules for a full-access key).",
+        body: { name: "BlockingRuleList", schema: z.object({ rules: z.array(blockingRule) }) },
+      },
+      errors: {},
+      async handle({ principal }) {
+        return { rules: (await rules.list(principal)).map(wire) };
+      },
+    }),
+    operation({
+      id: "createBlockingRule",
+      method: "post",
+      path: "/api/blocking-rules",
+      tag: TAG,
+      summary: "When an appointment is booked on the source, block the same time on each target",
+      description:
+        "AppointmentCreate on the source blocks every target; AppointmentUpdate moves the blocks; AppointmentDelete or a cancelled status removes them.",
+      auth: "apiKey",
+      body: { name: "BlockingRuleInput", schema: blockingRuleBody },
+      response: {
+        status: 201,
+        description: "The rule.",
+        body: { name: "BlockingRule", schema: blockingRule },
+        headers: { Location: "The rule's address." },
+      },
+      errors: {
+        invalid_request: "Invalid rule, each field named.",
+        forbidden: "A location outside the API key's scope.",
+      },
+      async handle({ body, principal, res }) {
+        const rule = await rules.create(principal, body);
+        res.location(`/api/blocking-rules/${rule.id}`);
+        return wire(rule);
+      },
+    }),
+    operation({
+      id: "deleteBlockingRule",
+      method: "delete",
+      path: "/api/blocking-rules/:ruleId",
+      tag: TAG,
+      summary: "Delete a rule",
+      description: "Blocks it already made stay, and keep following their appointments.",
+      auth: "apiKey",
+      params: ruleParams,
+      response: { status: 204, description: "Deleted." },
+      errors: { not_found: "No such rule for this key." },
+      async handle({ params, principal }) {
+        await rules.remove(principal, params.ruleId);
+        return undefined;
+      },
+    }),
+  ];
 }

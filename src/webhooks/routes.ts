@@ -1,36 +1,72 @@
-import express, { Router } from "express";
-import { principalOf, requireApiKey } from "../auth/middleware";
-import type { ApiKeyService } from "../auth/api-keys";
-import { bulkItem, parseOr400 } from "../block-slots/schemas";
+import express from "express";
+import { z } from "zod";
 import type { BulkService } from "../bulk/service";
-import { answerIdempotently, type IdempotencyStore } from "../http/idempotency";
+import { bulkItem } from "../block-slots/schemas";
+import { triggerAccepted } from "../bulk/schemas";
+import { operation, type Operation } from "../http/operation";
 import type { WebhookInbox } from "./inbox";
+
+const TAG = "Webhooks";
+
+const receipt = z.object({ id: z.string(), status: z.enum(["accepted", "duplicate"]) });
 
 /**
  * `POST /webhooks/highlevel` (signed by HighLevel, checked over the raw bytes) and
  * `POST /webhooks/trigger` (an API key; for workflow "Custom Webhook" actions and other systems).
  */
-export function webhookRoutes(
-  inbox: WebhookInbox,
-  deps: { apiKeys: ApiKeyService; bulk: BulkService; idempotency: IdempotencyStore },
-): Router {
-  const router = Router();
-
-  // The signature covers the exact bytes sent: the body is kept raw, never re-serialised.
-  router.post("/webhooks/highlevel", express.raw({ type: () => true, limit: "1mb" }), async (req, res) => {
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const receipt = await inbox.receive(raw, req.headers);
-    res.status(200).json(receipt);
-  });
-
-  router.post("/webhooks/trigger", requireApiKey(deps.apiKeys), express.json({ limit: "100kb" }), async (req, res) => {
-    const principal = principalOf(res);
-    const item = parseOr400(bulkItem, req.body, "body");
-    await answerIdempotently(req, res, deps.idempotency, principal.id, item, async () => {
-      const job = await deps.bulk.submit(principal, [item], "trigger");
-      return { status: 202, body: { id: job.id, status: job.status } };
-    });
-  });
-
-  return router;
+export function webhookOperations(inbox: WebhookInbox, bulk: BulkService): Operation[] {
+  return [
+    operation({
+      id: "receiveHighLevelWebhook",
+      method: "post",
+      path: "/webhooks/highlevel",
+      tag: TAG,
+      summary: "HighLevel's webhook deliveries (INSTALL, UNINSTALL, LocationUpdate, appointments)",
+      description:
+        "Set this as the app's webhook URL in HighLevel's developer portal. Only deliveries signed by HighLevel (`x-ghl-signature`, else `x-wh-signature`, over the raw body) and at most 5 minutes old are accepted. Each is stored once per `webhookId` and worked from the durable queue.",
+      auth: "none",
+      // The signature covers the exact bytes sent: the body is kept raw, never re-serialised.
+      readers: [express.raw({ type: () => true, limit: "1mb" })],
+      response: {
+        status: 200,
+        description: "Stored (or already stored).",
+        body: { name: "WebhookReceipt", schema: receipt },
+      },
+      errors: {
+        invalid_signature: "No valid HighLevel signature over the body.",
+        stale_webhook: "The delivery's `timestamp` is more than 5 minutes away from now.",
+        invalid_request: "Not JSON, or no `type`.",
+      },
+      async handle({ req }) {
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        return inbox.receive(raw, req.headers);
+      },
+    }),
+    operation({
+      id: "triggerBlockSlot",
+      method: "post",
+      path: "/webhooks/trigger",
+      tag: TAG,
+      summary: "Queue one block slot (HighLevel workflow Custom Webhook, other systems)",
+      description:
+        "Answers at once; the block is created from the durable queue. Follow it at /api/block-slots/bulk/{id}.",
+      auth: "apiKey",
+      body: { name: "TriggerInput", schema: bulkItem },
+      idempotent: true,
+      response: {
+        status: 202,
+        description: "Queued: `{id, status}`.",
+        body: { name: "TriggerAccepted", schema: triggerAccepted },
+      },
+      errors: {
+        invalid_request: "Invalid input, each field named.",
+        forbidden: "A location outside the API key's scope.",
+        idempotency_conflict: "The Idempotency-Key was used with another body.",
+      },
+      async handle({ body, principal }) {
+        const job = await bulk.submit(principal, [body], "trigger");
+        return { id: job.id, status: job.status };
+      },
+    }),
+  ];
 }

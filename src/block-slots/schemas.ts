@@ -84,9 +84,9 @@ export const blockSlotListQuery = z
   .superRefine(startBeforeEnd);
 export type BlockSlotListQuery = z.infer<typeof blockSlotListQuery>;
 
-/** HighLevel's block slot as the API returns it. */
+/** HighLevel's block slot as the API returns it: HighLevel's own fields, more than these included. */
 export const blockSlot = z
-  .object({
+  .looseObject({
     id: z.string(),
     locationId: z.string(),
     title: z.string().optional(),

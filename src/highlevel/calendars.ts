@@ -92,7 +92,8 @@ export interface CalendarSummary {
   isActive?: boolean;
 }
 
-export interface BlockSlot {
+/** A type, not an interface: HighLevel's events carry more fields than these, and callers pass them on. */
+export type BlockSlot = {
   id: string;
   locationId: string;
   title?: string;
@@ -100,4 +101,4 @@ export interface BlockSlot {
   endTime: string;
   calendarId?: string;
   assignedUserId?: string;
-}
+};

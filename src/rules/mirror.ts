@@ -4,6 +4,7 @@ import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import type { MirroredBlock, WebhookEvent } from "../generated/prisma/client";
 import { asAppError } from "../errors";
+import { appointmentPayload, readPayload } from "../webhooks/payloads";
 import { RetryLater, type HandlerResult, type WebhookHandler } from "../webhooks/processor";
 import { toRule, type BlockingRule } from "./service";
 import type { RuleEndpoint } from "./schemas";
@@ -21,8 +22,6 @@ const unwatched = (appt: { locationId: string }): HandlerResult => ({
   outcome: `No blocking rule watches location ${appt.locationId}.`,
 });
 
-const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
-
 interface Appointment {
   id: string;
   locationId: string;
@@ -34,19 +33,19 @@ interface Appointment {
 }
 
 function readAppointment(event: WebhookEvent): Appointment | undefined {
-  const p = event.payload as Record<string, unknown>;
-  const a = (p.appointment ?? {}) as Record<string, unknown>;
-  const id = str(a.id);
-  const locationId = str(p.locationId) ?? str(a.locationId);
+  const p = readPayload(appointmentPayload, event.payload);
+  const a = p.appointment;
+  const id = a.id;
+  const locationId = p.locationId ?? a.locationId;
   if (!id || !locationId) return undefined;
   return {
     id,
     locationId,
-    calendarId: str(a.calendarId),
-    assignedUserId: str(a.assignedUserId),
-    startTime: str(a.startTime),
-    endTime: str(a.endTime),
-    freed: event.type === "AppointmentDelete" || FREED.has(String(a.appointmentStatus ?? "").toLowerCase()),
+    calendarId: a.calendarId,
+    assignedUserId: a.assignedUserId,
+    startTime: a.startTime,
+    endTime: a.endTime,
+    freed: event.type === "AppointmentDelete" || FREED.has((a.appointmentStatus ?? "").toLowerCase()),
   };
 }
 

@@ -4,7 +4,8 @@ import type { AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
 import type { BlockingRule as Row, Prisma } from "../generated/prisma/client";
 import { AppError } from "../errors";
-import type { BlockingRuleBody, RuleEndpoint } from "./schemas";
+import { z } from "zod";
+import { ruleEndpoint, type BlockingRuleBody, type RuleEndpoint } from "./schemas";
 
 export interface BlockingRule {
   id: string;
@@ -23,7 +24,7 @@ export function toRule(row: Row): BlockingRule {
       locationId: row.sourceLocationId,
       ...(row.sourceCalendarId ? { calendarId: row.sourceCalendarId } : { assignedUserId: row.sourceUserId! }),
     },
-    targets: row.targets as unknown as RuleEndpoint[],
+    targets: z.array(ruleEndpoint).parse(row.targets),
     ...(row.title ? { title: row.title } : {}),
     createdAt: row.createdAt,
   };
@@ -56,7 +57,7 @@ export class BlockingRuleService {
         sourceLocationId: body.source.locationId,
         sourceCalendarId: body.source.calendarId ?? null,
         sourceUserId: body.source.assignedUserId ?? null,
-        targets: body.targets as unknown as Prisma.InputJsonArray,
+        targets: body.targets,
         title: body.title ?? null,
       },
     });

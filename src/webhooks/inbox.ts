@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { AppError, databaseUnavailable } from "../errors";
 import { QUEUES, type JobQueue } from "../jobs/queue";
 import { GroupCommit } from "../util/concurrency";
+import { envelope, readPayload } from "./payloads";
 import { checkTimestamp, verifyWebhookSignature, type WebhookKeys } from "./signature";
 
 /** Install and uninstall deliveries always carry a timestamp (FACTS.md); one without is refused. */
@@ -12,8 +13,6 @@ export interface Receipt {
   id: string;
   status: "accepted" | "duplicate";
 }
-
-const str = (v: unknown) => (typeof v === "string" && v ? v : null);
 
 /** PostgreSQL's jsonb holds neither U+0000 nor half a surrogate pair; both are replaced in strings. */
 // eslint-disable-next-line no-control-regex
@@ -73,21 +72,22 @@ export class WebhookInbox {
     } catch {
       throw new AppError("invalid_request", "The webhook body is not JSON.");
     }
-    const type = payload && typeof payload === "object" ? str(payload.type) : null;
+    const fields = readPayload(envelope, payload);
+    const type = fields.type;
     if (!type) {
       throw new AppError("invalid_request", "The webhook has no `type`.", {
         errors: [{ path: "type", message: "is required" }],
       });
     }
-    if (payload.timestamp !== undefined || NEEDS_TIMESTAMP.has(type)) {
-      const fresh = checkTimestamp(payload.timestamp);
+    if (fields.timestamp !== undefined || NEEDS_TIMESTAMP.has(type)) {
+      const fresh = checkTimestamp(fields.timestamp);
       if (!fresh.ok) throw new AppError("stale_webhook", fresh.reason);
     }
 
     // A delivery without webhookId is known by its exact bytes, so a replay of it still has no effect.
-    const id = str(payload.webhookId) ?? `sha256:${crypto.createHash("sha256").update(raw).digest("hex")}`;
-    const locationId = str(payload.locationId);
-    const companyId = str(payload.companyId);
+    const id = fields.webhookId ?? `sha256:${crypto.createHash("sha256").update(raw).digest("hex")}`;
+    const locationId = fields.locationId ?? null;
+    const companyId = fields.companyId ?? null;
     const accepted = await this.commits.add({ id, type, locationId, companyId, json });
     return { id, status: accepted ? "accepted" : "duplicate" };
   }

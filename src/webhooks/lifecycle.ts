@@ -4,9 +4,9 @@ import type { HighLevelOAuth } from "../highlevel/oauth";
 import type { InstallService } from "../install/service";
 import type { TokenService } from "../tokens/service";
 import { mapLimit } from "../util/concurrency";
+import { installPayload, readPayload, uninstallPayload } from "./payloads";
 import { RetryLater, type HandlerResult, type WebhookHandler } from "./processor";
 
-const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 const NO_TOKENS = { accessTokenEnc: null, refreshTokenEnc: null, tokenExpiresAt: null };
 
 /**
@@ -40,13 +40,10 @@ export function lifecycleHandlers(deps: {
   };
 
   async function install(event: WebhookEvent): Promise<HandlerResult> {
-    const p = event.payload as Record<string, unknown>;
-    const companyId = str(p.companyId);
-    const locationId = str(p.locationId);
+    const { companyId, locationId, companyName } = readPayload(installPayload, event.payload);
     if (await uninstalledSince(event, companyId, locationId)) {
       return { status: "ignored", outcome: "Superseded by a later UNINSTALL." };
     }
-    const companyName = str(p.companyName);
     if (companyId && companyName)
       await db.company.updateMany({ where: { id: companyId }, data: { name: companyName } });
 
@@ -93,9 +90,7 @@ export function lifecycleHandlers(deps: {
   }
 
   async function uninstall(event: WebhookEvent): Promise<HandlerResult> {
-    const p = event.payload as Record<string, unknown>;
-    const companyId = str(p.companyId);
-    const locationId = str(p.locationId);
+    const { companyId, locationId } = readPayload(uninstallPayload, event.payload);
     // A reinstall after this delivery (a newer code exchange) wins over it.
     const olderInstall = { installedAt: { lte: event.receivedAt } };
     let locationIds: string[];

@@ -43,7 +43,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   // Idempotency keys are kept 24 h (CONTRACT.md); older ones are dropped hourly by whichever process gets there.
   const purge = () =>
     services.idempotency.purge().catch((err: unknown) => log.warn({ err }, "idempotency key purge failed"));
-  const purgeTimer = setInterval(purge, 3600_000).unref();
+  const purgeTimer = setInterval(() => void purge(), 3600_000).unref();
   void purge();
   const port = (server.address() as AddressInfo).port;
   // PORT=0 (tests, benchmarks) means "any free port": the configured base URL cannot know it.

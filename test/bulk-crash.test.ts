@@ -61,7 +61,7 @@ it("a server killed mid-job: after a restart the job finishes, every block creat
 
   const made = LOCATIONS.flatMap((l) => h.sandbox.state.blockSlots(l));
   const perTitle = new Map<string, number>();
-  for (const slot of made) perTitle.set(slot.title!, (perTitle.get(slot.title!) ?? 0) + 1);
+  for (const slot of made) perTitle.set(slot.title, (perTitle.get(slot.title) ?? 0) + 1);
   expect([...perTitle.values()].filter((n) => n > 1)).toEqual([]);
   expect(perTitle.size).toBe(300);
   const stored = await h.db.bulkItem.findMany({ where: { jobId: body.id }, select: { blockSlotId: true } });

@@ -53,7 +53,7 @@ describe("caches across processes", () => {
     const renewed = await other.tokenService.renew("location", "loc-solo", { rejected: before });
     const read = () => h.services.tokenService.accessToken("location", "loc-solo");
     expect(await eventually(read, renewed)).toBe(renewed);
-    expect(await eventually(async () => h.services.changes.listening, true)).toBe(true);
+    expect(await eventually(() => Promise.resolve(h.services.changes.listening), true)).toBe(true);
   });
 
   it("refuses a key revoked by another process at once", async () => {

@@ -35,7 +35,7 @@ describe("webhook intake: only signed, fresh, new deliveries are stored", () => 
     expect(await h.db.webhookEvent.count({ where: { id: payload.webhookId } })).toBe(1);
   });
 
-  const refused = async (res: request.Response, code: string) => {
+  const refused = (res: request.Response, code: string) => {
     expect(res.status).toBe(401);
     expect(res.headers["content-type"]).toContain("application/problem+json");
     expect(res.body.code).toBe(code);
@@ -44,34 +44,34 @@ describe("webhook intake: only signed, fresh, new deliveries are stored", () => 
   it("refuses an unsigned delivery", async () => {
     const before = await h.db.webhookEvent.count();
     const res = await request(h.app).post("/webhooks/highlevel").send(install());
-    await refused(res, "invalid_signature");
+    refused(res, "invalid_signature");
     expect(await h.db.webhookEvent.count()).toBe(before);
   });
 
   it("refuses a delivery signed by someone else's key", async () => {
     const before = await h.db.webhookEvent.count();
     const forger = webhookSigners();
-    await refused(await deliver(h, forger, install()), "invalid_signature");
-    await refused(await deliver(h, forger, install(), { scheme: "rsa" }), "invalid_signature");
+    refused(await deliver(h, forger, install()), "invalid_signature");
+    refused(await deliver(h, forger, install(), { scheme: "rsa" }), "invalid_signature");
     expect(await h.db.webhookEvent.count()).toBe(before);
   });
 
   it("refuses a body changed after signing, even by whitespace", async () => {
     const payload = install();
-    await refused(await deliver(h, signers, payload, { body: JSON.stringify(payload, null, 2) }), "invalid_signature");
+    refused(await deliver(h, signers, payload, { body: JSON.stringify(payload, null, 2) }), "invalid_signature");
     const tampered = { ...payload, locationId: "someone-else" };
-    await refused(await deliver(h, signers, payload, { body: JSON.stringify(tampered) }), "invalid_signature");
+    refused(await deliver(h, signers, payload, { body: JSON.stringify(tampered) }), "invalid_signature");
   });
 
   it("refuses deliveries more than 5 minutes old or ahead, and an INSTALL without a timestamp", async () => {
     const old = install();
     old.timestamp = new Date(Date.now() - 6 * 60_000).toISOString();
-    await refused(await deliver(h, signers, old), "stale_webhook");
+    refused(await deliver(h, signers, old), "stale_webhook");
     const ahead = install();
     ahead.timestamp = new Date(Date.now() + 6 * 60_000).toISOString();
-    await refused(await deliver(h, signers, ahead), "stale_webhook");
+    refused(await deliver(h, signers, ahead), "stale_webhook");
     const { timestamp: _t, ...none } = install();
-    await refused(await deliver(h, signers, none), "stale_webhook");
+    refused(await deliver(h, signers, none), "stale_webhook");
     expect(
       await h.db.webhookEvent.count({ where: { id: { in: [old.webhookId, ahead.webhookId, none.webhookId] } } }),
     ).toBe(0);
@@ -93,13 +93,13 @@ describe("webhook intake: only signed, fresh, new deliveries are stored", () => 
     expect(answers.map((r) => r.status)).toEqual(all.map(() => 200));
     const statuses = answers.filter((r) => r.body.id === twice.webhookId).map((r) => r.body.status as string);
     expect(statuses.sort()).toEqual(["accepted", "duplicate", "duplicate"]);
-    const ids = [...payloads, odd].map((p) => p.webhookId as string);
+    const ids = [...payloads, odd].map((p) => p.webhookId);
     expect(await h.db.webhookEvent.count({ where: { id: { in: ids } } })).toBe(ids.length);
     const jobs = await h.db.$queryRaw<{ id: string; n: number }[]>`
       SELECT data->>'id' AS id, count(*)::int AS n FROM pgboss.job WHERE name = 'webhook' AND data->>'id' = ANY(${ids}) GROUP BY 1`;
     expect(jobs).toHaveLength(ids.length);
     expect(jobs.every((j) => j.n === 1)).toBe(true);
-    const stored = await h.db.webhookEvent.findUniqueOrThrow({ where: { id: odd.webhookId as string } });
+    const stored = await h.db.webhookEvent.findUniqueOrThrow({ where: { id: odd.webhookId } });
     expect((stored.payload as { appointment: { title: string } }).appointment.title).toBe("a\ufffdb");
   });
 

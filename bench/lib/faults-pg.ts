@@ -32,7 +32,7 @@ function pgCtl(args: string[]): Promise<void> {
     // The server started by `pg_ctl start` inherits these pipes: ignore them so it never blocks on them.
     const child = spawn(path.join(BIN, "pg_ctl"), args, { ...runAs(), stdio: ["ignore", "ignore", "pipe"] });
     let errors = "";
-    child.stderr!.on("data", (c: Buffer) => (errors += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (errors += c.toString()));
     child.once("error", reject);
     child.once("exit", (code) =>
       code === 0 ? resolve() : reject(new Error(`pg_ctl ${args[0]} exited ${code}: ${errors.trim()}`)),

@@ -44,7 +44,7 @@ export async function load(options: {
               path: r.path,
               headers: { ...r.headers },
               body: r.body,
-            } as typeof req;
+            };
           },
         },
       ],

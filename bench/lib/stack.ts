@@ -109,8 +109,8 @@ export async function startStack(
     });
     const url = await listening(child);
     // Keep draining its output so a full pipe never stalls it.
-    child.stdout!.resume();
-    child.stderr!.resume();
+    child.stdout.resume();
+    child.stderr.resume();
     const app = { url, child, pid: child.pid! };
     apps.push(app);
     return app;

@@ -97,7 +97,8 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
   if (failed === 0) return 0;
 
   const failures = (await http.get(`/api/block-slots/bulk/${id}`, { params: { items: "failed" } })).data as Job;
-  const [header, ...rows] = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true }) as string[][];
+  const rows: string[][] = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true });
+  const header = rows.shift();
   const report = path.join(path.dirname(file), `${path.basename(file, path.extname(file))}.failures.csv`);
   fs.writeFileSync(
     report,

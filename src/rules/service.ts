@@ -2,7 +2,7 @@ import { UUID } from "../util/ids";
 import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
-import type { BlockingRule as Row, Prisma } from "../generated/prisma/client";
+import type { BlockingRule as Row } from "../generated/prisma/client";
 import { AppError } from "../errors";
 import { z } from "zod";
 import { ruleEndpoint, type BlockingRuleBody, type RuleEndpoint } from "./schemas";

@@ -30,7 +30,7 @@ const escapeHtml = (value: string): string =>
   value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
 
 function readParams(state: SandboxState, query: Record<string, unknown>): { params?: ConsentParams; errors: string[] } {
-  const str = (key: string) => (typeof query[key] === "string" ? (query[key] as string) : "");
+  const str = (key: string) => (typeof query[key] === "string" ? query[key] : "");
   const errors: string[] = [];
   if (str("response_type") !== "code") errors.push('response_type must be "code".');
   if (!str("client_id")) errors.push("client_id is missing.");
@@ -124,13 +124,13 @@ export function consentRoutes(state: SandboxState): Router {
   const paths = ["/v2/oauth/chooselocation", "/oauth/chooselocation"];
 
   router.get(paths, (req: Request, res: Response) => {
-    const { params, errors } = readParams(state, req.query as Record<string, unknown>);
+    const { params, errors } = readParams(state, req.query);
     if (!params) return errorPage(res, errors);
     res.type("html").send(consentPage(state, params, req.originalUrl));
   });
 
   router.post(paths, (req: Request, res: Response) => {
-    const { params, errors } = readParams(state, req.query as Record<string, unknown>);
+    const { params, errors } = readParams(state, req.query);
     if (!params) return errorPage(res, errors);
     const form = (req.body ?? {}) as Record<string, string | undefined>;
     if (form.decision === "cancel") {

@@ -17,7 +17,7 @@ export function validateRequest(validator: OpenApiValidator) {
       method: req.method,
       path: req.path,
       headers: req.headers,
-      query: req.query as Record<string, unknown>,
+      query: req.query,
       body: req.body as unknown,
       hasBody: contentLength > 0 || req.headers["transfer-encoding"] !== undefined,
     });

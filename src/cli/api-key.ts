@@ -30,9 +30,14 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
       all: { type: "boolean" },
       company: { type: "string" },
       location: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
   const [command, target] = positionals;
+  if (values.help || command === "help") {
+    out.write(USAGE);
+    return;
+  }
   if (command === "create") {
     const name = values.name?.trim();
     if (!name) throw new UsageError("--name is required: say who or what will use the key.");

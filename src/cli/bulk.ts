@@ -38,8 +38,17 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { url: { type: "string" }, key: { type: "string" }, "poll-ms": { type: "string" } },
+    options: {
+      url: { type: "string" },
+      key: { type: "string" },
+      "poll-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
+  if (values.help) {
+    out.write(USAGE);
+    return 0;
+  }
   const file = positionals[0];
   if (!file) throw new UsageError("Say which CSV file to submit.");
   if (!fs.existsSync(file)) throw new UsageError(`No such file: ${file}`);

@@ -40,7 +40,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
     s.listen(config.PORT, () => resolve(s));
   });
   services.refresher.start();
-  // Idempotency keys are kept 24 h (CONTRACT.md); older ones are dropped hourly by whichever process gets there.
+  // Idempotency keys are kept 24 h; older ones are dropped hourly by whichever process gets there.
   const purge = () =>
     services.idempotency.purge().catch((err: unknown) => log.warn({ err }, "idempotency key purge failed"));
   const purgeTimer = setInterval(() => void purge(), 3600_000).unref();

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CONTROL_CHARS, HIGHLEVEL_ID } from "../util/ids";
 
-/** ISO-8601 with an offset or Z, as HighLevel requires (FACTS.md); a local time is ambiguous. */
+/** ISO-8601 with an offset or Z, as HighLevel requires (docs/highlevel.md, "Calendars"); a local time is ambiguous. */
 export const isoWithOffset = z.iso.datetime({
   offset: true,
   error: "must be an ISO-8601 date-time with an offset, e.g. 2030-05-01T12:00:00+02:00",
@@ -57,7 +57,7 @@ const blockSlotFields = {
     .meta({ description: "Shown on the calendar.", example: "Team training" }),
 };
 
-/** The body of a create or an edit (CONTRACT.md). Unknown fields are refused, not ignored. */
+/** The body of a create or an edit. Unknown fields are refused, not ignored. */
 export const blockSlotBody = z
   .strictObject(blockSlotFields)
   .superRefine(exactlyOne(["calendarId", "assignedUserId"]))

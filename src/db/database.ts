@@ -26,7 +26,7 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
 
 /**
  * DATABASE_URL when set; otherwise an embedded PostgreSQL whose data is kept under `.data/`
- * and reused on the next run (CONTRACT.md).
+ * and reused on the next run.
  */
 export async function openDatabase(databaseUrl: string | undefined, log: Logger): Promise<Database> {
   if (databaseUrl) return { url: databaseUrl, stop: async () => {} };

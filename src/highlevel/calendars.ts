@@ -13,7 +13,7 @@ export interface BlockedSlotsQuery {
 }
 
 /**
- * HighLevel's calendar endpoints (FACTS.md, openapi/calendars.json). Every call takes a location
+ * HighLevel's calendar endpoints (docs/highlevel.md, "Calendars"). Every call takes a location
  * token and is paced per location, so no caller has to think about the burst limit.
  */
 export class HighLevelCalendars {

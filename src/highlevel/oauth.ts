@@ -43,7 +43,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, operation: string): T {
   return result.data;
 }
 
-/** HighLevel's OAuth endpoints (FACTS.md, openapi/oauth.json). */
+/** HighLevel's OAuth endpoints (docs/highlevel.md, "Install", "Agency token"). */
 export class HighLevelOAuth {
   constructor(
     private readonly http: HighLevelHttp,

@@ -22,7 +22,7 @@ export type RuleEndpoint = z.infer<typeof ruleEndpoint>;
 
 const key = (e: RuleEndpoint) => `${e.locationId}|${e.calendarId ?? ""}|${e.assignedUserId ?? ""}`;
 
-/** `POST /api/blocking-rules` (CONTRACT.md). A target equal to the source would block the very appointment. */
+/** `POST /api/blocking-rules`. A target equal to the source would block the very appointment. */
 export const blockingRuleBody = z
   .strictObject({
     name: text(100).optional().meta({ description: "For people: what the rule is for." }),

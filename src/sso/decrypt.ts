@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { z } from "zod";
 
 /**
- * HighLevel custom-page SSO (FACTS.md "Custom pages"). The parent frame hands the page
+ * HighLevel custom-page SSO (docs/highlevel.md, "Custom pages"). The parent frame hands the page
  * `CryptoJS.AES.encrypt(JSON.stringify(user), sharedSecret).toString()`: base64 of
  * "Salted__" + 8-byte salt + AES-256-CBC ciphertext, key and IV from OpenSSL's EVP_BytesToKey
  * (MD5, one iteration). node:crypto reproduces it, so the app needs no crypto-js.

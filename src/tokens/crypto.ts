@@ -21,7 +21,7 @@ function decodeKey(id: string, text: string): Buffer {
   return key;
 }
 
-/** `base64key` or `id1:base64key1,id2:base64key2` (CONTRACT.md). */
+/** `base64key` or `id1:base64key1,id2:base64key2` (`TOKEN_ENCRYPTION_KEY`, .env.example). */
 export function parseKeyring(value: string): Keyring {
   const entries = value
     .split(",")

@@ -6,7 +6,7 @@ import { GroupCommit } from "../util/concurrency";
 import { envelope, readPayload } from "./payloads";
 import { checkTimestamp, verifyWebhookSignature, type WebhookKeys } from "./signature";
 
-/** Install and uninstall deliveries always carry a timestamp (FACTS.md); one without is refused. */
+/** Install and uninstall deliveries always carry a timestamp (docs/highlevel.md, "Webhooks"); one without is refused. */
 const NEEDS_TIMESTAMP = new Set(["INSTALL", "UNINSTALL"]);
 
 export interface Receipt {

@@ -10,7 +10,7 @@ import { RetryLater, type HandlerResult, type WebhookHandler } from "./processor
 const NO_TOKENS = { accessTokenEnc: null, refreshTokenEnc: null, tokenExpiresAt: null };
 
 /**
- * INSTALL and UNINSTALL (FACTS.md). HighLevel may send INSTALL before the code exchange has
+ * INSTALL and UNINSTALL (docs/highlevel.md, "Webhooks"). HighLevel may send INSTALL before the code exchange has
  * stored a token, and deliveries can be worked out of order, so each handler checks what is
  * newer before acting.
  */

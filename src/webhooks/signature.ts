@@ -1,7 +1,7 @@
 import crypto, { type KeyObject } from "node:crypto";
 
 /**
- * HighLevel webhook signatures (FACTS.md "Webhooks"): always over the RAW request body, base64.
+ * HighLevel webhook signatures (docs/highlevel.md, "Webhooks"): always over the RAW request body, base64.
  * `x-ghl-signature` is Ed25519 (current); `x-wh-signature` is RSA-SHA256 (legacy, being retired).
  */
 

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { Logger } from "pino";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
+import { BlockLedger } from "./block-slots/ledger";
 import { BlockSlotService } from "./block-slots/service";
 import { BulkService } from "./bulk/service";
 import { BulkWorker } from "./bulk/worker";
@@ -73,7 +74,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
   const changes = new ChangeListener(databaseUrl, log);
   const refresher = new TokenRefresher(db, tokenService, log);
   const calendars = new HighLevelCalendars(http);
-  const blockSlots = new BlockSlotService(tokenService, calendars);
+  const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db));
   const access = new AccessPolicy(db);
   const apiKeys = new ApiKeyService(db, config.API_KEYS);
   // Each cache lives long while notified of changes, and drops a row the moment it changes.

@@ -23,7 +23,7 @@ describe("bulk jobs, worked by the queue", () => {
 
     const job = await waitForJob(h, submitted.body.id);
     expect(job.status).toBe("done");
-    expect(job.counts).toEqual({ pending: 0, succeeded: 200, failed: 0, cancelled: 0 });
+    expect(job.counts).toEqual({ pending: 0, succeeded: 200, failed: 0, skipped: 0, cancelled: 0 });
     const made = LOCATIONS.flatMap((l) => h.sandbox.state.blockSlots(l));
     expect(made).toHaveLength(200);
     const byId = new Map(made.map((s) => [s.id, s]));
@@ -36,7 +36,7 @@ describe("bulk jobs, worked by the queue", () => {
 
   it("fails bad items one by one with their reason and finishes the rest", async () => {
     const items = [
-      ...itemsFor(LOCATIONS.slice(0, 5), 10),
+      ...itemsFor(LOCATIONS.slice(0, 5), 10).map((item) => ({ ...item, title: `${item.title} (second job)` })),
       { ...itemsFor(["not-installed"], 1)[0]!, title: "nowhere" },
       { ...itemsFor(["never-heard-of"], 1)[0]!, title: "nowhere either" },
     ];
@@ -48,7 +48,7 @@ describe("bulk jobs, worked by the queue", () => {
     const { body } = await apiAs(h).post(BULK).send({ items }).expect(202);
     const job = await waitForJob(h, body.id);
     expect(job.status).toBe("done_with_errors");
-    expect(job.counts).toEqual({ pending: 0, succeeded: 8, failed: 4, cancelled: 0 });
+    expect(job.counts).toEqual({ pending: 0, succeeded: 8, failed: 4, skipped: 0, cancelled: 0 });
     const failed = job.items!.filter((i) => i.status === "failed");
     expect(failed.filter((i) => i.error?.code === "location_not_installed").map((i) => i.index)).toEqual([10, 11]);
     const refused = failed.filter((i) => i.error?.code === "invalid_request");

@@ -1,5 +1,6 @@
 import type { AccessPolicy } from "../auth/scope";
-import { operation, type Operation } from "../http/operation";
+import { z } from "zod";
+import { operation, Reply, type Operation } from "../http/operation";
 import { blockSlot, blockSlotBody, blockSlotList, blockSlotListQuery, eventParams, locationParams } from "./schemas";
 import type { BlockSlotService } from "./service";
 
@@ -15,6 +16,13 @@ const LOCATION_ERRORS = {
   upstream_error: "HighLevel failed or did not answer.",
 } as const;
 
+const createQuery = z.strictObject({
+  ifExists: z.enum(["skip"]).optional().meta({
+    description:
+      "`skip`: when this app already made a block with the same calendar or user, start, end and title that still exists, answer 200 with it instead of making another.",
+  }),
+});
+
 /** `/api/locations/:locationId/block-slots`: the key's scope and the input are checked before HighLevel is called. */
 export function blockSlotOperations(slots: BlockSlotService, access: AccessPolicy): Operation[] {
   const base = "/api/locations/:locationId/block-slots";
@@ -29,6 +37,7 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
         "Creates a HighLevel block slot with the location's token. When HighLevel's answer is lost, the app looks for the block before sending it again, so a retry never blocks the time twice.",
       auth: "apiKey",
       params: locationParams,
+      query: createQuery,
       body: { name: "BlockSlotInput", schema: blockSlotBody },
       idempotent: true,
       response: {
@@ -36,13 +45,24 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
         description: "Created (or replayed: header `Idempotent-Replayed: true`).",
         body: { name: "BlockSlot", schema: blockSlot },
       },
+      alsoResponds: [
+        {
+          status: 200,
+          description: "With `ifExists=skip`: the block this app made before, still in HighLevel.",
+          body: { name: "BlockSlot", schema: blockSlot },
+        },
+      ],
       errors: {
         ...LOCATION_ERRORS,
         idempotency_conflict: "The Idempotency-Key was used with another body, or its first request is still running.",
       },
-      async handle({ params, body, principal, resumed }) {
+      async handle({ params, query, body, principal, resumed }) {
         await access.assertLocation(principal, params.locationId);
-        return slots.create(params.locationId, body, { lookFirst: resumed });
+        if (query.ifExists === "skip") {
+          const made = await slots.existing(params.locationId, body);
+          if (made) return new Reply(200, made);
+        }
+        return slots.create(params.locationId, body, { lookFirst: resumed, origin: { origin: "api" } });
       },
     }),
     operation({
@@ -76,7 +96,11 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
       params: eventParams,
       body: { name: "BlockSlotInput", schema: blockSlotBody },
       response: { status: 200, description: "The updated block slot.", body: { name: "BlockSlot", schema: blockSlot } },
-      errors: { ...LOCATION_ERRORS, not_found: "HighLevel does not know the event in this location." },
+      errors: {
+        ...LOCATION_ERRORS,
+        not_found: "No such block slot in this location.",
+        not_a_block_slot: "The event is an appointment: block-slot routes never touch appointments.",
+      },
       async handle({ params, body, principal }) {
         await access.assertLocation(principal, params.locationId);
         return slots.update(params.locationId, params.eventId, body);
@@ -91,7 +115,11 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
       auth: "apiKey",
       params: eventParams,
       response: { status: 204, description: "Deleted." },
-      errors: { ...LOCATION_ERRORS, not_found: "HighLevel does not know the event in this location." },
+      errors: {
+        ...LOCATION_ERRORS,
+        not_found: "No such block slot in this location.",
+        not_a_block_slot: "The event is an appointment: block-slot routes never touch appointments.",
+      },
       async handle({ params, principal }) {
         await access.assertLocation(principal, params.locationId);
         await slots.remove(params.locationId, params.eventId);

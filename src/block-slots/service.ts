@@ -1,8 +1,10 @@
-import type { BlockSlot, HighLevelCalendars } from "../highlevel/calendars";
-import { HighLevelApiError, HighLevelUnreachableError } from "../highlevel/errors";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AppError } from "../errors";
+import { isAppointment, type BlockSlot, type HighLevelCalendars } from "../highlevel/calendars";
+import { HighLevelApiError, HighLevelUnreachableError } from "../highlevel/errors";
 import { retryTransient, waitOutRateLimit } from "../highlevel/rate-limit";
 import type { TokenService } from "../tokens/service";
+import type { BlockLedger, Origin } from "./ledger";
 import type { BlockSlotBody, BlockSlotListQuery } from "./schemas";
 
 /** A rate-limit wait longer than this is not waited out: the caller gets 429 with Retry-After. */
@@ -27,7 +29,23 @@ export function matchesBody(slot: BlockSlot, body: BlockSlotBody): boolean {
   );
 }
 
+const noSuchBlock = (locationId: string, eventId: string) =>
+  new AppError("not_found", `There is no block slot ${eventId} in location ${locationId}.`);
+
+/**
+ * HighLevel's 401, 403 and 404 about one event all mean "not here for you": one answer, which does
+ * not tell whether another tenant's event exists. Final: never retried.
+ */
+function eventRefused(err: unknown, locationId: string, eventId: string): unknown {
+  if (err instanceof HighLevelApiError && [401, 403, 404].includes(err.status ?? 0)) {
+    return noSuchBlock(locationId, eventId);
+  }
+  return err;
+}
+
 export interface CreateOptions {
+  /** Who is making it: recorded in the ledger of blocks the app made. */
+  origin: Origin;
   /** An earlier attempt of this same create may have succeeded (idempotent retry, job resumed): look first. */
   lookFirst?: boolean;
 }
@@ -37,6 +55,7 @@ export class BlockSlotService {
   constructor(
     private readonly tokens: TokenService,
     private readonly highlevel: HighLevelCalendars,
+    private readonly ledger: BlockLedger,
   ) {}
 
   /**
@@ -51,12 +70,12 @@ export class BlockSlotService {
   /**
    * HighLevel has no idempotency key, so a blind re-send after a lost answer could block the
    * time twice. When the outcome is unknown, the window is searched for the block first and it
-   * is sent again only when it is not there.
+   * is sent again only when it is not there. What is made goes into the ledger.
    */
-  create(locationId: string, body: BlockSlotBody, options: CreateOptions = {}): Promise<BlockSlot> {
+  async create(locationId: string, body: BlockSlotBody, options: CreateOptions): Promise<BlockSlot> {
     // Outside the attempt: a 429 or a 401 restarts it, and it must still look before sending.
     let uncertain = options.lookFirst ?? false;
-    return this.call(locationId, false, async (token) => {
+    const slot = await this.call(locationId, false, async (token) => {
       for (let resend = 0; ; resend++) {
         if (uncertain) {
           const found = await this.find(token, locationId, body);
@@ -72,10 +91,33 @@ export class BlockSlotService {
         }
       }
     });
+    await this.ledger.record(locationId, slot, body, options.origin);
+    return slot;
+  }
+
+  /**
+   * A block this app already made that equals `body` and still exists in HighLevel, if any: what a
+   * second submission of the same block gets instead of a copy. Ledger entries whose block is gone
+   * from HighLevel (deleted by hand) are marked deleted.
+   */
+  async existing(locationId: string, body: BlockSlotBody): Promise<BlockSlot | undefined> {
+    const ours = await this.ledger.findEqual(locationId, body);
+    if (ours.length === 0) return undefined;
+    const ids = new Set(ours.map((entry) => entry.blockSlotId));
+    const inHighLevel = await this.call(locationId, true, (token) => this.findAll(token, locationId, body));
+    const alive = inHighLevel.find((slot) => ids.has(slot.id));
+    for (const entry of ours) {
+      if (!inHighLevel.some((slot) => slot.id === entry.blockSlotId)) await this.ledger.deleted(entry.blockSlotId);
+    }
+    return alive;
   }
 
   /** The block `body` describes, if HighLevel has it (listing is safe, so it is retried). */
   private async find(token: string, locationId: string, body: BlockSlotBody): Promise<BlockSlot | undefined> {
+    return (await this.findAll(token, locationId, body))[0];
+  }
+
+  private async findAll(token: string, locationId: string, body: BlockSlotBody): Promise<BlockSlot[]> {
     const { events } = await retryTransient(() =>
       this.highlevel.listBlockedSlots(token, {
         locationId,
@@ -84,17 +126,48 @@ export class BlockSlotService {
         endTime: Date.parse(body.endTime),
       }),
     );
-    return events.find((slot) => matchesBody(slot, body));
+    return events.filter((slot) => matchesBody(slot, body));
   }
 
-  update(locationId: string, eventId: string, body: BlockSlotBody): Promise<BlockSlot> {
-    return this.call(locationId, true, (token) =>
-      this.highlevel.updateBlockSlot(token, eventId, { ...body, locationId }),
-    );
+  /**
+   * Refuses anything that is not a block slot: HighLevel's event routes edit and delete customers'
+   * appointments just as readily. A block in the ledger is ours; any other id is looked up first.
+   */
+  private async assertBlock(token: string, locationId: string, eventId: string): Promise<void> {
+    if (await this.ledger.find(locationId, eventId)) return;
+    // HighLevel's refusals are mapped by the caller, after a 401 has had its one token renewal.
+    const event = await retryTransient(() => this.highlevel.getEvent(token, locationId, eventId));
+    if (!event || (event.locationId && event.locationId !== locationId)) throw noSuchBlock(locationId, eventId);
+    if (isAppointment(event)) {
+      throw new AppError(
+        "not_a_block_slot",
+        `Event ${eventId} is an appointment, not a block slot. Block-slot routes never edit or delete appointments.`,
+      );
+    }
+  }
+
+  async update(locationId: string, eventId: string, body: BlockSlotBody): Promise<BlockSlot> {
+    const slot = await this.call(locationId, true, async (token) => {
+      await this.assertBlock(token, locationId, eventId);
+      return this.highlevel.updateBlockSlot(token, eventId, { ...body, locationId });
+    }).catch((err: unknown) => {
+      throw eventRefused(err, locationId, eventId);
+    });
+    await this.ledger.moved(eventId, locationId, body);
+    return slot;
   }
 
   async remove(locationId: string, eventId: string): Promise<void> {
-    await this.call(locationId, true, (token) => this.highlevel.deleteEvent(token, locationId, eventId));
+    await this.call(locationId, true, async (token) => {
+      await this.assertBlock(token, locationId, eventId);
+      return this.highlevel.deleteEvent(token, locationId, eventId);
+    }).catch(async (err: unknown) => {
+      const refused = eventRefused(err, locationId, eventId);
+      // Gone from HighLevel (deleted by hand): the ledger says so from now on.
+      if (refused !== err) await this.ledger.deleted(eventId);
+      throw refused;
+    });
+    await this.ledger.deleted(eventId);
   }
 
   async calendars(locationId: string) {

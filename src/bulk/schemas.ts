@@ -4,6 +4,7 @@ const counts = z.object({
   pending: z.number().int(),
   succeeded: z.number().int(),
   failed: z.number().int(),
+  skipped: z.number().int().meta({ description: "Items equal to a block this app had already made, still there." }),
   cancelled: z.number().int(),
 });
 export const jobStatus = z.enum(["queued", "running", "done", "done_with_errors", "cancelled"]);
@@ -21,7 +22,7 @@ export const bulkJobResponse = z.object({
       z.object({
         index: z.number().int(),
         locationId: z.string(),
-        status: z.enum(["pending", "succeeded", "failed", "cancelled"]),
+        status: z.enum(["pending", "succeeded", "failed", "skipped", "cancelled"]),
         blockSlotId: z.string().optional(),
         error: z.object({ code: z.string(), detail: z.string() }).optional(),
       }),

@@ -92,9 +92,9 @@ export class BulkService {
     const groups = await this.db.$queryRaw<{ status: BulkItemStatus; started: boolean; n: number }[]>`
       SELECT status, (started_at IS NOT NULL) AS started, count(*)::int AS n
       FROM bulk_items WHERE job_id = ${id}::uuid GROUP BY 1, 2`;
-    const counts: Record<BulkItemStatus, number> = { pending: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const counts: Record<BulkItemStatus, number> = { pending: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
     for (const g of groups) counts[g.status] += g.n;
-    const started = groups.some((g) => g.started || g.status === "succeeded" || g.status === "failed");
+    const started = groups.some((g) => g.started || (g.status !== "pending" && g.status !== "cancelled"));
     const status: JobStatus = job.cancelledAt
       ? "cancelled"
       : counts.pending === 0

@@ -18,6 +18,7 @@ interface ClaimedItem {
   title: string | null;
   failures: number;
   was_sent: boolean;
+  source: string;
 }
 
 /**
@@ -69,7 +70,8 @@ export class BulkWorker {
           lease_until = now() + make_interval(secs => ${this.leaseSeconds})
       FROM before
       WHERE job_id = ${jobId}::uuid AND index = ${index}
-      RETURNING location_id, calendar_id, assigned_user_id, start_time, end_time, title, failures, before.sent AS was_sent`;
+      RETURNING location_id, calendar_id, assigned_user_id, start_time, end_time, title, failures, before.sent AS was_sent,
+                (SELECT source FROM bulk_jobs j WHERE j.id = bulk_items.job_id) AS source`;
     if (!item) {
       // Done, failed for good or cancelled: nothing to do. Still pending: another worker holds the
       // lease (a slow run, or a dead one whose lease has not run out) — try again later.
@@ -85,8 +87,19 @@ export class BulkWorker {
       endTime: item.end_time,
       ...(item.title ? { title: item.title } : {}),
     };
+    const origin = { origin: item.source === "trigger" ? "trigger" : "bulk", originId: jobId } as const;
     try {
-      const slot = await this.slots.create(item.location_id, body, { lookFirst: item.was_sent });
+      // The same block made before by this app and still there (a file submitted twice) is not made again.
+      // An item already sent once looks in HighLevel anyway, and finds its own block.
+      const made = item.was_sent ? undefined : await this.slots.existing(item.location_id, body);
+      if (made) {
+        await this.db.bulkItem.update({
+          where,
+          data: { status: "skipped", blockSlotId: made.id, errorCode: null, errorDetail: null, leaseUntil: null },
+        });
+        return;
+      }
+      const slot = await this.slots.create(item.location_id, body, { lookFirst: item.was_sent, origin });
       await this.db.bulkItem.update({
         where,
         data: { status: "succeeded", blockSlotId: slot.id, errorCode: null, errorDetail: null, leaseUntil: null },

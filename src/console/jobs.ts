@@ -12,22 +12,23 @@ export type Counts = Record<BulkItemStatus, number>;
 export function jobStatus(cancelled: boolean, counts: Counts, started: boolean): JobStatus {
   if (cancelled) return "cancelled";
   if (counts.pending === 0) return counts.failed > 0 ? "done_with_errors" : "done";
-  return started || counts.succeeded > 0 || counts.failed > 0 ? "running" : "queued";
+  return started || counts.succeeded + counts.failed + counts.skipped > 0 ? "running" : "queued";
 }
 
 /** Bar segments and words for a job's progress; shared by the list and the detail page. */
 export function progress(total: number, counts: Counts) {
-  const finished = counts.succeeded + counts.failed + counts.cancelled;
+  const finished = counts.succeeded + counts.skipped + counts.failed + counts.cancelled;
   const pct = (n: number) => (total > 0 ? (100 * n) / total : 0);
   return {
     finished,
     percent: Math.round(pct(finished)),
     segments: [
       { kind: "succeeded", x: 0, width: pct(counts.succeeded) },
-      { kind: "failed", x: pct(counts.succeeded), width: pct(counts.failed) },
-      { kind: "cancelled", x: pct(counts.succeeded + counts.failed), width: pct(counts.cancelled) },
+      { kind: "skipped", x: pct(counts.succeeded), width: pct(counts.skipped) },
+      { kind: "failed", x: pct(counts.succeeded + counts.skipped), width: pct(counts.failed) },
+      { kind: "cancelled", x: pct(counts.succeeded + counts.skipped + counts.failed), width: pct(counts.cancelled) },
     ].filter((s) => s.width > 0),
-    text: `${finished} of ${total} finished: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.cancelled} cancelled, ${counts.pending} pending`,
+    text: `${finished} of ${total} finished: ${counts.succeeded} succeeded, ${counts.skipped} already there, ${counts.failed} failed, ${counts.cancelled} cancelled, ${counts.pending} pending`,
   };
 }
 
@@ -53,7 +54,7 @@ export async function recentJobs(db: Db, principal: Principal) {
     : [[], []];
   const started = new Set(startedRows.map((r) => r.jobId));
   return jobs.map((job) => {
-    const counts: Counts = { pending: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const counts: Counts = { pending: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
     for (const g of byStatus) if (g.jobId === job.id) counts[g.status] = g._count._all;
     return {
       id: job.id,

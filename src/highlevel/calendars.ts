@@ -67,6 +67,29 @@ export class HighLevelCalendars {
     });
   }
 
+  /**
+   * One calendar event, appointment or block (`GET /calendars/events/appointments/{eventId}`): how the
+   * app tells a customer's appointment from a block before it edits or deletes anything.
+   */
+  async getEvent(accessToken: string, locationId: string, eventId: string): Promise<CalendarEvent> {
+    const { event } = await this.paced<{ event: CalendarEvent }>(locationId, "get event", {
+      method: "GET",
+      url: `/calendars/events/appointments/${encodeURIComponent(eventId)}`,
+      headers: this.headers(accessToken),
+    });
+    return event;
+  }
+
+  /** Appointments (and blocks) overlapping a window (`GET /calendars/events`). */
+  async listEvents(accessToken: string, query: BlockedSlotsQuery): Promise<{ events: CalendarEvent[] }> {
+    return this.paced(query.locationId, "list events", {
+      method: "GET",
+      url: "/calendars/events",
+      params: { ...query, startTime: String(query.startTime), endTime: String(query.endTime) },
+      headers: this.headers(accessToken),
+    });
+  }
+
   async listBlockedSlots(accessToken: string, query: BlockedSlotsQuery): Promise<{ events: BlockSlot[] }> {
     return this.paced(query.locationId, "list blocked slots", {
       method: "GET",
@@ -91,6 +114,14 @@ export interface CalendarSummary {
   name: string;
   isActive?: boolean;
 }
+
+/** A calendar event as HighLevel lists it: an appointment carries a contact and a status; a block neither. */
+export type CalendarEvent = BlockSlot & {
+  contactId?: string;
+  appointmentStatus?: string;
+};
+
+export const isAppointment = (event: CalendarEvent) => !!event.contactId || !!event.appointmentStatus;
 
 /** A type, not an interface: HighLevel's events carry more fields than these, and callers pass them on. */
 export type BlockSlot = {

@@ -263,7 +263,10 @@ export class AppointmentMirror {
         },
         update: { status: "creating", startTime: body.startTime, endTime: body.endTime, title },
       });
-      const slot = await this.slots.create(target.locationId, body, { lookFirst });
+      const slot = await this.slots.create(target.locationId, body, {
+        lookFirst,
+        origin: { origin: "rule", originId: key.ruleId },
+      });
       await this.db.mirroredBlock.update({ where, data: { status: "active", blockSlotId: slot.id, lastError: null } });
       return "created";
     } catch (err) {

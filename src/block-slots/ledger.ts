@@ -1,0 +1,70 @@
+import type { Db } from "../db/client";
+import type { BlockOrigin } from "../generated/prisma/client";
+import type { BlockSlot } from "../highlevel/calendars";
+import type { BlockSlotBody } from "./schemas";
+
+/** Who made a block: the kind of caller, and the job, rule or plan behind it. */
+export interface Origin {
+  origin: BlockOrigin;
+  originId?: string;
+}
+
+export interface LedgerEntry {
+  blockSlotId: string;
+  locationId: string;
+  calendarId: string | null;
+  assignedUserId: string | null;
+  startAt: Date;
+  endAt: Date;
+  title: string;
+}
+
+/** What a block is, for matching: its place, its instants and its title (an absent title is ""). */
+const identity = (locationId: string, body: BlockSlotBody) => ({
+  locationId,
+  calendarId: body.calendarId ?? null,
+  assignedUserId: body.calendarId ? null : (body.assignedUserId ?? null),
+  startAt: new Date(body.startTime),
+  endAt: new Date(body.endTime),
+  title: body.title ?? "",
+});
+
+/**
+ * Every block slot this app made, recorded when HighLevel confirms it, whatever made it. A block
+ * made but not recorded (the process died in between) is still found in HighLevel by the caller's
+ * look-before-resend, and recorded then.
+ */
+export class BlockLedger {
+  constructor(private readonly db: Db) {}
+
+  async record(locationId: string, slot: BlockSlot, body: BlockSlotBody, origin: Origin): Promise<void> {
+    const fields = { ...identity(locationId, body), origin: origin.origin, originId: origin.originId ?? null };
+    await this.db.block.upsert({
+      where: { blockSlotId: slot.id },
+      create: { blockSlotId: slot.id, ...fields },
+      update: { ...identity(locationId, body), deletedAt: null },
+    });
+  }
+
+  /** A block of ours in this location with this HighLevel id, deleted or not. */
+  find(locationId: string, blockSlotId: string): Promise<LedgerEntry | null> {
+    return this.db.block.findFirst({ where: { locationId, blockSlotId } });
+  }
+
+  /** Live blocks of ours equal to `body` (same place, instants and title), newest first. */
+  findEqual(locationId: string, body: BlockSlotBody): Promise<LedgerEntry[]> {
+    return this.db.block.findMany({
+      where: { ...identity(locationId, body), deletedAt: null },
+      orderBy: { createdAt: "desc" },
+      take: 5,
+    });
+  }
+
+  async moved(blockSlotId: string, locationId: string, body: BlockSlotBody): Promise<void> {
+    await this.db.block.updateMany({ where: { blockSlotId }, data: identity(locationId, body) });
+  }
+
+  async deleted(blockSlotId: string): Promise<void> {
+    await this.db.block.updateMany({ where: { blockSlotId, deletedAt: null }, data: { deletedAt: new Date() } });
+  }
+}

@@ -1,0 +1,130 @@
+import { apiAs, installCompany } from "./support/api";
+import { bigAgency, itemsFor, waitForJob } from "./support/bulk";
+import { startHarness, type Harness } from "./support/harness";
+
+/**
+ * The ledger of blocks the app made: the same block submitted again is found, not made twice,
+ * and a block deleted by hand in HighLevel meanwhile is made again.
+ */
+const LOCATIONS = ["loc-0", "loc-1", "loc-2"];
+const BULK = "/api/block-slots/bulk";
+const LIST = { method: "GET", path: "/calendars/blocked-slots" };
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { companies: [bigAgency(3)] }, jobs: true });
+  await installCompany(h, "agency-big");
+});
+afterAll(async () => {
+  const invalid = h.sandbox.state.invalidRequests();
+  await h.close();
+  expect(invalid).toEqual([]);
+});
+
+const titled = (title: string, count: number) =>
+  itemsFor(LOCATIONS, count).map((item, i) => ({ ...item, title: `${title} ${i}` }));
+const made = () => LOCATIONS.flatMap((l) => h.sandbox.state.blockSlots(l));
+
+describe("the same blocks submitted twice", () => {
+  it("skips every block the first job made, naming the existing block", async () => {
+    const items = titled("Twice", 6);
+    const first = await waitForJob(h, (await apiAs(h).post(BULK).send({ items }).expect(202)).body.id);
+    expect(first.counts).toMatchObject({ succeeded: 6, skipped: 0 });
+    const before = made().length;
+
+    const second = await waitForJob(h, (await apiAs(h).post(BULK).send({ items }).expect(202)).body.id);
+    expect(second.status).toBe("done");
+    expect(second.counts).toMatchObject({ succeeded: 0, skipped: 6, failed: 0 });
+    expect(second.items!.map((i) => i.blockSlotId)).toEqual(first.items!.map((i) => i.blockSlotId));
+    expect(made()).toHaveLength(before);
+  });
+
+  it("makes a block again when the first one was deleted in HighLevel meanwhile", async () => {
+    const items = titled("Deleted by hand", 2);
+    const first = await waitForJob(h, (await apiAs(h).post(BULK).send({ items }).expect(202)).body.id);
+    const gone = first.items![0]!.blockSlotId!;
+    h.sandbox.state.slots.delete(gone);
+
+    const second = await waitForJob(h, (await apiAs(h).post(BULK).send({ items }).expect(202)).body.id);
+    expect(second.items!.map((i) => i.status)).toEqual(["succeeded", "skipped"]);
+    expect(second.items![0]!.blockSlotId).not.toBe(gone);
+    expect(second.items![1]!.blockSlotId).toBe(first.items![1]!.blockSlotId);
+    expect(await h.db.block.findUnique({ where: { blockSlotId: gone } })).toMatchObject({
+      deletedAt: expect.any(Date),
+    });
+  });
+
+  it("a block with another end, title or calendar is a different block", async () => {
+    const [base] = titled("Variant", 1);
+    await waitForJob(
+      h,
+      (
+        await apiAs(h)
+          .post(BULK)
+          .send({ items: [base] })
+          .expect(202)
+      ).body.id,
+    );
+    const variants = [
+      { ...base!, endTime: new Date(Date.parse(base!.endTime) + 60_000).toISOString() },
+      { ...base!, title: "Variant 0 (renamed)" },
+      { ...base!, calendarId: "cal-2" },
+    ];
+    const job = await waitForJob(h, (await apiAs(h).post(BULK).send({ items: variants }).expect(202)).body.id);
+    expect(job.counts).toMatchObject({ succeeded: 3, skipped: 0 });
+  });
+
+  it("a fresh job makes no look-ups in HighLevel", async () => {
+    h.sandbox.state.resetRequests();
+    await waitForJob(
+      h,
+      (
+        await apiAs(h)
+          .post(BULK)
+          .send({ items: titled("Fresh", 5) })
+          .expect(202)
+      ).body.id,
+    );
+    expect(h.sandbox.state.requests.filter((r) => r.method === LIST.method && r.path === LIST.path)).toEqual([]);
+  });
+});
+
+describe("a single create with ifExists=skip", () => {
+  const SLOTS = "/api/locations/loc-0/block-slots";
+  const body = {
+    calendarId: "cal-1",
+    title: "Only once",
+    startTime: "2031-02-03T09:00:00-05:00",
+    endTime: "2031-02-03T10:00:00-05:00",
+  };
+
+  it("answers 200 with the block already made; without it, a second block is made", async () => {
+    const first = await apiAs(h).post(SLOTS).send(body).expect(201);
+    const again = await apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(body).expect(200);
+    expect(again.body.id).toBe(first.body.id);
+    // The same instants written with another offset are the same block.
+    const utc = { ...body, startTime: "2031-02-03T14:00:00Z", endTime: "2031-02-03T15:00:00Z" };
+    expect((await apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(utc).expect(200)).body.id).toBe(first.body.id);
+    const second = await apiAs(h).post(SLOTS).send(body).expect(201);
+    expect(second.body.id).not.toBe(first.body.id);
+  });
+
+  it("refuses another value of ifExists, naming it", async () => {
+    const res = await apiAs(h).post(SLOTS).query({ ifExists: "replace" }).send(body).expect(400);
+    expect(res.body.errors).toEqual([expect.objectContaining({ path: "ifExists" })]);
+  });
+
+  it("records who made each block", async () => {
+    const res = await apiAs(h)
+      .post(SLOTS)
+      .send({ ...body, title: "Recorded" })
+      .expect(201);
+    expect(await h.db.block.findUnique({ where: { blockSlotId: res.body.id } })).toMatchObject({
+      origin: "api",
+      locationId: "loc-0",
+      calendarId: "cal-1",
+      title: "Recorded",
+      deletedAt: null,
+    });
+  });
+});

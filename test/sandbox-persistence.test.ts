@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import request from "supertest";
 import { AGENCY, CAL, SLOT, createSlot, exchange, tokenRequest } from "./support/sandbox-fixtures";
-import { startSandbox, type Sandbox } from "../src/sandbox";
+import { startSandbox, type Sandbox } from "../sandbox";
 
 let dir: string;
 let file: string;

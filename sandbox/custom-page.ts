@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { encryptSsoPayload } from "../sso/decrypt";
+import { encryptSsoPayload } from "./sso-payload";
 import type { SandboxState } from "./state";
 
 const escapeHtml = (s: string) =>

@@ -4,10 +4,11 @@ import { OPENAPI_OVERRIDES } from "./openapi-overrides";
 
 type Json = Record<string, unknown>;
 
-/** Base URIs given to the documents so calendars.json's "../common/common-schemas.json#…" resolves. */
+/** Base URIs given to the documents so their "../common/common-schemas.json#…" references resolve. */
 const DOCUMENTS = [
   { file: "oauth.json", id: "https://sandbox.invalid/oauth/oauth.json" },
   { file: "calendars.json", id: "https://sandbox.invalid/calendars/calendars.json" },
+  { file: "locations.json", id: "https://sandbox.invalid/locations/locations.json" },
   { file: "common-schemas.json", id: "https://sandbox.invalid/common/common-schemas.json" },
 ];
 

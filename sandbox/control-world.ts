@@ -1,7 +1,7 @@
 import { Router, type Response } from "express";
 import { NotFound } from "./appointments";
 import type { SandboxState } from "./state";
-import type { AppointmentChanges, NewAppointment } from "./types";
+import type { AppointmentChanges, NewAppointment, SandboxLocation } from "./types";
 
 type Body = Record<string, unknown>;
 
@@ -43,6 +43,13 @@ function answer(res: Response, status: number, work: () => unknown): void {
  */
 export function worldControlRoutes(state: SandboxState): Router {
   const router = Router();
+
+  /** Body: a SandboxLocation ({id, name, timezone?, calendars?, users?…}) → 201 {location}; LocationCreate webhook. */
+  router.post("/companies/:id/locations", (req, res) => {
+    answer(res, 201, () => ({
+      location: state.addLocation(String(req.params.id), (req.body ?? {}) as SandboxLocation).location,
+    }));
+  });
 
   /** Body {name?, timezone?} → {location}; LocationUpdate webhook. */
   router.patch("/locations/:id", (req, res) => {

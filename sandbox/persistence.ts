@@ -1,7 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import type { AccessTokenRecord, Appointment, AuthorizationCode, BlockSlot, RefreshTokenRecord } from "./types";
+import type {
+  AccessTokenRecord,
+  Appointment,
+  AuthorizationCode,
+  BlockSlot,
+  RefreshTokenRecord,
+  SandboxLocation,
+} from "./types";
 import type { LocationChanges } from "./world";
 
 /**
@@ -18,7 +25,9 @@ export interface DurableState {
   inactiveLocations: string[];
   userIds: Map<string, string>;
   appointments: Appointment[];
-  /** Renames and zone moves made since the fixtures (which the file does not hold). */
+  /** Sub-accounts added since the fixtures (which the file does not hold), and their agency. */
+  addedLocations: { companyId: string; location: SandboxLocation }[];
+  /** Renames and zone moves made since the fixtures. */
   locationChanges: Map<string, LocationChanges>;
   /** The Ed25519 key webhooks are signed with (PKCS#8 PEM): the app was told its public half. */
   webhookPrivateKey?: string;
@@ -100,6 +109,9 @@ function parse(text: string): DurableState {
     inactiveLocations: inactive as string[],
     userIds: new Map(Object.entries(object(data.userIds, "userIds")).map(([id, user]) => [id, String(user)])),
     appointments: (data.appointments === undefined ? [] : list(data, "appointments", "id")) as unknown as Appointment[],
+    addedLocations: (data.addedLocations === undefined
+      ? []
+      : list(data, "addedLocations", "companyId")) as unknown as DurableState["addedLocations"],
     locationChanges: new Map(
       Object.entries(data.locationChanges === undefined ? {} : object(data.locationChanges, "locationChanges")).map(
         ([id, v]) => [id, object(v, id) as LocationChanges],

@@ -10,9 +10,10 @@ import type {
   BlockSlot,
   NewAppointment,
   RecordedRequest,
+  SandboxLocation,
   SandboxOptions,
 } from "./types";
-import { locationUpdateEvent } from "./webhook-events";
+import { locationCreateEvent, locationUpdateEvent } from "./webhook-events";
 import { WebhookSender, type WebhookDelivery, type WebhookPayload } from "./webhooks";
 import type { FoundLocation, LocationChanges } from "./world";
 
@@ -33,6 +34,7 @@ export class SandboxState extends OAuthState {
   readonly rateLimiter: RateLimiter;
   readonly webhooks: WebhookSender;
   private readonly locationChanges = new Map<string, LocationChanges>();
+  private readonly addedLocations: DurableState["addedLocations"] = [];
   /** Set when options.stateFile is: whether that file was loaded, absent, or corrupt (ignored). */
   readonly stateFileStatus?: StateFileStatus;
   private readonly stateFile?: StateFileWriter;
@@ -89,6 +91,7 @@ export class SandboxState extends OAuthState {
       inactiveLocations: [...this.inactiveLocations],
       userIds: this.userIds,
       appointments: [...this.appointments.byId.values()],
+      addedLocations: this.addedLocations,
       locationChanges: this.locationChanges,
       webhookPrivateKey: this.webhooks.privateKeyPem(),
     };
@@ -104,17 +107,37 @@ export class SandboxState extends OAuthState {
     for (const id of saved.inactiveLocations) this.inactiveLocations.add(id);
     for (const [companyId, userId] of saved.userIds) this.userIds.set(companyId, userId);
     this.appointments.restore(saved.appointments);
-    for (const [id, changes] of saved.locationChanges) {
+    // An agency the fixtures no longer have, or a hand-edited zone: warned about, the rest still loads.
+    const tolerant = (what: string, apply: () => unknown) => {
       try {
-        this.applyLocationChanges(id, changes);
+        apply();
       } catch (err) {
-        // A location the fixtures no longer have, or a hand-edited zone: the rest still loads.
-        process.emitWarning(`Sandbox state: change of location ${id} ignored (${(err as Error).message})`);
+        process.emitWarning(`Sandbox state: ${what} ignored (${(err as Error).message})`);
       }
+    };
+    for (const { companyId, location } of saved.addedLocations) {
+      tolerant(`location ${location.id}`, () => this.insertLocation(companyId, location));
+    }
+    for (const [id, changes] of saved.locationChanges) {
+      tolerant(`change of location ${id}`, () => this.applyLocationChanges(id, changes));
     }
   }
 
   // ---- sub-accounts and appointments -----------------------------------------------------
+
+  /** The agency adds a sub-account (LocationCreate webhook); the app is not installed there. */
+  addLocation(companyId: string, location: SandboxLocation): FoundLocation {
+    const found = this.insertLocation(companyId, location);
+    this.changed();
+    this.announce(locationCreateEvent(found));
+    return found;
+  }
+
+  private insertLocation(companyId: string, location: SandboxLocation): FoundLocation {
+    const found = this.world.addLocation(companyId, location);
+    this.addedLocations.push({ companyId, location: found.location });
+    return found;
+  }
 
   /** Renames a sub-account or moves its time zone, and announces it (LocationUpdate webhook). */
   updateLocation(locationId: string, changes: LocationChanges): FoundLocation {

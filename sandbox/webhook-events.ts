@@ -43,3 +43,8 @@ export function locationUpdateEvent({ company, location }: FoundLocation): Webho
     ...(location.email ? { email: location.email } : {}),
   };
 }
+
+/** Sent to agency-level apps when an agency adds a sub-account. */
+export function locationCreateEvent({ company, location }: FoundLocation): WebhookPayload {
+  return { ...locationUpdateEvent({ company, location }), type: "LocationCreate" };
+}

@@ -47,6 +47,22 @@ export class World {
     return this.findLocation(locationId)?.location.calendars?.find((c) => c.id === calendarId);
   }
 
+  /** A new sub-account of an agency. Throws with a message meant for the caller. */
+  addLocation(companyId: string, location: SandboxLocation): FoundLocation {
+    const company = this.findCompany(companyId);
+    if (!company) throw new Error(`Unknown sandbox company ${companyId}`);
+    if (typeof location?.id !== "string" || location.id === "") throw new Error("id is required");
+    if (typeof location.name !== "string" || location.name.trim() === "") throw new Error("name is required");
+    if (this.byLocation.has(location.id)) throw new Error(`A location ${location.id} exists already`);
+    if (location.timezone !== undefined && !IANAZone.isValidZone(location.timezone)) {
+      throw new Error(`timezone ${String(location.timezone)} is not an IANA time zone`);
+    }
+    const found = { company, location: structuredClone(location) };
+    company.locations.push(found.location);
+    this.byLocation.set(location.id, found);
+    return found;
+  }
+
   /** Throws with a message meant for the caller (the control route answers 400 with it). */
   updateLocation(locationId: string, changes: LocationChanges): FoundLocation {
     const found = this.findLocation(locationId);

@@ -136,6 +136,28 @@ describe("renaming a sub-account or moving its zone", () => {
   });
 });
 
+describe("an agency adding a sub-account", () => {
+  it("state.addLocation or the control route: known from then on, not installed, kept out of the fixture", async () => {
+    sb.state.addLocation("agency-tz", { id: "loc-sf", name: "Harbour SF", timezone: "America/Los_Angeles" });
+    const added = await request(sb.url)
+      .post("/_sandbox/companies/agency-tz/locations")
+      .send({ id: "loc-la", name: "Harbour LA", timezone: "America/Los_Angeles" })
+      .expect(201);
+    expect(added.body.location).toMatchObject({ id: "loc-la", name: "Harbour LA" });
+
+    const token = await companyToken(sb, "agency-tz");
+    const res = await getLocation(sb, token, "loc-la").expect(200);
+    expect(res.body.location).toMatchObject({ companyId: "agency-tz", timezone: "America/Los_Angeles" });
+    expect(CLINICS.locations.map((l) => l.id)).toEqual(["loc-ny", "loc-ldn"]);
+
+    await request(sb.url)
+      .post("/_sandbox/companies/agency-tz/locations")
+      .send({ id: "loc-la", name: "Again" })
+      .expect(400);
+    await request(sb.url).post("/_sandbox/companies/nowhere/locations").send({ id: "x", name: "X" }).expect(404);
+  });
+});
+
 describe("the default world", () => {
   it("gives every sub-account an IANA zone, New York and London among them", () => {
     const locations = defaultCompanies().flatMap((c) => c.locations);

@@ -112,7 +112,7 @@ describe("a sandbox restarted on the same stateFile", () => {
 });
 
 describe("what the sandbox added later is kept too", () => {
-  it("appointments, a renamed or moved sub-account, and the key webhooks are signed with", async () => {
+  it("appointments, added, renamed or moved sub-accounts, and the key webhooks are signed with", async () => {
     const first = await start();
     const appointment = first.state.addAppointment({
       locationId: "loc-a",
@@ -121,6 +121,8 @@ describe("what the sandbox added later is kept too", () => {
       endTime: "2030-05-01T10:00:00Z",
     });
     first.state.updateLocation("loc-b", { name: "Uptown (moved)", timezone: "Europe/Dublin" });
+    first.state.addLocation("agency-1", { id: "loc-d", name: "Bright Smiles Docks" });
+    first.state.updateLocation("loc-d", { name: "Bright Smiles Quay" });
     const key = first.state.webhookPublicKey;
     await stop(first);
 
@@ -129,6 +131,10 @@ describe("what the sandbox added later is kept too", () => {
     expect(second.state.findLocation("loc-b")!.location).toMatchObject({
       name: "Uptown (moved)",
       timezone: "Europe/Dublin",
+    });
+    expect(second.state.findLocation("loc-d")).toMatchObject({
+      company: { id: "agency-1" },
+      location: { name: "Bright Smiles Quay" },
     });
     expect(second.state.webhookPublicKey).toBe(key);
     // A sandbox of its own has a key of its own.

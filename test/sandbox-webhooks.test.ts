@@ -129,6 +129,14 @@ describe("what HighLevel announces", () => {
     ]);
   });
 
+  it("LocationCreate when the agency adds a sub-account", async () => {
+    sb.state.addLocation("agency-w", { id: "loc-new", name: "Clinic New", timezone: "Europe/Madrid" });
+    await sb.state.webhooks.idle();
+    expect(receiver.ofType("LocationCreate").map((r) => r.body)).toEqual([
+      expect.objectContaining({ id: "loc-new", companyId: "agency-w", name: "Clinic New" }),
+    ]);
+  });
+
   it("AppointmentCreate, Update and Delete, through the state and the control routes", async () => {
     const appointment = sb.state.addAppointment(booking);
     await request(sb.url).post(`/_sandbox/appointments/${appointment.id}/cancel`).expect(200);

@@ -1,5 +1,5 @@
 import { RateLimitPacer } from "../src/highlevel/pacer";
-import type { SandboxOptions } from "../src/sandbox";
+import type { SandboxOptions } from "../sandbox";
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
 import { CREATE_REQUEST, SOLO, SOLO_SLOT, SOLO_SLOTS } from "./support/sandbox-fixtures";

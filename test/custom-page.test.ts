@@ -1,5 +1,5 @@
 import request from "supertest";
-import { encryptSsoPayload } from "../src/sso/decrypt";
+import { encryptSsoPayload } from "../sandbox/sso-payload";
 import { installCompany } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
 import { AGENCY } from "./support/sandbox-fixtures";

@@ -10,7 +10,7 @@ import {
   createSlot,
   sandboxesFor,
 } from "./support/sandbox-fixtures";
-import type { Sandbox } from "../src/sandbox";
+import type { Sandbox } from "../sandbox";
 
 let sb: Sandbox;
 const sandbox = sandboxesFor([AGENCY, SOLO]);

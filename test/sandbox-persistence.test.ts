@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import request from "supertest";
 import { AGENCY, CAL, SLOT, createSlot, exchange, tokenRequest } from "./support/sandbox-fixtures";
-import { startSandbox, type Sandbox } from "../src/sandbox";
+import { startSandbox, type Sandbox } from "../sandbox";
 
 let dir: string;
 let file: string;
@@ -108,6 +108,50 @@ describe("a sandbox restarted on the same stateFile", () => {
     await settle();
     expect(saved().slots?.map((t) => t.id)).toEqual([slot.id]);
     expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+  });
+});
+
+describe("what the sandbox added later is kept too", () => {
+  it("appointments, added, renamed or moved sub-accounts, and the key webhooks are signed with", async () => {
+    const first = await start();
+    const appointment = first.state.addAppointment({
+      locationId: "loc-a",
+      calendarId: "cal-1",
+      startTime: "2030-05-01T09:00:00Z",
+      endTime: "2030-05-01T10:00:00Z",
+    });
+    first.state.updateLocation("loc-b", { name: "Uptown (moved)", timezone: "Europe/Dublin" });
+    first.state.addLocation("agency-1", { id: "loc-d", name: "Bright Smiles Docks" });
+    first.state.updateLocation("loc-d", { name: "Bright Smiles Quay" });
+    const key = first.state.webhookPublicKey;
+    await stop(first);
+
+    const second = await start();
+    expect(second.state.appointments.get(appointment.id)).toEqual(appointment);
+    expect(second.state.findLocation("loc-b")!.location).toMatchObject({
+      name: "Uptown (moved)",
+      timezone: "Europe/Dublin",
+    });
+    expect(second.state.findLocation("loc-d")).toMatchObject({
+      company: { id: "agency-1" },
+      location: { name: "Bright Smiles Quay" },
+    });
+    expect(second.state.webhookPublicKey).toBe(key);
+    // A sandbox of its own has a key of its own.
+    expect((await start(false)).state.webhookPublicKey).not.toBe(key);
+  });
+
+  it("a file written before those existed (version 1) still loads", async () => {
+    const first = await start();
+    const tokens = await exchange(first, first.state.issueCode({ locationId: "loc-a" }));
+    await stop(first);
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    for (const key of ["appointments", "locationChanges", "webhookPrivateKey"]) delete saved[key];
+    fs.writeFileSync(file, JSON.stringify({ ...saved, version: 1 }));
+
+    const second = await start();
+    expect(second.state.stateFileStatus).toBe("loaded");
+    await refresh(second, tokens.refresh_token).expect(200);
   });
 });
 

@@ -12,7 +12,7 @@ import {
   createSlot,
   sandboxesFor,
 } from "./support/sandbox-fixtures";
-import { getValidator, type Sandbox, type SandboxCompany } from "../src/sandbox";
+import { getValidator, type Sandbox, type SandboxCompany } from "../sandbox";
 
 const BIG: SandboxCompany = {
   id: "agency-big",

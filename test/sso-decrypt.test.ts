@@ -1,4 +1,5 @@
-import { SsoDecryptError, decryptSsoPayload, encryptSsoPayload } from "../src/sso/decrypt";
+import { encryptSsoPayload } from "../sandbox/sso-payload";
+import { SsoDecryptError, decryptSsoPayload } from "../src/sso/decrypt";
 
 const SECRET = "shared-secret-for-tests";
 

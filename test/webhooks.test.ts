@@ -141,45 +141,37 @@ describe("INSTALL and UNINSTALL, worked from the queue", () => {
 
   it("an INSTALL for a new location of an installed agency connects it with the agency's token", async () => {
     await installCompany(h, "agency-1");
-    AGENCY.locations.push({ id: "loc-new", name: "Bright Smiles Harbour" });
-    try {
-      h.sandbox.state.installs.set("loc-new", new Date());
-      const payload = event({
-        type: "INSTALL",
-        appId: "app",
-        companyId: "agency-1",
-        locationId: "loc-new",
-        companyName: "Bright Smiles Group",
-      });
-      await deliver(h, signers, payload).expect(200);
-      expect(await processed(h, payload.webhookId)).toMatchObject({ status: "processed" });
-      expect(await h.db.location.findUnique({ where: { id: "loc-new" } })).toMatchObject({
-        status: "active",
-        source: "agency",
-      });
-      expect(await h.db.company.findUnique({ where: { id: "agency-1" } })).toMatchObject({
-        name: "Bright Smiles Group",
-      });
-      await apiAs(h).post("/api/locations/loc-new/block-slots").send(SLOT).expect(201);
-    } finally {
-      AGENCY.locations.pop();
-    }
+    h.sandbox.state.addLocation("agency-1", { id: "loc-new", name: "Bright Smiles Harbour" });
+    h.sandbox.state.installs.set("loc-new", new Date());
+    const payload = event({
+      type: "INSTALL",
+      appId: "app",
+      companyId: "agency-1",
+      locationId: "loc-new",
+      companyName: "Bright Smiles Group",
+    });
+    await deliver(h, signers, payload).expect(200);
+    expect(await processed(h, payload.webhookId)).toMatchObject({ status: "processed" });
+    expect(await h.db.location.findUnique({ where: { id: "loc-new" } })).toMatchObject({
+      status: "active",
+      source: "agency",
+    });
+    expect(await h.db.company.findUnique({ where: { id: "agency-1" } })).toMatchObject({
+      name: "Bright Smiles Group",
+    });
+    await apiAs(h).post("/api/locations/loc-new/block-slots").send(SLOT).expect(201);
   });
 
   it("an agency-level INSTALL connects the agency's locations that are not connected yet", async () => {
     await installCompany(h, "agency-1");
-    AGENCY.locations.push({ id: "loc-later", name: "Bright Smiles Later" });
-    try {
-      h.sandbox.state.installs.set("loc-later", new Date());
-      const payload = event({ type: "INSTALL", appId: "app", companyId: "agency-1", installType: "Company" });
-      await deliver(h, signers, payload).expect(200);
-      const done = await processed(h, payload.webhookId);
-      expect(done.status).toBe("processed");
-      expect(done.outcome).toContain("1 location(s) newly connected");
-      expect(await h.db.location.findUnique({ where: { id: "loc-later" } })).toMatchObject({ status: "active" });
-    } finally {
-      AGENCY.locations.pop();
-    }
+    h.sandbox.state.addLocation("agency-1", { id: "loc-later", name: "Bright Smiles Later" });
+    h.sandbox.state.installs.set("loc-later", new Date());
+    const payload = event({ type: "INSTALL", appId: "app", companyId: "agency-1", installType: "Company" });
+    await deliver(h, signers, payload).expect(200);
+    const done = await processed(h, payload.webhookId);
+    expect(done.status).toBe("processed");
+    expect(done.outcome).toContain("1 location(s) newly connected");
+    expect(await h.db.location.findUnique({ where: { id: "loc-later" } })).toMatchObject({ status: "active" });
   });
 
   it("UNINSTALL of a location deletes its tokens; later calls answer 404 location_not_installed", async () => {

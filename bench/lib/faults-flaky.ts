@@ -1,4 +1,4 @@
-import type { FaultReply } from "../../src/sandbox";
+import type { FaultReply } from "../../sandbox";
 import { awaitBulk, submitBulk } from "./bulk";
 import { histogram, type FaultResult } from "./faults-report";
 import { installAgency, faultStack, type Stack } from "./stack";

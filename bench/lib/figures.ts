@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { CALENDARS_VERSION } from "../../src/highlevel/calendars";
-import { DEFAULT_SCOPES } from "../../src/sandbox";
+import { DEFAULT_SCOPES } from "../../sandbox";
 import { awaitBulk, submitBulk, type BulkOutcome } from "./bulk";
 import { loadAt, percentile, type LoadResult } from "./load";
 import {

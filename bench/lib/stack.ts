@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { Client } from "pg";
 import { ensureDatabase } from "../../src/db/database";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/db/embedded";
-import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../../src/sandbox";
+import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../../sandbox";
 import { generateKey } from "../../src/tokens/crypto";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -93,13 +93,3 @@ export function decryptSsoPayload(payload: string, sharedSecret: string): SsoUse
   }
   return parsed.data;
 }
-
-/** Same format as CryptoJS.AES.encrypt with a passphrase: lets tests and the sandbox play HighLevel's parent frame. */
-export function encryptSsoPayload(data: object, secret: string): string {
-  requireSecret(secret);
-  const salt = crypto.randomBytes(8);
-  const { key, iv } = evpBytesToKey(secret, salt);
-  const cipher = crypto.createCipheriv("aes-256-cbc", key, iv);
-  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(data), "utf8"), cipher.final()]);
-  return Buffer.concat([PREFIX, salt, ciphertext]).toString("base64");
-}

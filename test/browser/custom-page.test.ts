@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { Browser } from "playwright-core";
-import type { SandboxCompany } from "../../src/sandbox";
+import type { SandboxCompany } from "../../sandbox";
 import { installCompany } from "../support/api";
 import { closeServer, describeInBrowser, freePort, launchBrowser, listen, screenshot } from "../support/browser";
 import { startHarness, type Harness } from "../support/harness";

@@ -1,4 +1,4 @@
-import type { SandboxCompany } from "../../src/sandbox";
+import type { SandboxCompany } from "../../sandbox";
 import type { BulkItemInput } from "../../src/block-slots/schemas";
 import { apiAs } from "./api";
 import type { Harness } from "./harness";

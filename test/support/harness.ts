@@ -4,7 +4,7 @@ import { createApp } from "../../src/app";
 import { loadConfig, type Config } from "../../src/config";
 import { createDb, type Db } from "../../src/db/client";
 import { createLogger } from "../../src/logger";
-import { startSandbox, type Sandbox, type SandboxOptions } from "../../src/sandbox";
+import { startSandbox, type Sandbox, type SandboxOptions } from "../../sandbox";
 import { createServices, type Services } from "../../src/services";
 import { generateKey } from "../../src/tokens/crypto";
 import { createTestDatabase } from "./postgres";

@@ -1,6 +1,6 @@
 /** Fixtures and raw HighLevel-style requests shared by the tests that talk to the sandbox directly. */
 import request from "supertest";
-import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../../src/sandbox";
+import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } from "../../sandbox";
 
 export const CAL = "2021-04-15";
 export const OAUTH = "2021-07-28";

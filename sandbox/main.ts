@@ -1,6 +1,6 @@
 import { startSandbox } from "./index";
 
-/** Runs the sandbox on its own: `tsx src/sandbox/main.ts` (PORT, default 4010). */
+/** Runs the sandbox on its own: `npx tsx sandbox/main.ts` (PORT, default 4010). */
 async function main(): Promise<void> {
   const sandbox = await startSandbox({ port: Number(process.env.PORT ?? 4010) });
   const { state } = sandbox;

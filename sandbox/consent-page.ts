@@ -64,23 +64,59 @@ h2{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:#667085;ma
 ul.scopes{margin:0;padding-left:20px}ul.scopes code{font-size:12px;color:#667085}
 fieldset{border:0;padding:0;margin:0}label.opt{display:flex;gap:10px;align-items:flex-start;padding:10px 12px;border:1px solid #eaecf0;border-radius:8px;margin-bottom:8px;cursor:pointer}
 label.opt:hover{border-color:#84adff}label.opt small{display:block;color:#667085}
-.agency{background:#f5f8ff}.actions{display:flex;gap:12px;justify-content:flex-end;margin-top:24px}
+.agency{background:#f5f8ff}details{margin:0 0 8px}summary{cursor:pointer;color:#155eef;padding:4px 0}
+.ticks{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:2px 12px;max-height:240px;overflow:auto;padding:4px 12px 8px}
+label.tick{font-size:14px}.actions{display:flex;gap:12px;justify-content:flex-end;margin-top:24px}
 button{font:inherit;padding:9px 18px;border-radius:8px;border:1px solid #d0d5dd;background:#fff;cursor:pointer}
 button.primary{background:#155eef;border-color:#155eef;color:#fff}.error{background:#fef3f2;border:1px solid #fecdca;color:#b42318;padding:10px 12px;border-radius:8px}
 </style></head><body><header>HighLevel <small>Marketplace · local sandbox</small></header><main>${body}</main></body></html>`;
 }
 
+/** Long lists fold away, so a 2,000-location agency still fits on the page. */
+const FOLD_AFTER = 12;
+
+function fold(summary: string, count: number, inner: string): string {
+  return count > FOLD_AFTER ? `<details><summary>${summary}</summary>${inner}</details>` : inner;
+}
+
 function companyOptions(company: SandboxCompany): string {
   const n = company.locations.length;
+  const name = escapeHtml(company.name);
+  const id = escapeHtml(company.id);
   const locations = company.locations
     .map(
       (l) => `<label class="opt"><input type="radio" name="target" value="location:${escapeHtml(l.id)}">
 <span>${escapeHtml(l.name)}<small>Sub-account · ${escapeHtml(l.id)}</small></span></label>`,
     )
     .join("");
-  return `<h2>${escapeHtml(company.name)}</h2>
-<label class="opt agency"><input type="radio" name="target" value="company:${escapeHtml(company.id)}">
-<span>Whole agency: ${escapeHtml(company.name)}<small>Installs on all ${n} sub-account${n === 1 ? "" : "s"} (agency token)</small></span></label>${locations}`;
+  const ticks = company.locations
+    .map(
+      (l) =>
+        `<label class="tick"><input type="checkbox" name="locationIds" value="${escapeHtml(l.id)}"> ${escapeHtml(l.name)}</label>`,
+    )
+    .join("");
+  return `<h2>${name}</h2>
+<label class="opt agency"><input type="radio" name="target" value="company:${id}">
+<span>Whole agency: ${name}<small>Installs on all ${n} sub-account${n === 1 ? "" : "s"} and future ones (agency token)</small></span></label>
+<label class="opt agency"><input type="radio" name="target" value="company-some:${id}">
+<span>Some sub-accounts of ${name}<small>Installs on the ones ticked below (agency token)</small></span></label>
+${fold(`Tick sub-accounts (${n})`, n, `<div class="ticks">${ticks}</div>`)}
+${fold(`Or install on one sub-account only (${n})`, n, locations)}`;
+}
+
+/** The install the form asks for, or why it cannot be done. */
+function chosenTarget(state: SandboxState, form: Record<string, string | string[] | undefined>) {
+  const [kind, id] = String(form.target ?? "").split(/:(.*)/s);
+  if (kind === "location" && id && state.findLocation(id)) return { target: { locationId: id } };
+  const company = id ? state.findCompany(id) : undefined;
+  if (kind === "company" && company) return { target: { companyId: company.id } };
+  if (kind === "company-some" && company) {
+    const ticked = new Set([form.locationIds ?? []].flat());
+    const locationIds = company.locations.filter((l) => ticked.has(l.id)).map((l) => l.id);
+    if (locationIds.length === 0) return { error: `Tick at least one sub-account of ${company.name}.` };
+    return { target: { companyId: company.id, locationIds } };
+  }
+  return { error: "Choose a sub-account or an agency." };
 }
 
 function consentPage(state: SandboxState, params: ConsentParams, action: string, error?: string): string {
@@ -132,25 +168,19 @@ export function consentRoutes(state: SandboxState): Router {
   router.post(paths, (req: Request, res: Response) => {
     const { params, errors } = readParams(state, req.query);
     if (!params) return errorPage(res, errors);
-    const form = (req.body ?? {}) as Record<string, string | undefined>;
+    const form = (req.body ?? {}) as Record<string, string | string[] | undefined>;
     if (form.decision === "cancel") {
       return redirectTo(res, params, {
         error: "access_denied",
         error_description: "The user denied access to the app",
       });
     }
-    const [kind, id] = (form.target ?? "").split(/:(.*)/s);
-    const target =
-      kind === "location" && id && state.findLocation(id)
-        ? { locationId: id }
-        : kind === "company" && id && state.findCompany(id)
-          ? { companyId: id }
-          : undefined;
+    const { target, error } = chosenTarget(state, form);
     if (!target) {
       return void res
         .status(400)
         .type("html")
-        .send(consentPage(state, params, req.originalUrl, "Choose a sub-account or an agency."));
+        .send(consentPage(state, params, req.originalUrl, error));
     }
     const code = state.issueCode(target, { scopes: params.scopes, redirectUri: params.redirectUri });
     redirectTo(res, params, { code });

@@ -30,7 +30,7 @@ export const OPENAPI_OVERRIDES: OpenApiOverride[] = [
     file: "calendars.json",
     why:
       "BlockSlot{Create,Edit}RequestDTO mark calendarId required, but their own property descriptions " +
-      "(and FACTS.md) say 'Either calendarId or assignedUserId can be set, not both'. Only locationId " +
+      "(and HighLevel's documentation) say 'Either calendarId or assignedUserId can be set, not both'. Only locationId " +
       "stays required here; calendar-routes.ts enforces exactly one of calendarId / assignedUserId.",
     apply(doc) {
       for (const name of ["BlockSlotCreateRequestDTO", "BlockSlotEditRequestDTO"]) {

@@ -67,3 +67,9 @@ export function rejectBadRequest(_req: Request, res: Response, next: NextFunctio
     ),
   );
 }
+
+/** The success status the OpenAPI file declares for the matched operation (201 for some edits and deletes). */
+export function successStatus(res: Response): number {
+  const responses = (validation(res).operation?.op.responses ?? {}) as Record<string, unknown>;
+  return Number(Object.keys(responses).find((s) => /^2\d\d$/.test(s)) ?? 200);
+}

@@ -1,18 +1,46 @@
 import { Router, type Request, type Response } from "express";
 import { accessToken } from "./auth";
-import { httpErrorBody, refuse, rejectInvalid, unprocessable } from "./errors";
+import { httpErrorBody, NO_LOCATION_ACCESS, refuse, rejectInvalid, unprocessable } from "./errors";
 import { ownerOf, type Grant, type SandboxState } from "./state";
 import type { AccessTokenRecord, RefreshTokenRecord } from "./types";
 
 type Form = Record<string, string | undefined>;
 
-/** Messages of the OAuth server HighLevel runs (same family as "Invalid grant: refresh token is invalid"). */
-const INVALID_CLIENT = { statusCode: 401, message: "Invalid client: client is invalid", error: "Unauthorized" };
-const invalidGrant = (what: string) => httpErrorBody(400, `Invalid grant: ${what}`);
-const LOCATION_INACTIVE = httpErrorBody(400, "Location is not active");
-const NO_LOCATION_ACCESS = httpErrorBody(403, "The token does not have access to this location.");
+type OAuthErrorCode = "invalid_request" | "invalid_client" | "invalid_grant" | "unsupported_grant_type";
 
-/** GetAccessCodeSuccessfulResponseDto, shaped by the kind of token (FACTS.md). */
+/** How HighLevel's OAuth server words each RFC 6749 error: "Invalid grant: refresh token is invalid". */
+const PREFIXES: Record<OAuthErrorCode, string> = {
+  invalid_request: "Invalid request",
+  invalid_client: "Invalid client",
+  invalid_grant: "Invalid grant",
+  unsupported_grant_type: "Unsupported grant type",
+};
+
+/** A token-endpoint refusal in the style the state asks for (SandboxOptions.oauthErrorStyle). */
+function oauthError(state: SandboxState, code: OAuthErrorCode, description: string) {
+  const status = code === "invalid_client" ? 401 : 400;
+  if (state.oauthErrorStyle === "rfc6749") return { status, body: { error: code, error_description: description } };
+  const message = `${PREFIXES[code]}: ${description}`;
+  return {
+    status,
+    body: status === 401 ? { statusCode: 401, message, error: "Unauthorized" } : { statusCode: status, message },
+  };
+}
+
+function refuseGrant(state: SandboxState, res: Response, code: OAuthErrorCode, description: string, note: string) {
+  const { status, body } = oauthError(state, code, description);
+  refuse(res, status, body, note);
+}
+
+function rejectGrant(state: SandboxState, res: Response, code: OAuthErrorCode, description: string, why: string) {
+  const { status, body } = oauthError(state, code, description);
+  rejectInvalid(res, status, body, [why]);
+}
+
+/** Not an OAuth error but HighLevel's own, and temporary: kept in its shape whatever the style. */
+const LOCATION_INACTIVE = httpErrorBody(400, "Location is not active");
+
+/** GetAccessCodeSuccessfulResponseDto, shaped by the kind of token (docs/highlevel.md, OAuth). */
 function tokenResponse(state: SandboxState, access: AccessTokenRecord, refresh: RefreshTokenRecord) {
   const common = {
     access_token: access.token,
@@ -25,12 +53,14 @@ function tokenResponse(state: SandboxState, access: AccessTokenRecord, refresh: 
     userId: access.userId,
   };
   if (access.userType === "Location") return { ...common, locationId: access.locationId };
+  // An install on every sub-account also covers the ones the agency adds later.
+  const all = state.companyInstalls.get(access.companyId)?.installToFutureLocations ?? false;
   return {
     ...common,
     approvedLocations: state.installedLocationIds(access.companyId),
     isBulkInstallation: true,
-    installToFutureLocations: state.companyInstalls.get(access.companyId)?.installToFutureLocations ?? false,
-    approveAllLocations: true,
+    installToFutureLocations: all,
+    approveAllLocations: all,
   };
 }
 
@@ -39,27 +69,24 @@ function issuePair(state: SandboxState, grant: Grant) {
 }
 
 function authorizationCodeGrant(state: SandboxState, form: Form, res: Response): void {
-  if (!form.code)
-    return rejectInvalid(res, 400, httpErrorBody(400, "Invalid request: missing parameter: `code`"), [
-      "code is required",
-    ]);
+  if (!form.code) return rejectGrant(state, res, "invalid_request", "missing parameter: `code`", "code is required");
   const code = state.codes.get(form.code);
-  if (!code || code.used)
-    return refuse(res, 400, invalidGrant("authorization code is invalid"), "unknown or used code");
+  if (!code || code.used) {
+    return refuseGrant(state, res, "invalid_grant", "authorization code is invalid", "unknown or used code");
+  }
   code.used = true; // single use, even when the exchange below fails
   if (code.expiresAt.getTime() <= Date.now()) {
-    return refuse(res, 400, invalidGrant("authorization code has expired"), "code older than 10 minutes");
+    return refuseGrant(state, res, "invalid_grant", "authorization code has expired", "code older than 10 minutes");
   }
   if (code.redirectUri && form.redirect_uri && code.redirectUri !== form.redirect_uri) {
-    return rejectInvalid(res, 400, invalidGrant("`redirect_uri` is invalid"), [
-      `redirect_uri ${form.redirect_uri} differs from the consent's ${code.redirectUri}`,
-    ]);
+    const why = `redirect_uri ${form.redirect_uri} differs from the consent's ${code.redirectUri}`;
+    return rejectGrant(state, res, "invalid_grant", "`redirect_uri` is invalid", why);
   }
-  // The install decides the kind of token, whatever user_type says (FACTS.md: bulk installs).
+  // The install decides the kind of token, whatever user_type says (docs/highlevel.md, agency installs).
   let grant: Grant;
   if ("locationId" in code.target) {
     const found = state.findLocation(code.target.locationId);
-    if (!found) return refuse(res, 400, invalidGrant("authorization code is invalid"), "location vanished");
+    if (!found) return refuseGrant(state, res, "invalid_grant", "authorization code is invalid", "location vanished");
     grant = { userType: "Location", companyId: found.company.id, locationId: found.location.id, scopes: code.scopes };
   } else {
     grant = { userType: "Company", companyId: code.target.companyId, scopes: code.scopes };
@@ -69,24 +96,24 @@ function authorizationCodeGrant(state: SandboxState, form: Form, res: Response):
 
 function refreshTokenGrant(state: SandboxState, form: Form, res: Response): void {
   if (!form.refresh_token) {
-    return rejectInvalid(res, 400, httpErrorBody(400, "Invalid request: missing parameter: `refresh_token`"), [
-      "refresh_token is required",
-    ]);
+    const why = "refresh_token is required";
+    return rejectGrant(state, res, "invalid_request", "missing parameter: `refresh_token`", why);
   }
   const record = state.refreshTokens.get(form.refresh_token);
   state.refreshGrants.push({ ownerId: record && ownerOf(record), ok: false, at: new Date() });
   const grantLog = state.refreshGrants[state.refreshGrants.length - 1]!;
   if (!record || record.dead) {
-    return refuse(res, 400, invalidGrant("refresh token is invalid"), `refresh token ${record?.dead ?? "unknown"}`);
+    const note = `refresh token ${record?.dead ?? "unknown"}`;
+    return refuseGrant(state, res, "invalid_grant", "refresh token is invalid", note);
   }
   if (record.expiresAt.getTime() <= Date.now()) {
-    return refuse(res, 400, invalidGrant("refresh token has expired"), "refresh token older than a year");
+    return refuseGrant(state, res, "invalid_grant", "refresh token has expired", "refresh token older than a year");
   }
   // Temporary: the refresh token stays valid and works again once the location is active.
   if (record.locationId && state.inactiveLocations.has(record.locationId)) {
     return refuse(res, 400, LOCATION_INACTIVE, "location set inactive by the test");
   }
-  record.dead = "used"; // single use (FACTS.md)
+  record.dead = "used"; // single use (docs/highlevel.md, OAuth)
   grantLog.ok = true;
   const { userType, companyId, locationId, scopes } = record;
   res.json(issuePair(state, { userType, companyId, locationId, scopes }));
@@ -96,11 +123,17 @@ function token(state: SandboxState) {
   return (req: Request, res: Response): void => {
     const form = req.body as Form;
     if (form.client_id !== state.clientId || form.client_secret !== state.clientSecret) {
-      return rejectInvalid(res, 401, INVALID_CLIENT, ["client_id / client_secret do not match the app"]);
+      return rejectGrant(
+        state,
+        res,
+        "invalid_client",
+        "client is invalid",
+        "client_id / client_secret do not match the app",
+      );
     }
     if (form.grant_type === "authorization_code") return authorizationCodeGrant(state, form, res);
     if (form.grant_type === "refresh_token") return refreshTokenGrant(state, form, res);
-    refuse(res, 400, httpErrorBody(400, "Unsupported grant type: `grant_type` is invalid"), "grant not simulated");
+    refuseGrant(state, res, "unsupported_grant_type", "`grant_type` is invalid", "grant not simulated");
   };
 }
 
@@ -131,6 +164,7 @@ function locationToken(state: SandboxState) {
       scopes: company.scopes,
     };
     const access = state.issueAccessToken(grant);
+    state.countMint(location.id);
     res.json({
       access_token: access.token,
       token_type: "Bearer",

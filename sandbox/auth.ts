@@ -53,7 +53,8 @@ export function authenticate(state: SandboxState) {
         const wanted = security.map((alt) => alt.map(userTypeOf).join("+")).join(" or ");
         return rejectInvalid(res, 401, WRONG_USER_TYPE, [`needs a ${wanted} token, got a ${record.userType} token`]);
       }
-      const scopes = security.map((alt) => alt.flatMap((r) => r.scopes).join(" ")).join(" or ");
+      const ofKind = security.filter((alt) => alt.every((r) => userTypeOf(r) === record.userType));
+      const scopes = [...new Set(ofKind.map((alt) => alt.flatMap((r) => r.scopes).join(" ")))].join(" or ");
       return rejectInvalid(res, 401, MISSING_SCOPE, [`token lacks scope ${scopes}`]);
     }
     res.locals.accessToken = record;
@@ -68,8 +69,8 @@ export function rateLimit(state: SandboxState) {
     if (!record) return next();
     const verdict = state.rateLimiter.hit(ownerOf(record), res);
     if (verdict.allowed) return next();
-    res.set("Retry-After", String(verdict.retryAfterSeconds));
-    // The real 429 body is UNCONFIRMED (FACTS.md); apps must rely on the status and headers.
+    if (state.rateLimiter.retryAfter) res.set("Retry-After", String(verdict.retryAfterSeconds));
+    // The real 429 body is UNCONFIRMED (docs/highlevel.md, Rate limits): apps must go by the status and headers.
     refuse(res, 429, { statusCode: 429, message: "Too many requests" }, "rate limit exceeded");
   };
 }

@@ -1,6 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { AccessTokenRecord, AuthorizationCode, BlockSlot, RefreshTokenRecord } from "./types";
+import { performance } from "node:perf_hooks";
+import type {
+  AccessTokenRecord,
+  Appointment,
+  AuthorizationCode,
+  BlockSlot,
+  RefreshTokenRecord,
+  SandboxLocation,
+} from "./types";
+import type { LocationChanges } from "./world";
 
 /**
  * The part of the sandbox that HighLevel itself would keep across a restart. Recorded requests,
@@ -15,22 +24,37 @@ export interface DurableState {
   companyInstalls: Map<string, { installToFutureLocations: boolean }>;
   inactiveLocations: string[];
   userIds: Map<string, string>;
+  appointments: Appointment[];
+  /** Sub-accounts added since the fixtures (which the file does not hold), and their agency. */
+  addedLocations: { companyId: string; location: SandboxLocation }[];
+  /** Renames and zone moves made since the fixtures. */
+  locationChanges: Map<string, LocationChanges>;
+  /** The Ed25519 key webhooks are signed with (PKCS#8 PEM): the app was told its public half. */
+  webhookPrivateKey?: string;
 }
 
 /** "missing": no file yet; "corrupt": unreadable, moved aside to `<file>.corrupt`, the sandbox starts fresh. */
 export type StateFileStatus = "loaded" | "missing" | "corrupt";
 
-const VERSION = 1;
+/** Version 1 files (before appointments, location changes and the webhook key) still load. */
+const VERSION = 2;
 const WRITE_DELAY_MS = 200;
+/**
+ * A save of a 2,000-location agency's tokens takes some 20–40 ms, and the event loop waits for
+ * it: the next save waits at least this many times as long as the last one took, so saving never
+ * takes more than about a tenth of the sandbox's time, however busy it is.
+ */
+const DELAY_PER_SAVE_MS = 10;
 
 function serialize(state: DurableState): string {
-  const { installs, companyInstalls, userIds, ...lists } = state;
+  const { installs, companyInstalls, userIds, locationChanges, ...rest } = state;
   const data = {
     version: VERSION,
-    ...lists,
+    ...rest,
     installs: Object.fromEntries(installs),
     companyInstalls: Object.fromEntries(companyInstalls),
     userIds: Object.fromEntries(userIds),
+    locationChanges: Object.fromEntries(locationChanges),
   };
   return `${JSON.stringify(data, null, 2)}\n`;
 }
@@ -65,7 +89,7 @@ function withExpiry<T>(items: Raw[], key: string): T[] {
 
 function parse(text: string): DurableState {
   const data = object(JSON.parse(text), "the file");
-  if (data.version !== VERSION) throw new Error(`version ${String(data.version)} is not ${VERSION}`);
+  if (data.version !== 1 && data.version !== VERSION) throw new Error(`version ${String(data.version)} is unknown`);
   const installs = Object.entries(object(data.installs, "installs")).map(([id, at]) => [id, date(at, id)] as const);
   const inactive = data.inactiveLocations;
   if (!Array.isArray(inactive) || inactive.some((id) => typeof id !== "string"))
@@ -84,6 +108,16 @@ function parse(text: string): DurableState {
     ),
     inactiveLocations: inactive as string[],
     userIds: new Map(Object.entries(object(data.userIds, "userIds")).map(([id, user]) => [id, String(user)])),
+    appointments: (data.appointments === undefined ? [] : list(data, "appointments", "id")) as unknown as Appointment[],
+    addedLocations: (data.addedLocations === undefined
+      ? []
+      : list(data, "addedLocations", "companyId")) as unknown as DurableState["addedLocations"],
+    locationChanges: new Map(
+      Object.entries(data.locationChanges === undefined ? {} : object(data.locationChanges, "locationChanges")).map(
+        ([id, v]) => [id, object(v, id) as LocationChanges],
+      ),
+    ),
+    ...(typeof data.webhookPrivateKey === "string" ? { webhookPrivateKey: data.webhookPrivateKey } : {}),
   };
 }
 
@@ -119,6 +153,7 @@ export class StateFileWriter {
   private timer?: NodeJS.Timeout;
   private written: string;
   private closed = false;
+  private lastSaveMs = 0;
 
   constructor(
     private readonly file: string,
@@ -133,7 +168,7 @@ export class StateFileWriter {
    */
   schedule(): void {
     if (this.closed || this.timer) return;
-    this.timer = setTimeout(() => this.flush(), WRITE_DELAY_MS);
+    this.timer = setTimeout(() => this.flush(), Math.max(WRITE_DELAY_MS, this.lastSaveMs * DELAY_PER_SAVE_MS));
     // A pending write must not keep a test run or a stopping process alive; close() flushes.
     this.timer.unref();
   }
@@ -141,7 +176,9 @@ export class StateFileWriter {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    const started = performance.now();
     const text = serialize(this.snapshot());
+    this.lastSaveMs = performance.now() - started;
     if (text === this.written) return;
     const tmp = `${this.file}.tmp`;
     try {
@@ -150,6 +187,7 @@ export class StateFileWriter {
       fs.writeFileSync(tmp, text, { mode: 0o600 });
       fs.renameSync(tmp, this.file);
       this.written = text;
+      this.lastSaveMs = performance.now() - started;
     } catch (err) {
       process.emitWarning(`Could not save sandbox state to ${this.file}: ${(err as Error).message}`);
     }

@@ -109,6 +109,15 @@ export class OpenApiValidator {
     return { operation, pathParams, issues, security };
   }
 
+  /** What in a JSON answer breaks the schema the operation declares for `status` (the sandbox's own tests). */
+  responseIssues(operationId: string, status: number, body: unknown): string[] {
+    const operation = this.operations.find((o) => o.operationId === operationId);
+    if (!operation) throw new Error(`sandbox: no operation ${operationId}`);
+    const pointer = `${operation.pointer}/responses/${status}/content/${pointerSegment("application/json")}/schema`;
+    const fn = this.validator(this.exact, operation.document.id, pointer);
+    return fn(body) ? [] : (fn.errors ?? []).map((e) => describe("response", e));
+  }
+
   private securityOf(operation: Operation): SecurityRequirement[][] {
     const doc = operation.document.doc;
     const requirements = (operation.op.security ?? doc.security ?? []) as Record<string, string[]>[];

@@ -1,4 +1,5 @@
 import express, { Router, type Request, type Response } from "express";
+import { worldControlRoutes } from "./control-world";
 import type { FaultReply } from "./faults";
 import type { SandboxState } from "./state";
 import type { InstallTarget } from "./types";
@@ -12,6 +13,7 @@ type Body = Record<string, unknown>;
 export function controlRoutes(state: SandboxState): Router {
   const router = Router();
   router.use(express.json());
+  router.use(worldControlRoutes(state));
 
   router.get("/requests", (req: Request, res: Response) => {
     res.json(req.query.invalid === "true" ? state.invalidRequests() : state.requests);
@@ -29,19 +31,23 @@ export function controlRoutes(state: SandboxState): Router {
       companies: state.companies,
       installedLocationIds: [...state.installs.keys()],
       blockSlots: state.blockSlots(),
+      appointmentCount: state.appointments.byId.size,
       refreshCount: state.refreshCount(),
+      mintCount: state.mintCount(),
+      webhookPublicKey: state.webhookPublicKey,
       invalidRequestCount: state.invalidRequests().length,
     });
   });
 
-  /** What the consent page does, without a browser: body {locationId} or {companyId}. */
+  /** What the consent page does, without a browser: body {locationId} or {companyId, locationIds?}. */
   router.post("/codes", (req, res) => {
     const body = (req.body ?? {}) as Body;
+    const locationIds = Array.isArray(body.locationIds) ? { locationIds: body.locationIds.map(String) } : {};
     const target: InstallTarget | undefined =
       typeof body.locationId === "string"
         ? { locationId: body.locationId }
         : typeof body.companyId === "string"
-          ? { companyId: body.companyId }
+          ? { companyId: body.companyId, ...locationIds }
           : undefined;
     if (!target) return void res.status(400).json({ message: "send {locationId} or {companyId}" });
     try {
@@ -91,5 +97,46 @@ export function controlRoutes(state: SandboxState): Router {
     res.status(204).end();
   });
 
+  router.get("/settings", (_req, res) => res.json(settings(state)));
+
+  /**
+   * Body {oauthErrorStyle?: "highlevel" | "rfc6749", webhookUrl?: string | null, retryAfter?: boolean}:
+   * what SandboxOptions sets at start, changed while running.
+   */
+  router.patch("/settings", (req, res) => {
+    const body = (req.body ?? {}) as Body;
+    const style = body.oauthErrorStyle;
+    if (style !== undefined && style !== "highlevel" && style !== "rfc6749") {
+      return void res.status(400).json({ message: 'oauthErrorStyle must be "highlevel" or "rfc6749"' });
+    }
+    if (body.webhookUrl !== undefined && body.webhookUrl !== null && typeof body.webhookUrl !== "string") {
+      return void res.status(400).json({ message: "webhookUrl must be a URL or null" });
+    }
+    if (body.retryAfter !== undefined && typeof body.retryAfter !== "boolean") {
+      return void res.status(400).json({ message: "retryAfter must be true or false" });
+    }
+    if (style) state.oauthErrorStyle = style;
+    if (body.webhookUrl !== undefined) state.webhookUrl = (body.webhookUrl as string | null) ?? undefined;
+    if (typeof body.retryAfter === "boolean") state.rateLimiter.retryAfter = body.retryAfter;
+    res.json(settings(state));
+  });
+
+  /** The webhooks sent so far, each with its attempts, and the key that verifies them. */
+  router.get("/webhooks", (_req, res) => {
+    res.json({
+      publicKey: state.webhookPublicKey,
+      url: state.webhookUrl ?? null,
+      deliveries: state.webhooks.deliveries,
+    });
+  });
+
   return router;
+}
+
+function settings(state: SandboxState) {
+  return {
+    oauthErrorStyle: state.oauthErrorStyle,
+    webhookUrl: state.webhookUrl ?? null,
+    retryAfter: state.rateLimiter.retryAfter,
+  };
 }

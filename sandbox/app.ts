@@ -5,7 +5,9 @@ import { consentRoutes } from "./consent-page";
 import { controlRoutes } from "./control-routes";
 import { customPageRoutes } from "./custom-page";
 import { refuse } from "./errors";
+import { eventRoutes } from "./event-routes";
 import { faultMiddleware } from "./faults";
+import { locationRoutes } from "./location-routes";
 import { oauthRoutes } from "./oauth-routes";
 import { rejectBadHeaders, rejectBadRequest, rejectUnknownRoute, validateRequest } from "./openapi-gate";
 import { getValidator } from "./openapi-validator";
@@ -64,12 +66,14 @@ export function createSandboxApp(state: SandboxState): express.Express {
   app.use("/_sandbox", controlRoutes(state));
 
   app.use(recorder(state.requests));
-  app.use(express.json(), express.urlencoded({ extended: false }), recordBody);
+  // The consent page of a 2,000-location agency posts one field per chosen sub-account.
+  const form = express.urlencoded({ extended: false, parameterLimit: 20_000, limit: "2mb" });
+  app.use(express.json(), form, recordBody);
   app.use(validateRequest(validator), faultMiddleware(state.faults));
   app.use(consentRoutes(state));
   app.use(latency(state));
   app.use(rejectUnknownRoute, rejectBadHeaders, authenticate(state), rateLimit(state), rejectBadRequest);
-  app.use(oauthRoutes(state), calendarRoutes(state));
+  app.use(oauthRoutes(state), calendarRoutes(state), eventRoutes(state), locationRoutes(state));
   app.use(notImplemented);
   app.use(errorHandler);
   return app;

@@ -4,10 +4,11 @@ import { OPENAPI_OVERRIDES } from "./openapi-overrides";
 
 type Json = Record<string, unknown>;
 
-/** Base URIs given to the documents so calendars.json's "../common/common-schemas.json#…" resolves. */
+/** Base URIs given to the documents so their "../common/common-schemas.json#…" references resolve. */
 const DOCUMENTS = [
   { file: "oauth.json", id: "https://sandbox.invalid/oauth/oauth.json" },
   { file: "calendars.json", id: "https://sandbox.invalid/calendars/calendars.json" },
+  { file: "locations.json", id: "https://sandbox.invalid/locations/locations.json" },
   { file: "common-schemas.json", id: "https://sandbox.invalid/common/common-schemas.json" },
 ];
 
@@ -35,18 +36,12 @@ export interface Operation {
   literalSegments: number;
 }
 
-/** The copies in ./openapi; falls back to the source tree when running from a build in dist/. */
-function openApiDir(): string {
-  const candidates = [path.join(__dirname, "openapi"), path.resolve(__dirname, "../../src/sandbox/openapi")];
-  const found = candidates.find((dir) => fs.existsSync(path.join(dir, "calendars.json")));
-  if (!found) throw new Error(`sandbox: OpenAPI files not found in ${candidates.join(" or ")}`);
-  return found;
-}
+/** The copies in ./openapi (the sandbox always runs from source, never from dist/). */
+const OPENAPI_DIR = path.join(__dirname, "openapi");
 
 export function loadDocuments(strict: boolean): LoadedDocument[] {
-  const dir = openApiDir();
   return DOCUMENTS.map(({ file, id }) => {
-    const doc = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Json;
+    const doc = JSON.parse(fs.readFileSync(path.join(OPENAPI_DIR, file), "utf8")) as Json;
     if (!strict) for (const o of OPENAPI_OVERRIDES) if (o.file === file) o.apply(doc);
     convertOpenApi30(doc);
     doc.$id = id;

@@ -1,14 +1,14 @@
 // First: V8 flags must be set before Prisma compiles its WebAssembly.
-import "./v8-flags";
+import "../src/v8-flags";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { loadConfig } from "./config";
-import { DATA_DIR } from "./db/database";
-import { createLogger } from "./logger";
-import { startRuntime } from "./runtime";
-import { startSandbox } from "./sandbox";
-import { generateKey } from "./tokens/crypto";
+import { loadConfig } from "../src/config";
+import { DATA_DIR } from "../src/db/database";
+import { createLogger } from "../src/logger";
+import { startRuntime } from "../src/runtime";
+import { startSandbox } from "./index";
+import { generateKey } from "../src/tokens/crypto";
 
 /**
  * `npm run demo`: the whole product with nothing configured — embedded PostgreSQL under

@@ -1,28 +1,23 @@
 import { Router, type Request, type Response } from "express";
-import { accessToken, validation } from "./auth";
-import { httpErrorBody, refuse, rejectInvalid, unprocessable } from "./errors";
+import { accessToken } from "./auth";
+import { byStart, eventFilter, matches, ownedEvent, publicSlot } from "./calendar-events";
+import { httpErrorBody, NO_LOCATION_ACCESS, refuse, rejectInvalid, unprocessable } from "./errors";
 import { newId } from "./ids";
+import { successStatus } from "./openapi-gate";
+import { addNote } from "./recorder";
 import type { SandboxState } from "./state";
-import type { BlockSlot } from "./types";
+import type { Appointment, BlockSlot } from "./types";
 
 type Body = Record<string, unknown>;
 
-/** FACTS.md: block slot times are ISO-8601 with an offset ("Z" is the zero offset). */
+/** Block slot times are ISO-8601 with an offset, "Z" being the zero offset (docs/highlevel.md, Calendars). */
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-const NO_LOCATION_ACCESS = httpErrorBody(403, "The token does not have access to this location.");
-const EVENT_NOT_FOUND = httpErrorBody(404, "Event not found");
-
-/** The success status the OpenAPI file declares for the matched operation (201 for edits and deletes). */
-function successStatus(res: Response): number {
-  const responses = (validation(res).operation?.op.responses ?? {}) as Record<string, unknown>;
-  return Number(Object.keys(responses).find((s) => /^2\d\d$/.test(s)) ?? 200);
-}
 
 /**
- * FACTS.md rules the schema cannot express. `existing` is the slot being edited: an edit may
+ * Documented rules the schema cannot express. `existing` is the event being edited: an edit may
  * leave the times out and keep the stored ones.
  */
-function blockSlotProblems(body: Body, existing?: BlockSlot): string[] {
+function blockSlotProblems(body: Body, existing?: { startTime: string; endTime: string }): string[] {
   const problems: string[] = [];
   const hasCalendar = typeof body.calendarId === "string" && body.calendarId !== "";
   const hasUser = typeof body.assignedUserId === "string" && body.assignedUserId !== "";
@@ -43,7 +38,12 @@ function blockSlotProblems(body: Body, existing?: BlockSlot): string[] {
 }
 
 /** Common checks of create and edit; answers and returns false when the request is refused. */
-function checkBlockSlotBody(state: SandboxState, req: Request, res: Response, existing?: BlockSlot): boolean {
+function checkBlockSlotBody(
+  state: SandboxState,
+  req: Request,
+  res: Response,
+  existing?: { startTime: string; endTime: string },
+): boolean {
   const body = req.body as Body;
   const problems = blockSlotProblems(body, existing);
   if (problems.length > 0) {
@@ -65,22 +65,23 @@ function checkBlockSlotBody(state: SandboxState, req: Request, res: Response, ex
   return true;
 }
 
-function publicSlot(slot: BlockSlot) {
-  const { dateAdded: _added, dateUpdated: _updated, ...rest } = slot;
-  return rest;
-}
-
-/** Finds the event for edit/delete; answers and returns undefined when it cannot be used. */
-function ownedSlot(state: SandboxState, req: Request, res: Response): BlockSlot | undefined {
-  const slot = state.slots.get(String(req.params.eventId));
-  if (!slot) return void refuse(res, 404, EVENT_NOT_FOUND, "no such event");
-  const token = accessToken(res);
-  if (slot.locationId !== token.locationId) {
-    return void rejectInvalid(res, 403, NO_LOCATION_ACCESS, [
-      `event ${slot.id} belongs to location ${slot.locationId}`,
-    ]);
-  }
-  return slot;
+/**
+ * HighLevel does not document what the block-slot edit does to an appointment's id. The
+ * sandbox does the dangerous thing, edits the customer's appointment, and notes it on the
+ * request so a test can prove the app never sends it.
+ */
+function editAppointment(state: SandboxState, req: Request, res: Response, appointment: Appointment): void {
+  const body = req.body as Body;
+  addNote(res, "edited an appointment through the block-slot route");
+  const edited = state.updateAppointment(appointment.id, {
+    ...(typeof body.title === "string" ? { title: body.title } : {}),
+    ...(typeof body.startTime === "string" ? { startTime: body.startTime } : {}),
+    ...(typeof body.endTime === "string" ? { endTime: body.endTime } : {}),
+    ...(typeof body.calendarId === "string" ? { calendarId: body.calendarId } : {}),
+    ...(typeof body.assignedUserId === "string" ? { assignedUserId: body.assignedUserId } : {}),
+  });
+  const { id, locationId, title, startTime, endTime, calendarId, assignedUserId } = edited;
+  res.status(successStatus(res)).json({ id, locationId, title, startTime, endTime, calendarId, assignedUserId });
 }
 
 export function calendarRoutes(state: SandboxState): Router {
@@ -90,7 +91,7 @@ export function calendarRoutes(state: SandboxState): Router {
     if (!checkBlockSlotBody(state, req, res)) return;
     const body = req.body as Body;
     const now = new Date().toISOString();
-    // No idempotency key (FACTS.md): every create makes a new slot, duplicates included.
+    // No idempotency key (docs/highlevel.md, Calendars): every create makes a new slot, duplicates included.
     const slot: BlockSlot = {
       id: newId(),
       locationId: String(body.locationId),
@@ -107,8 +108,12 @@ export function calendarRoutes(state: SandboxState): Router {
   });
 
   router.put("/calendars/events/block-slots/:eventId", (req, res) => {
-    const slot = ownedSlot(state, req, res);
-    if (!slot || !checkBlockSlotBody(state, req, res, slot)) return;
+    const event = ownedEvent(state, req, res);
+    if (!event) return;
+    const existing = event.kind === "slot" ? event.slot : event.appointment;
+    if (!checkBlockSlotBody(state, req, res, existing)) return;
+    if (event.kind === "appointment") return editAppointment(state, req, res, event.appointment);
+    const { slot } = event;
     const body = req.body as Body;
     const updated: BlockSlot = {
       id: slot.id,
@@ -125,34 +130,29 @@ export function calendarRoutes(state: SandboxState): Router {
     res.status(successStatus(res)).json(publicSlot(updated));
   });
 
+  // Deletes ANY event, a customer's appointment included: HighLevel's real danger.
   router.delete("/calendars/events/:eventId", (req, res) => {
-    const slot = ownedSlot(state, req, res);
-    if (!slot) return;
-    state.slots.delete(slot.id);
+    const event = ownedEvent(state, req, res);
+    if (!event) return;
+    if (event.kind === "slot") state.slots.delete(event.slot.id);
+    else {
+      addNote(res, "deleted an appointment");
+      state.deleteAppointment(event.appointment.id);
+    }
     res.status(successStatus(res)).json({ succeeded: true });
   });
 
+  // Blocks only; get-calendar-events (event-routes.ts) lists appointments too.
   router.get("/calendars/blocked-slots", (req, res) => {
-    const q = req.query as Record<string, string | undefined>;
-    const token = accessToken(res);
-    if (q.locationId !== token.locationId) {
-      return rejectInvalid(res, 403, NO_LOCATION_ACCESS, [`locationId ${q.locationId} is not the token's location`]);
-    }
-    const problems: string[] = [];
-    if (!q.calendarId && !q.userId && !q.groupId) problems.push("one of calendarId, userId or groupId is required");
-    for (const field of ["startTime", "endTime"] as const) {
-      if (!/^\d+$/.test(q[field] ?? "")) problems.push(`${field} must be epoch milliseconds`);
-    }
-    if (problems.length > 0) return unprocessable(res, problems);
-    const from = Number(q.startTime);
-    const to = Number(q.endTime);
+    const filter = eventFilter(res, req.query as Record<string, unknown>);
+    if (!filter) return;
+    const locationId = accessToken(res).locationId ?? "";
+    const groupOf = (calendarId?: string) =>
+      calendarId ? state.world.findCalendar(locationId, calendarId)?.groupId : undefined;
     const events = state
-      .blockSlots(token.locationId)
-      .filter((s) => (q.calendarId ? s.calendarId === q.calendarId : true))
-      .filter((s) => (q.userId ? s.assignedUserId === q.userId : true))
-      .filter(() => !q.groupId) // the sandbox has no calendar groups
-      .filter((s) => Date.parse(s.startTime) < to && Date.parse(s.endTime) > from)
-      .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime));
+      .blockSlots(locationId)
+      .filter((s) => matches(s, groupOf(s.calendarId), filter))
+      .sort(byStart);
     res.status(successStatus(res)).json({ events });
   });
 
@@ -162,7 +162,15 @@ export function calendarRoutes(state: SandboxState): Router {
       return rejectInvalid(res, 403, NO_LOCATION_ACCESS, [`locationId is not the token's location`]);
     }
     const calendars = state.findLocation(token.locationId ?? "")?.location.calendars ?? [];
-    res.json({ calendars: calendars.map((c) => ({ ...c, locationId: token.locationId, isActive: true })) });
+    res.json({
+      calendars: calendars.map(({ teamMembers = [], ...calendar }) => ({
+        ...calendar,
+        locationId: token.locationId,
+        isActive: true,
+        // TeamMember objects; the sandbox keeps only who they are.
+        teamMembers: teamMembers.map((userId, i) => ({ userId, priority: 0.5, isPrimary: i === 0 })),
+      })),
+    });
   });
 
   return router;

@@ -11,7 +11,7 @@ export function currentRecord(res: Response): RecordedRequest | undefined {
   return res.locals[KEY] as RecordedRequest | undefined;
 }
 
-/** The request broke the OpenAPI files or a FACTS.md rule: the app is at fault. */
+/** The request broke the OpenAPI files or a documented HighLevel rule: the app is at fault. */
 export function markInvalid(res: Response, errors: string[]): void {
   const record = currentRecord(res);
   if (!record) return;

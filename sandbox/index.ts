@@ -6,9 +6,14 @@ import type { SandboxOptions } from "./types";
 
 export type {
   AccessTokenRecord,
+  Appointment,
+  AppointmentChanges,
+  AppointmentStatus,
   AuthorizationCode,
   BlockSlot,
   InstallTarget,
+  NewAppointment,
+  OAuthErrorStyle,
   RecordedRequest,
   RefreshTokenRecord,
   SandboxCalendar,
@@ -16,13 +21,17 @@ export type {
   SandboxLocation,
   SandboxOptions,
   SandboxRateLimitOptions,
+  SandboxUser,
   UserType,
 } from "./types";
 export type { StateFileStatus } from "./persistence";
 export type { FaultMatch, FaultReply } from "./faults";
-export { DEFAULT_SCOPES, defaultCompanies } from "./fixtures";
+export type { WebhookAttempt, WebhookDelivery, WebhookPayload } from "./webhooks";
+export type { LocationChanges } from "./world";
+export { AGENCY_TIME_ZONES, buildAgency, DEFAULT_SCOPES, defaultCompanies } from "./fixtures";
 export { OPENAPI_OVERRIDES } from "./openapi-overrides";
 export { getValidator, OpenApiValidator } from "./openapi-validator";
+export { encryptSsoPayload } from "./sso-payload";
 export { createSandboxApp, SandboxState };
 
 export interface Sandbox {

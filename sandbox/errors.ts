@@ -1,7 +1,7 @@
 import type { Response } from "express";
 import { addNote, markInvalid } from "./recorder";
 
-/** HighLevel's answer to a missing, unknown or expired access token (FACTS.md, common-schemas.json). */
+/** HighLevel's answer to a missing, unknown or expired access token (docs/highlevel.md, common-schemas.json). */
 export const INVALID_TOKEN_BODY = {
   statusCode: 401,
   message: "Invalid token: access token is invalid",
@@ -29,3 +29,6 @@ export function refuse(res: Response, status: number, body: unknown, note: strin
   addNote(res, note);
   res.status(status).json(body);
 }
+
+/** HighLevel's refusal of a resource (location, company, event) that is not the token's. */
+export const NO_LOCATION_ACCESS = httpErrorBody(403, "The token does not have access to this location.");

@@ -3,22 +3,36 @@
  * and `index.ts` so every module can import them without import cycles.
  */
 
+/** A staff member of a sub-account. The calendar API exposes only ids; names serve the demo's screens. */
+export interface SandboxUser {
+  id: string;
+  name: string;
+  email?: string;
+}
+
 export interface SandboxCalendar {
   id: string;
   name: string;
+  /** Calendar group (CalendarEventDTO.groupId); most calendars are in none. */
+  groupId?: string;
+  /** User ids of the calendar's team members (GET /calendars/ shows them as TeamMember objects). */
+  teamMembers?: string[];
 }
 
 export interface SandboxLocation {
   id: string;
   name: string;
+  /** IANA zone (GET /locations/{id}). Every fixture location has one; "UTC" when left out. */
   timezone?: string;
   /** Shown by /oauth/installedLocations (the schema requires an address string). */
   address?: string;
+  email?: string;
   /**
    * When set, block slots must name one of these calendars and GET /calendars/ lists them.
    * When absent any calendarId is accepted (convenient for tests).
    */
   calendars?: SandboxCalendar[];
+  users?: SandboxUser[];
   /** Make /oauth/locationToken fail for this location with exactly this answer. */
   mintError?: { status: number; body: unknown };
 }
@@ -29,6 +43,36 @@ export interface SandboxCompany {
   locations: SandboxLocation[];
 }
 
+/** calendars.json's appointmentStatus enum (CalendarEventDTO). */
+export type AppointmentStatus = "new" | "confirmed" | "cancelled" | "showed" | "noshow" | "invalid";
+
+/** A customer's appointment: the fields of CalendarEventDTO that the sandbox keeps. */
+export interface Appointment {
+  id: string;
+  calendarId: string;
+  locationId: string;
+  contactId: string;
+  /** "" when the calendar is in no group (the DTO requires the field). */
+  groupId: string;
+  appointmentStatus: AppointmentStatus;
+  assignedUserId: string;
+  users: string[];
+  title: string;
+  /** ISO-8601 with the location's offset, as HighLevel shows them. */
+  startTime: string;
+  endTime: string;
+  dateAdded: string;
+  dateUpdated: string;
+}
+
+/** What addAppointment() needs; everything else gets a sensible default. */
+export type NewAppointment = Pick<Appointment, "locationId" | "calendarId" | "startTime" | "endTime"> &
+  Partial<Omit<Appointment, "locationId" | "calendarId" | "startTime" | "endTime" | "dateAdded" | "dateUpdated">>;
+
+export type AppointmentChanges = Partial<
+  Pick<Appointment, "title" | "startTime" | "endTime" | "appointmentStatus" | "assignedUserId" | "calendarId" | "users">
+>;
+
 export interface SandboxRateLimitOptions {
   /** Requests per interval per location/company (HighLevel: 100). */
   burst?: number;
@@ -36,7 +80,18 @@ export interface SandboxRateLimitOptions {
   intervalMs?: number;
   /** HighLevel: 200 000 per day. */
   daily?: number;
+  /**
+   * Default true. false: 429 answers carry only the X-RateLimit-* headers, which is all HighLevel
+   * documents, so the app has to work out the wait itself.
+   */
+  retryAfter?: boolean;
 }
+
+/**
+ * How the token endpoint refuses a grant: "highlevel" `{statusCode, message}` (what HighLevel
+ * answers today) or "rfc6749" `{error, error_description}` (RFC 6749 section 5.2).
+ */
+export type OAuthErrorStyle = "highlevel" | "rfc6749";
 
 export interface SandboxOptions {
   /** Shown on the consent page. Default "Block Slots for HighLevel". */
@@ -47,11 +102,25 @@ export interface SandboxOptions {
   clientSecret?: string;
   /** Default 86399, as HighLevel. Tests shorten it. */
   accessTokenTtlSeconds?: number;
-  /** Default: two demo agencies (see fixtures.ts). */
+  /** Default: two demo agencies (see fixtures.ts). Copied: the sandbox never changes the caller's objects. */
   companies?: SandboxCompany[];
+  /**
+   * Fill every calendar that has no upcoming appointment with a few, in the location's business
+   * hours over the next two weeks. Default: true for the default world, false when `companies` is given.
+   */
+  upcomingAppointments?: boolean;
+  /** Default "highlevel". Can be changed later through `state.oauthErrorStyle`. */
+  oauthErrorStyle?: OAuthErrorStyle;
+  /**
+   * Where the sandbox delivers HighLevel's webhooks (INSTALL, UNINSTALL, LocationUpdate,
+   * Appointment*), signed with its own Ed25519 key. Unset (the default): nothing is sent.
+   */
+  webhookUrl?: string;
+  /** Waits before each retry of a webhook answered 429 (HighLevel: 6 retries ~10 min apart). */
+  webhookRetryDelaysMs?: number[];
   /** Artificial latency on API routes (not on the consent page or /_sandbox). */
   latencyMs?: number;
-  /** Default true. FACTS: newer locationToken answers carry a refresh_token, older ones do not. */
+  /** Default true. HighLevel: newer locationToken answers carry a refresh_token, older ones do not. */
   locationTokensHaveRefreshToken?: boolean;
   /** Override HighLevel's rate limits (tests use a small burst to reach 429 quickly). */
   rateLimit?: SandboxRateLimitOptions;
@@ -75,7 +144,7 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
   operationId?: string;
-  /** false when the request broke the OpenAPI files or a FACTS.md rule (the app's fault). */
+  /** false when the request broke the OpenAPI files or a documented HighLevel rule (the app's fault). */
   valid: boolean;
   /** Why it is invalid. Empty for valid requests. */
   errors: string[];
@@ -114,7 +183,11 @@ export interface RefreshTokenRecord {
   dead?: "used" | "revoked";
 }
 
-export type InstallTarget = { locationId: string } | { companyId: string };
+/**
+ * A sub-account install, or an agency (bulk) install on all of its sub-accounts or on the
+ * `locationIds` chosen on the consent page.
+ */
+export type InstallTarget = { locationId: string } | { companyId: string; locationIds?: string[] };
 
 export interface AuthorizationCode {
   code: string;

@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { encryptSsoPayload } from "../sso/decrypt";
+import { encryptSsoPayload } from "./sso-payload";
 import type { SandboxState } from "./state";
 
 const escapeHtml = (s: string) =>
@@ -28,14 +28,20 @@ export function customPageRoutes(state: SandboxState): Router {
         .send(`No sub-account ${locationId ?? ""} in the sandbox.`);
       return;
     }
+    // Inside a sub-account, its first staff member is signed in; the agency view is the agency admin's.
+    const user = found?.location.users?.[0] ?? {
+      id: "sandbox-user-1",
+      name: "Sandbox Admin",
+      email: "admin@example.com",
+    };
     const payload = encryptSsoPayload(
       {
-        userId: "sandbox-user-1",
+        userId: user.id,
         companyId: company.id,
         role: "admin",
         type: found ? "account" : "agency",
-        userName: "Sandbox Admin",
-        email: "admin@example.com",
+        userName: user.name,
+        ...(user.email ? { email: user.email } : {}),
         ...(found ? { activeLocation: found.location.id } : {}),
       },
       options.ssoKey,

@@ -144,7 +144,7 @@ export function calendarRoutes(state: SandboxState): Router {
 
   // Blocks only; get-calendar-events (event-routes.ts) lists appointments too.
   router.get("/calendars/blocked-slots", (req, res) => {
-    const filter = eventFilter(res, req.query as Record<string, unknown>);
+    const filter = eventFilter(res, req.query);
     if (!filter) return;
     const locationId = accessToken(res).locationId ?? "";
     const groupOf = (calendarId?: string) =>

@@ -1,7 +1,7 @@
 import { Router, type Response } from "express";
 import { NotFound } from "./appointments";
 import type { SandboxState } from "./state";
-import type { AppointmentChanges, NewAppointment, SandboxLocation } from "./types";
+import type { NewAppointment, SandboxLocation } from "./types";
 
 type Body = Record<string, unknown>;
 
@@ -75,7 +75,7 @@ export function worldControlRoutes(state: SandboxState): Router {
 
   router.patch("/appointments/:id", (req, res) => {
     const { id: _id, locationId: _location, ...changes } = appointmentFields((req.body ?? {}) as Body);
-    answer(res, 200, () => state.updateAppointment(String(req.params.id), changes as AppointmentChanges));
+    answer(res, 200, () => state.updateAppointment(String(req.params.id), changes));
   });
 
   router.post("/appointments/:id/cancel", (req, res) => {

@@ -12,7 +12,7 @@ export function eventRoutes(state: SandboxState): Router {
   const router = Router();
 
   router.get("/calendars/events", (req, res) => {
-    const filter = eventFilter(res, req.query as Record<string, unknown>);
+    const filter = eventFilter(res, req.query);
     if (!filter) return;
     const locationId = accessToken(res).locationId ?? "";
     const groupOf = (calendarId?: string) =>

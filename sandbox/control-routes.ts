@@ -116,7 +116,7 @@ export function controlRoutes(state: SandboxState): Router {
       return void res.status(400).json({ message: "retryAfter must be true or false" });
     }
     if (style) state.oauthErrorStyle = style;
-    if (body.webhookUrl !== undefined) state.webhookUrl = (body.webhookUrl) ?? undefined;
+    if (body.webhookUrl !== undefined) state.webhookUrl = body.webhookUrl ?? undefined;
     if (typeof body.retryAfter === "boolean") state.rateLimiter.retryAfter = body.retryAfter;
     res.json(settings(state));
   });

@@ -18,6 +18,9 @@ import { lifecycleHandlers } from "./webhooks/lifecycle";
 import { WebhookProcessor } from "./webhooks/processor";
 import { loadWebhookKeys } from "./webhooks/signature";
 import { HighLevelCalendars } from "./highlevel/calendars";
+import { HighLevelLocations } from "./highlevel/locations";
+import { RateLimitPacer } from "./highlevel/pacer";
+import { LocationDirectory } from "./locations/directory";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
@@ -34,6 +37,8 @@ export interface Services {
   log: Logger;
   oauth: HighLevelOAuth;
   calendars: HighLevelCalendars;
+  /** Names and time zones of the locations, from HighLevel. */
+  locations: LocationDirectory;
   blockSlots: BlockSlotService;
   tokens: TokenStore;
   tokenService: TokenService;
@@ -73,7 +78,10 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
   const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
   const changes = new ChangeListener(databaseUrl, log);
   const refresher = new TokenRefresher(db, tokenService, log);
-  const calendars = new HighLevelCalendars(http);
+  // One pacer for every call made with a location's token (or an agency's), whatever the endpoint.
+  const pacer = new RateLimitPacer();
+  const calendars = new HighLevelCalendars(http, pacer);
+  const locations = new LocationDirectory(db, tokenService, new HighLevelLocations(http, pacer), log);
   const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db));
   const access = new AccessPolicy(db);
   const apiKeys = new ApiKeyService(db, config.API_KEYS);
@@ -109,6 +117,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     log,
     oauth,
     calendars,
+    locations,
     blockSlots,
     tokens,
     tokenService,

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { HighLevelResponseError } from "./errors";
+import { send, type HighLevelHttp } from "./http";
+import type { RateLimitPacer } from "./pacer";
+
+export const LOCATIONS_VERSION = "2021-07-28";
+
+/** `GetLocationByIdSchema`, only what the app uses: lenient about the rest. */
+const locationResponse = z.looseObject({
+  location: z.looseObject({
+    id: z.string(),
+    companyId: z.string().optional(),
+    name: z.string().optional(),
+    timezone: z.string().optional(),
+  }),
+});
+
+export interface LocationDetails {
+  id: string;
+  companyId?: string;
+  name?: string;
+  /** IANA zone, e.g. "America/Chicago". */
+  timezone?: string;
+}
+
+/** `GET /locations/{locationId}` (docs/highlevel.md, "Locations"): a location's name and time zone. */
+export class HighLevelLocations {
+  constructor(
+    private readonly http: HighLevelHttp,
+    private readonly pacer: RateLimitPacer,
+  ) {}
+
+  /** With the location's own token or its agency's (`owner`: whose budget the call spends). */
+  async get(accessToken: string, locationId: string, owner = locationId): Promise<LocationDetails> {
+    await this.pacer.acquire(owner);
+    const body = await send<unknown>(
+      this.http,
+      "get location",
+      {
+        method: "GET",
+        url: `/locations/${encodeURIComponent(locationId)}`,
+        headers: { Authorization: `Bearer ${accessToken}`, Version: LOCATIONS_VERSION },
+      },
+      (headers) => this.pacer.observe(owner, headers),
+    );
+    const parsed = locationResponse.safeParse(body);
+    if (!parsed.success) throw new HighLevelResponseError("get location: unexpected response from HighLevel");
+    return parsed.data.location;
+  }
+}

@@ -203,7 +203,7 @@ export class SandboxState extends OAuthState {
     void this.webhooks.send(payload);
   }
 
-  // ---- helpers for tests -----------------------------------------------------------
+  // ---- for tests -------------------------------------------------------------------
 
   /** Recorded requests with this method whose path starts with `pathPrefix`. */
   count(method: string, pathPrefix: string): number {

@@ -39,10 +39,7 @@ async function main() {
     APP_BASE_URL: process.env.APP_BASE_URL ?? `http://localhost:${port}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     API_KEYS: apiKey,
-    HIGHLEVEL_CLIENT_ID: sandbox.state.clientId,
-    HIGHLEVEL_CLIENT_SECRET: sandbox.state.clientSecret,
-    HIGHLEVEL_API_URL: sandbox.url,
-    HIGHLEVEL_MARKETPLACE_URL: sandbox.url,
+    ...sandbox.appSettings,
     TOKEN_ENCRYPTION_KEY: keptSecret("demo-encryption-key", generateKey),
     // The custom page's Shared Secret: the sandbox plays HighLevel's side of it.
     HIGHLEVEL_SSO_KEY: ssoKey,

@@ -38,6 +38,11 @@ export interface Sandbox {
   /** http://127.0.0.1:PORT — use it as both the API and the marketplace base URL. */
   url: string;
   state: SandboxState;
+  /** The app's settings that point it at this sandbox: its client credentials and both base URLs. */
+  appSettings: Record<
+    "HIGHLEVEL_CLIENT_ID" | "HIGHLEVEL_CLIENT_SECRET" | "HIGHLEVEL_API_URL" | "HIGHLEVEL_MARKETPLACE_URL",
+    string
+  >;
   close(): Promise<void>;
 }
 
@@ -57,9 +62,16 @@ export async function startSandbox(options: SandboxOptions & { port?: number } =
     server.listen(port, "127.0.0.1", () => resolve());
   });
   const { port: actualPort } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${actualPort}`;
   return {
-    url: `http://127.0.0.1:${actualPort}`,
+    url,
     state,
+    appSettings: {
+      HIGHLEVEL_CLIENT_ID: state.clientId,
+      HIGHLEVEL_CLIENT_SECRET: state.clientSecret,
+      HIGHLEVEL_API_URL: url,
+      HIGHLEVEL_MARKETPLACE_URL: url,
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         // Clients keep connections alive: close them, or close() waits for their idle timeout.

@@ -90,10 +90,7 @@ export async function startStack(
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     DATABASE_URL: databaseUrl,
-    HIGHLEVEL_CLIENT_ID: sandbox.state.clientId,
-    HIGHLEVEL_CLIENT_SECRET: sandbox.state.clientSecret,
-    HIGHLEVEL_API_URL: sandbox.url,
-    HIGHLEVEL_MARKETPLACE_URL: sandbox.url,
+    ...sandbox.appSettings,
     TOKEN_ENCRYPTION_KEY: generateKey(),
     API_KEYS: API_KEY,
     LOG_LEVEL: "warn",

@@ -51,10 +51,7 @@ export async function startHarness(
   const sandbox = await startSandbox({ port: 0, ...options.sandbox });
   const database = await createTestDatabase();
   const config = loadConfig({
-    HIGHLEVEL_CLIENT_ID: sandbox.state.clientId,
-    HIGHLEVEL_CLIENT_SECRET: sandbox.state.clientSecret,
-    HIGHLEVEL_API_URL: sandbox.url,
-    HIGHLEVEL_MARKETPLACE_URL: sandbox.url,
+    ...sandbox.appSettings,
     TOKEN_ENCRYPTION_KEY: generateKey(),
     DATABASE_URL: database.url,
     APP_BASE_URL: "http://127.0.0.1:3999",

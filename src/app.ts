@@ -41,6 +41,8 @@ export function createApp(services: Services): express.Express {
   app.use(api);
 
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
+  // Browsers ask for /favicon.ico whatever the page says; answer with the app's icon, not a 404.
+  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/static/favicon.svg"));
   app.get("/", async (_req, res) => {
     const [connectedCount, companyCount] = await Promise.all([
       db.location.count({ where: { status: "active" } }),

@@ -42,11 +42,42 @@ describe("the API description", () => {
     expect(validate({ ...good, title: "x".repeat(201) })).toBe(false);
   });
 
-  it("has a readable docs page listing each operation", async () => {
+  it("serves the reference page with its viewer from the app itself, no CDN", async () => {
     const res = await request(h.app).get("/api/docs").expect(200);
     expect(res.headers["content-type"]).toContain("text/html");
-    expect(res.text).toContain("/api/locations/{locationId}/block-slots/{eventId}");
-    expect(res.text).toContain("Idempotency-Key");
     expect(res.text).toContain('href="/api/openapi.json"');
+    const sources = [...res.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(sources.filter((s) => /^(https?:)?\/\//.test(s))).toEqual([]);
+    for (const asset of sources.filter((s) => s.endsWith(".js") || s.endsWith(".css"))) {
+      await request(h.app).get(asset).expect(200);
+    }
+  });
+
+  it("shows request and response examples that fit their schemas", async () => {
+    const { body: doc } = await request(h.app).get("/api/openapi.json").expect(200);
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    ajv.addSchema({ $id: "doc", components: doc.components });
+    type Content = Record<string, { schema: { $ref: string }; example?: unknown }> | undefined;
+    type Op = { requestBody?: { content?: Content }; responses: Record<string, { content?: Content }> };
+    const examples: { where: string; ref: string; example: unknown }[] = [];
+    for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Op>>)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const body = op.requestBody?.content?.["application/json"];
+        if (body?.example)
+          examples.push({ where: `${method} ${path} body`, ref: body.schema.$ref, example: body.example });
+        for (const [status, r] of Object.entries(op.responses)) {
+          const json = r.content?.["application/json"];
+          if (json?.example)
+            examples.push({ where: `${method} ${path} ${status}`, ref: json.schema.$ref, example: json.example });
+        }
+      }
+    }
+    expect(examples.length).toBeGreaterThanOrEqual(10);
+    for (const { where, ref, example } of examples) {
+      const validate = ajv.compile({ $ref: `doc${ref}` });
+      validate(example);
+      expect({ where, errors: validate.errors ?? [] }).toEqual({ where, errors: [] });
+    }
   });
 });

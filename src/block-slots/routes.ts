@@ -1,5 +1,6 @@
 import type { AccessPolicy } from "../auth/scope";
 import { z } from "zod";
+import { blockSlotExample, blockSlotInputExample } from "../http/examples";
 import { operation, Reply, type Operation } from "../http/operation";
 import { blockSlot, blockSlotBody, blockSlotList, blockSlotListQuery, eventParams, locationParams } from "./schemas";
 import type { BlockSlotService } from "./service";
@@ -38,12 +39,12 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
       auth: "apiKey",
       params: locationParams,
       query: createQuery,
-      body: { name: "BlockSlotInput", schema: blockSlotBody },
+      body: { name: "BlockSlotInput", schema: blockSlotBody, example: blockSlotInputExample },
       idempotent: true,
       response: {
         status: 201,
         description: "Created (or replayed: header `Idempotent-Replayed: true`).",
-        body: { name: "BlockSlot", schema: blockSlot },
+        body: { name: "BlockSlot", schema: blockSlot, example: blockSlotExample },
       },
       alsoResponds: [
         {
@@ -77,7 +78,7 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
       response: {
         status: 200,
         description: "HighLevel's blocked slots.",
-        body: { name: "BlockSlotList", schema: blockSlotList },
+        body: { name: "BlockSlotList", schema: blockSlotList, example: { blockSlots: [blockSlotExample] } },
       },
       errors: LOCATION_ERRORS,
       async handle({ params, query, principal }) {

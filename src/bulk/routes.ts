@@ -1,5 +1,6 @@
 import express from "express";
 import { AppError } from "../errors";
+import { blockSlotInputExample, EXAMPLE_LOCATION } from "../http/examples";
 import { operation, type Operation } from "../http/operation";
 import { bulkBody, CSV_COLUMNS, itemsFromCsv, itemsFromJson } from "./input";
 import { bulkJobAccepted, bulkJobResponse, jobParams, jobViewQuery } from "./schemas";
@@ -9,6 +10,25 @@ import type { BulkService, JobView } from "./service";
 const BODY_LIMIT = "5mb";
 const TAG = "Bulk jobs";
 const base = "/api/block-slots/bulk";
+
+const JOB_ID = "3f0c8a52-6d3e-4c1b-9a57-0b8f2d6e4a11";
+const jobExample = {
+  id: JOB_ID,
+  source: "csv",
+  status: "done_with_errors",
+  total: 2,
+  createdAt: "2030-04-30T09:15:00.000Z",
+  counts: { pending: 0, succeeded: 1, failed: 1, skipped: 0, cancelled: 0 },
+  items: [
+    { index: 0, locationId: EXAMPLE_LOCATION, status: "succeeded", blockSlotId: "mMzzMFPnlBOtTrNnZZa6" },
+    {
+      index: 1,
+      locationId: "otg8dTQqGLh3Q6iQI55w",
+      status: "failed",
+      error: { code: "location_not_installed", detail: "Location otg8dTQqGLh3Q6iQI55w has not installed this app." },
+    },
+  ],
+};
 
 const wire = (job: JobView) => ({
   ...job,
@@ -31,6 +51,12 @@ export function bulkOperations(bulk: BulkService): Operation[] {
       body: {
         name: "BulkJobInput",
         schema: bulkBody,
+        example: {
+          items: [
+            { locationId: EXAMPLE_LOCATION, ...blockSlotInputExample },
+            { locationId: "otg8dTQqGLh3Q6iQI55w", ...blockSlotInputExample, calendarId: "3KmTmyYv1rBqm4DpQ8cz" },
+          ],
+        },
         alsoAccepts: { "text/csv": `A CSV with the header ${CSV_COLUMNS.join(",")}; line numbers name bad rows.` },
         handlerValidates: true,
       },
@@ -41,7 +67,11 @@ export function bulkOperations(bulk: BulkService): Operation[] {
       response: {
         status: 202,
         description: "Queued.",
-        body: { name: "BulkJobAccepted", schema: bulkJobAccepted },
+        body: {
+          name: "BulkJobAccepted",
+          schema: bulkJobAccepted,
+          example: { id: JOB_ID, status: "queued", total: 2 },
+        },
         headers: { Location: "The job's address." },
       },
       errors: {
@@ -71,7 +101,11 @@ export function bulkOperations(bulk: BulkService): Operation[] {
       auth: "apiKey",
       params: jobParams,
       query: jobViewQuery,
-      response: { status: 200, description: "The job.", body: { name: "BulkJob", schema: bulkJobResponse } },
+      response: {
+        status: 200,
+        description: "The job.",
+        body: { name: "BulkJob", schema: bulkJobResponse, example: jobExample },
+      },
       errors: { not_found: unknownJob },
       async handle({ params, query, principal }) {
         return wire(await bulk.view(principal, params.jobId, query.items));

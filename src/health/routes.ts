@@ -14,7 +14,11 @@ export function healthOperations(db: Db): Operation[] {
       tag: "Health",
       summary: "The process lives",
       auth: "none",
-      response: { status: 200, description: "Alive.", body: { name: "Health", schema: health } },
+      response: {
+        status: 200,
+        description: "Alive.",
+        body: { name: "Health", schema: health, example: { status: "ok" } },
+      },
       errors: {},
       handle: () => Promise.resolve({ status: "ok" }),
     }),

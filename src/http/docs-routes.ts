@@ -1,39 +1,25 @@
-import { Router } from "express";
+import path from "node:path";
+import express, { Router } from "express";
 import type { Operation } from "./operation";
-import { openApiDocument, openApiPath } from "./openapi";
+import { openApiDocument } from "./openapi";
 
-/** Human-readable constraints of a JSON Schema, e.g. "1–100 characters". */
-function rules(schema: Record<string, unknown> = {}): string {
-  const parts: string[] = [];
-  if (schema.minLength !== undefined || schema.maxLength !== undefined)
-    parts.push(`${schema.minLength ?? 0}–${schema.maxLength ?? "∞"} characters`);
-  if (schema.pattern) parts.push(`pattern ${String(schema.pattern)}`);
-  if (schema.enum) parts.push(`one of ${(schema.enum as string[]).join(", ")}`);
-  return parts.join("; ");
-}
+/** Swagger UI's browser build, from npm: the reference is rendered by a maintained viewer, no CDN. */
+const SWAGGER_UI = path.dirname(require.resolve("swagger-ui-dist/package.json"));
 
-/** `/api/openapi.json` and `/api/docs`: public, so integrators can read them before they have a key. */
+/**
+ * `/api/openapi.json` and `/api/docs`: public, so integrators can read them before they have a key.
+ * The page is Swagger UI over the same document; "Try it out" sends requests with the key given
+ * under "Authorize".
+ */
 export function docsRoutes(baseUrl: string, operations: readonly Operation[]): Router {
   const router = Router();
   const document = openApiDocument(baseUrl, operations);
-  const paths = document.paths as Record<string, Record<string, Record<string, unknown>>>;
-  const schemas = (document.components as { schemas: Record<string, unknown> }).schemas;
-  const documented = operations.map((op) => {
-    const path = openApiPath(op.path);
-    const spec = paths[path]![op.method]!;
-    return {
-      ...op,
-      path,
-      parameters: spec.parameters as Record<string, unknown>[],
-      body: op.body ? schemas[op.body.name] : undefined,
-      responses: spec.responses as Record<string, { description: string }>,
-    };
-  });
   router.get("/api/openapi.json", (_req, res) => {
     res.json(document);
   });
+  router.use("/api/docs/assets", express.static(SWAGGER_UI, { maxAge: "1d", index: false, fallthrough: false }));
   router.get("/api/docs", (_req, res) => {
-    res.render("api-docs", { operations: documented, rules });
+    res.render("api-docs");
   });
   return router;
 }

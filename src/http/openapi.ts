@@ -35,6 +35,7 @@ const problem = z
   .meta({ description: "RFC 9457 problem details (application/problem+json)." });
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const example = (named: { example?: unknown }) => (named.example === undefined ? {} : { example: named.example });
 
 /** `/api/x/:id` → `/api/x/{id}` */
 export const openApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
@@ -80,7 +81,7 @@ function success(r: SuccessResponse, named: Components): JsonSchema {
           ),
         }
       : {}),
-    ...(r.body ? { content: { "application/json": { schema: ref(r.body.name) } } } : {}),
+    ...(r.body ? { content: { "application/json": { schema: ref(r.body.name), ...example(r.body) } } } : {}),
   };
 }
 
@@ -127,7 +128,7 @@ export function openApiDocument(serverUrl: string, operations: readonly Operatio
             requestBody: {
               required: true,
               content: {
-                "application/json": { schema: ref(op.body.name) },
+                "application/json": { schema: ref(op.body.name), ...example(op.body) },
                 ...Object.fromEntries(
                   Object.entries(op.body.alsoAccepts ?? {}).map(([type, description]) => [
                     type,

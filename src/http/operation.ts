@@ -9,6 +9,8 @@ export type Method = "get" | "post" | "put" | "delete";
 export interface Named<T = unknown> {
   name: string;
   schema: z.ZodType<T>;
+  /** Shown in the docs; a test checks it fits the schema. */
+  example?: unknown;
 }
 
 export interface SuccessResponse<R = unknown> {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
+import { EXAMPLE_LOCATION } from "../http/examples";
 import { operation, type Operation } from "../http/operation";
 
 const isoDate = z.string().meta({ format: "date-time" });
@@ -43,7 +44,40 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
       response: {
         status: 200,
         description: "Installations.",
-        body: { name: "Installations", schema: installationsResponse },
+        body: {
+          name: "Installations",
+          schema: installationsResponse,
+          example: {
+            companies: [
+              {
+                id: "otg8dTQqGLh3Q6iQI55w",
+                name: "Acme Agency",
+                status: "active",
+                tokenExpiresAt: "2030-05-01T09:00:00.000Z",
+                locationCount: 2,
+              },
+            ],
+            locations: [
+              {
+                id: EXAMPLE_LOCATION,
+                companyId: "otg8dTQqGLh3Q6iQI55w",
+                name: "Acme Dental – Downtown",
+                source: "agency",
+                status: "active",
+                tokenExpiresAt: "2030-05-01T08:30:00.000Z",
+              },
+              {
+                id: "b7FkR2sLq9WmXc4Pz1Td",
+                companyId: "otg8dTQqGLh3Q6iQI55w",
+                name: "Acme Physio – Riverside",
+                source: "agency",
+                status: "reauthorization_required",
+                tokenExpiresAt: null,
+                lastError: "Invalid grant: refresh token is invalid",
+              },
+            ],
+          },
+        },
       },
       errors: {},
       async handle({ principal }) {

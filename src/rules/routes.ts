@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EXAMPLE_CALENDAR, EXAMPLE_LOCATION } from "../http/examples";
 import { operation, type Operation } from "../http/operation";
 import { blockingRuleBody, ruleEndpoint } from "./schemas";
 import type { BlockingRule, BlockingRuleService } from "./service";
@@ -15,6 +16,17 @@ const blockingRule = z.object({
 });
 const ruleParams = z.strictObject({ ruleId: z.string().meta({ format: "uuid" }) });
 
+const ruleInputExample = {
+  name: "Dr. Lee works at both practices",
+  source: { locationId: EXAMPLE_LOCATION, calendarId: EXAMPLE_CALENDAR },
+  targets: [{ locationId: "otg8dTQqGLh3Q6iQI55w", assignedUserId: "YlWd2wuCAZQzh2cH1fVZ" }],
+};
+const ruleExample = {
+  id: "7d1e3c9a-2b4f-4e8a-9c61-5f0a3b2d1e77",
+  ...ruleInputExample,
+  createdAt: "2030-04-30T09:15:00.000Z",
+};
+
 const wire = (rule: BlockingRule) => ({ ...rule, createdAt: rule.createdAt.toISOString() });
 
 /** `/api/blocking-rules`: when an appointment is booked, moved or cancelled on a source, its blocks follow. */
@@ -30,7 +42,11 @@ export function blockingRuleOperations(rules: BlockingRuleService): Operation[] 
       response: {
         status: 200,
         description: "This key's rules (all rules for a full-access key).",
-        body: { name: "BlockingRuleList", schema: z.object({ rules: z.array(blockingRule) }) },
+        body: {
+          name: "BlockingRuleList",
+          schema: z.object({ rules: z.array(blockingRule) }),
+          example: { rules: [ruleExample] },
+        },
       },
       errors: {},
       async handle({ principal }) {
@@ -46,11 +62,11 @@ export function blockingRuleOperations(rules: BlockingRuleService): Operation[] 
       description:
         "AppointmentCreate on the source blocks every target; AppointmentUpdate moves the blocks; AppointmentDelete or a cancelled status removes them.",
       auth: "apiKey",
-      body: { name: "BlockingRuleInput", schema: blockingRuleBody },
+      body: { name: "BlockingRuleInput", schema: blockingRuleBody, example: ruleInputExample },
       response: {
         status: 201,
         description: "The rule.",
-        body: { name: "BlockingRule", schema: blockingRule },
+        body: { name: "BlockingRule", schema: blockingRule, example: ruleExample },
         headers: { Location: "The rule's address." },
       },
       errors: {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { BulkService } from "../bulk/service";
 import { bulkItem } from "../block-slots/schemas";
 import { triggerAccepted } from "../bulk/schemas";
+import { blockSlotInputExample, EXAMPLE_LOCATION } from "../http/examples";
 import { operation, type Operation } from "../http/operation";
 import type { WebhookInbox } from "./inbox";
 
@@ -30,7 +31,7 @@ export function webhookOperations(inbox: WebhookInbox, bulk: BulkService): Opera
       response: {
         status: 200,
         description: "Stored (or already stored).",
-        body: { name: "WebhookReceipt", schema: receipt },
+        body: { name: "WebhookReceipt", schema: receipt, example: { id: "wh_7f3a9c", status: "accepted" } },
       },
       errors: {
         invalid_signature: "No valid HighLevel signature over the body.",
@@ -51,12 +52,20 @@ export function webhookOperations(inbox: WebhookInbox, bulk: BulkService): Opera
       description:
         "Answers at once; the block is created from the durable queue. Follow it at /api/block-slots/bulk/{id}.",
       auth: "apiKey",
-      body: { name: "TriggerInput", schema: bulkItem },
+      body: {
+        name: "TriggerInput",
+        schema: bulkItem,
+        example: { locationId: EXAMPLE_LOCATION, ...blockSlotInputExample, title: "Held for a walk-in" },
+      },
       idempotent: true,
       response: {
         status: 202,
         description: "Queued: `{id, status}`.",
-        body: { name: "TriggerAccepted", schema: triggerAccepted },
+        body: {
+          name: "TriggerAccepted",
+          schema: triggerAccepted,
+          example: { id: "3f0c8a52-6d3e-4c1b-9a57-0b8f2d6e4a11", status: "queued" },
+        },
       },
       errors: {
         invalid_request: "Invalid input, each field named.",

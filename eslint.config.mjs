@@ -4,7 +4,19 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "src/generated/", "coverage/", "test-artifacts/", ".data/", "scratch/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "src/generated/",
+      "coverage/",
+      "test-artifacts/",
+      ".data/",
+      "scratch/",
+      "reports/",
+      ".stryker-tmp/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,7 @@
+import { Client } from "pg";
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
-import { CREATE_REQUEST, SOLO, SOLO_SLOT, SOLO_SLOTS } from "./support/sandbox-fixtures";
+import { AGENCY, CREATE_REQUEST, SOLO, SOLO_SLOT, SOLO_SLOTS } from "./support/sandbox-fixtures";
 
 const SLOT = SOLO_SLOT;
 const SLOTS = SOLO_SLOTS;
@@ -8,7 +9,7 @@ const CREATE = CREATE_REQUEST;
 
 let h: Harness;
 beforeEach(async () => {
-  h = await startHarness({ sandbox: { companies: [SOLO] } });
+  h = await startHarness({ sandbox: { companies: [SOLO, AGENCY] } });
   await installLocation(h, "loc-solo");
   h.sandbox.state.resetRequests();
 });
@@ -100,4 +101,66 @@ describe("Idempotency-Key on create", () => {
     const res = await create("old").expect(201);
     expect(res.headers["idempotent-replayed"]).toBe("true");
   });
+
+  it("does not store a 429 for replay: a retry with the same key does the work", async () => {
+    h.sandbox.state.failNext(CREATE, {
+      status: 429,
+      headers: { "Retry-After": "60" },
+      body: { statusCode: 429, message: "Too many requests" },
+    });
+    const limited = await create("k-429").expect(429);
+    expect(limited.body.code).toBe("rate_limited");
+    const retry = await create("k-429").expect(201);
+    expect(retry.headers["idempotent-replayed"]).toBeUndefined();
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
+  });
+
+  it("does not replay one location's answer for the same key and body sent to another location", async () => {
+    await installLocation(h, "loc-a");
+    const first = await create("k-where").expect(201);
+    const elsewhere = await apiAs(h)
+      .post("/api/locations/loc-a/block-slots")
+      .set("Idempotency-Key", "k-where")
+      .send(SLOT)
+      .expect(409);
+    expect(elsewhere.headers["idempotent-replayed"]).toBeUndefined();
+    expect(elsewhere.body.code).toBe("idempotency_conflict");
+    expect(JSON.stringify(elsewhere.body)).not.toContain(first.body.id);
+    expect(h.sandbox.state.blockSlots("loc-a")).toHaveLength(0);
+  });
+
+  it("lets only one of several retries take over an attempt that died: one create", async () => {
+    // The first attempt's create never reached HighLevel, and it could not look: 502, key released.
+    h.sandbox.state.failNext(CREATE, { drop: "before" });
+    h.sandbox.state.failNext({ method: "GET", path: "/calendars/blocked-slots" }, { status: 503, body: {} }, 3);
+    await create("k-dead").expect(502);
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(0);
+
+    // Three retries reach the take-over together: each has read the released key before any takes it.
+    const lock = new Client({ connectionString: h.databaseUrl });
+    await lock.connect();
+    let answers;
+    try {
+      await lock.query("BEGIN");
+      await lock.query("SELECT 1 FROM idempotency_keys WHERE key = 'k-dead' FOR UPDATE");
+      const retries = Promise.all([1, 2, 3].map(() => create("k-dead").then((r) => r)));
+      while ((await waitingOnLocks(lock)) < 3) await new Promise((r) => setTimeout(r, 20));
+      await lock.query("COMMIT");
+      answers = await retries;
+    } finally {
+      await lock.end();
+    }
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409]);
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
+    expect(posts()).toBe(2);
+  });
 });
+
+/** Sessions of this database waiting for a lock (the snapshot is cleared: the caller is in a transaction). */
+async function waitingOnLocks(client: Client): Promise<number> {
+  await client.query("SELECT pg_stat_clear_snapshot()");
+  const { rows } = await client.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
+  return rows[0]!.n;
+}

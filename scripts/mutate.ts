@@ -19,7 +19,17 @@ async function main(): Promise<number> {
     process.stderr.write("Usage: npm run mutate -- src/bulk/worker.ts [--force]\n");
     return 2;
   }
-  const module = path.relative(ROOT, path.resolve(target)).split(path.sep).join("/");
+  // A file of a group (src/auth/scope.ts) runs its group (src/auth/*.ts).
+  const file = path.relative(ROOT, path.resolve(target)).split(path.sep).join("/");
+  const { MODULES } = (await import(path.join(ROOT, "stryker.config.mjs"))) as { MODULES: Record<string, string[]> };
+  const inGroup = (key: string) => key.endsWith("/*.ts") && path.posix.dirname(key) === path.posix.dirname(file);
+  const module = Object.keys(MODULES).find((key) => key === file || key === target || inGroup(key));
+  if (!module) {
+    process.stderr.write(
+      `No tests are set for ${file} in stryker.config.mjs; known: ${Object.keys(MODULES).join(", ")}\n`,
+    );
+    return 2;
+  }
   await globalSetup();
   try {
     const core = path.dirname(require.resolve("@stryker-mutator/core/package.json"));

@@ -58,13 +58,39 @@ describe("Idempotency-Key on create", () => {
     expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
   });
 
-  it("replays HighLevel's 422 too: the same request would be refused again", async () => {
-    h.sandbox.state.failNext(CREATE, { status: 422, body: { statusCode: 422, message: ["closed that day"] } });
-    const first = await create("k-422").expect(422);
-    const again = await create("k-422").expect(422);
+  it.each([400, 422])("replays HighLevel's %i too: the same request would be refused again", async (status) => {
+    h.sandbox.state.failNext(CREATE, { status, body: { statusCode: status, message: ["closed that day"] } });
+    const first = await create("k-refused").expect(status);
+    const again = await create("k-refused").expect(status);
     expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.headers["content-type"]).toContain("application/problem+json");
     expect(again.body).toEqual(first.body);
     expect(posts()).toBe(1);
+  });
+
+  it("does not store refusals an install changes: the retry after (re)installing does the work", async () => {
+    const elsewhere = () => apiAs(h).post("/api/locations/loc-a/block-slots").set("Idempotency-Key", "k-a").send(SLOT);
+    expect((await elsewhere().expect(404)).body.code).toBe("location_not_installed");
+    await installLocation(h, "loc-a");
+    expect((await elsewhere().expect(201)).headers["idempotent-replayed"]).toBeUndefined();
+
+    await h.db.location.update({ where: { id: "loc-solo" }, data: { tokenExpiresAt: new Date(Date.now() - 60_000) } });
+    h.sandbox.state.revokeRefreshTokensFor("loc-solo");
+    expect((await create("k-reinstall").expect(409)).body.code).toBe("reauthorization_required");
+    await installLocation(h, "loc-solo");
+    expect((await create("k-reinstall").expect(201)).headers["idempotent-replayed"]).toBeUndefined();
+  });
+
+  it("without a key, sends each create at once: no look first, no replay", async () => {
+    for (const title of ["One", "Two"]) {
+      const res = await apiAs(h)
+        .post(SLOTS)
+        .send({ ...SLOT, title })
+        .expect(201);
+      expect(res.headers["idempotent-replayed"]).toBeUndefined();
+    }
+    expect(posts()).toBe(2);
+    expect(h.sandbox.state.count("GET", "/calendars/blocked-slots")).toBe(0);
   });
 
   it("after a 502 whose outcome was unknown, a retry with the same key finds the block instead of making another", async () => {
@@ -81,9 +107,14 @@ describe("Idempotency-Key on create", () => {
   });
 
   it("rejects a malformed key with 400 naming the header", async () => {
-    const res = await create("x".repeat(256)).expect(400);
-    expect(res.body.errors).toEqual([{ path: "Idempotency-Key", message: expect.any(String) }]);
+    for (const key of ["x".repeat(256), "two words"]) {
+      const res = await create(key).expect(400);
+      expect(res.body.errors).toEqual([
+        { path: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" },
+      ]);
+    }
     expect(posts()).toBe(0);
+    await create("x".repeat(255)).expect(201);
   });
 
   it("keeps keys at least 24 hours", async () => {
@@ -151,6 +182,10 @@ describe("Idempotency-Key on create", () => {
       await lock.end();
     }
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409]);
+    for (const lost of answers.filter((a) => a.status === 409)) {
+      expect(lost.body.code).toBe("idempotency_conflict");
+      expect(lost.headers["retry-after"]).toBe("1");
+    }
     expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
     expect(posts()).toBe(2);
   });

@@ -37,6 +37,17 @@ describe("the bulk worker, state by state", () => {
     expect(looks()).toBe(0);
   });
 
+  it("blocks a user's time for an item with assignedUserId, and an untitled item without a title", async () => {
+    const { calendarId: _calendar, title: _title, ...times } = freshItem();
+    const jobId = await submitJob(h, [{ ...times, assignedUserId: "user-1" }]);
+    await run(jobId);
+    const { blockSlotId } = await storedItem(h, jobId);
+    const made = h.sandbox.state.blockSlots("loc-0").find((s) => s.id === blockSlotId);
+    expect(made).toMatchObject({ assignedUserId: "user-1", startTime: times.startTime });
+    expect(made?.calendarId).toBeUndefined();
+    expect(made?.title ?? "").toBe("");
+  });
+
   it("never sends a finished, failed or cancelled item again", async () => {
     const done = await submitJob(h, [freshItem()]);
     await run(done);

@@ -7,7 +7,7 @@
  * that reach its code.
  */
 export const MODULES = {
-  "src/tokens/service.ts": ["token-refresh", "token-retries", "change-notifications"],
+  "src/tokens/service.ts": ["token-refresh", "token-retries", "token-minting", "change-notifications"],
   "src/block-slots/service.ts": ["block-slots", "block-slot-retries", "block-slot-matching"],
   "src/webhooks/signature.ts": ["webhook-signature"],
   "src/auth/*.ts": ["api-keys", "tenant-scope", "change-notifications"],

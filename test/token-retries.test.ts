@@ -76,3 +76,37 @@ it("a refresh failing three times with 5xx gives up after exactly three tries, t
   const after = await h.db.location.findUniqueOrThrow({ where: { id: "solo" } });
   expect(after.refreshTokenEnc).toBe(before.refreshTokenEnc);
 });
+
+it("renews again when the renewed token is dropped early too", async () => {
+  for (let round = 1; round <= 2; round++) {
+    h.sandbox.state.expireAccessTokensFor("solo");
+    await list().expect(200);
+    expect(h.sandbox.state.refreshCount("solo")).toBe(round);
+  }
+});
+
+it("does not reuse a token it read past the point where it must be renewed", async () => {
+  const margin = 5 * 60_000; // renewed when closer than this to expiry
+  await h.db.location.update({ where: { id: "solo" }, data: { tokenExpiresAt: new Date(Date.now() + margin + 1500) } });
+  await list().expect(200);
+  expect(h.sandbox.state.refreshCount("solo")).toBe(0);
+  await new Promise((r) => setTimeout(r, 2000));
+  await list().expect(200);
+  expect(h.sandbox.state.refreshCount("solo")).toBe(1);
+});
+
+it("leaves an inactive location alone for a while: the next call answers 503 without asking HighLevel", async () => {
+  await expireToken();
+  h.sandbox.state.setLocationInactive("solo", true);
+  expect((await list().expect(503)).body.code).toBe("location_inactive");
+  h.sandbox.state.resetRequests();
+  expect((await list().expect(503)).body.code).toBe("location_inactive");
+  expect(h.sandbox.state.requests).toEqual([]);
+});
+
+it("answers 404 for an uninstalled location without asking HighLevel", async () => {
+  await h.db.location.update({ where: { id: "solo" }, data: { status: "uninstalled" } });
+  h.sandbox.state.resetRequests();
+  expect((await list().expect(404)).body.code).toBe("location_not_installed");
+  expect(h.sandbox.state.requests).toEqual([]);
+});

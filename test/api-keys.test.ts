@@ -86,6 +86,19 @@ describe("API keys from the CLI", () => {
     expect(res.body.code).toBe("unauthorized");
   });
 
+  it("reports failure when revoking a key that is unknown or already revoked", async () => {
+    const keys = h.services.apiKeys;
+    const { key, id } = await keys.create("to revoke", { scope: "all" });
+    expect(await keys.revoke(key)).toBe(true); // by the key itself
+    for (const target of [id, key, "00000000-0000-4000-8000-000000000000", "not-a-key-id"]) {
+      expect(await keys.revoke(target)).toBe(false);
+    }
+    const res = await cli("revoke", id);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("No active API key matches");
+    await apiAs(h, key).get("/api/installations").expect(401);
+  });
+
   it("refuses a create without a scope or a name, and says how to use it", async () => {
     const noScope = await cli("create", "--name", "x");
     expect(noScope.code).toBe(2);

@@ -66,6 +66,18 @@ describe("a create whose outcome is unknown", () => {
     expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(2);
   });
 
+  it("does not take a block with the same start and title but another end for its own", async () => {
+    const longer = await api()
+      .post(SLOTS)
+      .send({ ...SLOT, endTime: "2030-05-01T14:00:00+02:00" })
+      .expect(201);
+    h.sandbox.state.failNext(CREATE, { drop: "before" });
+    const res = await api().post(SLOTS).send(SLOT).expect(201);
+    expect(res.body.id).not.toBe(longer.body.id);
+    expect(Date.parse(res.body.endTime)).toBe(Date.parse(SLOT.endTime));
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(2);
+  });
+
   it("gives up after bounded re-sends with 502 upstream_error and no block", async () => {
     h.sandbox.state.failNext(CREATE, { status: 503, body: { message: "down" } }, 10);
     const res = await api().post(SLOTS).send(SLOT).expect(502);

@@ -144,11 +144,12 @@ describe("block slots for one location", () => {
   it("answers 429 with Retry-After when HighLevel asks for a wait longer than 10 s", async () => {
     h.sandbox.state.failNext(
       { method: "POST", path: "/calendars/events/block-slots" },
-      { status: 429, body: { statusCode: 429, message: "Too many requests" }, headers: { "Retry-After": "60" } },
+      { status: 429, body: { statusCode: 429, message: "Too many requests" }, headers: { "Retry-After": "11" } },
     );
     const res = await api().post(SLOTS).send(SLOT).expect(429);
     expect(res.body.code).toBe("rate_limited");
-    expect(res.headers["retry-after"]).toBe("60");
+    expect(res.headers["retry-after"]).toBe("11");
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(0);
   });
 
   it("retries a list after a HighLevel 5xx", async () => {
@@ -161,6 +162,19 @@ describe("block slots for one location", () => {
       .query({ calendarId: "cal-1", startTime: "2030-05-01T00:00:00Z", endTime: "2030-05-02T00:00:00Z" })
       .expect(200);
     expect(h.sandbox.state.count("GET", "/calendars/blocked-slots")).toBe(2);
+  });
+
+  it("retries an edit and a delete after a HighLevel 5xx: both are safe to send again", async () => {
+    const created = await api().post(SLOTS).send(SLOT).expect(201);
+    const down = { status: 503, body: { message: "down" } };
+    h.sandbox.state.failNext({ method: "PUT", path: "/calendars/events/block-slots" }, down);
+    await api()
+      .put(`${SLOTS}/${created.body.id}`)
+      .send({ ...SLOT, title: "Moved" })
+      .expect(200);
+    h.sandbox.state.failNext({ method: "DELETE", path: "/calendars/events" }, down);
+    await api().delete(`${SLOTS}/${created.body.id}`).expect(204);
+    expect(h.sandbox.state.blockSlots("loc-solo")).toEqual([]);
   });
 
   it("answers 404 for an event HighLevel does not know", async () => {

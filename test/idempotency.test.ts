@@ -1,6 +1,7 @@
+import { Client } from "pg";
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
-import { CREATE_REQUEST, SOLO, SOLO_SLOT, SOLO_SLOTS } from "./support/sandbox-fixtures";
+import { AGENCY, CREATE_REQUEST, SOLO, SOLO_SLOT, SOLO_SLOTS } from "./support/sandbox-fixtures";
 
 const SLOT = SOLO_SLOT;
 const SLOTS = SOLO_SLOTS;
@@ -8,7 +9,7 @@ const CREATE = CREATE_REQUEST;
 
 let h: Harness;
 beforeEach(async () => {
-  h = await startHarness({ sandbox: { companies: [SOLO] } });
+  h = await startHarness({ sandbox: { companies: [SOLO, AGENCY] } });
   await installLocation(h, "loc-solo");
   h.sandbox.state.resetRequests();
 });
@@ -57,13 +58,39 @@ describe("Idempotency-Key on create", () => {
     expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
   });
 
-  it("replays HighLevel's 422 too: the same request would be refused again", async () => {
-    h.sandbox.state.failNext(CREATE, { status: 422, body: { statusCode: 422, message: ["closed that day"] } });
-    const first = await create("k-422").expect(422);
-    const again = await create("k-422").expect(422);
+  it.each([400, 422])("replays HighLevel's %i too: the same request would be refused again", async (status) => {
+    h.sandbox.state.failNext(CREATE, { status, body: { statusCode: status, message: ["closed that day"] } });
+    const first = await create("k-refused").expect(status);
+    const again = await create("k-refused").expect(status);
     expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.headers["content-type"]).toContain("application/problem+json");
     expect(again.body).toEqual(first.body);
     expect(posts()).toBe(1);
+  });
+
+  it("does not store refusals an install changes: the retry after (re)installing does the work", async () => {
+    const elsewhere = () => apiAs(h).post("/api/locations/loc-a/block-slots").set("Idempotency-Key", "k-a").send(SLOT);
+    expect((await elsewhere().expect(404)).body.code).toBe("location_not_installed");
+    await installLocation(h, "loc-a");
+    expect((await elsewhere().expect(201)).headers["idempotent-replayed"]).toBeUndefined();
+
+    await h.db.location.update({ where: { id: "loc-solo" }, data: { tokenExpiresAt: new Date(Date.now() - 60_000) } });
+    h.sandbox.state.revokeRefreshTokensFor("loc-solo");
+    expect((await create("k-reinstall").expect(409)).body.code).toBe("reauthorization_required");
+    await installLocation(h, "loc-solo");
+    expect((await create("k-reinstall").expect(201)).headers["idempotent-replayed"]).toBeUndefined();
+  });
+
+  it("without a key, sends each create at once: no look first, no replay", async () => {
+    for (const title of ["One", "Two"]) {
+      const res = await apiAs(h)
+        .post(SLOTS)
+        .send({ ...SLOT, title })
+        .expect(201);
+      expect(res.headers["idempotent-replayed"]).toBeUndefined();
+    }
+    expect(posts()).toBe(2);
+    expect(h.sandbox.state.count("GET", "/calendars/blocked-slots")).toBe(0);
   });
 
   it("after a 502 whose outcome was unknown, a retry with the same key finds the block instead of making another", async () => {
@@ -80,9 +107,14 @@ describe("Idempotency-Key on create", () => {
   });
 
   it("rejects a malformed key with 400 naming the header", async () => {
-    const res = await create("x".repeat(256)).expect(400);
-    expect(res.body.errors).toEqual([{ path: "Idempotency-Key", message: expect.any(String) }]);
+    for (const key of ["x".repeat(256), "two words"]) {
+      const res = await create(key).expect(400);
+      expect(res.body.errors).toEqual([
+        { path: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" },
+      ]);
+    }
     expect(posts()).toBe(0);
+    await create("x".repeat(255)).expect(201);
   });
 
   it("keeps keys at least 24 hours", async () => {
@@ -100,4 +132,70 @@ describe("Idempotency-Key on create", () => {
     const res = await create("old").expect(201);
     expect(res.headers["idempotent-replayed"]).toBe("true");
   });
+
+  it("does not store a 429 for replay: a retry with the same key does the work", async () => {
+    h.sandbox.state.failNext(CREATE, {
+      status: 429,
+      headers: { "Retry-After": "60" },
+      body: { statusCode: 429, message: "Too many requests" },
+    });
+    const limited = await create("k-429").expect(429);
+    expect(limited.body.code).toBe("rate_limited");
+    const retry = await create("k-429").expect(201);
+    expect(retry.headers["idempotent-replayed"]).toBeUndefined();
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
+  });
+
+  it("does not replay one location's answer for the same key and body sent to another location", async () => {
+    await installLocation(h, "loc-a");
+    const first = await create("k-where").expect(201);
+    const elsewhere = await apiAs(h)
+      .post("/api/locations/loc-a/block-slots")
+      .set("Idempotency-Key", "k-where")
+      .send(SLOT)
+      .expect(409);
+    expect(elsewhere.headers["idempotent-replayed"]).toBeUndefined();
+    expect(elsewhere.body.code).toBe("idempotency_conflict");
+    expect(JSON.stringify(elsewhere.body)).not.toContain(first.body.id);
+    expect(h.sandbox.state.blockSlots("loc-a")).toHaveLength(0);
+  });
+
+  it("lets only one of several retries take over an attempt that died: one create", async () => {
+    // The first attempt's create never reached HighLevel, and it could not look: 502, key released.
+    h.sandbox.state.failNext(CREATE, { drop: "before" });
+    h.sandbox.state.failNext({ method: "GET", path: "/calendars/blocked-slots" }, { status: 503, body: {} }, 3);
+    await create("k-dead").expect(502);
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(0);
+
+    // Three retries reach the take-over together: each has read the released key before any takes it.
+    const lock = new Client({ connectionString: h.databaseUrl });
+    await lock.connect();
+    let answers;
+    try {
+      await lock.query("BEGIN");
+      await lock.query("SELECT 1 FROM idempotency_keys WHERE key = 'k-dead' FOR UPDATE");
+      const retries = Promise.all([1, 2, 3].map(() => create("k-dead").then((r) => r)));
+      while ((await waitingOnLocks(lock)) < 3) await new Promise((r) => setTimeout(r, 20));
+      await lock.query("COMMIT");
+      answers = await retries;
+    } finally {
+      await lock.end();
+    }
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409]);
+    for (const lost of answers.filter((a) => a.status === 409)) {
+      expect(lost.body.code).toBe("idempotency_conflict");
+      expect(lost.headers["retry-after"]).toBe("1");
+    }
+    expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
+    expect(posts()).toBe(2);
+  });
 });
+
+/** Sessions of this database waiting for a lock (the snapshot is cleared: the caller is in a transaction). */
+async function waitingOnLocks(client: Client): Promise<number> {
+  await client.query("SELECT pg_stat_clear_snapshot()");
+  const { rows } = await client.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+  );
+  return rows[0]!.n;
+}

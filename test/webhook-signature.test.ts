@@ -90,6 +90,39 @@ describe("webhook signatures", () => {
   });
 });
 
+describe("webhook signatures in other spellings", () => {
+  const ed = crypto.generateKeyPairSync("ed25519");
+  const keys = loadWebhookKeys({ ed25519: ed.publicKey.export({ format: "pem", type: "spki" }).toString() });
+  const body = Buffer.from('{"type":"INSTALL"}');
+  const signature = crypto.sign(null, body, ed.privateKey).toString("base64");
+  const check = (value: string | string[]) => verifyWebhookSignature(body, { "x-ghl-signature": value }, keys);
+
+  it("refuses a valid signature written in non-canonical base64, which a lenient decoder would accept", () => {
+    // Node's base64 decoder skips characters it does not know and reads the URL-safe alphabet too:
+    // each of these decodes to the valid signature's bytes.
+    const urlSafe = signature.replace(/\+/g, "-").replace(/\//g, "_");
+    const spellings = [
+      `${signature}!`,
+      `!${signature}`,
+      `${signature.slice(0, 20)}.${signature.slice(20)}`,
+      `${signature}=`,
+    ];
+    if (urlSafe !== signature) spellings.push(urlSafe);
+    for (const value of spellings) {
+      expect(Buffer.from(value, "base64").equals(Buffer.from(signature, "base64"))).toBe(true);
+      expect(check(value)).toEqual({ ok: false, reason: "x-ghl-signature is not base64" });
+    }
+  });
+
+  it("accepts the signature with whitespace around it", () => {
+    expect(check(` ${signature}\t`)).toEqual({ ok: true, scheme: "ed25519" });
+  });
+
+  it("says why it refuses a repeated header", () => {
+    expect(check([signature, signature])).toEqual({ ok: false, reason: "more than one x-ghl-signature header" });
+  });
+});
+
 describe("webhook keys", () => {
   it("loads HighLevel's keys by default", () => {
     const keys = loadWebhookKeys();
@@ -109,7 +142,31 @@ describe("webhook keys", () => {
     }
   });
 
+  it("loads a key with whitespace around it, and a base64 key wrapped over lines", () => {
+    const { publicKey } = crypto.generateKeyPairSync("ed25519");
+    const pem = publicKey.export({ format: "pem", type: "spki" }).toString();
+    const der = publicKey.export({ format: "der", type: "spki" }).toString("base64");
+    const wrapped = `${der.slice(0, 30)}\n${der.slice(30)}`;
+    for (const text of [` ${pem}  `, wrapped]) {
+      expect(loadWebhookKeys({ ed25519: text }).ed25519.equals(publicKey)).toBe(true);
+    }
+  });
+
   it("throws a clear error on a malformed or wrong-type key", () => {
+    expect(() => loadWebhookKeys({ ed25519: "not-a-key!" })).toThrow(
+      "Ed25519 public key must be PEM or base64 SPKI DER (not PEM and not base64)",
+    );
+    expect(() => loadWebhookKeys({ ed25519: HIGHLEVEL_RSA_PUBLIC_KEY })).toThrow(
+      "Ed25519 public key is a rsa key, expected ed25519",
+    );
+    const err = (() => {
+      try {
+        loadWebhookKeys({ rsa: "QUJD" });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.cause).toHaveProperty("message"); // what the decoder said, for whoever reads the log
     expect(() => loadWebhookKeys({ ed25519: "not a key" })).toThrow(/Ed25519 public key must be PEM or base64/);
     expect(() => loadWebhookKeys({ ed25519: "QUJD" })).toThrow(/Ed25519 public key must be PEM or base64/);
     expect(() => loadWebhookKeys({ rsa: "-----BEGIN PUBLIC KEY-----\nQUJD\n-----END PUBLIC KEY-----" })).toThrow(
@@ -130,15 +187,24 @@ describe("webhook timestamps", () => {
     expect(checkTimestamp(now - 60_000, now)).toEqual({ ok: true });
   });
 
+  it("accepts a timestamp exactly five minutes old or ahead", () => {
+    expect(checkTimestamp(iso(-5 * 60_000), now)).toEqual({ ok: true });
+    expect(checkTimestamp(now + 5 * 60_000, now)).toEqual({ ok: true });
+    expect(checkTimestamp(iso(-5 * 60_000 - 1), now).ok).toBe(false);
+  });
+
   it("rejects a timestamp six minutes old or six minutes ahead", () => {
     expect(checkTimestamp(iso(-6 * 60_000), now)).toEqual({ ok: false, reason: "timestamp is 360s in the past" });
     expect(checkTimestamp(iso(6 * 60_000), now)).toEqual({ ok: false, reason: "timestamp is 360s in the future" });
     expect(checkTimestamp(now + 6 * 60_000, now).ok).toBe(false);
   });
 
-  it("rejects a missing or unparseable timestamp", () => {
-    for (const value of [undefined, null, "", "yesterday", Number.NaN, {}]) {
-      expect(checkTimestamp(value, now).ok).toBe(false);
+  it("rejects a missing or unparseable timestamp, saying which", () => {
+    for (const value of [undefined, null, "", "   ", {}]) {
+      expect(checkTimestamp(value, now)).toEqual({ ok: false, reason: "missing timestamp" });
+    }
+    for (const value of ["yesterday", Number.NaN]) {
+      expect(checkTimestamp(value, now)).toEqual({ ok: false, reason: "timestamp is not a date" });
     }
   });
 });

@@ -57,3 +57,35 @@ export async function waitForJob(
     `job ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(job?.counts)} ${job?.status}`,
   );
 }
+
+let hour = 0;
+/** One item in an hour no other item of the run uses, so a look in HighLevel finds only its own block. */
+export function freshItem(locationId = "loc-0", title?: string): BulkItemInput {
+  const start = Date.UTC(2031, 0, 1) + ++hour * 3600_000;
+  return {
+    locationId,
+    calendarId: "cal-1",
+    startTime: new Date(start).toISOString(),
+    endTime: new Date(start + 1800_000).toISOString(),
+    title: title ?? `Item ${hour}`,
+  };
+}
+
+/** Submits a job over the API; returns its id. */
+export async function submitJob(h: Harness, items: BulkItemInput[]): Promise<string> {
+  const res = await apiAs(h).post("/api/block-slots/bulk").send({ items }).expect(202);
+  return res.body.id as string;
+}
+
+/** A bulk item as stored. */
+export const storedItem = (h: Harness, jobId: string, index = 0) =>
+  h.db.bulkItem.findUniqueOrThrow({ where: { jobId_index: { jobId, index } } });
+
+/** Queue entries still to be run for one item (pg-boss keeps them in its own schema). */
+export async function waitingEntries(h: Harness, jobId: string, index = 0): Promise<{ startAfter: Date }[]> {
+  return h.db.$queryRaw<{ startAfter: Date }[]>`
+    SELECT start_after AS "startAfter" FROM pgboss.job
+    WHERE name = 'bulk-item' AND state IN ('created', 'retry')
+      AND data->>'jobId' = ${jobId} AND (data->>'index')::int = ${index}
+    ORDER BY start_after`;
+}

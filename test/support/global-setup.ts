@@ -13,6 +13,9 @@ import { ADMIN_URL_ENV, TEMPLATE_DB, databaseUrl, withAdmin } from "./postgres";
  * that each test file copies.
  */
 export default async function globalSetup(): Promise<void> {
+  // Already prepared by whoever started this run (`npm run mutate` starts one server and template
+  // for its many jest runs, which would otherwise each start a server and race on the template).
+  if (process.env[ADMIN_URL_ENV]) return;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "app-test-pg-"));

@@ -1,0 +1,89 @@
+/**
+ * No tenant reaches another's data: a scoped key naming a location the app knows, but that belongs
+ * to another agency, is refused before anything is stored or sent.
+ */
+import { apiAs, installCompany } from "./support/api";
+import { bigAgency, itemsFor } from "./support/bulk";
+import { startHarness, type Harness } from "./support/harness";
+import { AGENCY } from "./support/sandbox-fixtures";
+
+const BULK = "/api/block-slots/bulk";
+const RULES = "/api/blocking-rules";
+const rule = (source: string, target: string) => ({
+  name: "Dr. Lee",
+  source: { locationId: source, calendarId: "cal-1" },
+  targets: [{ locationId: target, assignedUserId: "lee" }],
+});
+
+let h: Harness;
+let agencyKey: string;
+let locationKey: string;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { companies: [AGENCY, bigAgency(2)] } });
+  // Both agencies installed: every location named below is known to the app.
+  await installCompany(h, "agency-1");
+  await installCompany(h, "agency-big");
+  agencyKey = (await h.services.apiKeys.create("Bright Smiles", { scope: "company", companyId: "agency-1" })).key;
+  locationKey = (await h.services.apiKeys.create("Downtown", { scope: "location", locationId: "loc-a" })).key;
+});
+afterAll(() => h.close());
+beforeEach(() => h.sandbox.state.resetRequests());
+
+const stored = async () => ({ jobs: await h.db.bulkJob.count(), rules: await h.db.blockingRule.count() });
+
+describe("a company key and another agency's known location", () => {
+  it("may submit a bulk job over its own agency's locations", async () => {
+    await apiAs(h, agencyKey)
+      .post(BULK)
+      .send({ items: itemsFor(["loc-a", "loc-b"], 2) })
+      .expect(202);
+  });
+
+  it("gets 403 for a bulk job naming it, and nothing is queued", async () => {
+    const before = await stored();
+    const res = await apiAs(h, agencyKey)
+      .post(BULK)
+      .send({ items: itemsFor(["loc-a", "loc-0"], 2) })
+      .expect(403);
+    expect(res.headers["content-type"]).toContain("application/problem+json");
+    expect(res.body).toMatchObject({ code: "forbidden" });
+    expect(res.body.detail).toContain("loc-0");
+    expect(res.body.detail).not.toContain("loc-a");
+    expect(await stored()).toEqual(before);
+    expect(h.sandbox.state.requests).toEqual([]);
+  });
+
+  it("gets 403 for a blocking rule with it as target or source, and no rule is stored", async () => {
+    const before = await stored();
+    await apiAs(h, agencyKey).post(RULES).send(rule("loc-a", "loc-b")).expect(201);
+    for (const body of [rule("loc-a", "loc-0"), rule("loc-1", "loc-b")]) {
+      const res = await apiAs(h, agencyKey).post(RULES).send(body).expect(403);
+      expect(res.body.code).toBe("forbidden");
+    }
+    expect(await stored()).toEqual({ ...before, rules: before.rules + 1 });
+  });
+
+  it("gets 403 for a single block on it, without HighLevel being called", async () => {
+    const slot = itemsFor(["loc-0"], 1)[0]!;
+    const { locationId, ...body } = slot;
+    await apiAs(h, agencyKey).post(`/api/locations/${locationId}/block-slots`).send(body).expect(403);
+    expect(h.sandbox.state.requests).toEqual([]);
+  });
+});
+
+describe("a location key and its agency's other locations", () => {
+  it("gets 403 for a bulk job or rule naming a sibling location", async () => {
+    const before = await stored();
+    await apiAs(h, locationKey)
+      .post(BULK)
+      .send({ items: itemsFor(["loc-a"], 1) })
+      .expect(202);
+    const res = await apiAs(h, locationKey)
+      .post(BULK)
+      .send({ items: itemsFor(["loc-a", "loc-b"], 2) })
+      .expect(403);
+    expect(res.body.detail).toContain("loc-b");
+    await apiAs(h, locationKey).post(RULES).send(rule("loc-a", "loc-b")).expect(403);
+    expect(await stored()).toEqual({ ...before, jobs: before.jobs + 1 });
+  });
+});

@@ -248,7 +248,7 @@ describe("console pages", () => {
     expect(list.text).toContain(`href="/console/jobs/${body.id}"`);
     expect(list.text).toContain('badge bad">Done with errors');
     expect(list.text).toMatch(/role="progressbar"[^>]*aria-valuemax="2" aria-valuenow="2"/);
-    expect(list.text).toContain("1 succeeded, 1 failed, 0 cancelled, 0 pending");
+    expect(list.text).toContain("1 succeeded, 0 already there, 1 failed, 0 cancelled, 0 pending");
     expect(list.text).toContain('<td data-label="Source">API</td>');
 
     const detail = await get(`/console/jobs/${body.id}`, cookie).expect(200);

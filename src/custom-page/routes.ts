@@ -11,10 +11,10 @@ import { agencyPrincipal, PageSessions } from "./session";
 const DAYS_AHEAD = 30;
 
 /**
- * HighLevel shows `/app` in an iframe on its own (possibly white-label) domain: framing is allowed
- * from any https origin (and http while the app itself runs on http, for the demo and tests).
+ * HighLevel shows `/app` in an iframe: only its app origins and the white-label origins the operator
+ * names (HIGHLEVEL_FRAME_ORIGINS) may frame it, so no other site can show the page and ask it to sign in.
  */
-function allowFraming(res: Response, https: boolean): void {
+function allowFraming(res: Response, frameAncestors: string): void {
   res.removeHeader("X-Frame-Options");
   res.setHeader(
     "Content-Security-Policy",
@@ -26,7 +26,7 @@ function allowFraming(res: Response, https: boolean): void {
       "connect-src 'self'",
       "base-uri 'self'",
       "form-action 'self'",
-      `frame-ancestors 'self' https:${https ? "" : " http:"}`,
+      `frame-ancestors ${frameAncestors}`,
       "object-src 'none'",
     ].join("; "),
   );
@@ -36,14 +36,14 @@ function allowFraming(res: Response, https: boolean): void {
 export function customPageRoutes(services: Services): Router {
   const router = Router();
   const { config } = services;
-  const https = config.APP_BASE_URL.startsWith("https:");
+  const frameAncestors = ["'self'", ...config.HIGHLEVEL_FRAME_ORIGINS].join(" ");
   const sessions = new PageSessions(services.sessionSecret, config.APP_BASE_URL);
   const json = express.json({ limit: "20kb" });
   const notConfigured = () =>
     new AppError("service_unavailable", "This page is not set up: HIGHLEVEL_SSO_KEY is not configured.");
 
   router.get("/app", (_req, res) => {
-    allowFraming(res, https);
+    allowFraming(res, frameAncestors);
     if (!config.HIGHLEVEL_SSO_KEY) {
       res.status(503).render("error", {
         title: "Not set up yet",

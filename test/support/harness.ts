@@ -42,7 +42,8 @@ export interface Harness {
  */
 export async function startHarness(
   options: {
-    sandbox?: SandboxOptions;
+    /** `port`: a port chosen in advance, for settings that must name the sandbox's origin. */
+    sandbox?: SandboxOptions & { port?: number };
     env?: Record<string, string>;
     /** Start the durable queue and work it in this process, as every app process does. */
     jobs?: boolean;

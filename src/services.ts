@@ -20,6 +20,7 @@ import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
+import { SsoReplayGuard } from "./sso/replay-guard";
 import { parseKeyring, TokenCipher } from "./tokens/crypto";
 import { ChangeListener } from "./db/change-listener";
 import { TokenRefresher } from "./tokens/refresher";
@@ -43,6 +44,8 @@ export interface Services {
   stateStore: DbStateStore;
   apiKeys: ApiKeyService;
   access: AccessPolicy;
+  /** SSO payloads already used; `purge()` drops old ones (housekeeping). */
+  ssoReplays: SsoReplayGuard;
   idempotency: IdempotencyStore;
   queue: JobQueue;
   bulk: BulkService;
@@ -117,6 +120,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     stateStore: new DbStateStore(db),
     apiKeys,
     access,
+    ssoReplays: new SsoReplayGuard(db),
     idempotency: new IdempotencyStore(db),
     queue,
     bulk: new BulkService(db, queue, access),

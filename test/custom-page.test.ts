@@ -49,6 +49,18 @@ describe("the custom page's session", () => {
     expect(res.body.detail).toContain("could not be verified");
   });
 
+  it("opens one session per payload: the same payload again is refused, however it is spelt", async () => {
+    const payload = encryptSsoPayload({ ...USER, activeLocation: "loc-a" }, SSO_KEY);
+    await request(h.app).post("/app/session").send({ payload }).expect(200);
+    for (const replay of [payload, ` ${payload}\n`]) {
+      const res = await request(h.app).post("/app/session").send({ payload: replay }).expect(401);
+      expect(res.headers["set-cookie"]).toBeUndefined();
+      expect(res.body.detail).toContain("already used");
+    }
+    // The same user, encrypted afresh as HighLevel does for every page load, signs in again.
+    await signIn({ ...USER, activeLocation: "loc-a" });
+  });
+
   it("acts only for the session's location, only with the page's CSRF token", async () => {
     const { cookie, csrf } = await signIn({ ...USER, activeLocation: "loc-a" });
     const other = await request(h.app)

@@ -55,7 +55,7 @@ export function customPageRoutes(services: Services): Router {
     res.render("app-page");
   });
 
-  router.post("/app/session", json, (req, res) => {
+  router.post("/app/session", json, async (req, res) => {
     if (!config.HIGHLEVEL_SSO_KEY) throw notConfigured();
     const { payload } = parseInput(z.object({ payload: z.string().min(1).max(20_000) }), req.body, "body");
     let user;
@@ -67,6 +67,13 @@ export function customPageRoutes(services: Services): Router {
       throw new AppError(
         "unauthorized",
         "HighLevel's sign-in for this page could not be verified. Open the page again from inside HighLevel; if it keeps happening, the app's Shared Secret may be set wrong.",
+      );
+    }
+    if (!(await services.ssoReplays.firstUse(payload))) {
+      req.log.warn({ reason: "SSO payload already used" }, "custom page: SSO payload refused");
+      throw new AppError(
+        "unauthorized",
+        "This sign-in from HighLevel was already used. Reload the page inside HighLevel to sign in again.",
       );
     }
     const session = sessions.open(res, user);

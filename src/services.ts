@@ -5,6 +5,7 @@ import { AccessPolicy } from "./auth/scope";
 import { BlockSlotService } from "./block-slots/service";
 import { BulkService } from "./bulk/service";
 import { BulkWorker } from "./bulk/worker";
+import { ConsoleSessions } from "./console/session";
 import type { Config } from "./config";
 import type { Db } from "./db/client";
 import { createHighLevelHttp } from "./highlevel/http";
@@ -46,6 +47,8 @@ export interface Services {
   access: AccessPolicy;
   /** SSO payloads already used; `purge()` drops old ones (housekeeping). */
   ssoReplays: SsoReplayGuard;
+  /** Console sign-ins, kept server-side; `purge()` drops expired ones (housekeeping). */
+  consoleSessions: ConsoleSessions;
   idempotency: IdempotencyStore;
   queue: JobQueue;
   bulk: BulkService;
@@ -97,6 +100,11 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     log,
     [(events) => mirror.settleUnwatched(events)],
   );
+  const sessionSecret = crypto
+    .createHash("sha256")
+    .update("sessions")
+    .update(parseKeyring(config.TOKEN_ENCRYPTION_KEY).primary.key)
+    .digest();
   const inbox = new WebhookInbox(
     db,
     queue,
@@ -121,6 +129,11 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     apiKeys,
     access,
     ssoReplays: new SsoReplayGuard(db),
+    consoleSessions: new ConsoleSessions(db, {
+      secret: sessionSecret,
+      baseUrl: config.APP_BASE_URL,
+      bootstrapKeys: config.API_KEYS,
+    }),
     idempotency: new IdempotencyStore(db),
     queue,
     bulk: new BulkService(db, queue, access),
@@ -128,11 +141,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     rules: new BlockingRuleService(db, access),
     inbox,
     webhooks,
-    sessionSecret: crypto
-      .createHash("sha256")
-      .update("sessions")
-      .update(parseKeyring(config.TOKEN_ENCRYPTION_KEY).primary.key)
-      .digest(),
+    sessionSecret,
     async startJobs() {
       await queue.start();
       if (loops > 0) {

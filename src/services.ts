@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { Logger } from "pino";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
+import { AuthThrottle, type ThrottleOptions } from "./auth/throttle";
 import { BlockSlotService } from "./block-slots/service";
 import { BulkService } from "./bulk/service";
 import { BulkWorker } from "./bulk/worker";
@@ -45,6 +46,8 @@ export interface Services {
   stateStore: DbStateStore;
   apiKeys: ApiKeyService;
   access: AccessPolicy;
+  /** Failed authentication per client address; `purge()` drops ended windows (housekeeping). */
+  authThrottle: AuthThrottle;
   /** SSO payloads already used; `purge()` drops old ones (housekeeping). */
   ssoReplays: SsoReplayGuard;
   /** Console sign-ins, kept server-side; `purge()` drops expired ones (housekeeping). */
@@ -65,8 +68,19 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/** Tuning fixed in code; tests shorten it. */
+export interface ServiceOptions {
+  authThrottle?: ThrottleOptions;
+}
+
 /** `databaseUrl`: the database `db` uses (the queue keeps its own small pool on it). */
-export function createServices(config: Config, db: Db, log: Logger, databaseUrl: string): Services {
+export function createServices(
+  config: Config,
+  db: Db,
+  log: Logger,
+  databaseUrl: string,
+  options: ServiceOptions = {},
+): Services {
   // 10 s per call: the token service makes at most three calls under a row lock (45 s budget).
   const http = createHighLevelHttp({ baseUrl: config.HIGHLEVEL_API_URL, timeoutMs: 10_000 });
   const oauth = new HighLevelOAuth(http, {
@@ -128,6 +142,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     stateStore: new DbStateStore(db),
     apiKeys,
     access,
+    authThrottle: new AuthThrottle(db, options.authThrottle),
     ssoReplays: new SsoReplayGuard(db),
     consoleSessions: new ConsoleSessions(db, {
       secret: sessionSecret,

@@ -35,7 +35,7 @@ function allowFraming(res: Response, frameAncestors: string): void {
 /** The custom page (`/app`) and the JSON it talks to (`/app/session`, `/app/api/*`). */
 export function customPageRoutes(services: Services): Router {
   const router = Router();
-  const { config } = services;
+  const { config, authThrottle } = services;
   const frameAncestors = ["'self'", ...config.HIGHLEVEL_FRAME_ORIGINS].join(" ");
   const sessions = new PageSessions(services.sessionSecret, config.APP_BASE_URL);
   const json = express.json({ limit: "20kb" });
@@ -55,24 +55,32 @@ export function customPageRoutes(services: Services): Router {
     res.render("app-page");
   });
 
+  /** A payload that does not open a session counts against the caller's address. */
+  const refuse = async (req: express.Request, reason: string, message: string): Promise<never> => {
+    req.log.warn({ reason }, "custom page: SSO payload refused");
+    await authThrottle.failed(req.ip);
+    throw new AppError("unauthorized", message);
+  };
+
   router.post("/app/session", json, async (req, res) => {
     if (!config.HIGHLEVEL_SSO_KEY) throw notConfigured();
+    authThrottle.assertAllowed(req.ip);
     const { payload } = parseInput(z.object({ payload: z.string().min(1).max(20_000) }), req.body, "body");
     let user;
     try {
       user = decryptSsoPayload(payload, config.HIGHLEVEL_SSO_KEY);
     } catch (err) {
       if (!(err instanceof SsoDecryptError)) throw err;
-      req.log.warn({ reason: err.message }, "custom page: SSO payload refused");
-      throw new AppError(
-        "unauthorized",
+      return refuse(
+        req,
+        err.message,
         "HighLevel's sign-in for this page could not be verified. Open the page again from inside HighLevel; if it keeps happening, the app's Shared Secret may be set wrong.",
       );
     }
     if (!(await services.ssoReplays.firstUse(payload))) {
-      req.log.warn({ reason: "SSO payload already used" }, "custom page: SSO payload refused");
-      throw new AppError(
-        "unauthorized",
+      return refuse(
+        req,
+        "SSO payload already used",
         "This sign-in from HighLevel was already used. Reload the page inside HighLevel to sign in again.",
       );
     }

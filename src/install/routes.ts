@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import type { PassportStatic } from "passport";
-import { HighLevelError } from "../highlevel/errors";
+import type { AuthThrottle } from "../auth/throttle";
+import { HighLevelApiError, HighLevelError } from "../highlevel/errors";
 import type { InstallResult } from "./service";
 import { STRATEGY_NAME } from "./strategy";
 
@@ -59,6 +60,10 @@ const UNKNOWN_ERROR: Wording = {
   hint: "Start the install again when you are ready.",
 };
 
+/** HighLevel answered the code exchange with a refusal of the code itself (not a failure of its own). */
+const codeRefused = (err: HighLevelError) =>
+  err instanceof HighLevelApiError && err.status !== undefined && err.status < 500 && err.status !== 429;
+
 interface Outcome {
   err: unknown;
   result: InstallResult | false;
@@ -75,9 +80,13 @@ const completeInstall = (passport: PassportStatic, req: Request, res: Response) 
     )(req, res, (err: unknown) => resolve({ err, result: false }));
   });
 
-/** `/oauth/install` starts an install; `/oauth/callback` finishes it and shows what was installed. */
-export function installRoutes(passport: PassportStatic, deps: { redirectUri: string }): Router {
+/**
+ * `/oauth/install` starts an install; `/oauth/callback` finishes it and shows what was installed.
+ * A refused code or state counts as a failed authentication of the caller's address.
+ */
+export function installRoutes(passport: PassportStatic, deps: { throttle: AuthThrottle; redirectUri: string }): Router {
   const router = Router();
+  const { throttle } = deps;
 
   router.get("/oauth/install", (req, res, next) => {
     // passport would take a code here for a callback and exchange it: only /oauth/callback does that.
@@ -113,11 +122,13 @@ export function installRoutes(passport: PassportStatic, deps: { redirectUri: str
         "Start the install from the Install button or from the HighLevel marketplace.",
       );
     }
+    throttle.assertAllowed(req.ip);
     const { err, result, info } = await completeInstall(passport, req, res);
     if (err) {
       const cause = (err as { oauthError?: unknown }).oauthError ?? err;
       if (!(cause instanceof HighLevelError)) throw cause;
       req.log.warn({ status: cause.status, reason: cause.message }, "install failed at HighLevel");
+      if (codeRefused(cause)) await throttle.failed(req.ip);
       return renderError(
         res,
         502,
@@ -127,6 +138,7 @@ export function installRoutes(passport: PassportStatic, deps: { redirectUri: str
       );
     }
     if (!result) {
+      await throttle.failed(req.ip);
       return renderError(
         res,
         400,

@@ -44,6 +44,9 @@
     }
     let answered = false;
     window.addEventListener("message", async (event) => {
+      // Only HighLevel's window, the one framing this page, speaks for the user: a popup or another
+      // frame could otherwise sign the page in as someone else with a payload of its own.
+      if (event.source !== window.parent) return;
       const data = event.data;
       if (!data || data.message !== "REQUEST_USER_DATA_RESPONSE" || answered) return;
       answered = true;

@@ -36,6 +36,8 @@ async function main() {
   const ssoKey = keptSecret("demo-sso-key", () => crypto.randomBytes(24).toString("base64url"));
   const config = loadConfig({
     PORT: port,
+    // A demo on a laptop answers that laptop only; HOST=0.0.0.0 opens it to the network.
+    HOST: process.env.HOST ?? "127.0.0.1",
     APP_BASE_URL: process.env.APP_BASE_URL ?? `http://localhost:${port}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     API_KEYS: apiKey,
@@ -43,6 +45,8 @@ async function main() {
     TOKEN_ENCRYPTION_KEY: keptSecret("demo-encryption-key", generateKey),
     // The custom page's Shared Secret: the sandbox plays HighLevel's side of it.
     HIGHLEVEL_SSO_KEY: ssoKey,
+    // The sandbox's "HighLevel" screen frames the custom page, as app.gohighlevel.com does.
+    HIGHLEVEL_FRAME_ORIGINS: `http://localhost:${new URL(sandbox.url).port}`,
     // The demo always runs on its own embedded PostgreSQL, never on a configured database.
     DATABASE_URL: "",
   });

@@ -23,7 +23,8 @@ export function createApp(services: Services): express.Express {
   const app = express();
   app.set("views", path.join(ROOT, "views"));
   app.set("view engine", "ejs");
-  app.set("trust proxy", "loopback");
+  // req.ip is who failed authentication is counted against: only the configured proxies may name it.
+  app.set("trust proxy", services.config.TRUST_PROXY);
   app.disable("x-powered-by");
 
   useRequestLog(app, log);
@@ -35,7 +36,7 @@ export function createApp(services: Services): express.Express {
   // The API first: it carries the load, so it passes through no page middleware on its way.
   const operations = apiOperations(services);
   app.use(docsRoutes(services.config.APP_BASE_URL, operations));
-  app.use("/api", requireApiKey(services.apiKeys));
+  app.use("/api", requireApiKey(services.apiKeys, services.authThrottle));
   const api = express.Router();
   mount(api, operations, services);
   app.use(api);
@@ -57,7 +58,12 @@ export function createApp(services: Services): express.Express {
     createInstallStrategy(services.config, services.oauth, services.stateStore, services.installs),
   );
   app.use("/oauth", passport.initialize());
-  app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
+  app.use(
+    installRoutes(passport as unknown as import("passport").PassportStatic, {
+      throttle: services.authThrottle,
+      redirectUri: services.config.redirectUri,
+    }),
+  );
 
   // Only the pages have sessions in cookies.
   app.use(["/app", "/console"], cookieParser());

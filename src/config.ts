@@ -1,6 +1,8 @@
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { parse as parseDotenv } from "dotenv";
+import proxyAddr from "proxy-addr";
 import { z } from "zod";
 import { parseKeyring } from "./tokens/crypto";
 import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_PUBLIC_KEY, loadWebhookKeys } from "./webhooks/signature";
@@ -38,6 +40,79 @@ const loads = (kind: "rsa" | "ed25519") => (text: string) => {
   }
 };
 
+/**
+ * Where HighLevel shows an app's custom page (docs/highlevel.md, "Custom pages"): always allowed to
+ * frame it; HIGHLEVEL_FRAME_ORIGINS adds white-label domains.
+ */
+export const HIGHLEVEL_APP_ORIGINS = ["https://app.gohighlevel.com", "https://app.leadconnectorhq.com"];
+
+/** A CSP source for frame-ancestors: scheme and host (optionally `*.` first), optional port, no path. */
+const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i;
+
+const list = (value: string) =>
+  value
+    .split(/[\s,]+/)
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+const frameOrigins = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      const extra = list(value).map((entry) => entry.replace(/\/+$/, "").toLowerCase());
+      extra.forEach((entry, i) => {
+        if (!ORIGIN.test(entry))
+          ctx.addIssue({
+            code: "custom",
+            message: `entry #${i + 1} ("${entry.slice(0, 100)}") must be an origin such as https://app.youragency.com: scheme and host, no path`,
+          });
+      });
+      return [...new Set([...HIGHLEVEL_APP_ORIGINS, ...extra])];
+    }),
+);
+
+/** Express's `trust proxy` setting: true/false, a hop count, or addresses, CIDR ranges and names such as loopback. */
+export type TrustProxy = boolean | number | string[];
+
+const trustProxy = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    // Unset: only a proxy on this machine may say who the client is, as before the setting existed.
+    .default("loopback")
+    .transform((value, ctx): TrustProxy => {
+      const v = value.trim().toLowerCase();
+      if (v === "true" || v === "false") return v === "true";
+      if (/^\d+$/.test(v)) return Number(v);
+      const entries = list(v);
+      try {
+        proxyAddr.compile(entries);
+      } catch (err) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be true, false, a number of proxies, or addresses, CIDR ranges and loopback/linklocal/uniquelocal (${(err as Error).message})`,
+        });
+      }
+      return entries;
+    }),
+);
+
+/** An address or host name to listen on. */
+const host = z
+  .string()
+  .refine(
+    (v) => net.isIP(v) !== 0 || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(v),
+    "must be an IP address or host name",
+  );
+
+const splitKeys = (value: string) =>
+  value
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+
 /** Required by `npm start`; `demo` and tests supply their own. */
 const required = (message: string) => z.preprocess(emptyToUndefined, z.string({ error: message }));
 
@@ -50,6 +125,8 @@ const schema = z.object({
       .optional(),
   ),
   PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  HOST: z.preprocess(emptyToUndefined, host.default("0.0.0.0")),
+  TRUST_PROXY: trustProxy,
   APP_BASE_URL: url("the app's public URL").optional(),
   HIGHLEVEL_CLIENT_ID: required("is required: the marketplace app's Client ID"),
   HIGHLEVEL_CLIENT_SECRET: required("is required: the marketplace app's Client Secret"),
@@ -68,22 +145,12 @@ const schema = z.object({
       .refine(loads("ed25519"), "must be an Ed25519 public key (PEM or base64 SPKI)"),
   ),
   HIGHLEVEL_SSO_KEY: optionalString,
+  HIGHLEVEL_FRAME_ORIGINS: frameOrigins,
   TOKEN_ENCRYPTION_KEY: z.preprocess(
     emptyToUndefined,
     z.string({ error: "is required: 32 random bytes, base64 (openssl rand -base64 32)" }).pipe(keyring),
   ),
-  API_KEYS: z.preprocess(
-    emptyToUndefined,
-    z
-      .string()
-      .default("")
-      .transform((v) =>
-        v
-          .split(",")
-          .map((k) => k.trim())
-          .filter(Boolean),
-      ),
-  ),
+  API_KEYS: z.preprocess(emptyToUndefined, z.string().default("").transform(splitKeys)),
   JOB_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(3600).default(120)),
   WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1000).default(200)),
   LOG_LEVEL: z.preprocess(
@@ -105,16 +172,37 @@ export class ConfigError extends Error {
   }
 }
 
+/** Bootstrap keys have full access: under `npm start` each must be long enough not to be guessed. */
+export const MIN_BOOTSTRAP_KEY_LENGTH = 32;
+
+export interface LoadOptions {
+  /**
+   * `npm start`: production rules on top of the schema (bootstrap keys of at least 32 characters).
+   * Tests and the demo build their configuration without them.
+   */
+  strict?: boolean;
+}
+
+/** Production rules, checked even when other settings are wrong; a key is named by its position, never shown. */
+function strictProblems(env: NodeJS.ProcessEnv): string[] {
+  return splitKeys(env.API_KEYS ?? "").flatMap((key, i) =>
+    key.length < MIN_BOOTSTRAP_KEY_LENGTH
+      ? [
+          `API_KEYS entry #${i + 1} is shorter than ${MIN_BOOTSTRAP_KEY_LENGTH} characters: use a long random key (openssl rand -base64 32)`,
+        ]
+      : [],
+  );
+}
+
 /**
  * The only reader of the environment. Every problem is collected and reported at once,
  * so an operator fixes the whole configuration in one go.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
-    throw new ConfigError(problems);
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+  if (options.strict) problems.push(...strictProblems(env));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const base = parsed.data.APP_BASE_URL ?? `http://localhost:${parsed.data.PORT}`;
   return { ...parsed.data, APP_BASE_URL: base, redirectUri: `${base}/oauth/callback` };
 }

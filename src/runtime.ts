@@ -37,7 +37,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   const server: Server = await new Promise((resolve, reject) => {
     const s = createHttpServer(app);
     s.once("error", reject);
-    s.listen(config.PORT, () => resolve(s));
+    s.listen(config.PORT, config.HOST, () => resolve(s));
   });
   services.refresher.start();
   // Idempotency keys are kept 24 h; older ones are dropped hourly by whichever process gets there.
@@ -45,9 +45,11 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
     services.idempotency.purge().catch((err: unknown) => log.warn({ err }, "idempotency key purge failed"));
   const purgeTimer = setInterval(() => void purge(), 3600_000).unref();
   void purge();
-  const port = (server.address() as AddressInfo).port;
+  const { address, port } = server.address() as AddressInfo;
   // PORT=0 (tests, benchmarks) means "any free port": the configured base URL cannot know it.
-  const url = config.PORT === 0 ? `http://127.0.0.1:${port}` : config.APP_BASE_URL;
+  const host =
+    address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address.includes(":") ? `[${address}]` : address;
+  const url = config.PORT === 0 ? `http://${host}:${port}` : config.APP_BASE_URL;
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -8,7 +8,8 @@ import { startRuntime } from "./runtime";
 async function main() {
   let config;
   try {
-    config = loadConfig(readDotenv());
+    // Strict: production rules too (bootstrap API keys long enough not to be guessed).
+    config = loadConfig(readDotenv(), { strict: true });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Cannot start: ${err.message}\nSee .env.example for every setting.\n`);

@@ -3,9 +3,11 @@ import type { Logger } from "pino";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
 import { BlockLedger } from "./block-slots/ledger";
+import { AuthThrottle, type ThrottleOptions } from "./auth/throttle";
 import { BlockSlotService } from "./block-slots/service";
 import { BulkService } from "./bulk/service";
 import { BulkWorker } from "./bulk/worker";
+import { ConsoleSessions } from "./console/session";
 import type { Config } from "./config";
 import type { Db } from "./db/client";
 import { createHighLevelHttp } from "./highlevel/http";
@@ -24,6 +26,7 @@ import { LocationDirectory } from "./locations/directory";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
+import { SsoReplayGuard } from "./sso/replay-guard";
 import { parseKeyring, TokenCipher } from "./tokens/crypto";
 import { ChangeListener } from "./db/change-listener";
 import { TokenRefresher } from "./tokens/refresher";
@@ -49,6 +52,12 @@ export interface Services {
   stateStore: DbStateStore;
   apiKeys: ApiKeyService;
   access: AccessPolicy;
+  /** Failed authentication per client address; `purge()` drops ended windows (housekeeping). */
+  authThrottle: AuthThrottle;
+  /** SSO payloads already used; `purge()` drops old ones (housekeeping). */
+  ssoReplays: SsoReplayGuard;
+  /** Console sign-ins, kept server-side; `purge()` drops expired ones (housekeeping). */
+  consoleSessions: ConsoleSessions;
   idempotency: IdempotencyStore;
   queue: JobQueue;
   bulk: BulkService;
@@ -65,8 +74,19 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/** Tuning fixed in code; tests shorten it. */
+export interface ServiceOptions {
+  authThrottle?: ThrottleOptions;
+}
+
 /** `databaseUrl`: the database `db` uses (the queue keeps its own small pool on it). */
-export function createServices(config: Config, db: Db, log: Logger, databaseUrl: string): Services {
+export function createServices(
+  config: Config,
+  db: Db,
+  log: Logger,
+  databaseUrl: string,
+  options: ServiceOptions = {},
+): Services {
   // 10 s per call: the token service makes at most three calls under a row lock (45 s budget).
   const http = createHighLevelHttp({ baseUrl: config.HIGHLEVEL_API_URL, timeoutMs: 10_000 });
   const oauth = new HighLevelOAuth(http, {
@@ -103,6 +123,11 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     log,
     [(events) => mirror.settleUnwatched(events)],
   );
+  const sessionSecret = crypto
+    .createHash("sha256")
+    .update("sessions")
+    .update(parseKeyring(config.TOKEN_ENCRYPTION_KEY).primary.key)
+    .digest();
   const inbox = new WebhookInbox(
     db,
     queue,
@@ -127,6 +152,13 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     stateStore: new DbStateStore(db),
     apiKeys,
     access,
+    authThrottle: new AuthThrottle(db, options.authThrottle),
+    ssoReplays: new SsoReplayGuard(db),
+    consoleSessions: new ConsoleSessions(db, {
+      secret: sessionSecret,
+      baseUrl: config.APP_BASE_URL,
+      bootstrapKeys: config.API_KEYS,
+    }),
     idempotency: new IdempotencyStore(db),
     queue,
     bulk: new BulkService(db, queue, access),
@@ -134,11 +166,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     rules: new BlockingRuleService(db, access),
     inbox,
     webhooks,
-    sessionSecret: crypto
-      .createHash("sha256")
-      .update("sessions")
-      .update(parseKeyring(config.TOKEN_ENCRYPTION_KEY).primary.key)
-      .digest(),
+    sessionSecret,
     async startJobs() {
       await queue.start();
       if (loops > 0) {

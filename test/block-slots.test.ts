@@ -120,6 +120,20 @@ describe("block slots for one location", () => {
     expect(res.body.detail).toContain("reinstall");
   });
 
+  it.each([
+    ["HighLevel's own words", { statusCode: 400, message: "Invalid grant: refresh token is invalid" }],
+    ["the RFC 6749 error code", { error: "invalid_grant", error_description: "The refresh token has expired" }],
+  ])("a refresh refused in %s marks the location for reinstall and answers 409", async (_shape, body) => {
+    await h.db.location.update({ where: { id: "loc-solo" }, data: { tokenExpiresAt: new Date(0) } });
+    h.sandbox.state.failNext({ method: "POST", path: "/oauth/token" }, { status: 400, body });
+    const res = await api().post(SLOTS).send(SLOT).expect(409);
+    expect(res.body.code).toBe("reauthorization_required");
+    expect(await h.db.location.findUniqueOrThrow({ where: { id: "loc-solo" } })).toMatchObject({
+      status: "reauthorization_required",
+    });
+    expect(h.sandbox.state.blockSlots("loc-solo")).toEqual([]);
+  });
+
   it("passes HighLevel's 422 through as invalid_request with HighLevel's message", async () => {
     h.sandbox.state.failNext(
       { method: "POST", path: "/calendars/events/block-slots" },

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { ConfigError, DEFAULT_SCOPES, loadConfig } from "../src/config";
+import { ConfigError, DEFAULT_SCOPES, HIGHLEVEL_APP_ORIGINS, loadConfig } from "../src/config";
 import { generateKey } from "../src/tokens/crypto";
 
 const valid = {
@@ -9,9 +9,9 @@ const valid = {
   TOKEN_ENCRYPTION_KEY: generateKey(),
 };
 
-function problems(env: Record<string, string>): string[] {
+function problems(env: Record<string, string>, options: { strict?: boolean } = {}): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, options);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -30,6 +30,46 @@ describe("configuration", () => {
     expect(config.HIGHLEVEL_SCOPES).toBe(DEFAULT_SCOPES);
     expect(config.LOG_LEVEL).toBe("info");
     expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.HOST).toBe("0.0.0.0");
+    expect(config.TRUST_PROXY).toEqual(["loopback"]);
+    expect(config.HIGHLEVEL_FRAME_ORIGINS).toEqual(HIGHLEVEL_APP_ORIGINS);
+  });
+
+  it("lets white-label origins frame the custom page besides HighLevel's own, and names a malformed one", () => {
+    const config = loadConfig({
+      ...valid,
+      HIGHLEVEL_FRAME_ORIGINS: "https://app.agency.example/, https://*.crm.example",
+    });
+    expect(config.HIGHLEVEL_FRAME_ORIGINS).toEqual([
+      ...HIGHLEVEL_APP_ORIGINS,
+      "https://app.agency.example",
+      "https://*.crm.example",
+    ]);
+    const found = problems({
+      ...valid,
+      HIGHLEVEL_FRAME_ORIGINS: "https://ok.example https://evil.example;script-src",
+    });
+    expect(found).toEqual([expect.stringMatching(/^HIGHLEVEL_FRAME_ORIGINS entry #2 .*must be an origin/)]);
+  });
+
+  it("reads TRUST_PROXY in Express's syntax and refuses what Express would not understand", () => {
+    expect(loadConfig({ ...valid, TRUST_PROXY: "true" }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ ...valid, TRUST_PROXY: "2" }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ ...valid, TRUST_PROXY: "10.0.0.0/8, loopback" }).TRUST_PROXY).toEqual([
+      "10.0.0.0/8",
+      "loopback",
+    ]);
+    expect(problems({ ...valid, TRUST_PROXY: "my-load-balancer" })).toEqual([expect.stringMatching(/^TRUST_PROXY /)]);
+  });
+
+  it("under npm start, refuses bootstrap API keys shorter than 32 characters, naming them by position only", () => {
+    const short = "short-but-secret-key";
+    const env = { ...valid, API_KEYS: `${"k".repeat(32)},${short}` };
+    const found = problems(env, { strict: true });
+    expect(found).toEqual([expect.stringMatching(/^API_KEYS entry #2 is shorter than 32 characters/)]);
+    expect(found.join("\n")).not.toContain(short);
+    // Tests and the demo build their configuration without the production rules.
+    expect(loadConfig(env).API_KEYS).toEqual(["k".repeat(32), short]);
   });
 
   it("derives the redirect URI from APP_BASE_URL", () => {
@@ -67,13 +107,15 @@ describe("configuration", () => {
     const root = path.resolve(__dirname, "..");
     const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "src/server.ts"], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? "", PORT: "nope" },
+      env: { PATH: process.env.PATH ?? "", PORT: "nope", API_KEYS: "guessable" },
       encoding: "utf8",
       timeout: 20_000,
     });
     expect(result.status).toBe(1);
-    for (const name of ["PORT", "HIGHLEVEL_CLIENT_ID", "HIGHLEVEL_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY"]) {
+    for (const name of ["PORT", "HIGHLEVEL_CLIENT_ID", "HIGHLEVEL_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY", "API_KEYS"]) {
       expect(result.stderr).toContain(name);
     }
+    expect(result.stderr).toContain("API_KEYS entry #1 is shorter than 32 characters");
+    expect(result.stderr).not.toContain("guessable");
   });
 });

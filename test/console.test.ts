@@ -106,6 +106,25 @@ describe("console sign-in", () => {
     expect(isLoginPage(await request(h.app).get("/console"))).toBe(true);
   });
 
+  it("signing out ends the session on the server: a copy of the old cookie no longer works", async () => {
+    const cookie = await signIn();
+    const kept = await signIn(); // the same key signed in elsewhere keeps its own session
+    await request(h.app).post("/console/logout").set("Cookie", cookie).expect(303);
+    expect(isLoginPage(await get("/console", cookie))).toBe(true);
+    expect(isLoginPage(await get("/console", kept))).toBe(false);
+    expect(await h.db.consoleSession.count()).toBe(1);
+  });
+
+  it("over https the cookie is still SameSite=Lax, and Secure: the console is never framed", async () => {
+    await h.close();
+    h = await startHarness({ env: { APP_BASE_URL: "https://blocks.example.com" } });
+    const res = await request(h.app).post("/console/login").type("form").send({ key: TEST_API_KEY }).expect(303);
+    const cookie = consoleCookie(res)!;
+    expect(cookie).toMatch(/; SameSite=Lax/i);
+    expect(cookie).toMatch(/; Secure/i);
+    expect(cookie).not.toMatch(/Partitioned/i);
+  });
+
   it("ends the session of a key that is revoked", async () => {
     const created = await h.services.apiKeys.create("Temp", { scope: "all" });
     const cookie = await signIn(created.key);

@@ -25,11 +25,15 @@ async function signIn(data: Record<string, unknown>) {
   return { cookie: cookie.split(";")[0]!, setCookie: cookie, csrf: res.body.csrf as string, body: res.body };
 }
 
+/** The sources of the page's CSP `frame-ancestors`: who may show it in a frame. */
+const frameAncestors = (res: request.Response) =>
+  /frame-ancestors ([^;]+)/.exec(String(res.headers["content-security-policy"]))?.[1]?.split(" ");
+
 describe("the custom page's session", () => {
   it("serves /app framable by HighLevel, and opens an httpOnly session for the user's location", async () => {
     const page = await request(h.app).get("/app").expect(200);
     expect(page.headers["x-frame-options"]).toBeUndefined();
-    expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'self' https:");
+    expect(frameAncestors(page)).toEqual(["'self'", "https://app.gohighlevel.com", "https://app.leadconnectorhq.com"]);
     const { setCookie, body } = await signIn({ ...USER, activeLocation: "loc-a" });
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/Path=\/app/);
@@ -43,6 +47,18 @@ describe("the custom page's session", () => {
       .expect(401);
     expect(res.headers["set-cookie"]).toBeUndefined();
     expect(res.body.detail).toContain("could not be verified");
+  });
+
+  it("opens one session per payload: the same payload again is refused, however it is spelt", async () => {
+    const payload = encryptSsoPayload({ ...USER, activeLocation: "loc-a" }, SSO_KEY);
+    await request(h.app).post("/app/session").send({ payload }).expect(200);
+    for (const replay of [payload, ` ${payload}\n`]) {
+      const res = await request(h.app).post("/app/session").send({ payload: replay }).expect(401);
+      expect(res.headers["set-cookie"]).toBeUndefined();
+      expect(res.body.detail).toContain("already used");
+    }
+    // The same user, encrypted afresh as HighLevel does for every page load, signs in again.
+    await signIn({ ...USER, activeLocation: "loc-a" });
   });
 
   it("acts only for the session's location, only with the page's CSRF token", async () => {
@@ -101,6 +117,25 @@ describe("the custom page's session", () => {
     const user = await signIn({ ...USER, activeLocation: "loc-a" });
     const refused = await request(h.app).get("/app/api/rules").set("Cookie", user.cookie).expect(403);
     expect(refused.body.detail).toContain("Only agency admins");
+  });
+});
+
+describe("framing", () => {
+  it("is allowed to the white-label origins in HIGHLEVEL_FRAME_ORIGINS besides HighLevel's own, and no others", async () => {
+    const white = await startHarness({
+      env: { HIGHLEVEL_SSO_KEY: SSO_KEY, HIGHLEVEL_FRAME_ORIGINS: "https://crm.agency.example" },
+    });
+    try {
+      const page = await request(white.app).get("/app").expect(200);
+      expect(frameAncestors(page)).toEqual([
+        "'self'",
+        "https://app.gohighlevel.com",
+        "https://app.leadconnectorhq.com",
+        "https://crm.agency.example",
+      ]);
+    } finally {
+      await white.close();
+    }
   });
 });
 

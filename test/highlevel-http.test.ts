@@ -1,6 +1,11 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { HighLevelApiError, HighLevelUnreachableError } from "../src/highlevel/errors";
+import {
+  ClientRejectedError,
+  HighLevelApiError,
+  HighLevelUnreachableError,
+  InvalidAccessTokenError,
+} from "../src/highlevel/errors";
 import { createHighLevelHttp, send, type HighLevelHttp } from "../src/highlevel/http";
 import { freePort } from "../src/util/net";
 
@@ -67,4 +72,21 @@ it("sends JSON and query strings below the base path, and reads plain-text error
   expect(seen).toEqual({ url: "/v2/calendars?a=1+2", type: "application/json", body: '{"x":1}' });
   expect(err).toBeInstanceOf(HighLevelApiError);
   expect(err).toMatchObject({ status: 503, highLevelMessage: "Service Unavailable", retryAfterSeconds: 7 });
+});
+
+it("an RFC 6749 invalid_client refusal blames the app's credentials, not an access token", async () => {
+  const url = await serve((_req, res) => {
+    res
+      .writeHead(401, { "content-type": "application/json" })
+      .end(JSON.stringify({ error: "invalid_client", error_description: "Client authentication failed" }));
+  });
+  client = createHighLevelHttp({ baseUrl: url });
+  const err = await failure(send(client, "refresh", { method: "POST", url: "/oauth/token", data: "grant_type=x" }));
+  expect(err).toBeInstanceOf(ClientRejectedError);
+  expect(err).not.toBeInstanceOf(InvalidAccessTokenError);
+  expect(err).toMatchObject({
+    code: "upstream_error",
+    retryable: false,
+    highLevelMessage: "invalid_client: Client authentication failed",
+  });
 });

@@ -222,6 +222,34 @@ describe("install failures: a clear page, the right status, nothing stored", () 
     await expectNothingStored();
   });
 
+  it("/oauth/install given a code starts nothing and exchanges nothing: only the callback takes codes", async () => {
+    const code = h.sandbox.state.issueCode({ locationId: "loc-solo" });
+    const res = await request(h.app).get("/oauth/install").query({ code }).expect(400);
+    expect(res.headers["content-type"]).toContain("text/html");
+    expect(res.text).toContain("This address starts an install");
+    expect(res.text).toContain("http://127.0.0.1:3999/oauth/callback");
+    expect(h.sandbox.state.count("POST", "/oauth/token")).toBe(0);
+    await expectNothingStored();
+    // The code is still good where it belongs.
+    await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+  });
+
+  it("shows its own words for HighLevel's error, never the query's, and logs what was sent", async () => {
+    const description = "Your account is suspended: call +1 555 0100 to restore it";
+    for (const error of ["invalid_scope", "constructor", "<b>bold</b>"]) {
+      const res = await request(h.app)
+        .get("/oauth/callback")
+        .query({ error, error_description: description })
+        .expect(400);
+      expect(res.text).toContain("nothing was connected");
+      expect(res.text).not.toContain("555 0100");
+      expect(res.text).not.toContain(error);
+    }
+    expect(h.logs.text).toContain('"errorDescription":"Your account is suspended: call +1 555 0100 to restore it"');
+    expect(h.logs.text).toContain('"error":"invalid_scope"');
+    await expectNothingStored();
+  });
+
   it("answers 502 when HighLevel refuses the exchange", async () => {
     const res = await request(h.app)
       .get("/oauth/callback")

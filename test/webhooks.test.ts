@@ -219,3 +219,28 @@ describe("INSTALL and UNINSTALL, worked from the queue", () => {
     expect(await h.db.location.findUniqueOrThrow({ where: { id: "loc-a" } })).toMatchObject({ status: "active" });
   });
 });
+
+describe("event types no handler owns", () => {
+  it("are stored ignored, even when named like Object's own properties, and their batch goes on", async () => {
+    const h = await startHarness({ sandbox: { companies: [SOLO] }, env: signers.env });
+    try {
+      const odd = ["constructor", "toString", "__proto__", "hasOwnProperty"].map((type) => ({
+        type,
+        ...event({ type, locationId: "loc-solo", companyId: "agency-2" }),
+      }));
+      const uninstall = event({ type: "UNINSTALL", appId: "app", companyId: "agency-2", locationId: "loc-solo" });
+      for (const payload of [...odd, uninstall]) await deliver(h, signers, payload).expect(200);
+      // Worked only now, so all five are fetched as one batch.
+      await h.services.startJobs();
+      for (const payload of odd) {
+        expect(await processed(h, payload.webhookId)).toMatchObject({
+          status: "ignored",
+          outcome: `No handler for ${payload.type} events.`,
+        });
+      }
+      expect(await processed(h, uninstall.webhookId)).toMatchObject({ status: "processed" });
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -10,6 +10,8 @@ export interface Case {
   body?: string | Buffer;
   /** Default "4xx" with application/problem+json. A number: exactly that status. */
   expect?: "4xx" | number;
+  /** A page's refusal: text/html instead of application/problem+json (`check` then applies to it too). */
+  html?: boolean;
   /** Accepted input reaches HighLevel by design (e.g. HTML in a title is text, not an attack). */
   reachesHighLevel?: boolean;
   /** Further check of the answer's body (e.g. the title came back byte for byte). */
@@ -20,6 +22,8 @@ export interface Case {
 
 export interface CorpusContext {
   url: string;
+  /** The app's Shared Secret for custom pages, to make payloads that decrypt. */
+  ssoKey: string;
   /** A company-scoped key for another agency than the one owning loc-0. */
   otherTenantKey: string;
   webhookKey: KeyObject;

@@ -79,6 +79,11 @@ export function webhookCases(ctx: CorpusContext): Case[] {
       ),
       check: (body) => (JSON.parse(body) as { status?: string }).status === "accepted",
     },
+    // A type named like an Object property is stored and later ignored, never run as a handler.
+    ...["constructor", "toString", "__proto__"].map((type) => ({
+      ...signed(`webhook: signed, type ${type} (accepted)`, delivery({ type }), ctx.webhookKey, { expect: 200 }),
+      check: (body: string) => (JSON.parse(body) as { status?: string }).status === "accepted",
+    })),
     {
       ...hook("webhook: replayed delivery (answered duplicate)", replay, sign(replay, ctx.webhookKey), { expect: 200 }),
       check: (body) => (JSON.parse(body) as { status?: string }).status === "duplicate",

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { corpus, SUSPECTS, type Case } from "./faults-corpus-cases";
+import { authCases } from "./faults-corpus-auth";
 import { webhookCases } from "./faults-corpus-hooks";
 import type { FaultResult } from "./faults-report";
 import { agency, companyKey, installAgency, sleep, startStack, type Stack } from "./stack";
@@ -43,8 +44,9 @@ async function run(stack: Stack, url: string, c: Case): Promise<Row> {
     if (status >= 500) problems.push("5xx");
     else if (expect === "4xx" ? status < 400 || status > 499 : status !== expect) problems.push(`expected ${expect}`);
     const wantProblem = expect === "4xx" || expect >= 400;
-    if (wantProblem && !type.startsWith("application/problem+json")) problems.push(`content-type ${type || "none"}`);
-    if (!wantProblem && c.check && !safeCheck(c.check, text)) problems.push("answer body not as expected");
+    const wantType = c.html ? "text/html" : "application/problem+json";
+    if (wantProblem && !type.startsWith(wantType)) problems.push(`content-type ${type || "none"}`);
+    if ((!wantProblem || c.html) && c.check && !safeCheck(c.check, text)) problems.push("answer body not as expected");
   }
   if (calls > 0 && !c.reachesHighLevel) problems.push(`${calls} HighLevel call(s)`);
   const code = type.includes("json") ? /"code":"([a-z_]+)"/.exec(text)?.[1] : undefined;
@@ -69,12 +71,14 @@ function safeCheck(check: (body: string) => boolean, text: string): boolean {
 /** Fault 4: a corpus of bad input against a running app: all 4xx problem+json, none reaching HighLevel. */
 export async function badInputCorpus(): Promise<FaultResult> {
   const hookKeys = crypto.generateKeyPairSync("ed25519");
+  const ssoKey = crypto.randomBytes(24).toString("base64url");
   const other = { id: "other-agency", name: "Other Agency", locations: [{ id: "other-0", name: "Elsewhere" }] };
   const stack = await startStack({
     processes: 1,
     sandbox: { companies: [agency(3), other] },
     env: {
       HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY: hookKeys.publicKey.export({ type: "spki", format: "pem" }).toString(),
+      HIGHLEVEL_SSO_KEY: ssoKey,
     },
   });
   try {
@@ -83,10 +87,11 @@ export async function badInputCorpus(): Promise<FaultResult> {
     const url = stack.apps[0]!.url;
     const ctx = {
       url,
+      ssoKey,
       otherTenantKey: await companyKey(stack, "other-agency", "faults corpus"),
       webhookKey: hookKeys.privateKey,
     };
-    const cases = [...corpus(ctx), ...webhookCases(ctx)];
+    const cases = [...corpus(ctx), ...webhookCases(ctx), ...authCases(ctx)];
     const start = stack.sandbox.state.requests.length;
     const rows: Row[] = [];
     for (const c of cases) rows.push(await run(stack, url, c));
@@ -115,7 +120,7 @@ export async function badInputCorpus(): Promise<FaultResult> {
     if (!alive) findings.push("the app process died during the corpus");
     return {
       title: `4. Bad-input corpus (${cases.length} cases)`,
-      goal: "every case 4xx application/problem+json (the two free-text titles 201, a fresh replay 200 duplicate, a signed delivery with NUL 200 accepted), no 5xx, no HighLevel call",
+      goal: "every case 4xx application/problem+json (pages: text/html; the two free-text titles 201, a fresh replay 200 duplicate, signed deliveries with NUL or an odd type 200 accepted), no 5xx, no HighLevel call",
       pass: bad.length === 0 && strayCalls <= 0 && alive,
       figures: [
         ["cases", cases.length],

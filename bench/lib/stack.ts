@@ -11,7 +11,7 @@ import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } 
 import { generateKey } from "../../src/tokens/crypto";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-export const API_KEY = "bench-api-key-0123456789abcdef";
+export const API_KEY = "bench-api-key-0123456789abcdef-0123456789";
 
 /** An agency with `count` sub-accounts named loc-0 … loc-{count-1}. */
 export const agency = (count: number, id = "bench-agency"): SandboxCompany => ({

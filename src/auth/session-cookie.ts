@@ -2,8 +2,7 @@ import crypto from "node:crypto";
 import type { CookieOptions } from "express";
 
 /**
- * Short signed sessions in a cookie (no server-side store): the claims, an expiry, and an
- * HMAC-SHA256 over both. The key is derived per purpose from a server secret, so a console
+ * Short signed sessions in a cookie: the claims, an expiry, and an HMAC-SHA256 over both. The key is derived per purpose from a server secret, so a console
  * session can never pass for a custom-page one.
  */
 export class SessionSigner {
@@ -49,17 +48,25 @@ export class SessionSigner {
 }
 
 /**
- * Session cookie settings. Over https (production) the cookie must work inside HighLevel's iframe:
- * SameSite=None; Secure; Partitioned. Over plain http (demo, tests) that would be refused, so Lax.
+ * Session cookie settings. `framed`: the custom page lives inside HighLevel's iframe, where over
+ * https only SameSite=None; Secure; Partitioned is sent (over plain http — the demo, tests — that
+ * would be refused, so Lax). Pages never framed (the console) are SameSite=Lax: another site's
+ * forms and requests arrive without the cookie.
  */
-export function sessionCookie(baseUrl: string, maxAgeMs: number, path = "/"): CookieOptions {
+export function sessionCookie(
+  baseUrl: string,
+  maxAgeMs: number,
+  path: string,
+  options: { framed: boolean },
+): CookieOptions {
   const https = baseUrl.startsWith("https:");
+  const crossSite = options.framed && https;
   return {
     httpOnly: true,
     path,
     maxAge: maxAgeMs,
     secure: https,
-    sameSite: https ? "none" : "lax",
-    ...(https ? { partitioned: true } : {}),
+    sameSite: crossSite ? "none" : "lax",
+    ...(crossSite ? { partitioned: true } : {}),
   };
 }

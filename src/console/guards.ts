@@ -1,11 +1,11 @@
 import type { RequestHandler } from "express";
 
 /**
- * Console forms are accepted only from the console itself. Over https the session cookie is
- * SameSite=None (it must work inside HighLevel's iframe), so the browser's own word on where a
- * form came from is what stops another site posting one with the operator's session:
- * Sec-Fetch-Site where the browser sends it, else Origin. Clients that send neither (curl, scripts)
- * carry no browser cookies to abuse.
+ * Console forms are accepted only from the console itself. The session cookie is SameSite=Lax, so
+ * another site's form arrives without it; this check stands in front of that, and covers the
+ * sign-in form, which needs no cookie to be abused (signing someone in with the attacker's key).
+ * The browser's own word on where a form came from decides: Sec-Fetch-Site where the browser sends
+ * it, else Origin. Clients that send neither (curl, scripts) carry no browser cookies to abuse.
  */
 export function sameOrigin(baseUrl: string): RequestHandler {
   const publicOrigin = new URL(baseUrl).origin;

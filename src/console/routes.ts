@@ -5,16 +5,15 @@ import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
 import { failedItems, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
 import { present, scopeText } from "./present";
-import { ConsoleSessions, consolePrincipal, requireSession, type LoginRenderer } from "./session";
+import { consolePrincipal, requireSession, type LoginRenderer } from "./session";
 import { parseWebhookStatus, recentDeliveries, RECENT_DELIVERIES, WEBHOOK_STATUSES } from "./webhooks";
 
 type Nav = "installations" | "jobs" | "webhooks" | null;
 
 /** The operator console (`/console`): installations, bulk jobs and webhook deliveries, signed in with an API key. */
 export function consoleRoutes(services: Services): Router {
-  const { db, access, bulk, config } = services;
+  const { db, access, bulk, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();
-  const sessions = new ConsoleSessions(services);
   const fromConsole = sameOrigin(config.APP_BASE_URL);
 
   const page = (res: Response, view: string, nav: Nav, locals: Record<string, unknown>, status = 200) => {
@@ -46,18 +45,26 @@ export function consoleRoutes(services: Services): Router {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const key = typeof body.key === "string" ? body.key.trim() : "";
       const next = safeNext(body.next);
-      const principal = key ? await services.apiKeys.authenticate(key) : undefined;
-      if (!principal) {
-        const error = key ? "That API key is not valid, or it has been revoked." : "Enter an API key to sign in.";
-        return renderLogin(res, { status: 401, next, error });
+      try {
+        authThrottle.assertAllowed(req.ip);
+        if (!key) return renderLogin(res, { status: 401, next, error: "Enter an API key to sign in." });
+        const principal = await services.apiKeys.authenticate(key);
+        if (principal) {
+          await sessions.start(res, principal);
+          return res.redirect(303, next ?? "/console");
+        }
+        await authThrottle.failed(req.ip);
+        renderLogin(res, { status: 401, next, error: "That API key is not valid, or it has been revoked." });
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === "too_many_attempts")) throw err;
+        res.setHeader("Retry-After", String(err.retryAfterSeconds));
+        renderLogin(res, { status: 429, next, error: err.message });
       }
-      sessions.start(res, principal);
-      res.redirect(303, next ?? "/console");
     },
   );
 
-  router.post("/console/logout", fromConsole, (_req, res) => {
-    sessions.end(res);
+  router.post("/console/logout", fromConsole, async (req, res) => {
+    await sessions.end(req, res);
     res.redirect(303, "/console");
   });
 

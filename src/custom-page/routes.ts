@@ -11,10 +11,10 @@ import { agencyPrincipal, PageSessions } from "./session";
 const DAYS_AHEAD = 30;
 
 /**
- * HighLevel shows `/app` in an iframe on its own (possibly white-label) domain: framing is allowed
- * from any https origin (and http while the app itself runs on http, for the demo and tests).
+ * HighLevel shows `/app` in an iframe: only its app origins and the white-label origins the operator
+ * names (HIGHLEVEL_FRAME_ORIGINS) may frame it, so no other site can show the page and ask it to sign in.
  */
-function allowFraming(res: Response, https: boolean): void {
+function allowFraming(res: Response, frameAncestors: string): void {
   res.removeHeader("X-Frame-Options");
   res.setHeader(
     "Content-Security-Policy",
@@ -26,7 +26,7 @@ function allowFraming(res: Response, https: boolean): void {
       "connect-src 'self'",
       "base-uri 'self'",
       "form-action 'self'",
-      `frame-ancestors 'self' https:${https ? "" : " http:"}`,
+      `frame-ancestors ${frameAncestors}`,
       "object-src 'none'",
     ].join("; "),
   );
@@ -35,15 +35,15 @@ function allowFraming(res: Response, https: boolean): void {
 /** The custom page (`/app`) and the JSON it talks to (`/app/session`, `/app/api/*`). */
 export function customPageRoutes(services: Services): Router {
   const router = Router();
-  const { config } = services;
-  const https = config.APP_BASE_URL.startsWith("https:");
+  const { config, authThrottle } = services;
+  const frameAncestors = ["'self'", ...config.HIGHLEVEL_FRAME_ORIGINS].join(" ");
   const sessions = new PageSessions(services.sessionSecret, config.APP_BASE_URL);
   const json = express.json({ limit: "20kb" });
   const notConfigured = () =>
     new AppError("service_unavailable", "This page is not set up: HIGHLEVEL_SSO_KEY is not configured.");
 
   router.get("/app", (_req, res) => {
-    allowFraming(res, https);
+    allowFraming(res, frameAncestors);
     if (!config.HIGHLEVEL_SSO_KEY) {
       res.status(503).render("error", {
         title: "Not set up yet",
@@ -55,18 +55,33 @@ export function customPageRoutes(services: Services): Router {
     res.render("app-page");
   });
 
-  router.post("/app/session", json, (req, res) => {
+  /** A payload that does not open a session counts against the caller's address. */
+  const refuse = async (req: express.Request, reason: string, message: string): Promise<never> => {
+    req.log.warn({ reason }, "custom page: SSO payload refused");
+    await authThrottle.failed(req.ip);
+    throw new AppError("unauthorized", message);
+  };
+
+  router.post("/app/session", json, async (req, res) => {
     if (!config.HIGHLEVEL_SSO_KEY) throw notConfigured();
+    authThrottle.assertAllowed(req.ip);
     const { payload } = parseInput(z.object({ payload: z.string().min(1).max(20_000) }), req.body, "body");
     let user;
     try {
       user = decryptSsoPayload(payload, config.HIGHLEVEL_SSO_KEY);
     } catch (err) {
       if (!(err instanceof SsoDecryptError)) throw err;
-      req.log.warn({ reason: err.message }, "custom page: SSO payload refused");
-      throw new AppError(
-        "unauthorized",
+      return refuse(
+        req,
+        err.message,
         "HighLevel's sign-in for this page could not be verified. Open the page again from inside HighLevel; if it keeps happening, the app's Shared Secret may be set wrong.",
+      );
+    }
+    if (!(await services.ssoReplays.firstUse(payload))) {
+      return refuse(
+        req,
+        "SSO payload already used",
+        "This sign-in from HighLevel was already used. Reload the page inside HighLevel to sign in again.",
       );
     }
     const session = sessions.open(res, user);

@@ -42,7 +42,11 @@ export class PageSessions {
       ...(user.userName ? { userName: user.userName } : {}),
       csrf: crypto.randomBytes(18).toString("base64url"),
     };
-    res.cookie(COOKIE, this.signer.sign(session), sessionCookie(this.baseUrl, this.signer.maxAgeMs, "/app"));
+    res.cookie(
+      COOKIE,
+      this.signer.sign(session),
+      sessionCookie(this.baseUrl, this.signer.maxAgeMs, "/app", { framed: true }),
+    );
     return session;
   }
 

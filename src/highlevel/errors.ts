@@ -59,6 +59,15 @@ export class LocationInactiveError extends HighLevelApiError {
   override readonly retryable = true;
 }
 
+/**
+ * RFC 6749 `invalid_client` / `unauthorized_client`: HighLevel refuses the app itself (its client id
+ * or secret), for every installation alike. No installation is at fault and retrying cannot help.
+ */
+export class ClientRejectedError extends HighLevelApiError {
+  override readonly code: ErrorCode = "upstream_error";
+  override readonly retryable = false;
+}
+
 /** 401 on an API call: the access token is not (or no longer) valid. */
 export class InvalidAccessTokenError extends HighLevelApiError {}
 

@@ -1,5 +1,6 @@
 import { Pool } from "undici";
 import {
+  ClientRejectedError,
   HighLevelApiError,
   HighLevelUnreachableError,
   InvalidAccessTokenError,
@@ -106,11 +107,24 @@ export function createHighLevelHttp(options: HighLevelHttpOptions): HighLevelHtt
   };
 }
 
-/** HighLevel's message from `{message}` (string or string[]), `{error_description}` or `{error}`. */
+/** The RFC 6749 §5.2 `error` code of a standard OAuth refusal (`invalid_grant`, …), if the body is one. */
+function oauthErrorCode(body: unknown): string | undefined {
+  if (!body || typeof body !== "object") return undefined;
+  const error = (body as Record<string, unknown>).error;
+  // HighLevel's own bodies put the HTTP reason ("Unauthorized") there: only a snake_case code counts.
+  return typeof error === "string" && /^[a-z]+(_[a-z]+)+$/.test(error) ? error : undefined;
+}
+
+/**
+ * HighLevel's message from `{message}` (string or string[]); for an RFC 6749 body the `error` code
+ * with its `error_description`, so a stored reason names the code.
+ */
 export function highLevelMessage(body: unknown, status: number): string {
   if (body && typeof body === "object") {
     const b = body as Record<string, unknown>;
-    const message = b.message ?? b.error_description ?? b.error;
+    const code = oauthErrorCode(body);
+    const description = typeof b.error_description === "string" ? b.error_description : undefined;
+    const message = b.message ?? (code && description ? `${code}: ${description}` : (description ?? b.error));
     if (Array.isArray(message)) return message.map(String).join("; ");
     if (typeof message === "string" && message) return message;
   }
@@ -128,8 +142,12 @@ function retryAfterSeconds(value: unknown): number | undefined {
 
 export function errorFromResponse(status: number, body: unknown, headers: Record<string, unknown>): HighLevelApiError {
   const message = highLevelMessage(body, status);
-  if (/invalid grant/i.test(message)) return new InvalidGrantError(status, message);
+  // Both shapes of refusal (docs/highlevel.md, "Tokens"): HighLevel's words, or the RFC's code.
+  const code = oauthErrorCode(body);
+  if (code === "invalid_grant" || /invalid grant/i.test(message)) return new InvalidGrantError(status, message);
   if (/location is not active/i.test(message)) return new LocationInactiveError(status, message);
+  // Before the 401 rule: HighLevel refusing the app's credentials is not a dead access token.
+  if (code === "invalid_client" || code === "unauthorized_client") return new ClientRejectedError(status, message);
   if (status === 401) return new InvalidAccessTokenError(status, message);
   return new HighLevelApiError(status, message, retryAfterSeconds(headers["retry-after"]));
 }

@@ -97,6 +97,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (problem.code === "internal_error") log.error({ err, path: req.path }, "request failed: a bug");
     else if (problem.status >= 500) log.warn({ err, path: req.path }, "request failed");
     if (wantsProblemJson(req)) return sendProblem(res, problem);
+    if (problem.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(problem.retryAfterSeconds));
     res.status(problem.status).render("error", { title: problem.title, message: problem.detail, hint: null });
   };
 }

@@ -1,12 +1,14 @@
 import express, { type Router } from "express";
 import type { ApiKeyService } from "../auth/api-keys";
 import { requireApiKey } from "../auth/middleware";
+import type { AuthThrottle } from "../auth/throttle";
 import { parseInput } from "../validation";
 import { answerIdempotently, type IdempotencyStore } from "./idempotency";
 import { Reply, type Operation, type OperationInput } from "./operation";
 
 export interface MountDeps {
   apiKeys: ApiKeyService;
+  authThrottle: AuthThrottle;
   idempotency: IdempotencyStore;
 }
 
@@ -18,7 +20,7 @@ const json = express.json({ limit: "100kb" });
  * handling, and the answer with the operation's success status.
  */
 export function mount(router: Router, operations: readonly Operation[], deps: MountDeps): void {
-  const authenticate = requireApiKey(deps.apiKeys);
+  const authenticate = requireApiKey(deps.apiKeys, deps.authThrottle);
   for (const op of operations) {
     const readers = op.readers ?? (op.body ? [json] : []);
     const auth = op.auth === "apiKey" ? [authenticate] : [];

@@ -88,7 +88,12 @@ function success(r: SuccessResponse, named: Components): JsonSchema {
 /** Error answers grouped by status, each code with what it means for this operation. */
 function errorResponses(op: Operation): Record<string, JsonSchema> {
   const errors: Partial<Record<ErrorCode, string>> = {
-    ...(op.auth === "apiKey" ? { unauthorized: "No API key, or not a valid one." } : {}),
+    ...(op.auth === "apiKey"
+      ? {
+          unauthorized: "No API key, or not a valid one.",
+          too_many_attempts: "Too many failed authentications from this address; wait `Retry-After` seconds.",
+        }
+      : {}),
     ...op.errors,
   };
   const byStatus = new Map<number, string[]>();

@@ -93,3 +93,12 @@ export function decryptSsoPayload(payload: string, sharedSecret: string): SsoUse
   }
   return parsed.data;
 }
+
+/**
+ * SHA-256 (hex) of a payload's decoded bytes: the same for any base64 spelling of the same bytes
+ * (padding bits, surrounding spaces), different for each encryption of the same user.
+ */
+export function ssoPayloadDigest(payload: string): string {
+  const raw = Buffer.from(payload.trim(), "base64");
+  return crypto.createHash("sha256").update(raw).digest("hex");
+}

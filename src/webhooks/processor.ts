@@ -12,7 +12,7 @@ export interface HandlerResult {
   outcome: string;
 }
 
-/** A webhook handler: one per event type, registered in src/webhooks/handlers.ts. */
+/** A webhook handler: one per event type (lifecycle and appointment handlers, wired in src/services.ts). */
 export type WebhookHandler = (event: WebhookEvent) => Promise<HandlerResult>;
 
 /**
@@ -35,13 +35,21 @@ const MAX_ATTEMPTS = 10;
 
 /** Works the webhook inbox from the queue: each stored delivery once, by its type's handler. */
 export class WebhookProcessor {
+  /**
+   * A Map, not the object itself: `type` is the sender's to choose, and on a plain object
+   * `constructor` or `toString` would find Object.prototype's functions and call them as handlers.
+   */
+  private readonly handlers: ReadonlyMap<string, WebhookHandler>;
+
   constructor(
     private readonly db: Db,
     private readonly queue: JobQueue,
-    private readonly handlers: Record<string, WebhookHandler>,
+    handlers: Record<string, WebhookHandler>,
     private readonly log: Logger,
     private readonly settlers: BatchSettler[] = [],
-  ) {}
+  ) {
+    this.handlers = new Map(Object.entries(handlers));
+  }
 
   start(options: WorkOptions): Promise<void> {
     return this.queue.work<{ id: string }>(QUEUES.webhook, options, (jobs) => this.handle(jobs));
@@ -93,7 +101,7 @@ export class WebhookProcessor {
   private async apply(event: WebhookEvent | null | undefined): Promise<Finished | undefined> {
     if (!event || event.status !== "received") return undefined;
     const id = event.id;
-    const handler = this.handlers[event.type];
+    const handler = this.handlers.get(event.type);
     if (!handler) return { id, status: "ignored", outcome: `No handler for ${event.type} events.`, attempts: null };
     const attempts = event.attempts + 1;
     try {

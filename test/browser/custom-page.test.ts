@@ -1,6 +1,7 @@
-import type { Server } from "node:http";
-import type { Browser } from "playwright-core";
+import http, { type Server } from "node:http";
+import type { Browser, Page } from "playwright-core";
 import type { SandboxCompany } from "../../sandbox";
+import { encryptSsoPayload } from "../../sandbox/sso-payload";
 import { installCompany } from "../support/api";
 import { closeServer, describeInBrowser, freePort, launchBrowser, listen, screenshot } from "../support/browser";
 import { startHarness, type Harness } from "../support/harness";
@@ -19,11 +20,19 @@ describeInBrowser("pages in a real browser", () => {
   let h: Harness;
   let app: { url: string; server: Server };
   let browser: Browser;
+  /** Another page that frames /app, standing in for a white-label HighLevel domain. */
+  let host: { origin: string; server: Server };
   beforeAll(async () => {
-    const port = await freePort();
+    const [port, sandboxPort, hostPort] = [await freePort(), await freePort(), await freePort()];
+    host = { origin: `http://127.0.0.1:${hostPort}`, server: await serveHost(hostPort) };
     h = await startHarness({
-      sandbox: { companies: [CLINICS] },
-      env: { HIGHLEVEL_SSO_KEY: SSO_KEY, APP_BASE_URL: `http://127.0.0.1:${port}` },
+      sandbox: { companies: [CLINICS], port: sandboxPort },
+      env: {
+        HIGHLEVEL_SSO_KEY: SSO_KEY,
+        APP_BASE_URL: `http://127.0.0.1:${port}`,
+        // The sandbox plays HighLevel from its own origin; the test's host page is a white-label domain.
+        HIGHLEVEL_FRAME_ORIGINS: `http://127.0.0.1:${sandboxPort} ${host.origin}`,
+      },
     });
     app = await listen(h.app, port);
     browser = await launchBrowser();
@@ -31,8 +40,48 @@ describeInBrowser("pages in a real browser", () => {
   afterAll(async () => {
     await browser?.close();
     await closeServer(app.server);
+    await closeServer(host.server);
     await h.close();
   });
+
+  /**
+   * `/host?app=URL`: a screen that frames the app (#app) beside another frame (#other) and answers
+   * nothing itself; `/other`: an empty page. The test speaks for each window.
+   */
+  function serveHost(port: number): Promise<Server> {
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const body =
+        url.pathname === "/host"
+          ? `<!doctype html><iframe id="app" src="${url.searchParams.get("app") ?? ""}/app"></iframe><iframe id="other" src="/other"></iframe>`
+          : "<!doctype html><p>another app</p>";
+      res.writeHead(200, { "content-type": "text/html" }).end(body);
+    });
+    return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+  }
+
+  const payloadFor = (locationId: string) =>
+    encryptSsoPayload(
+      { userId: "u-1", companyId: "agency-7", role: "admin", type: "account", activeLocation: locationId },
+      SSO_KEY,
+    );
+
+  /** HighLevel's answer to REQUEST_USER_DATA, as a script expression. */
+  const answer = (payload: string) => JSON.stringify({ message: "REQUEST_USER_DATA_RESPONSE", payload });
+
+  /** Counts the page's sign-ins, and lets the test wait until the app frame has received `n` messages. */
+  async function watch(page: Page) {
+    let signIns = 0;
+    page.on("request", (r) => {
+      if (r.method() === "POST" && r.url().endsWith("/app/session")) signIns += 1;
+    });
+    const frame = page.frame({ url: `${app.url}/app` })!;
+    await frame.evaluate(`window.received = 0; window.addEventListener("message", () => (window.received += 1));`);
+    return {
+      signIns: () => signIns,
+      received: (n: number) => frame.waitForFunction(`window.received >= ${n}`),
+    };
+  }
 
   const localInput = (date: Date) => {
     const pad = (n: number) => String(n).padStart(2, "0");
@@ -95,6 +144,44 @@ describeInBrowser("pages in a real browser", () => {
       await frame.getByText("could not be verified").waitFor();
       await expect(frame.getByRole("button", { name: "Block time" }).isVisible()).resolves.toBe(false);
       await screenshot(page, "custom-page-refused");
+    } finally {
+      await page.close();
+    }
+  }, 30_000);
+
+  it("signs in only with what the framing window sends, never another frame's message", async () => {
+    await installCompany(h, "agency-7");
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${host.origin}/host?app=${encodeURIComponent(app.url)}`, { waitUntil: "load" });
+      const seen = await watch(page);
+      // Another frame on the same screen hands the page a payload of its own.
+      const other = page.frame({ url: `${host.origin}/other` })!;
+      await other.evaluate(`window.parent.frames[0].postMessage(${answer(payloadFor("loc-other"))}, "*")`);
+      await seen.received(1);
+      expect(seen.signIns()).toBe(0);
+
+      await page.evaluate(
+        `document.getElementById("app").contentWindow.postMessage(${answer(payloadFor("loc-page"))}, "*")`,
+      );
+      const frame = page.frameLocator("#app");
+      await frame.getByRole("heading", { name: "Harbour Clinic" }).waitFor();
+      expect(seen.signIns()).toBe(1);
+    } finally {
+      await page.close();
+    }
+  }, 30_000);
+
+  it("cannot be framed by an origin that is not allowed", async () => {
+    const page = await browser.newPage();
+    try {
+      // localhost, not 127.0.0.1: the same server under another origin, one nobody allowed.
+      const elsewhere = host.origin.replace("127.0.0.1", "localhost");
+      await page.goto(`${elsewhere}/host?app=${encodeURIComponent(app.url)}`, { waitUntil: "load" });
+      const framed = page.frames().find((f) => f.parentFrame() && f.name() === "" && !f.url().endsWith("/other"));
+      await expect(framed?.locator("#status").count()).resolves.toBe(0);
+      await page.goto(`${host.origin}/host?app=${encodeURIComponent(app.url)}`, { waitUntil: "load" });
+      await expect(page.frameLocator("#app").locator("#status").count()).resolves.toBe(1);
     } finally {
       await page.close();
     }

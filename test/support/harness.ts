@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import type express from "express";
 import { createApp } from "../../src/app";
+import type { ThrottleOptions } from "../../src/auth/throttle";
 import { loadConfig, type Config } from "../../src/config";
 import { createDb, type Db } from "../../src/db/client";
 import { createLogger } from "../../src/logger";
@@ -42,10 +43,13 @@ export interface Harness {
  */
 export async function startHarness(
   options: {
-    sandbox?: SandboxOptions;
+    /** `port`: a port chosen in advance, for settings that must name the sandbox's origin. */
+    sandbox?: SandboxOptions & { port?: number };
     env?: Record<string, string>;
     /** Start the durable queue and work it in this process, as every app process does. */
     jobs?: boolean;
+    /** Failed-authentication throttle other than the app's own (e.g. a window short enough to see end). */
+    throttle?: ThrottleOptions;
   } = {},
 ): Promise<Harness> {
   const sandbox = await startSandbox({ port: 0, ...options.sandbox });
@@ -63,7 +67,7 @@ export async function startHarness(
   const logs = new LogCapture();
   const log = createLogger(config.LOG_LEVEL, logs);
   const db = createDb(database.url, { max: 5 });
-  const services = createServices(config, db, log, database.url);
+  const services = createServices(config, db, log, database.url, { authThrottle: options.throttle });
   const app = createApp(services);
   if (options.jobs) await services.startJobs();
   return {

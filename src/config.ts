@@ -41,6 +41,10 @@ const loads = (kind: "rsa" | "ed25519") => (text: string) => {
 /** Required by `npm start`; `demo` and tests supply their own. */
 const required = (message: string) => z.preprocess(emptyToUndefined, z.string({ error: message }));
 
+/** A retention period in whole days. */
+const days = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(fallback));
+
 const schema = z.object({
   DATABASE_URL: z.preprocess(
     emptyToUndefined,
@@ -86,6 +90,8 @@ const schema = z.object({
   ),
   JOB_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(3600).default(120)),
   WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1000).default(200)),
+  WEBHOOK_RETENTION_DAYS: days(30),
+  JOB_RETENTION_DAYS: days(30),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

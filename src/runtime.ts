@@ -40,11 +40,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
     s.listen(config.PORT, () => resolve(s));
   });
   services.refresher.start();
-  // Idempotency keys are kept 24 h; older ones are dropped hourly by whichever process gets there.
-  const purge = () =>
-    services.idempotency.purge().catch((err: unknown) => log.warn({ err }, "idempotency key purge failed"));
-  const purgeTimer = setInterval(() => void purge(), 3600_000).unref();
-  void purge();
+  services.housekeeping.start();
   const port = (server.address() as AddressInfo).port;
   // PORT=0 (tests, benchmarks) means "any free port": the configured base URL cannot know it.
   const url = config.PORT === 0 ? `http://127.0.0.1:${port}` : config.APP_BASE_URL;
@@ -57,7 +53,6 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await closed;
       clearTimeout(timer);
-      clearInterval(purgeTimer);
       await services.refresher.stop();
       await services.close();
       await db.$disconnect();

@@ -18,6 +18,8 @@ import { WebhookProcessor } from "./webhooks/processor";
 import { loadWebhookKeys } from "./webhooks/signature";
 import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelOAuth } from "./highlevel/oauth";
+import { Housekeeping } from "./housekeeping/housekeeping";
+import { purgeTasks } from "./housekeeping/tasks";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
 import { parseKeyring, TokenCipher } from "./tokens/crypto";
@@ -50,6 +52,8 @@ export interface Services {
   rules: BlockingRuleService;
   inbox: WebhookInbox;
   webhooks: WebhookProcessor;
+  /** Started by the runtime: purges what is no longer needed, one process at a time. */
+  housekeeping: Housekeeping;
   /** Server secret for signed session cookies (derived from the primary token encryption key). */
   sessionSecret: Buffer;
   /** Starts the queue (and, with WORKER_CONCURRENCY > 0, works it); `stopJobs` lets running jobs finish. */
@@ -102,6 +106,9 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
       rsa: config.HIGHLEVEL_WEBHOOK_PUBLIC_KEY,
     }),
   );
+  const stateStore = new DbStateStore(db);
+  const idempotency = new IdempotencyStore(db);
+  const housekeeping = new Housekeeping(databaseUrl, purgeTasks({ config, db, idempotency, stateStore }), log);
   return {
     config,
     db,
@@ -114,16 +121,17 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     changes,
     refresher,
     installs,
-    stateStore: new DbStateStore(db),
+    stateStore,
     apiKeys,
     access,
-    idempotency: new IdempotencyStore(db),
+    idempotency,
     queue,
     bulk: new BulkService(db, queue, access),
     bulkWorker,
     rules: new BlockingRuleService(db, access),
     inbox,
     webhooks,
+    housekeeping,
     sessionSecret: crypto
       .createHash("sha256")
       .update("sessions")
@@ -139,6 +147,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     },
     stopJobs: () => queue.stop(),
     async close() {
+      await housekeeping.stop();
       await changes.stop();
       await queue.stop();
       // After the jobs: a running job may still be talking to HighLevel.

@@ -63,6 +63,14 @@ describe("configuration", () => {
     expect(found).toEqual([expect.stringMatching(/^TOKEN_ENCRYPTION_KEY .*32 bytes/)]);
   });
 
+  it("retention periods default to 30 days and are whole days", () => {
+    expect(loadConfig(valid)).toMatchObject({ WEBHOOK_RETENTION_DAYS: 30, JOB_RETENTION_DAYS: 30 });
+    expect(loadConfig({ ...valid, WEBHOOK_RETENTION_DAYS: "7" }).WEBHOOK_RETENTION_DAYS).toBe(7);
+    expect(
+      problems({ ...valid, WEBHOOK_RETENTION_DAYS: "0", JOB_RETENTION_DAYS: "1.5" }).map((p) => p.split(" ")[0]),
+    ).toEqual(["WEBHOOK_RETENTION_DAYS", "JOB_RETENTION_DAYS"]);
+  });
+
   it("npm start refuses to start and lists what is missing", () => {
     const root = path.resolve(__dirname, "..");
     const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "src/server.ts"], {

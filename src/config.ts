@@ -92,6 +92,13 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1000).default(200)),
   WEBHOOK_RETENTION_DAYS: days(30),
   JOB_RETENTION_DAYS: days(30),
+  EMBEDDED_DB: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["0", "1"], { error: "must be 1 (use the embedded PostgreSQL) or unset" })
+      .optional()
+      .transform((v) => v === "1"),
+  ),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -112,15 +119,24 @@ export class ConfigError extends Error {
 }
 
 /**
- * The only reader of the environment. Every problem is collected and reported at once,
- * so an operator fixes the whole configuration in one go.
+ * Production (`npm start`, or NODE_ENV=production) keeps its data in a real PostgreSQL: the
+ * embedded one is a beta build, for the demo, the tests and a deliberate `EMBEDDED_DB=1` trial.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+const NEEDS_DATABASE =
+  "DATABASE_URL is required in production: a postgresql:// connection string. The embedded PostgreSQL " +
+  "is a beta build meant for trials; to use it anyway set EMBEDDED_DB=1 (or run `npm run demo`)";
+
+/**
+ * The only reader of the environment. Every problem is collected and reported at once,
+ * so an operator fixes the whole configuration in one go. `production`: the caller is the
+ * production server (`npm start`); NODE_ENV=production means the same.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { production?: boolean } = {}): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
-    throw new ConfigError(problems);
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+  const production = options.production === true || env.NODE_ENV === "production";
+  if (production && !emptyToUndefined(env.DATABASE_URL) && env.EMBEDDED_DB !== "1") problems.unshift(NEEDS_DATABASE);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const base = parsed.data.APP_BASE_URL ?? `http://localhost:${parsed.data.PORT}`;
   return { ...parsed.data, APP_BASE_URL: base, redirectUri: `${base}/oauth/callback` };
 }

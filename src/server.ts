@@ -6,13 +6,14 @@ import { createLogger } from "./logger";
 import { startRuntime, type RunningApp } from "./runtime";
 
 /**
- * `npm start`: refuses to start on bad configuration, naming every problem at once; then serves
+ * `npm start`: refuses to start on bad configuration, naming every problem at once (a real
+ * PostgreSQL included: production does not run on the embedded one unless told to); then serves
  * until a signal or a programmer error stops it in order (src/lifecycle.ts).
  */
 export async function main(): Promise<RunningApp> {
   let config;
   try {
-    config = loadConfig(readDotenv());
+    config = loadConfig(readDotenv(), { production: true });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Cannot start: ${err.message}\nSee .env.example for every setting.\n`);
@@ -22,6 +23,7 @@ export async function main(): Promise<RunningApp> {
   }
   const log = createLogger(config.LOG_LEVEL);
   const lifecycle = exitInOrder(log);
+  if (!config.DATABASE_URL) log.warn("EMBEDDED_DB=1: running on the embedded PostgreSQL (a beta build, for trials)");
   const running = await startRuntime(config, log);
   lifecycle.started(running);
   log.info({ url: running.url }, "listening");

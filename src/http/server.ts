@@ -29,7 +29,7 @@ export function createHttpServer(app: Express): AppServer {
     // request on a connection that is about to be closed under it.
     override writeHead(...args: [number, ...unknown[]]): this {
       if (draining && !this.headersSent) this.setHeader("Connection", "close");
-      return (http.ServerResponse.prototype.writeHead as (...a: unknown[]) => this).apply(this, args);
+      return (super.writeHead as (...a: unknown[]) => this)(...args);
     }
   }
   // Below the subclass: everything Express and this app put on `app.request` / `app.response`.

@@ -116,6 +116,10 @@ const splitKeys = (value: string) =>
 /** Required by `npm start`; `demo` and tests supply their own. */
 const required = (message: string) => z.preprocess(emptyToUndefined, z.string({ error: message }));
 
+/** A retention period in whole days. */
+const days = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(fallback));
+
 const schema = z.object({
   DATABASE_URL: z.preprocess(
     emptyToUndefined,
@@ -153,6 +157,15 @@ const schema = z.object({
   API_KEYS: z.preprocess(emptyToUndefined, z.string().default("").transform(splitKeys)),
   JOB_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(3600).default(120)),
   WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1000).default(200)),
+  WEBHOOK_RETENTION_DAYS: days(30),
+  JOB_RETENTION_DAYS: days(30),
+  EMBEDDED_DB: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["0", "1"], { error: "must be 1 (use the embedded PostgreSQL) or unset" })
+      .optional()
+      .transform((v) => v === "1"),
+  ),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -181,6 +194,12 @@ export interface LoadOptions {
    * Tests and the demo build their configuration without them.
    */
   strict?: boolean;
+  /**
+   * The production server (`npm start`; NODE_ENV=production means the same): data is kept in a real
+   * PostgreSQL, the embedded one being a beta build for the demo, the tests and a deliberate
+   * `EMBEDDED_DB=1` trial.
+   */
+  production?: boolean;
 }
 
 /** Production rules, checked even when other settings are wrong; a key is named by its position, never shown. */
@@ -194,6 +213,10 @@ function strictProblems(env: NodeJS.ProcessEnv): string[] {
   );
 }
 
+const NEEDS_DATABASE =
+  "DATABASE_URL is required in production: a postgresql:// connection string. The embedded PostgreSQL " +
+  "is a beta build meant for trials; to use it anyway set EMBEDDED_DB=1 (or run `npm run demo`)";
+
 /**
  * The only reader of the environment. Every problem is collected and reported at once,
  * so an operator fixes the whole configuration in one go.
@@ -202,6 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   const parsed = schema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
   if (options.strict) problems.push(...strictProblems(env));
+  const production = options.production === true || env.NODE_ENV === "production";
+  if (production && !emptyToUndefined(env.DATABASE_URL) && env.EMBEDDED_DB !== "1") problems.unshift(NEEDS_DATABASE);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const base = parsed.data.APP_BASE_URL ?? `http://localhost:${parsed.data.PORT}`;
   return { ...parsed.data, APP_BASE_URL: base, redirectUri: `${base}/oauth/callback` };

@@ -1,8 +1,7 @@
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { createApp } from "./app";
-import { createHttpServer } from "./http/server";
+import { createHttpServer, type AppServer } from "./http/server";
 import type { Config } from "./config";
 import { createDb } from "./db/client";
 import { openDatabase } from "./db/database";
@@ -12,13 +11,20 @@ import { createServices, type Services } from "./services";
 export interface RunningApp {
   url: string;
   services: Services;
+  /** Drains and closes everything (see `startRuntime`); the same promise however often it is called. */
   stop(): Promise<void>;
 }
 
-/** How long in-flight requests get to finish on shutdown before connections are cut. */
+/** How long requests under way, and jobs under way, get to finish on shutdown (side by side). */
 const DRAIN_MS = 10_000;
 
-/** Database (embedded unless DATABASE_URL), pending migrations, services, HTTP: the whole process. */
+/**
+ * Database (embedded unless DATABASE_URL), pending migrations, services, HTTP: the whole process.
+ *
+ * `stop()` ends it in order: no new connections and no new jobs fetched; requests and jobs under
+ * way finish (up to DRAIN_MS, then they are cut and a cut job is retried by another process);
+ * the timers stop; then the pools close and, last, the embedded database if there is one.
+ */
 export async function startRuntime(config: Config, log: Logger): Promise<RunningApp> {
   const database = await openDatabase(config.DATABASE_URL, log);
   try {
@@ -34,17 +40,13 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   // Before listening: a bulk submit writes to the queue's tables, which the queue creates on start.
   await services.startJobs();
 
-  const server: Server = await new Promise((resolve, reject) => {
+  const server: AppServer = await new Promise((resolve, reject) => {
     const s = createHttpServer(app);
     s.once("error", reject);
     s.listen(config.PORT, config.HOST, () => resolve(s));
   });
   services.refresher.start();
-  // Idempotency keys are kept 24 h; older ones are dropped hourly by whichever process gets there.
-  const purge = () =>
-    services.idempotency.purge().catch((err: unknown) => log.warn({ err }, "idempotency key purge failed"));
-  const purgeTimer = setInterval(() => void purge(), 3600_000).unref();
-  void purge();
+  services.housekeeping.start();
   const { address, port } = server.address() as AddressInfo;
   // PORT=0 (tests, benchmarks) means "any free port": the configured base URL cannot know it.
   const host =
@@ -54,16 +56,19 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
-      await closed;
-      clearTimeout(timer);
-      clearInterval(purgeTimer);
-      await services.refresher.stop();
-      await services.close();
-      await db.$disconnect();
+      log.info("draining: requests and jobs under way may finish");
+      // Side by side: a request under way only adds queue entries in its own transaction; it
+      // never waits for a worker of this process.
+      const drained = await Promise.allSettled([
+        server.drain(DRAIN_MS),
+        services.stopJobs(),
+        services.refresher.stop(),
+        services.housekeeping.stop(),
+      ]);
+      const closed = await Promise.allSettled([services.close(), db.$disconnect()]);
       await database.stop();
+      const failed = [...drained, ...closed].find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
     })());
   return { url, services, stop };
 }

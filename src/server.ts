@@ -1,15 +1,20 @@
 // First: V8 flags must be set before Prisma compiles its WebAssembly.
 import "./v8-flags";
 import { ConfigError, loadConfig, readDotenv } from "./config";
+import { exitInOrder } from "./lifecycle";
 import { createLogger } from "./logger";
-import { startRuntime } from "./runtime";
+import { startRuntime, type RunningApp } from "./runtime";
 
-/** `npm start`: refuses to start on bad configuration, naming every problem at once. */
-async function main() {
+/**
+ * `npm start`: refuses to start on bad configuration, naming every problem at once (a real
+ * PostgreSQL included: production does not run on the embedded one unless told to); then serves
+ * until a signal or a programmer error stops it in order (src/lifecycle.ts).
+ */
+export async function main(): Promise<RunningApp> {
   let config;
   try {
-    // Strict: production rules too (bootstrap API keys long enough not to be guessed).
-    config = loadConfig(readDotenv(), { strict: true });
+    // Production rules: bootstrap API keys long enough not to be guessed, a real PostgreSQL.
+    config = loadConfig(readDotenv(), { strict: true, production: true });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Cannot start: ${err.message}\nSee .env.example for every setting.\n`);
@@ -18,24 +23,17 @@ async function main() {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
+  const lifecycle = exitInOrder(log);
+  if (!config.DATABASE_URL) log.warn("EMBEDDED_DB=1: running on the embedded PostgreSQL (a beta build, for trials)");
   const running = await startRuntime(config, log);
+  lifecycle.started(running);
   log.info({ url: running.url }, "listening");
-
-  const shutdown = (signal: string) => {
-    log.info({ signal }, "shutting down");
-    running.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
+  return running;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`Cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`Cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

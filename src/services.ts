@@ -24,6 +24,8 @@ import { HighLevelLocations } from "./highlevel/locations";
 import { RateLimitPacer } from "./highlevel/pacer";
 import { LocationDirectory } from "./locations/directory";
 import { HighLevelOAuth } from "./highlevel/oauth";
+import { Housekeeping } from "./housekeeping/housekeeping";
+import { purgeTasks } from "./housekeeping/tasks";
 import { InstallService } from "./install/service";
 import { DbStateStore } from "./install/state-store";
 import { SsoReplayGuard } from "./sso/replay-guard";
@@ -65,6 +67,8 @@ export interface Services {
   rules: BlockingRuleService;
   inbox: WebhookInbox;
   webhooks: WebhookProcessor;
+  /** Started by the runtime: purges what is no longer needed, one process at a time. */
+  housekeeping: Housekeeping;
   /** Server secret for signed session cookies (derived from the primary token encryption key). */
   sessionSecret: Buffer;
   /** Starts the queue (and, with WORKER_CONCURRENCY > 0, works it); `stopJobs` lets running jobs finish. */
@@ -136,6 +140,20 @@ export function createServices(
       rsa: config.HIGHLEVEL_WEBHOOK_PUBLIC_KEY,
     }),
   );
+  const stateStore = new DbStateStore(db);
+  const idempotency = new IdempotencyStore(db);
+  const authThrottle = new AuthThrottle(db, options.authThrottle);
+  const ssoReplays = new SsoReplayGuard(db);
+  const consoleSessions = new ConsoleSessions(db, {
+    secret: sessionSecret,
+    baseUrl: config.APP_BASE_URL,
+    bootstrapKeys: config.API_KEYS,
+  });
+  const housekeeping = new Housekeeping(
+    databaseUrl,
+    purgeTasks({ config, db, idempotency, stateStore, authThrottle, ssoReplays, consoleSessions }),
+    log,
+  );
   return {
     config,
     db,
@@ -149,23 +167,20 @@ export function createServices(
     changes,
     refresher,
     installs,
-    stateStore: new DbStateStore(db),
+    stateStore,
     apiKeys,
     access,
-    authThrottle: new AuthThrottle(db, options.authThrottle),
-    ssoReplays: new SsoReplayGuard(db),
-    consoleSessions: new ConsoleSessions(db, {
-      secret: sessionSecret,
-      baseUrl: config.APP_BASE_URL,
-      bootstrapKeys: config.API_KEYS,
-    }),
-    idempotency: new IdempotencyStore(db),
+    authThrottle,
+    ssoReplays,
+    consoleSessions,
+    idempotency,
     queue,
     bulk: new BulkService(db, queue, access),
     bulkWorker,
     rules: new BlockingRuleService(db, access),
     inbox,
     webhooks,
+    housekeeping,
     sessionSecret,
     async startJobs() {
       await queue.start();
@@ -177,6 +192,7 @@ export function createServices(
     },
     stopJobs: () => queue.stop(),
     async close() {
+      await housekeeping.stop();
       await changes.stop();
       await queue.stop();
       // After the jobs: a running job may still be talking to HighLevel.

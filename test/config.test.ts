@@ -103,6 +103,38 @@ describe("configuration", () => {
     expect(found).toEqual([expect.stringMatching(/^TOKEN_ENCRYPTION_KEY .*32 bytes/)]);
   });
 
+  it("production needs a real PostgreSQL: NODE_ENV=production without DATABASE_URL is refused unless EMBEDDED_DB=1", () => {
+    expect(problems({ ...valid, NODE_ENV: "production" })).toEqual([
+      expect.stringMatching(/^DATABASE_URL is required in production.*EMBEDDED_DB=1/),
+    ]);
+    expect(problems({ ...valid, NODE_ENV: "production", EMBEDDED_DB: "1" })).toEqual([]);
+    expect(problems({ ...valid, NODE_ENV: "production", DATABASE_URL: "postgresql://db.internal/app" })).toEqual([]);
+    expect(problems({ ...valid, EMBEDDED_DB: "yes" })).toEqual([expect.stringMatching(/^EMBEDDED_DB /)]);
+    // The demo and the tests pass their own settings, without NODE_ENV: the embedded database is theirs.
+    expect(problems(valid)).toEqual([]);
+  });
+
+  it("retention periods default to 30 days and are whole days", () => {
+    expect(loadConfig(valid)).toMatchObject({ WEBHOOK_RETENTION_DAYS: 30, JOB_RETENTION_DAYS: 30, EMBEDDED_DB: false });
+    expect(loadConfig({ ...valid, WEBHOOK_RETENTION_DAYS: "7" }).WEBHOOK_RETENTION_DAYS).toBe(7);
+    expect(
+      problems({ ...valid, WEBHOOK_RETENTION_DAYS: "0", JOB_RETENTION_DAYS: "1.5" }).map((p) => p.split(" ")[0]),
+    ).toEqual(["WEBHOOK_RETENTION_DAYS", "JOB_RETENTION_DAYS"]);
+  });
+
+  it("npm start without DATABASE_URL refuses to start, naming it and what to do", () => {
+    const root = path.resolve(__dirname, "..");
+    const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "src/server.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", ...valid },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("DATABASE_URL is required in production");
+    expect(result.stderr).toContain("EMBEDDED_DB=1");
+  });
+
   it("npm start refuses to start and lists what is missing", () => {
     const root = path.resolve(__dirname, "..");
     const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), "src/server.ts"], {

@@ -1,3 +1,4 @@
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { createLogger } from "../src/logger";
@@ -33,6 +34,45 @@ describe("the app's HTTP server", () => {
       expect(born).toEqual([true]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe("draining the app's HTTP server", () => {
+  it("answers the request under way with Connection: close, refuses new connections, and closes kept-alive ones", async () => {
+    const app = express();
+    let arrived!: () => void;
+    const underWay = new Promise<void>((resolve) => (arrived = resolve));
+    app.get("/slow", (_req, res) => {
+      arrived();
+      setTimeout(() => res.json({ done: true }), 300);
+    });
+    app.get("/fast", (_req, res) => res.json({ done: true }));
+    const server = createHttpServer(app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const agent = new http.Agent({ keepAlive: true });
+    const get = (path: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) =>
+        http
+          .get({ port, host: "127.0.0.1", path, agent }, (res) => res.resume().on("end", () => resolve(res)))
+          .on("error", reject),
+      );
+    try {
+      // An idle kept-alive connection, and a request under way on another.
+      expect((await get("/fast")).headers.connection).toBe("keep-alive");
+      const slow = get("/slow");
+      await underWay;
+      // Would wait out the idle connection's keep-alive time-out if it were left open; the bound is far away.
+      const drained = server.drain(60_000);
+      await expect(get("/fast")).rejects.toThrow();
+      const res = await slow;
+      expect(res.statusCode).toBe(200);
+      expect(res.headers.connection).toBe("close");
+      await drained;
+      expect(server.listening).toBe(false);
+    } finally {
+      agent.destroy();
     }
   });
 });

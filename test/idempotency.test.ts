@@ -128,7 +128,7 @@ describe("Idempotency-Key on create", () => {
       where: { key: "older" },
       data: { createdAt: new Date(Date.now() - 26 * 3600_000) },
     });
-    expect(await h.services.idempotency.purge()).toBe(1);
+    expect(await h.services.idempotency.purge(1_000)).toBe(1);
     const res = await create("old").expect(201);
     expect(res.headers["idempotent-replayed"]).toBe("true");
   });

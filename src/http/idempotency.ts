@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import type { Request, Response } from "express";
 import type { Db } from "../db/client";
+import { deleteBatch } from "../db/purge";
 import { Prisma } from "../generated/prisma/client";
 import { AppError } from "../errors";
 import { toProblem } from "./errors";
@@ -136,12 +137,9 @@ export class IdempotencyStore {
     return { ...answer, replayed: false };
   }
 
-  /** Drops keys older than KEEP_MS; returns how many. */
-  async purge(now = Date.now()): Promise<number> {
-    const { count } = await this.db.idempotencyRecord.deleteMany({
-      where: { createdAt: { lt: new Date(now - KEEP_MS) } },
-    });
-    return count;
+  /** Housekeeping: drops up to `limit` keys older than KEEP_MS; returns how many. */
+  purge(limit: number, now = Date.now()): Promise<number> {
+    return deleteBatch(this.db, "idempotency_keys", Prisma.sql`created_at < ${new Date(now - KEEP_MS)}`, limit);
   }
 }
 

@@ -13,13 +13,43 @@ import type { Express } from "express";
  * Here the server makes them as instances of subclasses whose prototypes Express then finds
  * already in place, so its `setPrototypeOf` changes nothing. What a request inherits is the same.
  */
-export function createHttpServer(app: Express): http.Server {
+export interface AppServer extends http.Server {
+  /**
+   * Stops accepting connections and lets the requests under way finish, for up to `timeoutMs`;
+   * then cuts what is left. Resolves once every connection is closed.
+   */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export function createHttpServer(app: Express): AppServer {
+  let draining = false;
   class AppRequest extends http.IncomingMessage {}
-  class AppResponse extends http.ServerResponse {}
+  class AppResponse extends http.ServerResponse {
+    // Every answer written while draining says `Connection: close`: no client sends another
+    // request on a connection that is about to be closed under it.
+    override writeHead(...args: [number, ...unknown[]]): this {
+      if (draining && !this.headersSent) this.setHeader("Connection", "close");
+      return (super.writeHead as (...a: unknown[]) => this)(...args);
+    }
+  }
   // Below the subclass: everything Express and this app put on `app.request` / `app.response`.
   Object.setPrototypeOf(AppRequest.prototype, app.request);
   Object.setPrototypeOf(AppResponse.prototype, app.response);
   app.request = AppRequest.prototype as Express["request"];
   app.response = AppResponse.prototype as Express["response"];
-  return http.createServer({ IncomingMessage: AppRequest, ServerResponse: AppResponse }, app);
+  const server = http.createServer({ IncomingMessage: AppRequest, ServerResponse: AppResponse }, app);
+  const drain = (timeoutMs: number) =>
+    new Promise<void>((resolve) => {
+      draining = true;
+      // Kept-alive connections between requests would hold close() open until they time out.
+      const idle = setInterval(() => server.closeIdleConnections(), 250);
+      const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
+      server.close(() => {
+        clearInterval(idle);
+        clearTimeout(cut);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+  return Object.assign(server, { drain });
 }

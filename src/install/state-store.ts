@@ -1,6 +1,8 @@
 import crypto from "node:crypto";
 import type { Request } from "express";
 import type { Db } from "../db/client";
+import { deleteBatch } from "../db/purge";
+import { Prisma } from "../generated/prisma/client";
 
 /** How long an install may sit on HighLevel's consent page. */
 const STATE_TTL_MS = 30 * 60 * 1000;
@@ -42,9 +44,8 @@ export class DbStateStore {
     );
   }
 
-  /** Housekeeping: expired states are of no use to anyone. */
-  async purgeExpired(): Promise<number> {
-    const { count } = await this.db.oAuthState.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-    return count;
+  /** Housekeeping: expired states are of no use to anyone (each `GET /oauth/install` made one). */
+  purge(limit: number): Promise<number> {
+    return deleteBatch(this.db, "oauth_states", Prisma.sql`expires_at < ${new Date()}`, limit);
   }
 }

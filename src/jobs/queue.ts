@@ -10,6 +10,27 @@ export const QUEUES = {
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
+/**
+ * How long a queue entry may wait to be worked before pg-boss drops it (its `retention`; 14 days
+ * is also pg-boss's default, set here so the rows that wait on entries can count on it). A
+ * retry does not extend it. Housekeeping keeps a webhook delivery or bulk job that is still
+ * pending at least this long past its own retention: until then an entry may still work it.
+ */
+export const QUEUE_RETENTION_DAYS = 14;
+
+/**
+ * What pg-boss keeps of finished entries (DECISIONS #28). An entry only points at our own row
+ * (bulk_items, webhook_events), where the outcome is kept, so the queue keeps little: completed
+ * entries leave the hot job table after an hour, failed ones after a day (time to look at a
+ * failure as the queue saw it), and the archive is emptied a day later. pg-boss's defaults (12 h
+ * and 7 days) kept about a week of every delivery and bulk item twice over.
+ */
+const ARCHIVE = {
+  archiveCompletedAfterSeconds: 3600,
+  archiveFailedAfterSeconds: 24 * 3600,
+  deleteAfterDays: 1,
+} as const;
+
 export interface JobQueueOptions {
   /**
    * A job still active after this long is presumed dead (its process was killed) and retried.
@@ -54,6 +75,8 @@ export class JobQueue {
       application_name: "highlevel-block-slots jobs",
       // Dead jobs are found by this sweep; it is one cheap locked query shared by all processes.
       maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.floor(this.options.timeoutSeconds / 4))),
+      // The same sweep archives and drops finished entries, a few seconds' worth at a time.
+      ...ARCHIVE,
       schedule: false,
     });
     boss.on("error", (err: unknown) => this.log.error({ err }, "job queue error"));
@@ -67,7 +90,13 @@ export class JobQueue {
     this.stopped = false;
     await this.boss.start();
     this.started = true;
-    const policy = { retryLimit: 30, retryDelay: 1, retryBackoff: true, expireInSeconds: this.options.timeoutSeconds };
+    const policy = {
+      retryLimit: 30,
+      retryDelay: 1,
+      retryBackoff: true,
+      expireInSeconds: this.options.timeoutSeconds,
+      retentionMinutes: QUEUE_RETENTION_DAYS * 24 * 60,
+    };
     for (const name of Object.values(QUEUES)) {
       await this.boss.createQueue(name, { name, ...policy });
       // A queue made by an earlier version keeps its old policy unless it is updated.

@@ -29,6 +29,8 @@ interface Appointment {
   assignedUserId?: string;
   startTime?: string;
   endTime?: string;
+  /** `endTime` when it is a usable time: kept so housekeeping knows when the appointment is over. */
+  endsAt?: Date;
   freed: boolean;
 }
 
@@ -38,6 +40,7 @@ function readAppointment(event: WebhookEvent): Appointment | undefined {
   const id = a.id;
   const locationId = p.locationId ?? a.locationId;
   if (!id || !locationId) return undefined;
+  const end = isoWithOffset.safeParse(a.endTime);
   return {
     id,
     locationId,
@@ -45,6 +48,7 @@ function readAppointment(event: WebhookEvent): Appointment | undefined {
     assignedUserId: a.assignedUserId,
     startTime: a.startTime,
     endTime: a.endTime,
+    ...(end.success ? { endsAt: new Date(end.data) } : {}),
     freed: event.type === "AppointmentDelete" || FREED.has((a.appointmentStatus ?? "").toLowerCase()),
   };
 }
@@ -81,7 +85,7 @@ export class AppointmentMirror {
     const appt = readAppointment(event);
     if (!appt) return { status: "ignored", outcome: "No appointment id or location in the delivery." };
     // Most appointments concern no rule: one statement instead of the lease, the rules and the mirrors.
-    if (!(await this.noteUnwatched([{ appt, event }])).has(appt.id)) return unwatched(appt);
+    if (!(await this.watchedAmong([appt])).has(appt.id)) return unwatched(appt);
     // A block this app made is not an appointment: mirroring it would loop.
     if (await this.db.mirroredBlock.findFirst({ where: { blockSlotId: appt.id }, select: { appointmentId: true } })) {
       return { status: "ignored", outcome: `${appt.id} is a block this app made.` };
@@ -100,16 +104,22 @@ export class AppointmentMirror {
       appliedAt = event.receivedAt;
       return { status: "processed", outcome };
     } finally {
+      const applied = appliedAt === event.receivedAt;
       await this.db.appointmentState.update({
         where: { id: appt.id },
-        data: { leaseUntil: null, appliedAt, ...(appliedAt === event.receivedAt ? { cancelled: appt.freed } : {}) },
+        data: {
+          leaseUntil: null,
+          appliedAt,
+          ...(applied ? { cancelled: appt.freed } : {}),
+          ...(applied && appt.endsAt ? { endsAt: appt.endsAt } : {}),
+        },
       });
     }
   }
 
   /**
    * Settles in one statement the deliveries of a batch whose appointment no rule watches (see
-   * `noteUnwatched`); the processor hands the rest to `handle` one by one.
+   * `watchedAmong`); the processor hands the rest to `handle` one by one.
    */
   async settleUnwatched(events: WebhookEvent[]): Promise<Map<string, HandlerResult>> {
     const mine = events.flatMap((event) => {
@@ -118,7 +128,7 @@ export class AppointmentMirror {
     });
     const settled = new Map<string, HandlerResult>();
     if (mine.length === 0) return settled;
-    const watched = await this.noteUnwatched(mine);
+    const watched = await this.watchedAmong(mine.map((m) => m.appt));
     for (const { appt, event } of mine) {
       if (!watched.has(appt.id)) settled.set(event.id, unwatched(appt));
     }
@@ -126,41 +136,27 @@ export class AppointmentMirror {
   }
 
   /**
-   * When no rule watches an appointment's location and no mirrored block belongs to (or is) it,
-   * there is nothing to block or free: its deliveries are only noted as applied, so an older one
-   * arriving late (after a rule was made) cannot block stale times. One statement looks and notes
-   * for many; it returns the appointments that are watched, which need the full work.
+   * The appointments a rule watches (its location is a rule's source) or that a mirrored block
+   * belongs to (or is): they need the full work. The others leave no trace — most appointments
+   * concern no rule, and a row for each would grow without end. What that gives up: for an
+   * appointment nobody watched, the receipt time of its last delivery is not kept, so should a
+   * rule appear between the work of a newer delivery and that of an older one (delayed by
+   * retries), the older one is applied as if it were the latest and may block stale times.
    */
-  private async noteUnwatched(list: { appt: Appointment; event: WebhookEvent }[]): Promise<Set<string>> {
+  private async watchedAmong(appts: Appointment[]): Promise<Set<string>> {
     const rows = await this.db.$queryRaw<{ id: string }[]>`
-      WITH input AS (
-        SELECT * FROM unnest(${list.map((l) => l.appt.id)}::text[], ${list.map((l) => l.appt.locationId)}::text[],
-                             ${list.map((l) => l.event.receivedAt.toISOString())}::timestamptz[],
-                             ${list.map((l) => l.appt.freed)}::boolean[])
-          AS i(id, location_id, applied_at, cancelled)
-      ), look AS (
-        SELECT i.*,
-               EXISTS (SELECT 1 FROM blocking_rules r WHERE r.source_location_id = i.location_id)
-            OR EXISTS (SELECT 1 FROM mirrored_blocks m WHERE m.appointment_id = i.id OR m.block_slot_id = i.id)
-               AS watched
-          FROM input i
-      ), noted AS (
-        INSERT INTO appointment_states (id, location_id, applied_at, cancelled, updated_at)
-        SELECT DISTINCT ON (id) id, location_id, applied_at, cancelled, now() FROM look
-         WHERE NOT watched ORDER BY id, applied_at DESC
-        ON CONFLICT (id) DO UPDATE
-          SET applied_at = EXCLUDED.applied_at, cancelled = EXCLUDED.cancelled, updated_at = now()
-          WHERE appointment_states.applied_at IS NULL OR appointment_states.applied_at < EXCLUDED.applied_at
-      )
-      SELECT DISTINCT id FROM look WHERE watched`;
+      SELECT DISTINCT i.id
+        FROM unnest(${appts.map((a) => a.id)}::text[], ${appts.map((a) => a.locationId)}::text[]) AS i(id, location_id)
+       WHERE EXISTS (SELECT 1 FROM blocking_rules r WHERE r.source_location_id = i.location_id)
+          OR EXISTS (SELECT 1 FROM mirrored_blocks m WHERE m.appointment_id = i.id OR m.block_slot_id = i.id)`;
     return new Set(rows.map((r) => r.id));
   }
 
   /** Holds the appointment for this delivery; undefined while another delivery holds it. */
   private async claim(appt: Appointment) {
     const rows = await this.db.$queryRaw<{ applied_at: Date | null }[]>`
-      INSERT INTO appointment_states (id, location_id, lease_until, updated_at)
-      VALUES (${appt.id}, ${appt.locationId}, now() + make_interval(secs => ${LEASE_SECONDS}), now())
+      INSERT INTO appointment_states (id, location_id, lease_until, ends_at, updated_at)
+      VALUES (${appt.id}, ${appt.locationId}, now() + make_interval(secs => ${LEASE_SECONDS}), ${appt.endsAt ?? null}, now())
       ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until, updated_at = now()
         WHERE appointment_states.lease_until IS NULL OR appointment_states.lease_until < now()
       RETURNING applied_at`;

@@ -1,5 +1,7 @@
 import type { Db } from "../db/client";
 import { ssoPayloadDigest } from "./decrypt";
+import { deleteBatch } from "../db/purge";
+import { Prisma } from "../generated/prisma/client";
 
 /**
  * How long a used payload is remembered: far longer than a page session (one hour), since a
@@ -25,10 +27,8 @@ export class SsoReplayGuard {
   }
 
   /** Housekeeping: payloads used longer ago than `SSO_PAYLOAD_MEMORY_MS`. */
-  async purge(): Promise<number> {
-    const { count } = await this.db.usedSsoPayload.deleteMany({
-      where: { usedAt: { lt: new Date(Date.now() - SSO_PAYLOAD_MEMORY_MS) } },
-    });
-    return count;
+  purge(limit: number): Promise<number> {
+    const before = new Date(Date.now() - SSO_PAYLOAD_MEMORY_MS);
+    return deleteBatch(this.db, "used_sso_payloads", Prisma.sql`used_at < ${before}`, limit);
   }
 }

@@ -22,6 +22,7 @@ export interface RefresherOptions {
 export class TokenRefresher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private stopping = false;
   private readonly intervalMs: number;
   private readonly horizonMs: number;
   private readonly batchSize: number;
@@ -38,13 +39,16 @@ export class TokenRefresher {
   }
 
   start(): void {
+    this.stopping = false;
     const schedule = (base: number) => {
       const jittered = base * (0.8 + Math.random() * 0.4);
       this.timer = setTimeout(() => {
         this.running = this.sweep()
           .then(() => undefined)
           .catch((err: unknown) => this.log.error({ err }, "token refresher sweep failed"))
-          .finally(() => schedule(this.intervalMs));
+          .finally(() => {
+            if (!this.stopping) schedule(this.intervalMs);
+          });
       }, jittered);
       this.timer.unref();
     };
@@ -52,7 +56,9 @@ export class TokenRefresher {
     schedule(Math.random() * this.intervalMs);
   }
 
+  /** No new sweep; a sweep under way ends after the renewal it is doing. */
   async stop(): Promise<void> {
+    this.stopping = true;
     clearTimeout(this.timer);
     await this.running;
   }
@@ -80,6 +86,7 @@ export class TokenRefresher {
     let failed = 0;
     const renewAll = async (owner: Owner, ids: { id: string }[]) => {
       for (const { id } of ids) {
+        if (this.stopping) return;
         try {
           await this.tokens.renew(owner, id, { minValidityMs: this.horizonMs });
           checked++;

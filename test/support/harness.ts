@@ -10,7 +10,7 @@ import { createServices, type Services } from "../../src/services";
 import { generateKey } from "../../src/tokens/crypto";
 import { createTestDatabase } from "./postgres";
 
-export const TEST_API_KEY = "test-api-key-0123456789";
+export const TEST_API_KEY = "test-api-key-0123456789-abcdefghij";
 
 /** Every log line the app wrote, so tests can prove no secret reaches a log. */
 export class LogCapture extends Writable {

@@ -1,0 +1,72 @@
+import type { Logger } from "pino";
+
+/** Past this, a stop that has not finished is given up and the process exits anyway. */
+const FORCE_AFTER_MS = 30_000;
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/**
+ * How the server process ends. SIGTERM or SIGINT: an orderly stop, exit 0. A programmer error
+ * that reached the top (an `unhandledRejection` or `uncaughtException`): logged through pino
+ * first, then the same orderly stop, exit 1 — the process may be in a state nobody planned for,
+ * so it does not go on serving, but what is under way still gets to finish. A second signal, or
+ * a stop that overruns FORCE_AFTER_MS, exits at once.
+ *
+ * Installed before the app starts, so a signal during start-up stops it as soon as it is up.
+ * `started()` hands over what to stop.
+ */
+export function exitInOrder(log: Logger, options: { forceAfterMs?: number } = {}): { started(app: Stoppable): void } {
+  let app: Stoppable | undefined;
+  /** Set once a stop was asked for: the code to exit with. */
+  let exitCode: number | undefined;
+  let running = false;
+
+  const exit = (code: number): never => process.exit(code); // pino's destination flushes on "exit"
+  const run = async (target: Stoppable) => {
+    if (running) return;
+    running = true;
+    try {
+      await target.stop();
+      log.info({ exitCode }, "stopped");
+    } catch (err) {
+      log.error({ err }, "shutdown failed");
+      exitCode = 1;
+    }
+    exit(exitCode ?? 1);
+  };
+  const begin = (code: number) => {
+    exitCode = Math.max(exitCode ?? 0, code);
+    if (running) return;
+    setTimeout(() => {
+      log.error("the stop took too long: exiting now");
+      exit(1);
+    }, options.forceAfterMs ?? FORCE_AFTER_MS).unref();
+    if (app) void run(app);
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (exitCode !== undefined) {
+      log.warn({ signal }, "second signal: exiting now");
+      exit(1);
+    }
+    log.info({ signal }, "shutting down");
+    begin(0);
+  };
+  const onBug = (kind: string) => (err: unknown) => {
+    log.fatal({ err, kind }, "programmer error: shutting down");
+    begin(1);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("unhandledRejection", onBug("unhandledRejection"));
+  process.on("uncaughtException", onBug("uncaughtException"));
+
+  return {
+    started(target) {
+      app = target;
+      if (exitCode !== undefined) void run(target);
+    },
+  };
+}

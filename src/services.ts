@@ -2,6 +2,9 @@ import crypto from "node:crypto";
 import type { Logger } from "pino";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
+import { BlockPlanService } from "./block-plans/service";
+import { PlanTargets } from "./block-plans/targets";
+import { PlanWorker } from "./block-plans/worker";
 import { BlockLedger } from "./block-slots/ledger";
 import { BlockSlotService } from "./block-slots/service";
 import { BulkService } from "./bulk/service";
@@ -54,6 +57,8 @@ export interface Services {
   bulk: BulkService;
   bulkWorker: BulkWorker;
   rules: BlockingRuleService;
+  plans: BlockPlanService;
+  planWorker: PlanWorker;
   inbox: WebhookInbox;
   webhooks: WebhookProcessor;
   /** Server secret for signed session cookies (derived from the primary token encryption key). */
@@ -95,6 +100,8 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
   // Fetch loops of up to 50 jobs each; a loop waits at least 0.5 s between fetches (pg-boss).
   const loops = Math.ceil(config.WORKER_CONCURRENCY / 50);
   const batchSize = loops > 0 ? Math.ceil(config.WORKER_CONCURRENCY / loops) : 0;
+  const planWorker = new PlanWorker(db, blockSlots, queue, log, config.JOB_TIMEOUT_SECONDS);
+  const plans = new BlockPlanService(db, queue, new PlanTargets(db, access, blockSlots, locations), blockSlots);
   const mirror = new AppointmentMirror(db, blockSlots, log);
   const webhooks = new WebhookProcessor(
     db,
@@ -132,6 +139,8 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     bulk: new BulkService(db, queue, access),
     bulkWorker,
     rules: new BlockingRuleService(db, access),
+    plans,
+    planWorker,
     inbox,
     webhooks,
     sessionSecret: crypto
@@ -143,6 +152,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
       await queue.start();
       if (loops > 0) {
         await bulkWorker.start({ loops, batchSize });
+        await planWorker.start({ loops, batchSize });
         // Deliveries are light (a few queries each): bigger batches, or a burst would drain at 40/s.
         await webhooks.start({ loops: 1, batchSize: 100 });
       }

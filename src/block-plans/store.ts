@@ -36,27 +36,38 @@ export async function settle(
   planId: string,
   which: { ids: string[] } | "all",
 ): Promise<number> {
-  const filter = which === "all" ? Prisma.sql`status <> 'removed'` : Prisma.sql`id = ANY(${which.ids}::text[]::uuid[])`;
   if (which !== "all" && which.ids.length === 0) return 0;
-  const rows = await tx.$queryRaw<{ id: string; status: string }[]>`
+  const pending = await settleRows(tx, planId, which);
+  await queue.insertWithin(
+    tx,
+    QUEUES.planBlock,
+    pending.map((blockId) => ({ data: { planId, blockId } satisfies PlanBlockRef })),
+  );
+  return pending.length;
+}
+
+/** The status update of `settle`; returns the ids left pending. */
+async function settleRows(db: Tx | Db, planId: string, which: { ids: string[] } | "all"): Promise<string[]> {
+  const filter = which === "all" ? Prisma.sql`status <> 'removed'` : Prisma.sql`id = ANY(${which.ids}::text[]::uuid[])`;
+  const rows = await db.$queryRaw<{ id: string; status: string }[]>`
     UPDATE plan_blocks
     SET status = (CASE WHEN ${NEEDS_WORK} THEN 'pending' WHEN wanted THEN 'created' ELSE 'removed' END)::"PlanBlockStatus",
         failures = CASE WHEN status = 'failed' THEN 0 ELSE failures END,
         updated_at = now()
     WHERE plan_id = ${planId}::uuid AND ${filter}
     RETURNING id::text, status::text`;
-  const pending = rows.filter((r) => r.status === "pending");
-  await queue.insertWithin(
-    tx,
-    QUEUES.planBlock,
-    pending.map((r) => ({ data: { planId, blockId: r.id } satisfies PlanBlockRef })),
-  );
-  return pending.length;
+  return rows.filter((r) => r.status === "pending").map((r) => r.id);
 }
 
-/** Settles one block after a worker's attempt; true when it still has work (then it is queued again). */
+/**
+ * Settles one block after a worker's attempt, queueing it again when it still has work. No
+ * transaction: until the worker's own queue entry is done, a crash between the two steps only
+ * makes the queue run that entry again.
+ */
 export async function settleOne(db: Db, queue: JobQueue, ref: PlanBlockRef): Promise<boolean> {
-  return (await db.$transaction((tx) => settle(tx, queue, ref.planId, { ids: [ref.blockId] }))) > 0;
+  const pending = await settleRows(db, ref.planId, { ids: [ref.blockId] });
+  if (pending.length > 0) await queue.send(QUEUES.planBlock, ref);
+  return pending.length > 0;
 }
 
 const row = (planId: string, b: PlannedBlock) => ({

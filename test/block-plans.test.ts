@@ -1,3 +1,4 @@
+import request from "supertest";
 import { apiAs, installCompany } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
 import { CLINICS, ELSEWHERE, PLANS, waitForPlan, type PlanBody } from "./support/plans";
@@ -271,5 +272,48 @@ describe("applying, changing and deleting a plan", () => {
     const mine = (await apiAs(h, companyKey).get(PLANS).expect(200)).body.plans;
     expect(mine).toEqual([{ id, title: "Mine", status: expect.any(String), total: 3, createdAt: expect.any(String) }]);
     await waitForPlan(h, id);
+  });
+});
+
+describe("the console's list of plans", () => {
+  const signIn = async (key: string) => {
+    const res = await request(h.app).post("/console/login").type("form").send({ key }).expect(303);
+    return (res.headers["set-cookie"] as unknown as string[])
+      .find((c) => c.startsWith("hlbs_console="))!
+      .split(";")[0]!;
+  };
+
+  it("lists a key's plans with status, counts and who; a plan's blocks by location name in local time", async () => {
+    // The locations' names and zones, as HighLevel gives them.
+    for (const location of CLINICS.locations) await h.services.locations.refresh(location.id);
+    const body = {
+      title: "Closed – New Year",
+      targets: [{ companyId: CLINICS.id, calendars: "all" }],
+      schedule: { start: "2027-01-01T00:00", end: "2027-01-02T00:00" },
+    };
+    const { id } = (await apiAs(h, companyKey).post(PLANS).send(body).expect(202)).body as { id: string };
+    await waitForPlan(h, id);
+    const cookie = await signIn(companyKey);
+
+    const list = await request(h.app).get("/console/plans").set("Cookie", cookie).expect(200);
+    expect(list.text).toContain(`href="/console/plans/${id}">Closed – New Year</a>`);
+    expect(list.text).toContain("Applied");
+    expect(list.text).toContain("4 created");
+    expect(list.text).toContain("Harbour ops");
+
+    const detail = await request(h.app).get(`/console/plans/${id}`).set("Cookie", cookie).expect(200);
+    expect(detail.text).toContain("Harbour Clinic New York");
+    expect(detail.text).toMatch(
+      /1 Jan 2027, 00:00<\/span> – <span class="nowrap">2 Jan 2027, 00:00<\/span> <span class="muted small">America\/New_York/,
+    );
+    expect(detail.text).toContain("Europe/London");
+
+    const other = await signIn(
+      (await h.services.apiKeys.create("stranger", { scope: "company", companyId: ELSEWHERE.id })).key,
+    );
+    const theirs = await request(h.app).get("/console/plans").set("Cookie", other).expect(200);
+    expect(theirs.text).not.toContain(id);
+    expect(theirs.text).toContain("No block plans yet.");
+    await request(h.app).get(`/console/plans/${id}`).set("Cookie", other).expect(404);
   });
 });

@@ -32,6 +32,7 @@ export type ErrorCode =
   | "payload_too_large"
   | "too_many_attempts"
   | "plan_too_large"
+  | "plan_deleted"
   | "service_unavailable"
   | "internal_error";
 

@@ -1,3 +1,4 @@
+import { blockPlanOperations } from "./block-plans/routes";
 import { blockSlotOperations } from "./block-slots/routes";
 import { bulkOperations } from "./bulk/routes";
 import { healthOperations } from "./health/routes";
@@ -14,6 +15,7 @@ export function apiOperations(services: Services): Operation[] {
     ...installationOperations(services.db, services.access),
     ...blockSlotOperations(services.blockSlots, services.access),
     ...bulkOperations(services.bulk),
+    ...blockPlanOperations(services.plans),
     ...blockingRuleOperations(services.rules),
     ...webhookOperations(services.inbox, services.bulk),
   ];

@@ -2,6 +2,9 @@ import crypto from "node:crypto";
 import type { Logger } from "pino";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
+import { BlockPlanService } from "./block-plans/service";
+import { PlanTargets } from "./block-plans/targets";
+import { PlanWorker } from "./block-plans/worker";
 import { BlockLedger } from "./block-slots/ledger";
 import { AuthThrottle, type ThrottleOptions } from "./auth/throttle";
 import { BlockSlotService } from "./block-slots/service";
@@ -65,6 +68,8 @@ export interface Services {
   bulk: BulkService;
   bulkWorker: BulkWorker;
   rules: BlockingRuleService;
+  plans: BlockPlanService;
+  planWorker: PlanWorker;
   inbox: WebhookInbox;
   webhooks: WebhookProcessor;
   /** Started by the runtime: purges what is no longer needed, one process at a time. */
@@ -119,6 +124,8 @@ export function createServices(
   // Fetch loops of up to 50 jobs each; a loop waits at least 0.5 s between fetches (pg-boss).
   const loops = Math.ceil(config.WORKER_CONCURRENCY / 50);
   const batchSize = loops > 0 ? Math.ceil(config.WORKER_CONCURRENCY / loops) : 0;
+  const planWorker = new PlanWorker(db, blockSlots, queue, log, config.JOB_TIMEOUT_SECONDS);
+  const plans = new BlockPlanService(db, queue, new PlanTargets(db, access, blockSlots, locations), blockSlots);
   const mirror = new AppointmentMirror(db, blockSlots, log);
   const webhooks = new WebhookProcessor(
     db,
@@ -178,6 +185,8 @@ export function createServices(
     bulk: new BulkService(db, queue, access),
     bulkWorker,
     rules: new BlockingRuleService(db, access),
+    plans,
+    planWorker,
     inbox,
     webhooks,
     housekeeping,
@@ -186,6 +195,7 @@ export function createServices(
       await queue.start();
       if (loops > 0) {
         await bulkWorker.start({ loops, batchSize });
+        await planWorker.start({ loops, batchSize });
         // Deliveries are light (a few queries each): bigger batches, or a burst would drain at 40/s.
         await webhooks.start({ loops: 1, batchSize: 100 });
       }

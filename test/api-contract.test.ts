@@ -37,7 +37,13 @@ const SLOT = {
 };
 const SLOTS = "/api/locations/loc-solo/block-slots";
 
-/** Made as the calls run: a block slot, a bulk job, a rule. */
+const PLAN = {
+  title: "Contract plan",
+  targets: [{ locationId: "loc-solo", userIds: ["user-1"] }],
+  schedule: { start: "2030-06-03T12:00", end: "2030-06-03T13:00", rrule: "FREQ=DAILY;COUNT=3" },
+};
+
+/** Made as the calls run: a block slot, a bulk job, a rule, a plan. */
 const made: Record<string, string> = {};
 
 /** One call per operation, in an order where later calls use what earlier ones made. */
@@ -81,6 +87,19 @@ const CALLS: Record<string, () => Promise<request.Response>> = {
   },
   listBlockingRules: () => apiAs(h).get("/api/blocking-rules"),
   deleteBlockingRule: () => apiAs(h).delete(`/api/blocking-rules/${made.rule}`),
+  previewBlockPlan: () => apiAs(h).post("/api/block-plans/preview").send(PLAN),
+  createBlockPlan: async () => {
+    const res = await apiAs(h).post("/api/block-plans").set("Idempotency-Key", "contract-plan").send(PLAN);
+    made.plan = res.body.id;
+    return res;
+  },
+  listBlockPlans: () => apiAs(h).get("/api/block-plans"),
+  getBlockPlan: () => apiAs(h).get(`/api/block-plans/${made.plan}`),
+  changeBlockPlan: () =>
+    apiAs(h)
+      .put(`/api/block-plans/${made.plan}`)
+      .send({ ...PLAN, schedule: { ...PLAN.schedule, exdates: ["2030-06-04"] } }),
+  deleteBlockPlan: () => apiAs(h).delete(`/api/block-plans/${made.plan}`),
   triggerBlockSlot: () =>
     apiAs(h)
       .post("/webhooks/trigger")

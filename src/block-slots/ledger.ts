@@ -17,6 +17,8 @@ export interface LedgerEntry {
   startAt: Date;
   endAt: Date;
   title: string;
+  origin: BlockOrigin;
+  originId: string | null;
 }
 
 /** What a block is, for matching: its place, its instants and its title (an absent title is ""). */

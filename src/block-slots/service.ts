@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "../errors";
-import { isAppointment, type BlockSlot, type HighLevelCalendars } from "../highlevel/calendars";
+import { isAppointment, type BlockSlot, type CalendarEvent, type HighLevelCalendars } from "../highlevel/calendars";
 import { HighLevelApiError, HighLevelUnreachableError } from "../highlevel/errors";
 import { retryTransient, waitOutRateLimit } from "../highlevel/rate-limit";
 import type { TokenService } from "../tokens/service";
@@ -48,6 +48,11 @@ export interface CreateOptions {
   origin: Origin;
   /** An earlier attempt of this same create may have succeeded (idempotent retry, job resumed): look first. */
   lookFirst?: boolean;
+  /**
+   * Looking first adopts only a block this same origin made (or one missing from the ledger): an
+   * equal block of another plan stays that plan's, so deleting one plan never deletes another's.
+   */
+  onlyOwn?: boolean;
 }
 
 /** Block slots for one location, with that location's token, through the one HighLevel client. */
@@ -78,7 +83,7 @@ export class BlockSlotService {
     const slot = await this.call(locationId, false, async (token) => {
       for (let resend = 0; ; resend++) {
         if (uncertain) {
-          const found = await this.find(token, locationId, body);
+          const found = await this.find(token, locationId, body, options.onlyOwn ? options.origin : undefined);
           if (found) return found;
         }
         try {
@@ -112,9 +117,24 @@ export class BlockSlotService {
     return alive;
   }
 
-  /** The block `body` describes, if HighLevel has it (listing is safe, so it is retried). */
-  private async find(token: string, locationId: string, body: BlockSlotBody): Promise<BlockSlot | undefined> {
-    return (await this.findAll(token, locationId, body))[0];
+  /** The block `body` describes, if HighLevel has it (listing is safe, so it is retried); `owner`: made by it. */
+  private async find(
+    token: string,
+    locationId: string,
+    body: BlockSlotBody,
+    owner?: Origin,
+  ): Promise<BlockSlot | undefined> {
+    for (const slot of await this.findAll(token, locationId, body)) {
+      if (!owner) return slot;
+      const entry = await this.ledger.find(locationId, slot.id);
+      if (!entry || (entry.origin === owner.origin && entry.originId === (owner.originId ?? null))) return slot;
+    }
+    return undefined;
+  }
+
+  /** A block equal to `body` that `owner` made (or that no one recorded), if HighLevel has it. */
+  lookUp(locationId: string, body: BlockSlotBody, owner: Origin): Promise<BlockSlot | undefined> {
+    return this.call(locationId, true, (token) => this.find(token, locationId, body, owner));
   }
 
   private async findAll(token: string, locationId: string, body: BlockSlotBody): Promise<BlockSlot[]> {
@@ -173,6 +193,17 @@ export class BlockSlotService {
   async calendars(locationId: string) {
     const { calendars } = await this.call(locationId, true, (token) => this.highlevel.listCalendars(token, locationId));
     return calendars.map((c) => ({ id: c.id, name: c.name }));
+  }
+
+  /** Appointments and blocks of a calendar or user overlapping a window (epoch milliseconds). */
+  async events(
+    locationId: string,
+    query: { calendarId?: string; userId?: string; startTime: number; endTime: number },
+  ): Promise<CalendarEvent[]> {
+    const { events } = await this.call(locationId, true, (token) =>
+      this.highlevel.listEvents(token, { locationId, ...query }),
+    );
+    return events;
   }
 
   async list(locationId: string, query: BlockSlotListQuery): Promise<{ blockSlots: BlockSlot[] }> {

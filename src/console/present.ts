@@ -25,6 +25,21 @@ export const JOB_STATUS: Record<string, Label> = {
   cancelled: { text: "Cancelled", tone: "neutral" },
 };
 
+export const PLAN_STATUS: Record<string, Label> = {
+  applying: { text: "Applying", tone: "info" },
+  applied: { text: "Applied", tone: "good" },
+  applied_with_errors: { text: "Applied with errors", tone: "bad" },
+  deleting: { text: "Removing", tone: "info" },
+  deleted: { text: "Removed", tone: "neutral" },
+};
+
+export const PLAN_BLOCK_STATUS: Record<string, Label> = {
+  pending: { text: "Pending", tone: "info" },
+  created: { text: "Created", tone: "good" },
+  failed: { text: "Failed", tone: "bad" },
+  removed: { text: "Removed", tone: "neutral" },
+};
+
 export const WEBHOOK_STATUS: Record<string, Label> = {
   received: { text: "Waiting", tone: "info" },
   processed: { text: "Processed", tone: "good" },
@@ -79,4 +94,16 @@ export function href(path: string, query: Record<string, string | number | undef
 }
 
 /** Everything the views use, passed to every console render. */
-export const present = { INSTALL_STATUS, JOB_STATUS, WEBHOOK_STATUS, JOB_SOURCE, label, utc, relative, plural, href };
+export const present = {
+  INSTALL_STATUS,
+  JOB_STATUS,
+  PLAN_STATUS,
+  PLAN_BLOCK_STATUS,
+  WEBHOOK_STATUS,
+  JOB_SOURCE,
+  label,
+  utc,
+  relative,
+  plural,
+  href,
+};

@@ -4,15 +4,16 @@ import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
 import { failedItems, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
+import { planPage } from "./plans";
 import { present, scopeText } from "./present";
 import { consolePrincipal, requireSession, type LoginRenderer } from "./session";
 import { parseWebhookStatus, recentDeliveries, RECENT_DELIVERIES, WEBHOOK_STATUSES } from "./webhooks";
 
-type Nav = "installations" | "jobs" | "webhooks" | null;
+type Nav = "installations" | "jobs" | "plans" | "webhooks" | null;
 
-/** The operator console (`/console`): installations, bulk jobs and webhook deliveries, signed in with an API key. */
+/** The operator console (`/console`): installations, bulk jobs, block plans and webhook deliveries, signed in with an API key. */
 export function consoleRoutes(services: Services): Router {
-  const { db, access, bulk, config, consoleSessions: sessions, authThrottle } = services;
+  const { db, access, bulk, plans, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();
   const fromConsole = sameOrigin(config.APP_BASE_URL);
 
@@ -107,6 +108,18 @@ export function consoleRoutes(services: Services): Router {
     const job = await bulk.cancel(consolePrincipal(res), String(req.params.id)).catch(notFoundAs(undefined));
     if (!job) return message(res, 404, "Job not found", "There is no bulk job with this id that your key may see.");
     res.redirect(303, `/console/jobs/${job.id}`);
+  });
+
+  router.get("/console/plans", async (_req, res) => {
+    const principal = consolePrincipal(res);
+    const list = await plans.list(principal);
+    page(res, "plans", "plans", { title: "Block plans", plans: list, allPlans: principal.scope === "all" });
+  });
+
+  router.get("/console/plans/:id", async (req, res) => {
+    const data = await planPage(db, plans, consolePrincipal(res), req.params.id).catch(notFoundAs(undefined));
+    if (!data) return message(res, 404, "Plan not found", "There is no block plan with this id that your key may see.");
+    page(res, "plan", "plans", { title: data.plan.title, ...data, apiPath: `/api/block-plans/${data.plan.id}` });
   });
 
   router.get("/console/webhooks", async (req, res) => {

@@ -23,6 +23,7 @@ export const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   too_many_attempts: 429,
   plan_too_large: 400,
+  plan_deleted: 409,
   service_unavailable: 503,
   internal_error: 500,
 };

@@ -19,6 +19,7 @@ const TITLES: Record<ErrorCode, string> = {
   payload_too_large: "Payload too large",
   too_many_attempts: "Too many failed attempts",
   plan_too_large: "Plan too large",
+  plan_deleted: "Plan deleted",
   service_unavailable: "Service unavailable",
   internal_error: "Internal error",
 };

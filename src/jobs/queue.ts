@@ -7,6 +7,7 @@ import type { Prisma } from "../generated/prisma/client";
 export const QUEUES = {
   bulkItem: "bulk-item",
   webhook: "webhook",
+  planBlock: "plan-block",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -70,8 +71,8 @@ export class JobQueue {
   private create(): PgBoss {
     const boss = new PgBoss({
       connectionString: this.databaseUrl,
-      // More than the fetch loops of this process (bulk and webhooks), or a loop can wait for a connection forever.
-      max: 10,
+      // More than the fetch loops of this process (bulk, plans, webhooks), or a loop can wait for a connection forever.
+      max: 16,
       application_name: "highlevel-block-slots jobs",
       // Dead jobs are found by this sweep; it is one cheap locked query shared by all processes.
       maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.floor(this.options.timeoutSeconds / 4))),

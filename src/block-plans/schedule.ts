@@ -1,0 +1,159 @@
+import { DateTime, IANAZone } from "luxon";
+import { RRule, type Options } from "rrule";
+
+/**
+ * A plan's schedule in wall-clock time, and how each occurrence is placed in a zone. RRULE
+ * expansion is the `rrule` library's, zone arithmetic luxon's; the rules are in
+ * docs/DECISIONS.md ("Block plans: local time").
+ */
+
+/** `2026-12-25T00:00` (seconds allowed): a local time, no offset. */
+export const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+export const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** An occurrence is at most this long, wall clock. */
+export const MAX_SPAN_DAYS = 31;
+
+export interface Schedule {
+  start: string;
+  end: string;
+  rrule?: string;
+  exdates?: string[];
+}
+
+/** One occurrence in floating (zone-less) local time, as luxon objects in UTC standing for wall clocks. */
+export interface Occurrence {
+  /**
+   * The occurrence's identity across changes of the plan: its local date, and its rank on that date
+   * after the first (`2026-03-09`, `2026-03-09#2`). Moving the hours keeps it, so a block is edited
+   * in place; moving the date makes another occurrence.
+   */
+  key: string;
+  /** Its local start, `2026-03-09T12:00`. */
+  local: string;
+  start: DateTime;
+  end: DateTime;
+}
+
+/** A wall-clock time as a zone-less DateTime (held in UTC, read as local everywhere). */
+export const floating = (local: string): DateTime => DateTime.fromISO(local, { zone: "utc" });
+
+export const isValidZone = (zone: string): boolean => IANAZone.isValidZone(zone);
+
+const localOf = (d: DateTime) => d.toFormat("yyyy-MM-dd'T'HH:mm");
+
+/**
+ * The RRULE's options with the plan's start as DTSTART, or a plain reason why it is unusable.
+ * A date-only UNTIL means "to the end of that local day"; any UNTIL is local wall-clock time,
+ * the same in every target's zone (its trailing Z, if any, is not honoured).
+ */
+export function parseRule(rule: string, start: DateTime): { options: Partial<Options> } | { problem: string } {
+  const text = rule.trim().replace(/^RRULE:/i, "");
+  if (!text) return { problem: "is empty" };
+  const parts = text.split(";").filter(Boolean);
+  for (const part of parts) {
+    const [name] = part.split("=");
+    if (/^(DTSTART|TZID)$/i.test(name ?? "")) {
+      return { problem: `${name} is not allowed: the start is schedule.start, the zone is the location's or timeZone` };
+    }
+  }
+  const options = readRule(text);
+  if (typeof options === "string") {
+    // The library stops at the first unreadable part; name that part in the answer.
+    const bad = parts.find(
+      (part) => !/^FREQ=/i.test(part) && typeof readRule(`FREQ=DAILY;COUNT=1;${part}`) === "string",
+    );
+    return { problem: bad ? `${bad} cannot be read: ${options}` : options };
+  }
+  if (!options.count && !options.until) return { problem: "must end: give COUNT or UNTIL" };
+  if (options.count !== undefined && options.count !== null && options.count < 1) {
+    return { problem: "COUNT must be at least 1" };
+  }
+  const until = /(?:^|;)UNTIL=(\d{8})(T\d{6}Z?)?(?:;|$)/i.exec(text);
+  if (until) {
+    const day = DateTime.fromFormat(until[1]!, "yyyyMMdd", { zone: "utc" });
+    if (!day.isValid) return { problem: `UNTIL=${until[1]}${until[2] ?? ""} is not a real date` };
+    const local = until[2]
+      ? DateTime.fromFormat(`${until[1]}${until[2].replace(/Z$/i, "")}`, "yyyyMMdd'T'HHmmss", { zone: "utc" })
+      : day.endOf("day");
+    if (!local.isValid) return { problem: `UNTIL=${until[1]}${until[2]} is not a real date-time` };
+    options.until = local.toJSDate();
+  }
+  return { options: { ...options, dtstart: start.toJSDate(), tzid: null } };
+}
+
+const FREQUENCIES = ["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY"];
+
+/** The library's options for an RRULE, or why it cannot be used, in words. */
+function readRule(text: string): Partial<Options> | string {
+  const freq = /(?:^|;)FREQ=([^;]*)/i.exec(text)?.[1];
+  if (freq === undefined) return "FREQ is required (e.g. FREQ=WEEKLY)";
+  if (!FREQUENCIES.includes(freq.toUpperCase())) return `FREQ=${freq} is not one of ${FREQUENCIES.join(", ")}`;
+  try {
+    const options = RRule.parseString(text);
+    // Some bad values (BYDAY=XX) pass the parser and fail only when the rule is built and run.
+    new RRule({ ...options, dtstart: new Date(0), count: 1, until: null }).all();
+    return options;
+  } catch (err) {
+    return err instanceof TypeError ? "a value is not one RFC 5545 allows" : (err as Error).message;
+  }
+}
+
+/**
+ * The schedule's occurrences in local time, at most `limit` (the caller asks for one more than it
+ * accepts, to tell "too many" without expanding a rule of millions). Excluded local dates are left out.
+ */
+export function occurrences(schedule: Schedule, limit: number): Occurrence[] {
+  const start = floating(schedule.start);
+  const length = floating(schedule.end).diff(start);
+  const excluded = new Set(schedule.exdates ?? []);
+  const starts: DateTime[] = [];
+  if (!schedule.rrule) starts.push(start);
+  else {
+    const parsed = parseRule(schedule.rrule, start);
+    if ("problem" in parsed) throw new Error(`schedule.rrule ${parsed.problem}`);
+    const rule = new RRule(parsed.options);
+    // Excluded dates do not count toward the limit: iterate until enough are kept.
+    rule.all((date) => {
+      const local = DateTime.fromJSDate(date, { zone: "utc" });
+      if (!excluded.has(local.toISODate()!)) starts.push(local);
+      return starts.length < limit;
+    });
+  }
+  const perDay = new Map<string, number>();
+  return starts
+    .filter((s) => !excluded.has(s.toISODate()!))
+    .slice(0, limit)
+    .map((s) => {
+      const day = s.toISODate()!;
+      const rank = (perDay.get(day) ?? 0) + 1;
+      perDay.set(day, rank);
+      return { key: rank === 1 ? day : `${day}#${rank}`, local: localOf(s), start: s, end: s.plus(length) };
+    });
+}
+
+/**
+ * A wall-clock time in `zone`: a time that does not exist (the spring-forward gap) moves forward
+ * by the gap; one that exists twice (fall back) takes the first of the two. luxon alone would take
+ * the second, so the earliest of its possible offsets is chosen.
+ */
+export function inZone(local: DateTime, zone: string): DateTime {
+  const placed = DateTime.fromObject(local.toObject(), { zone });
+  const candidates = placed.getPossibleOffsets();
+  return candidates.reduce((first, c) => (c.toMillis() < first.toMillis() ? c : first), placed);
+}
+
+/** ISO-8601 with the offset, as HighLevel gets it: `2026-12-25T00:00:00-05:00`. */
+export const withOffset = (d: DateTime): string => d.toISO({ suppressMilliseconds: true, includeOffset: true })!;
+
+/**
+ * An occurrence placed in a zone; undefined when its local hours lie wholly in a spring-forward
+ * gap (both ends moved, or the moved start is not before the end): that time does not exist that day.
+ */
+export function place(occurrence: Occurrence, zone: string): { startTime: string; endTime: string } | undefined {
+  const start = inZone(occurrence.start, zone);
+  const end = inZone(occurrence.end, zone);
+  const moved = (placed: DateTime, local: DateTime) => placed.hour !== local.hour || placed.minute !== local.minute;
+  if (moved(start, occurrence.start) && moved(end, occurrence.end)) return undefined;
+  if (end.toMillis() <= start.toMillis()) return undefined;
+  return { startTime: withOffset(start), endTime: withOffset(end) };
+}

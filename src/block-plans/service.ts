@@ -1,0 +1,180 @@
+import type { Principal } from "../auth/api-keys";
+import type { BlockSlotService } from "../block-slots/service";
+import type { Db } from "../db/client";
+import { AppError, invalidRequest } from "../errors";
+import type { PlanBlockStatus } from "../generated/prisma/client";
+import type { JobQueue } from "../jobs/queue";
+import { UUID } from "../util/ids";
+import { expand, findConflicts, type PlannedBlock } from "./planner";
+import {
+  storedConflicts,
+  storedSchedule,
+  storedTargets,
+  type Conflict,
+  type PlanBody,
+  type PlanStatus,
+} from "./schemas";
+import { changePlan, deletePlan, insertPlan } from "./store";
+import type { PlanTargets } from "./targets";
+
+export type BlockCounts = Record<PlanBlockStatus, number>;
+export type BlockFilter = "all" | "failed" | "none";
+
+/** The rule of a plan's status, from whether it was deleted and how many blocks are where. */
+export function planStatus(deleted: boolean, counts: BlockCounts): PlanStatus {
+  if (deleted) return counts.pending > 0 ? "deleting" : "deleted";
+  if (counts.pending > 0) return "applying";
+  return counts.failed > 0 ? "applied_with_errors" : "applied";
+}
+
+const notFound = (id: string) => new AppError("not_found", `There is no block plan ${id}.`);
+const emptyCounts = (): BlockCounts => ({ pending: 0, created: 0, failed: 0, removed: 0 });
+const RECENT_PLANS = 200;
+
+/** Plans: preview, apply, read, change and delete. The blocks themselves are made by PlanWorker. */
+export class BlockPlanService {
+  constructor(
+    private readonly db: Db,
+    private readonly queue: JobQueue,
+    private readonly targets: PlanTargets,
+    private readonly slots: BlockSlotService,
+  ) {}
+
+  /** Scope first (403, nothing read), then the targets, the blocks and what is already in their windows. */
+  private async plan(principal: Principal, body: PlanBody, ownIds?: ReadonlySet<string>) {
+    const targets = await this.targets.resolve(principal, body);
+    const blocks = expand(body, targets);
+    const conflicts = await findConflicts(this.slots, blocks, ownIds);
+    return { blocks, conflicts };
+  }
+
+  /** Reads only: nothing is created. */
+  async preview(principal: Principal, body: PlanBody): Promise<{ blocks: PlannedBlock[]; conflicts: Conflict[] }> {
+    return this.plan(principal, body);
+  }
+
+  async create(principal: Principal, body: PlanBody) {
+    const { blocks, conflicts } = await this.plan(principal, body);
+    if (blocks.length === 0) throw nothingToDo();
+    const id = await insertPlan(this.db, this.queue, principal, body, blocks, conflicts);
+    return { id, status: "applying" as const, total: blocks.length };
+  }
+
+  /** Applies only the difference; see changePlan. A plan being deleted cannot be changed. */
+  async change(principal: Principal, id: string, body: PlanBody) {
+    const plan = await this.own(principal, id);
+    if (plan.deletedAt) throw deletedPlan(id);
+    const made = await this.db.planBlock.findMany({
+      where: { planId: id, blockSlotId: { not: null } },
+      select: { blockSlotId: true },
+    });
+    const { blocks, conflicts } = await this.plan(principal, body, new Set(made.map((m) => m.blockSlotId!)));
+    if (blocks.length === 0) throw nothingToDo();
+    const result = await changePlan(this.db, this.queue, id, body, blocks, conflicts);
+    if (!result) throw deletedPlan(id);
+    const counts = await this.counts(id);
+    return { id, status: planStatus(false, counts), total: blocks.length };
+  }
+
+  async remove(principal: Principal, id: string) {
+    const plan = await this.own(principal, id);
+    await deletePlan(this.db, this.queue, id);
+    return { id, status: planStatus(true, await this.counts(id)), total: plan.total };
+  }
+
+  async view(principal: Principal, id: string, filter: BlockFilter = "all") {
+    const plan = await this.own(principal, id);
+    const counts = await this.counts(id);
+    const rows =
+      filter === "none"
+        ? []
+        : await this.db.planBlock.findMany({
+            where: { planId: id, ...(filter === "failed" ? { status: "failed" } : {}) },
+            orderBy: { key: "asc" },
+            select: {
+              locationId: true,
+              calendarId: true,
+              assignedUserId: true,
+              startTime: true,
+              endTime: true,
+              status: true,
+              blockSlotId: true,
+              errorCode: true,
+              errorDetail: true,
+            },
+          });
+    return {
+      id,
+      title: plan.title,
+      targets: storedTargets.parse(plan.targets),
+      schedule: storedSchedule.parse(plan.schedule),
+      timeZone: plan.timeZone,
+      status: planStatus(plan.deletedAt !== null, counts),
+      total: plan.total,
+      createdAt: plan.createdAt,
+      owner: plan.ownerName,
+      counts,
+      ...(filter === "none"
+        ? {}
+        : {
+            blocks: rows.map((r) => ({
+              locationId: r.locationId,
+              ...(r.calendarId ? { calendarId: r.calendarId } : { assignedUserId: r.assignedUserId! }),
+              startTime: r.startTime,
+              endTime: r.endTime,
+              status: r.status,
+              ...(r.blockSlotId ? { blockSlotId: r.blockSlotId } : {}),
+              ...(r.status === "failed" && r.errorCode
+                ? { error: { code: r.errorCode, detail: r.errorDetail ?? "" } }
+                : {}),
+            })),
+          }),
+      conflicts: storedConflicts.parse(plan.conflicts),
+    };
+  }
+
+  /** This key's plans (every plan for a full-access key), newest first, with their status and counts. */
+  async list(principal: Principal) {
+    const plans = await this.db.blockPlan.findMany({
+      where: principal.scope === "all" ? {} : { owner: principal.id },
+      orderBy: { createdAt: "desc" },
+      take: RECENT_PLANS,
+      select: { id: true, title: true, total: true, createdAt: true, deletedAt: true, ownerName: true },
+    });
+    const groups = plans.length
+      ? await this.db.planBlock.groupBy({
+          by: ["planId", "status"],
+          where: { planId: { in: plans.map((p) => p.id) } },
+          _count: { _all: true },
+        })
+      : [];
+    return plans.map((p) => {
+      const counts = emptyCounts();
+      for (const g of groups) if (g.planId === p.id) counts[g.status] = g._count._all;
+      return { ...p, counts, status: planStatus(p.deletedAt !== null, counts) };
+    });
+  }
+
+  private async counts(planId: string): Promise<BlockCounts> {
+    const groups = await this.db.planBlock.groupBy({ by: ["status"], where: { planId }, _count: { _all: true } });
+    const counts = emptyCounts();
+    for (const g of groups) counts[g.status] = g._count._all;
+    return counts;
+  }
+
+  /** Another key's plan is "not found": its existence is not this caller's business. */
+  private async own(principal: Principal, id: string) {
+    if (!UUID.test(id)) throw notFound(id);
+    const plan = await this.db.blockPlan.findUnique({ where: { id } });
+    if (!plan || (plan.owner !== principal.id && principal.scope !== "all")) throw notFound(id);
+    return plan;
+  }
+}
+
+const nothingToDo = () =>
+  invalidRequest("The plan makes no blocks: no target has a calendar, or every occurrence is excluded.", [
+    { path: "targets", message: "make no blocks with this schedule" },
+  ]);
+
+const deletedPlan = (id: string) =>
+  new AppError("plan_deleted", `Block plan ${id} was deleted; make a new plan instead of changing it.`);

@@ -1,0 +1,197 @@
+import type PgBoss from "pg-boss";
+import type { Logger } from "pino";
+import type { BlockSlotBody } from "../block-slots/schemas";
+import type { BlockSlotService } from "../block-slots/service";
+import type { Db } from "../db/client";
+import { AppError, asAppError } from "../errors";
+import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { settleOne, type PlanBlockRef } from "./store";
+
+/** Transient failures before a block fails for good with its last reason. */
+const MAX_FAILURES = 5;
+
+interface ClaimedBlock {
+  location_id: string;
+  calendar_id: string | null;
+  assigned_user_id: string | null;
+  start_time: string;
+  end_time: string;
+  title: string;
+  wanted: boolean;
+  block_slot_id: string | null;
+  applied_start_time: string | null;
+  applied_end_time: string | null;
+  applied_title: string | null;
+  failures: number;
+  was_sent: boolean;
+}
+
+/** What the attempt leaves in HighLevel, written to the block's row. */
+interface Outcome {
+  blockSlotId: string | null;
+  applied: { startTime: string; endTime: string; title: string } | null;
+}
+
+const gone = (err: unknown) => err instanceof AppError && err.code === "not_found";
+
+/**
+ * Brings each queued plan block in HighLevel to what the plan wants, with bulk's guarantees:
+ * - a block is claimed only while `pending`, with a lease: a second queue entry for it backs off;
+ * - `sent` is set before a create goes out; a block claimed again with `sent` set looks for its
+ *   block in HighLevel first (only one this plan made), so the process dying never makes it twice;
+ * - after each attempt the block is settled against what the plan wants *now*: a change or a
+ *   delete that arrived meanwhile is applied next, by a new queue entry.
+ */
+export class PlanWorker {
+  constructor(
+    private readonly db: Db,
+    private readonly slots: BlockSlotService,
+    private readonly queue: JobQueue,
+    private readonly log: Logger,
+    /** How long a claim holds: the queue's job time-out. */
+    private readonly leaseSeconds: number,
+  ) {}
+
+  start(options: WorkOptions): Promise<void> {
+    return this.queue.work<PlanBlockRef>(QUEUES.planBlock, options, (jobs) => this.handle(jobs));
+  }
+
+  private async handle(jobs: PgBoss.Job<PlanBlockRef>[]): Promise<void> {
+    await Promise.all(
+      jobs.map(async (job) => {
+        try {
+          await this.process(job.data);
+        } catch (err) {
+          this.log.warn({ err, job: job.data }, "plan block will be retried");
+          await this.queue.fail(QUEUES.planBlock, job.id, err instanceof Error ? err.message : String(err));
+        }
+      }),
+    );
+  }
+
+  /** Throws to have the queue retry the block later. */
+  async process(ref: PlanBlockRef): Promise<void> {
+    const { planId, blockId } = ref;
+    const [block] = await this.db.$queryRaw<ClaimedBlock[]>`
+      WITH before AS (
+        SELECT sent FROM plan_blocks
+        WHERE id = ${blockId}::uuid AND status = 'pending' AND (lease_until IS NULL OR lease_until < now())
+        FOR UPDATE
+      )
+      UPDATE plan_blocks
+      SET sent = plan_blocks.sent OR (wanted AND block_slot_id IS NULL),
+          started_at = coalesce(started_at, now()), updated_at = now(),
+          lease_until = now() + make_interval(secs => ${this.leaseSeconds})
+      FROM before
+      WHERE id = ${blockId}::uuid
+      RETURNING location_id, calendar_id, assigned_user_id, start_time, end_time, title, wanted, block_slot_id,
+                applied_start_time, applied_end_time, applied_title, failures, before.sent AS was_sent`;
+    if (!block) {
+      // Settled, failed for good, or gone with its plan: nothing to do. Still pending: another
+      // worker holds the lease (a slow run, or a dead one whose lease has not run out).
+      const held = await this.db.planBlock.count({ where: { id: blockId, status: "pending" } });
+      if (held > 0) throw new Error(`plan block ${planId}/${blockId} is held by another worker`);
+      return;
+    }
+
+    const body: BlockSlotBody = {
+      ...(block.calendar_id ? { calendarId: block.calendar_id } : { assignedUserId: block.assigned_user_id! }),
+      startTime: block.start_time,
+      endTime: block.end_time,
+      title: block.title,
+    };
+    try {
+      const outcome = await this.apply(ref, block, body);
+      await this.db.planBlock.update({
+        where: { id: blockId },
+        data: {
+          blockSlotId: outcome.blockSlotId,
+          appliedStartTime: outcome.applied?.startTime ?? null,
+          appliedEndTime: outcome.applied?.endTime ?? null,
+          appliedTitle: outcome.applied?.title ?? null,
+          sent: false,
+          errorCode: null,
+          errorDetail: null,
+          leaseUntil: null,
+        },
+      });
+      // The plan may have changed while HighLevel was answering: then there is more to do.
+      await settleOne(this.db, this.queue, ref);
+    } catch (err) {
+      await this.failed(ref, block, err);
+    }
+  }
+
+  /** The one step this block needs, judged from the claimed row. */
+  private async apply(ref: PlanBlockRef, block: ClaimedBlock, body: BlockSlotBody): Promise<Outcome> {
+    const origin = { origin: "plan", originId: ref.planId } as const;
+    const applied = { startTime: body.startTime, endTime: body.endTime, title: body.title ?? "" };
+    const current: Outcome = {
+      blockSlotId: block.block_slot_id,
+      applied: block.block_slot_id
+        ? { startTime: block.applied_start_time!, endTime: block.applied_end_time!, title: block.applied_title! }
+        : null,
+    };
+    const create = async (lookFirst: boolean): Promise<Outcome> => {
+      const slot = await this.slots.create(block.location_id, body, { origin, lookFirst, onlyOwn: true });
+      return { blockSlotId: slot.id, applied };
+    };
+
+    if (!block.wanted) {
+      let id = block.block_slot_id;
+      // A create went out and its answer was never recorded: the block may exist.
+      if (!id && block.was_sent) id = (await this.slots.lookUp(block.location_id, body, origin))?.id ?? null;
+      if (id) await this.slots.remove(block.location_id, id).catch((err: unknown) => ignoreIf(gone(err), err));
+      return { blockSlotId: null, applied: null };
+    }
+    if (!block.block_slot_id) return create(block.was_sent);
+    const same =
+      current.applied?.startTime === applied.startTime &&
+      current.applied.endTime === applied.endTime &&
+      current.applied.title === applied.title;
+    if (same) return current;
+    try {
+      await this.slots.update(block.location_id, block.block_slot_id, body);
+      return { blockSlotId: block.block_slot_id, applied };
+    } catch (err) {
+      if (!gone(err)) throw err;
+      // Deleted by hand in HighLevel: the plan still wants it, so it is made again. The row says
+      // first that a create is going out, so a crash right after is looked for, not repeated.
+      await this.db.planBlock.update({
+        where: { id: ref.blockId },
+        data: { blockSlotId: null, appliedStartTime: null, appliedEndTime: null, appliedTitle: null, sent: true },
+      });
+      return create(false);
+    }
+  }
+
+  private async failed(ref: PlanBlockRef, block: ClaimedBlock, err: unknown): Promise<void> {
+    const error = asAppError(err);
+    const where = { id: ref.blockId };
+    if (error.code === "rate_limited") {
+      // Not a failure: the location's budget is spent. Come back when HighLevel says.
+      await this.db.planBlock.update({ where, data: { leaseUntil: null } });
+      await this.queue.send(QUEUES.planBlock, ref, { startAfterSeconds: error.retryAfterSeconds ?? 10 });
+      return;
+    }
+    const failures = block.failures + 1;
+    const final = !error.retryable || failures >= MAX_FAILURES;
+    // A bug fails the block once, loudly; repeating it would only hide it.
+    if (error.code === "internal_error") this.log.error({ err, ...ref }, "plan block failed: a bug");
+    await this.db.planBlock.update({
+      where,
+      data: {
+        failures,
+        errorCode: error.code,
+        errorDetail: error.message,
+        leaseUntil: null,
+        ...(final ? { status: "failed" } : {}),
+      },
+    });
+    if (!final) throw err;
+  }
+}
+
+function ignoreIf(condition: boolean, err: unknown): void {
+  if (!condition) throw err;
+}

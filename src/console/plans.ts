@@ -1,0 +1,48 @@
+import { DateTime } from "luxon";
+import type { Principal } from "../auth/api-keys";
+import type { BlockPlanService } from "../block-plans/service";
+import type { Db } from "../db/client";
+
+export const BLOCKS_SHOWN = 500;
+
+/** Where and how a location is shown: its name when known, and its own zone. */
+interface Place {
+  name: string | null;
+  zone: string | null;
+}
+
+/** `25 Dec 2026, 00:00` in `zone`, or as sent (with its offset) when the zone is unknown. */
+export function localTime(iso: string, zone: string | null): string {
+  const at = DateTime.fromISO(iso, { setZone: true });
+  return (zone ? at.setZone(zone) : at).toFormat("d LLL yyyy, HH:mm");
+}
+
+export async function places(db: Db, locationIds: string[]): Promise<Map<string, Place>> {
+  const rows = await db.location.findMany({
+    where: { id: { in: [...new Set(locationIds)] } },
+    select: { id: true, name: true, timeZone: true },
+  });
+  return new Map(rows.map((r) => [r.id, { name: r.name, zone: r.timeZone }]));
+}
+
+/** A plan for the console: its blocks (the first few hundred) and conflicts, with names and local times. */
+export async function planPage(db: Db, plans: BlockPlanService, principal: Principal, id: string) {
+  const plan = await plans.view(principal, id, "all");
+  const blocks = plan.blocks!.slice(0, BLOCKS_SHOWN);
+  const where = await places(
+    db,
+    [...blocks, ...plan.conflicts].map((b) => b.locationId),
+  );
+  const show = <T extends { locationId: string; startTime: string; endTime: string }>(b: T) => {
+    const place = where.get(b.locationId);
+    const zone = place?.zone ?? null;
+    return {
+      ...b,
+      locationName: place?.name ?? null,
+      zone,
+      start: localTime(b.startTime, zone),
+      end: localTime(b.endTime, zone),
+    };
+  };
+  return { plan, blocks: blocks.map(show), conflicts: plan.conflicts.map(show), blockCount: plan.blocks!.length };
+}

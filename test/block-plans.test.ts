@@ -1,0 +1,319 @@
+import request from "supertest";
+import { apiAs, installCompany } from "./support/api";
+import { startHarness, type Harness } from "./support/harness";
+import { CLINICS, ELSEWHERE, PLANS, waitForPlan, type PlanBody } from "./support/plans";
+
+let h: Harness;
+let companyKey: string;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { companies: [CLINICS, ELSEWHERE] }, jobs: true });
+  await installCompany(h, CLINICS.id);
+  await installCompany(h, ELSEWHERE.id);
+  companyKey = (await h.services.apiKeys.create("Harbour ops", { scope: "company", companyId: CLINICS.id })).key;
+});
+afterAll(() => h.close());
+beforeEach(() => h.sandbox.state.resetRequests());
+
+/** Lunch on three weekdays from Monday 2 March 2026. */
+const LUNCH = { start: "2026-03-02T12:00", end: "2026-03-02T13:00", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=3" };
+
+describe("preview", () => {
+  it('expands a company target with "calendars": "all" and sends nothing but reads', async () => {
+    const res = await apiAs(h, companyKey)
+      .post(`${PLANS}/preview`)
+      .send({ title: "Lunch", targets: [{ companyId: CLINICS.id, calendars: "all" }], schedule: LUNCH })
+      .expect(200);
+    expect(res.body.total).toBe(12);
+    const where = new Set(
+      res.body.blocks.map((b: { locationId: string; calendarId: string }) => `${b.locationId}/${b.calendarId}`),
+    );
+    expect([...where].sort()).toEqual([
+      "clinic-ldn/ldn-chairs",
+      "clinic-ldn/ldn-xray",
+      "clinic-ny/ny-chairs",
+      "clinic-ny/ny-xray",
+    ]);
+    expect(res.body.blocks).toContainEqual({
+      locationId: "clinic-ldn",
+      calendarId: "ldn-xray",
+      startTime: "2026-03-04T12:00:00+00:00",
+      endTime: "2026-03-04T13:00:00+00:00",
+    });
+    expect(h.sandbox.state.requests.every((r) => r.method === "GET")).toBe(true);
+    expect(h.sandbox.state.count("GET", "/calendars/events")).toBe(4); // one per calendar, whole span
+    expect(h.sandbox.state.invalidRequests()).toEqual([]);
+    expect(await h.db.blockPlan.count()).toBe(0);
+
+    // The calendars are kept a short while: a preview then an apply lists them once.
+    h.sandbox.state.resetRequests();
+    await apiAs(h, companyKey)
+      .post(`${PLANS}/preview`)
+      .send({ title: "Lunch", targets: [{ companyId: CLINICS.id, calendars: "all" }], schedule: LUNCH })
+      .expect(200);
+    expect(h.sandbox.state.requests.filter((r) => r.path === "/calendars/")).toEqual([]);
+  });
+
+  it("reports an appointment the sandbox holds, and an existing block, in the plan's windows", async () => {
+    const appointment = h.sandbox.state.addAppointment({
+      locationId: "clinic-ny",
+      calendarId: "ny-chairs",
+      startTime: "2026-03-03T12:30:00-05:00",
+      endTime: "2026-03-03T13:15:00-05:00",
+      title: "Crown fitting",
+    });
+    const outside = h.sandbox.state.addAppointment({
+      locationId: "clinic-ny",
+      calendarId: "ny-chairs",
+      startTime: "2026-03-03T14:00:00-05:00",
+      endTime: "2026-03-03T15:00:00-05:00",
+    });
+    const block = await apiAs(h)
+      .post("/api/locations/clinic-ny/block-slots")
+      .send({
+        calendarId: "ny-chairs",
+        startTime: "2026-03-04T11:00:00-05:00",
+        endTime: "2026-03-04T12:30:00-05:00",
+        title: "Staff meeting",
+      })
+      .expect(201);
+    const res = await apiAs(h)
+      .post(`${PLANS}/preview`)
+      .send({ title: "Lunch", targets: [{ locationId: "clinic-ny", calendarIds: ["ny-chairs"] }], schedule: LUNCH })
+      .expect(200);
+    expect(res.body.conflicts).toEqual([
+      {
+        locationId: "clinic-ny",
+        calendarId: "ny-chairs",
+        startTime: appointment.startTime,
+        endTime: appointment.endTime,
+        eventId: appointment.id,
+        kind: "appointment",
+        title: "Crown fitting",
+      },
+      {
+        locationId: "clinic-ny",
+        calendarId: "ny-chairs",
+        startTime: "2026-03-04T11:00:00-05:00",
+        endTime: "2026-03-04T12:30:00-05:00",
+        eventId: block.body.id,
+        kind: "block",
+        title: "Staff meeting",
+      },
+    ]);
+    expect(res.body.conflicts.map((c: { eventId: string }) => c.eventId)).not.toContain(outside.id);
+    h.sandbox.state.deleteAppointment(appointment.id);
+    h.sandbox.state.deleteAppointment(outside.id);
+    await apiAs(h).delete(`/api/locations/clinic-ny/block-slots/${block.body.id}`).expect(204);
+  });
+});
+
+describe("refusals: nothing read, nothing stored", () => {
+  it("403 for a location or a company outside the key's scope", async () => {
+    for (const targets of [
+      [
+        { locationId: "clinic-ny", calendars: "all" },
+        { locationId: "clinic-elsewhere", calendars: "all" },
+      ],
+      [{ companyId: ELSEWHERE.id, calendars: "all" }],
+    ]) {
+      for (const path of [`${PLANS}/preview`, PLANS]) {
+        const res = await apiAs(h, companyKey).post(path).send({ title: "x", targets, schedule: LUNCH }).expect(403);
+        expect(res.body.code).toBe("forbidden");
+      }
+    }
+    expect(h.sandbox.state.requests).toEqual([]);
+    expect(await h.db.blockPlan.count({ where: { title: "x" } })).toBe(0);
+  });
+
+  it("400 plan_too_large naming the count, from preview and create alike", async () => {
+    const body = {
+      title: "Too much",
+      targets: [{ companyId: CLINICS.id, calendars: "all" }],
+      schedule: { start: "2026-01-01T12:00", end: "2026-01-01T13:00", rrule: "FREQ=DAILY;COUNT=2501" },
+    };
+    for (const path of [`${PLANS}/preview`, PLANS]) {
+      const res = await apiAs(h).post(path).send(body).expect(400);
+      expect(res.body).toMatchObject({ code: "plan_too_large", detail: expect.stringContaining("10,004 blocks") });
+    }
+    expect(await h.db.blockPlan.count({ where: { title: "Too much" } })).toBe(0);
+  });
+
+  it("400 naming a calendar the location does not have", async () => {
+    const res = await apiAs(h)
+      .post(PLANS)
+      .send({
+        title: "x",
+        targets: [{ locationId: "clinic-ny", calendarIds: ["ny-chairs", "ldn-xray"] }],
+        schedule: LUNCH,
+      })
+      .expect(400);
+    expect(res.body.errors).toEqual([
+      { path: "targets.0.calendarIds.1", message: expect.stringContaining("clinic-ny") },
+    ]);
+  });
+});
+
+describe("applying, changing and deleting a plan", () => {
+  const byCalendar = (plan: PlanBody) =>
+    new Map(
+      plan
+        .blocks!.filter((b) => b.status === "created")
+        .map((b) => [`${b.calendarId ?? b.assignedUserId} ${b.startTime}`, b.blockSlotId]),
+    );
+  const slotsOf = (title: string) =>
+    [...h.sandbox.state.slots.values()]
+      .filter((s) => s.title === title)
+      .sort((a, b) => a.startTime.localeCompare(b.startTime));
+
+  it("applies every block once, then PUT adds, removes and moves occurrences keeping the ids of the others", async () => {
+    const body = {
+      title: "Dr. Lee away",
+      targets: [
+        { locationId: "clinic-ny", calendars: "all" },
+        { locationId: "clinic-ldn", userIds: ["lee-ldn"] },
+      ],
+      schedule: LUNCH,
+    };
+    const created = await apiAs(h).post(PLANS).send(body).expect(202);
+    expect(created.body).toEqual({ id: expect.any(String), status: "applying", total: 9 });
+    expect(created.headers.location).toBe(`${PLANS}/${created.body.id}`);
+    const id = created.body.id as string;
+    const applied = await waitForPlan(h, id);
+    expect(applied).toMatchObject({ status: "applied", counts: { pending: 0, created: 9, failed: 0, removed: 0 } });
+    expect(slotsOf("Dr. Lee away")).toHaveLength(9);
+    expect(
+      slotsOf("Dr. Lee away")
+        .filter((s) => s.assignedUserId === "lee-ldn")
+        .map((s) => s.startTime),
+    ).toEqual(["2026-03-02T12:00:00+00:00", "2026-03-03T12:00:00+00:00", "2026-03-04T12:00:00+00:00"]);
+    expect(await h.db.block.count({ where: { origin: "plan", originId: id, deletedAt: null } })).toBe(9);
+    const before = byCalendar(applied);
+
+    // Monday kept, Tuesday dropped, Thursday added: only those two reach HighLevel.
+    h.sandbox.state.resetRequests();
+    const changed = {
+      ...body,
+      schedule: { ...LUNCH, rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=4", exdates: ["2026-03-03"] },
+    };
+    await apiAs(h).put(`${PLANS}/${id}`).send(changed).expect(202);
+    const second = await waitForPlan(h, id);
+    expect(second.counts).toEqual({ pending: 0, created: 9, failed: 0, removed: 3 });
+    expect(h.sandbox.state.count("POST", "/calendars/events/block-slots")).toBe(3);
+    expect(h.sandbox.state.count("DELETE", "/calendars/events/")).toBe(3);
+    expect(h.sandbox.state.count("PUT", "/calendars/events/block-slots")).toBe(0);
+    const after = byCalendar(second);
+    for (const [where, blockSlotId] of before) if (!where.includes("-03T")) expect(after.get(where)).toBe(blockSlotId);
+
+    // The hours move: the same occurrences are edited in place and keep their HighLevel ids.
+    h.sandbox.state.resetRequests();
+    const moved = { ...changed, schedule: { ...changed.schedule, start: "2026-03-02T12:30", end: "2026-03-02T13:30" } };
+    await apiAs(h).put(`${PLANS}/${id}`).send(moved).expect(202);
+    const third = await waitForPlan(h, id);
+    expect(third.counts).toMatchObject({ pending: 0, created: 9, failed: 0 });
+    expect(h.sandbox.state.count("PUT", "/calendars/events/block-slots")).toBe(9);
+    expect(h.sandbox.state.count("POST", "/calendars/events/block-slots")).toBe(0);
+    const ids = (plan: PlanBody) =>
+      plan
+        .blocks!.filter((b) => b.status === "created")
+        .map((b) => b.blockSlotId)
+        .sort();
+    expect(ids(third)).toEqual(ids(second));
+    expect(slotsOf("Dr. Lee away").map((s) => s.startTime.slice(11, 16))).toEqual(Array(9).fill("12:30"));
+    expect(h.sandbox.state.invalidRequests()).toEqual([]);
+
+    await apiAs(h).delete(`${PLANS}/${id}`).expect(202);
+    const deleted = await waitForPlan(h, id);
+    expect(deleted).toMatchObject({ status: "deleted", counts: { pending: 0, created: 0, failed: 0, removed: 12 } });
+    expect(slotsOf("Dr. Lee away")).toEqual([]);
+    await apiAs(h).delete(`${PLANS}/${id}`).expect(202);
+    expect((await waitForPlan(h, id)).status).toBe("deleted");
+    const refused = await apiAs(h).put(`${PLANS}/${id}`).send(moved).expect(409);
+    expect(refused.body.code).toBe("plan_deleted");
+  });
+
+  it("DELETE after a block was deleted by hand in HighLevel is not an error", async () => {
+    const body = {
+      title: "Closed – Christmas",
+      targets: [{ companyId: CLINICS.id, calendars: "all" }],
+      schedule: { start: "2026-12-25T00:00", end: "2026-12-26T00:00" },
+    };
+    const { id } = (await apiAs(h).post(PLANS).send(body).expect(202)).body as { id: string };
+    const applied = await waitForPlan(h, id);
+    expect(applied.counts.created).toBe(4);
+    expect(
+      slotsOf("Closed – Christmas")
+        .map((s) => s.startTime)
+        .sort(),
+    ).toEqual([
+      "2026-12-25T00:00:00+00:00",
+      "2026-12-25T00:00:00+00:00",
+      "2026-12-25T00:00:00-05:00",
+      "2026-12-25T00:00:00-05:00",
+    ]);
+    h.sandbox.state.slots.delete(applied.blocks![0]!.blockSlotId!);
+
+    await apiAs(h).delete(`${PLANS}/${id}`).expect(202);
+    const deleted = await waitForPlan(h, id);
+    expect(deleted).toMatchObject({ status: "deleted", counts: { pending: 0, created: 0, failed: 0, removed: 4 } });
+    expect(slotsOf("Closed – Christmas")).toEqual([]);
+  });
+
+  it("keeps plans to the key that made them", async () => {
+    const { id } = (
+      await apiAs(h, companyKey)
+        .post(PLANS)
+        .send({ title: "Mine", targets: [{ locationId: "clinic-ny", calendarIds: ["ny-xray"] }], schedule: LUNCH })
+        .expect(202)
+    ).body as { id: string };
+    const other = (await h.services.apiKeys.create("another", { scope: "company", companyId: CLINICS.id })).key;
+    await apiAs(h, other).get(`${PLANS}/${id}`).expect(404);
+    await apiAs(h, other).delete(`${PLANS}/${id}`).expect(404);
+    expect((await apiAs(h, other).get(PLANS).expect(200)).body.plans).toEqual([]);
+    const mine = (await apiAs(h, companyKey).get(PLANS).expect(200)).body.plans;
+    expect(mine).toEqual([{ id, title: "Mine", status: expect.any(String), total: 3, createdAt: expect.any(String) }]);
+    await waitForPlan(h, id);
+  });
+});
+
+describe("the console's list of plans", () => {
+  const signIn = async (key: string) => {
+    const res = await request(h.app).post("/console/login").type("form").send({ key }).expect(303);
+    return (res.headers["set-cookie"] as unknown as string[])
+      .find((c) => c.startsWith("hlbs_console="))!
+      .split(";")[0]!;
+  };
+
+  it("lists a key's plans with status, counts and who; a plan's blocks by location name in local time", async () => {
+    // The locations' names and zones, as HighLevel gives them.
+    for (const location of CLINICS.locations) await h.services.locations.refresh(location.id);
+    const body = {
+      title: "Closed – New Year",
+      targets: [{ companyId: CLINICS.id, calendars: "all" }],
+      schedule: { start: "2027-01-01T00:00", end: "2027-01-02T00:00" },
+    };
+    const { id } = (await apiAs(h, companyKey).post(PLANS).send(body).expect(202)).body as { id: string };
+    await waitForPlan(h, id);
+    const cookie = await signIn(companyKey);
+
+    const list = await request(h.app).get("/console/plans").set("Cookie", cookie).expect(200);
+    expect(list.text).toContain(`href="/console/plans/${id}">Closed – New Year</a>`);
+    expect(list.text).toContain("Applied");
+    expect(list.text).toContain("4 created");
+    expect(list.text).toContain("Harbour ops");
+
+    const detail = await request(h.app).get(`/console/plans/${id}`).set("Cookie", cookie).expect(200);
+    expect(detail.text).toContain("Harbour Clinic New York");
+    expect(detail.text).toMatch(
+      /1 Jan 2027, 00:00<\/span> – <span class="nowrap">2 Jan 2027, 00:00<\/span> <span class="muted small">America\/New_York/,
+    );
+    expect(detail.text).toContain("Europe/London");
+
+    const other = await signIn(
+      (await h.services.apiKeys.create("stranger", { scope: "company", companyId: ELSEWHERE.id })).key,
+    );
+    const theirs = await request(h.app).get("/console/plans").set("Cookie", other).expect(200);
+    expect(theirs.text).not.toContain(id);
+    expect(theirs.text).toContain("No block plans yet.");
+    await request(h.app).get(`/console/plans/${id}`).set("Cookie", other).expect(404);
+  });
+});

@@ -1,11 +1,11 @@
 import { UUID } from "../util/ids";
 import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
-import type { BulkItemInput } from "../block-slots/schemas";
 import type { Db } from "../db/client";
 import type { BulkItemStatus } from "../generated/prisma/client";
 import { AppError } from "../errors";
 import { QUEUES, type JobQueue } from "../jobs/queue";
+import type { BulkEntry } from "./input";
 
 export type JobStatus = "queued" | "running" | "done" | "done_with_errors" | "cancelled";
 export type ItemFilter = "all" | "failed" | "none";
@@ -29,10 +29,13 @@ export interface JobView {
     status: BulkItemStatus;
     blockSlotId?: string;
     error?: { code: string; detail: string };
+    /** The CSV line the item came from. */
+    line?: number;
   }[];
 }
 
-const CHUNK = 1000;
+/** Rows per insert: small enough that building one statement never holds the event loop for long. */
+const CHUNK = 500;
 const notFound = (id: string) => new AppError("not_found", `There is no bulk job ${id}.`);
 
 /** Submitting, reading and cancelling bulk jobs; the work itself is done by BulkWorker. */
@@ -43,40 +46,54 @@ export class BulkService {
     private readonly access: AccessPolicy,
   ) {}
 
-  /** Stores the job, its items and one queue entry per item in one transaction. */
+  /**
+   * Stores the job, its items and one queue entry per valid item in one transaction. Refused
+   * items (`?invalid=skip`) are stored already failed, with their reasons, and never queued.
+   */
   async submit(
     principal: Principal,
-    items: BulkItemInput[],
+    entries: BulkEntry[],
     source: string,
   ): Promise<{ id: string; status: JobStatus; total: number }> {
-    await this.access.assertLocations(principal, [...new Set(items.map((i) => i.locationId))]);
+    const queued = entries.flatMap((entry, index) => ("item" in entry ? [{ index, item: entry.item }] : []));
+    await this.access.assertLocations(principal, [...new Set(queued.map((q) => q.item.locationId))]);
     const id = await this.db.$transaction(
       async (tx) => {
-        const job = await tx.bulkJob.create({ data: { owner: principal.id, source, total: items.length } });
-        for (let start = 0; start < items.length; start += CHUNK) {
+        const job = await tx.bulkJob.create({ data: { owner: principal.id, source, total: entries.length } });
+        for (let start = 0; start < entries.length; start += CHUNK) {
           await tx.bulkItem.createMany({
-            data: items.slice(start, start + CHUNK).map((item, k) => ({
+            data: entries.slice(start, start + CHUNK).map((entry, k) => ({
               jobId: job.id,
               index: start + k,
-              locationId: item.locationId,
-              calendarId: item.calendarId ?? null,
-              assignedUserId: item.assignedUserId ?? null,
-              startTime: item.startTime,
-              endTime: item.endTime,
-              title: item.title ?? null,
+              line: entry.line ?? null,
+              ...("item" in entry
+                ? {
+                    locationId: entry.item.locationId,
+                    calendarId: entry.item.calendarId ?? null,
+                    assignedUserId: entry.item.assignedUserId ?? null,
+                    startTime: entry.item.startTime,
+                    endTime: entry.item.endTime,
+                    title: entry.item.title ?? null,
+                  }
+                : {
+                    ...entry.refused.fields,
+                    status: "failed" as const,
+                    errorCode: "invalid_request",
+                    errorDetail: entry.refused.reasons,
+                  }),
             })),
           });
         }
         await this.queue.insertWithin(
           tx,
           QUEUES.bulkItem,
-          items.map((_, index) => ({ data: { jobId: job.id, index } satisfies BulkItemRef })),
+          queued.map(({ index }) => ({ data: { jobId: job.id, index } satisfies BulkItemRef })),
         );
         return job.id;
       },
       { timeout: 60_000, maxWait: 10_000 },
     );
-    return { id, status: "queued", total: items.length };
+    return { id, status: "queued", total: entries.length };
   }
 
   private async ownJob(principal: Principal, id: string) {
@@ -94,7 +111,8 @@ export class BulkService {
       FROM bulk_items WHERE job_id = ${id}::uuid GROUP BY 1, 2`;
     const counts: Record<BulkItemStatus, number> = { pending: 0, succeeded: 0, failed: 0, cancelled: 0 };
     for (const g of groups) counts[g.status] += g.n;
-    const started = groups.some((g) => g.started || g.status === "succeeded" || g.status === "failed");
+    // Items refused at submission are failed without having started: they do not make a job run.
+    const started = groups.some((g) => g.started || g.status === "succeeded");
     const status: JobStatus = job.cancelledAt
       ? "cancelled"
       : counts.pending === 0
@@ -110,7 +128,15 @@ export class BulkService {
       const rows = await this.db.bulkItem.findMany({
         where: { jobId: id, ...(filter === "failed" ? { status: "failed" } : {}) },
         orderBy: { index: "asc" },
-        select: { index: true, locationId: true, status: true, blockSlotId: true, errorCode: true, errorDetail: true },
+        select: {
+          index: true,
+          line: true,
+          locationId: true,
+          status: true,
+          blockSlotId: true,
+          errorCode: true,
+          errorDetail: true,
+        },
       });
       view.items = rows.map((r) => ({
         index: r.index,
@@ -118,6 +144,7 @@ export class BulkService {
         status: r.status,
         ...(r.blockSlotId ? { blockSlotId: r.blockSlotId } : {}),
         ...(r.status === "failed" && r.errorCode ? { error: { code: r.errorCode, detail: r.errorDetail ?? "" } } : {}),
+        ...(r.line !== null ? { line: r.line } : {}),
       }));
     }
     return view;

@@ -37,21 +37,21 @@ export async function* csvRows(
   source: AsyncIterable<Buffer | string>,
   check: (row: CsvRow) => void = () => {},
 ): AsyncGenerator<CsvRow> {
-  // Where the record being parsed starts: csv-parse's own `info.lines` is where it ends, and it
-  // counts a CRLF inside a quoted cell twice.
+  // Where the record being parsed starts. csv-parse's own `info.lines` is where a record ends, and
+  // it counts a CRLF inside a quoted cell twice. A record spans the line breaks inside its quoted
+  // cells (outside quotes a break ends the record), plus the one that ends it.
   let next = 1;
-  // With `raw`, csv-parse hands on_record each record with its source text: `{record, raw}`.
-  const options: Options<CsvRow, { record: string[]; raw: string }> = {
+  const options: Options<CsvRow, string[]> = {
     bom: true,
     trim: true,
-    raw: true,
     relax_column_count: true,
     // Blank lines come through as one empty cell and are dropped below, so they are counted.
     skip_empty_lines: false,
     max_record_size: MAX_RECORD_CHARS,
-    on_record: ({ record: cells, raw }): CsvRow | null => {
+    on_record: (cells): CsvRow | null => {
       const line = next;
-      next += lineBreaks(raw);
+      next += 1;
+      for (const cell of cells) if (/[\r\n]/.test(cell)) next += lineBreaks(cell);
       if (cells.length === 1 && cells[0] === "") return null;
       const row = { line, cells };
       check(row);

@@ -17,6 +17,9 @@ const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDec
   br: () => zlib.createBrotliDecompress(),
 };
 
+/** How many limits' worth of an unwanted body is read and dropped before the connection is cut. */
+const DRAIN_LIMITS = 4;
+
 const tooLarge = (limit: number) =>
   new AppError("payload_too_large", `The request body is over ${(limit / 1024 / 1024).toFixed(0)} MB.`);
 
@@ -27,14 +30,14 @@ export function charsetOf(contentType: string): string {
 
 /**
  * The request body as it arrives, decoded (gzip, deflate, br), in slices of at most SLICE_BYTES,
- * with a turn of the event loop after each slice is used. Unlike body-parser it never holds the
- * whole body, and a consumer that stops early (a bad row) stops the reading: the rest is drained
- * unread so the connection stays usable, up to `limit`, past which it is closed.
+ * with a turn of the event loop after each slice is used; over `limit` (declared or counted) it
+ * throws `payload_too_large`. Unlike body-parser it never holds the whole body, and a consumer
+ * that stops early (a bad row) stops the parsing: the rest is dropped unread.
  */
 export async function* bodySlices(req: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (declared > limit) {
-    closeAfterAnswer(req);
+    drain(req, limit);
     throw tooLarge(limit);
   }
   const coding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
@@ -51,10 +54,7 @@ export async function* bodySlices(req: IncomingMessage, limit: number): AsyncGen
   try {
     for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       read += chunk.length;
-      if (read > limit) {
-        closeAfterAnswer(req);
-        throw tooLarge(limit);
-      }
+      if (read > limit) throw tooLarge(limit);
       for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
         yield chunk.subarray(at, at + SLICE_BYTES);
         await nextTurn();
@@ -77,20 +77,18 @@ export async function* bodySlices(req: IncomingMessage, limit: number): AsyncGen
   }
 }
 
-/** Reads and drops what is left of a body nobody will read, so the answer reaches the client. */
+/**
+ * Reads and drops what is left of a body nobody will parse, as body-parser does: a client still
+ * sending then gets the answer instead of a reset connection. Dropping costs no parsing; a body
+ * that goes on past a few times the limit (one without a length can go on for ever) loses its
+ * connection instead.
+ */
 function drain(req: IncomingMessage, limit: number): void {
   if (req.readableEnded || req.destroyed) return;
   let dropped = 0;
   req.on("data", (chunk: Buffer) => {
     dropped += chunk.length;
-    // A body without a length can go on for ever: past the limit the connection goes instead.
-    if (dropped > limit) req.socket.destroy();
+    if (dropped > DRAIN_LIMITS * limit) req.socket.destroy();
   });
   req.resume();
-}
-
-/** The answer will go out with the body unread: the connection cannot carry another request. */
-function closeAfterAnswer(req: IncomingMessage): void {
-  const res = (req as IncomingMessage & { res?: { setHeader(name: string, value: string): void } }).res;
-  res?.setHeader("Connection", "close");
 }

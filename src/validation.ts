@@ -20,6 +20,13 @@ export function parseInput<T>(
   throw invalidInput(result.error.issues, where, pathOf);
 }
 
+/** One zod issue as a sentence for the caller: unknown keys are named, not just counted. */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  return issue.code === "unrecognized_keys"
+    ? `unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
+    : issue.message;
+}
+
 /** The `invalid_request` error for zod issues: each one named by its field, the first 20 in the detail. */
 export function invalidInput(
   issues: z.core.$ZodIssue[],
@@ -28,10 +35,7 @@ export function invalidInput(
 ): AppError {
   const errors: FieldError[] = issues.slice(0, MAX_REPORTED).map((issue) => ({
     path: issue.path.length ? pathOf(issue.path) : where,
-    message:
-      issue.code === "unrecognized_keys"
-        ? `unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
-        : issue.message,
+    message: describeIssue(issue),
   }));
   const paths = [...new Set(errors.map((e) => e.path))];
   const more = issues.length - errors.length;

@@ -66,9 +66,18 @@ const CALLS: Record<string, () => Promise<request.Response>> = {
       .send({ ...SLOT, title: "Moved" }),
   deleteBlockSlot: () => apiAs(h).delete(`${SLOTS}/${made.slot}`),
   submitBulkJob: async () => {
+    // A CSV with one refused row: the job's items then show `line` and an error.
     const res = await apiAs(h)
       .post("/api/block-slots/bulk")
-      .send({ items: [{ ...SLOT, locationId: "loc-solo" }] });
+      .query({ invalid: "skip" })
+      .type("text/csv")
+      .send(
+        [
+          "locationId,calendarId,assignedUserId,startTime,endTime,title",
+          `loc-solo,cal-1,,${SLOT.startTime},${SLOT.endTime},Contract check`,
+          `loc-solo,cal-1,,${SLOT.endTime},${SLOT.startTime},Backwards`,
+        ].join("\n"),
+      );
     made.job = res.body.id;
     return res;
   },

@@ -6,6 +6,7 @@ import { installCompany } from "./support/api";
 import { bigAgency } from "./support/bulk";
 import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
 import { runCli } from "./support/processes";
+import { parse } from "csv-parse/sync";
 
 let h: Harness;
 let server: Server;
@@ -51,16 +52,94 @@ it("submits a CSV, follows it to the end, and writes the failed rows with their 
   expect(h.sandbox.state.blockSlots("loc-0")).toHaveLength(1);
 });
 
-it("submits nothing and explains each bad row when the CSV is invalid", async () => {
-  const file = path.join(dir, "bad.csv");
-  fs.writeFileSync(
-    file,
-    "locationId,calendarId,assignedUserId,startTime,endTime,title\nloc-0,cal-1,user-1,2030-06-01T09:00:00Z,2030-06-01T10:00:00Z,x\n",
-  );
+const HEADER = "locationId,calendarId,assignedUserId,startTime,endTime,title";
+/**
+ * Line numbers as an editor shows them: 1 header · 2 ok · 3–4 ok (a title over two lines) ·
+ * 5 bad (calendar and user) · 6 blank · 7 bad (a formula in the title, and no end) · 8 ok
+ */
+const MIXED = [
+  HEADER,
+  "loc-0,cal-1,,2030-06-02T09:00:00Z,2030-06-02T10:00:00Z,Morning",
+  'loc-1,cal-1,,2030-06-02T09:00:00Z,2030-06-02T10:00:00Z,"Two-line\ntitle"',
+  "loc-2,cal-1,user-1,2030-06-02T09:00:00Z,2030-06-02T10:00:00Z,Both",
+  "",
+  'loc-0,cal-1,,2030-06-02T11:00:00Z,,"=HYPERLINK(""http://evil.example"",""x"")"',
+  "loc-1,cal-1,,2030-06-02T11:00:00Z,2030-06-02T12:00:00Z,Noon",
+].join("\n");
+
+const readCsv = (file: string): string[][] => parse(fs.readFileSync(file, "utf8"));
+
+it("submits nothing when a row is invalid, and writes each refused row with its line and why", async () => {
+  const file = path.join(dir, "mixed.csv");
+  fs.writeFileSync(file, MIXED);
+  const jobsBefore = await h.db.bulkJob.count();
   const run = await bulk(file);
   expect(run.code).toBe(2);
-  expect(run.stdout).toContain("line 2.calendarId: give exactly one of calendarId or assignedUserId");
+  expect(run.stdout).toContain("line 5.calendarId: give exactly one of calendarId or assignedUserId");
   expect(run.stdout).toContain("Nothing was submitted.");
+  expect(run.stdout).toContain("--skip-invalid runs the valid rows");
+  expect(await h.db.bulkJob.count()).toBe(jobsBefore);
+  const report = readCsv(path.join(dir, "mixed.failures.csv"));
+  expect(report).toEqual([
+    ["line", "errorCode", "errorDetail", ...HEADER.split(",")],
+    [
+      "5",
+      "invalid_request",
+      "calendarId: give exactly one of calendarId or assignedUserId; assignedUserId: give exactly one of calendarId or assignedUserId",
+      ..."loc-2,cal-1,user-1,2030-06-02T09:00:00Z,2030-06-02T10:00:00Z,Both".split(","),
+    ],
+    [
+      "7",
+      "invalid_request",
+      expect.stringMatching(/^endTime: /),
+      "loc-0",
+      "cal-1",
+      "",
+      "2030-06-02T11:00:00Z",
+      "",
+      // Opened in a spreadsheet, this is text, not a formula.
+      `'=HYPERLINK("http://evil.example","x")`,
+    ],
+  ]);
+});
+
+it("with --skip-invalid runs the valid rows and lists the refused ones with the failed ones", async () => {
+  const file = path.join(dir, "skip.csv");
+  fs.writeFileSync(file, MIXED.replaceAll("loc-1,", "loc-gone,"));
+  const run = await bulk(file, "--skip-invalid");
+  expect(run.stderr).toBe("");
+  expect(run.stdout).toMatch(/Submitted 5 block slots as job/);
+  expect(run.stdout).toContain("done_with_errors: 1 created, 4 failed, 0 cancelled");
+  expect(run.code).toBe(1);
+  const report = readCsv(path.join(dir, "skip.failures.csv"));
+  expect(report.slice(1).map(([line, code, , , , , , , title]) => [line, code, title])).toEqual([
+    ["3", "location_not_installed", "Two-line\ntitle"],
+    ["5", "invalid_request", "Both"],
+    ["7", "invalid_request", `'=HYPERLINK("http://evil.example","x")`],
+    ["8", "location_not_installed", "Noon"],
+  ]);
+  const titles = h.sandbox.state.blockSlots("loc-0").map((s) => s.title);
+  expect(titles).toContain("Morning");
+  expect(titles.some((t) => t?.includes("HYPERLINK"))).toBe(false);
+});
+
+it("a file the app cannot read to the end: the row it names, and nothing submitted", async () => {
+  const file = path.join(dir, "ragged.csv");
+  fs.writeFileSync(
+    file,
+    [HEADER, "loc-0,cal-1,,2030-06-03T09:00:00Z,2030-06-03T10:00:00Z,ok", "loc-0,cal-1"].join("\n"),
+  );
+  const run = await bulk(file, "--skip-invalid");
+  expect(run.code).toBe(2);
+  expect(run.stdout).toContain("line 3: has 2 cells, the header has 6");
+  expect(readCsv(path.join(dir, "ragged.failures.csv"))[1]).toEqual([
+    "3",
+    "invalid_request",
+    "has 2 cells, the header has 6",
+    "loc-0",
+    "cal-1",
+    ...Array(4).fill(""),
+  ]);
 });
 
 it("says what is missing: the file, or the API key", async () => {

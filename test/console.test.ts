@@ -285,6 +285,40 @@ describe("console pages", () => {
     await get("/console/jobs/not-a-uuid", cookie).expect(404);
   });
 
+  it("shows a CSV job's failed rows by line, and serves them as a neutralised CSV to its own key only", async () => {
+    await installCompany(h, "agency-1");
+    const csv = [
+      "locationId,calendarId,assignedUserId,startTime,endTime,title",
+      'loc-a,cal-1,,2030-05-02T12:00:00Z,2030-05-02T13:00:00Z,"Two\nlines"',
+      "loc-a,cal-1,,2030-05-02T14:00:00Z,2030-05-02T13:00:00Z,@SUM(A1:A9)",
+      "nowhere,cal-1,,2030-05-02T12:00:00Z,2030-05-02T13:00:00Z,-2+3",
+    ].join("\n");
+    const { body } = await apiAs(h).post("/api/block-slots/bulk?invalid=skip").type("text/csv").send(csv).expect(202);
+    await waitForJob(h, body.id);
+    const cookie = await signIn();
+
+    const detail = await get(`/console/jobs/${body.id}`, cookie).expect(200);
+    expect(detail.text).toMatch(/Line 4<\/th>[\s\S]*?invalid_request[\s\S]*?endTime: must be after startTime/);
+    expect(detail.text).toMatch(/Line 5<\/th>[\s\S]*?<code>nowhere<\/code>[\s\S]*?location_not_installed/);
+    expect(detail.text).toContain(`href="/console/jobs/${body.id}/failed.csv"`);
+
+    const file = await get(`/console/jobs/${body.id}/failed.csv`, cookie).expect(200);
+    expect(file.headers["content-type"]).toContain("text/csv");
+    expect(file.headers["content-disposition"]).toContain(`bulk-job-${body.id}-failed.csv`);
+    expect(file.text.trim().split("\n")).toEqual([
+      "line,errorCode,errorDetail,locationId,calendarId,assignedUserId,startTime,endTime,title",
+      "4,invalid_request,endTime: must be after startTime,loc-a,cal-1,,2030-05-02T14:00:00Z,2030-05-02T13:00:00Z,'@SUM(A1:A9)",
+      expect.stringMatching(
+        /^5,location_not_installed,.*,nowhere,cal-1,,2030-05-02T12:00:00Z,2030-05-02T13:00:00Z,'-2\+3$/,
+      ),
+    ]);
+
+    const { key } = await h.services.apiKeys.create("Solo ops", { scope: "company", companyId: "agency-2" });
+    await get(`/console/jobs/${body.id}/failed.csv`, await signIn(key)).expect(404);
+    const signedOut = await request(h.app).get(`/console/jobs/${body.id}/failed.csv`).expect(200);
+    expect(isLoginPage(signedOut)).toBe(true);
+  });
+
   it("cancels a job that has not started from its detail page", async () => {
     await h.services.stopJobs(); // nobody works the queue: the job stays queued
     const items = [

@@ -18,6 +18,10 @@ export interface Case {
   check?: (body: string) => boolean;
   /** Done before the measured request, outside its HighLevel-call count (e.g. the first delivery of a replay). */
   setup?: () => Promise<void>;
+  /** Done with the answer's body when the answer was as expected (e.g. cancel a job it queued). */
+  after?: (body: string) => Promise<void>;
+  /** Ask /healthz again and again while this request runs: the slowest answer is the app's longest stall. */
+  watchLoop?: boolean;
 }
 
 export interface CorpusContext {

@@ -1,13 +1,13 @@
-import express from "express";
 import { AppError } from "../errors";
 import { blockSlotInputExample, EXAMPLE_LOCATION } from "../http/examples";
+import { bodySlices, charsetOf } from "../http/body-stream";
 import { operation, type Operation } from "../http/operation";
-import { bulkBody, CSV_COLUMNS, itemsFromCsv, itemsFromJson } from "./input";
-import { bulkJobAccepted, bulkJobResponse, jobParams, jobViewQuery } from "./schemas";
+import { bulkBody, CSV_COLUMNS, itemsFromCsv, itemsFromJson, MAX_ITEMS } from "./input";
+import { bulkJobAccepted, bulkJobResponse, jobParams, jobViewQuery, submitQuery } from "./schemas";
 import type { BulkService, JobView } from "./service";
 
 /** 10,000 items of JSON or CSV fit well within this. */
-const BODY_LIMIT = "5mb";
+const BODY_LIMIT = 5 * 1024 * 1024;
 const TAG = "Bulk jobs";
 const base = "/api/block-slots/bulk";
 
@@ -46,8 +46,14 @@ export function bulkOperations(bulk: BulkService): Operation[] {
       path: base,
       tag: TAG,
       summary: "Block time across many locations as one durable job",
-      description: `Up to 10,000 items as JSON, or a CSV (Content-Type text/csv) with the header ${CSV_COLUMNS.join(",")}. Every item is checked first; one bad item rejects the request, naming each. Items for locations that are not installed are accepted and fail one by one. Each block is created at most once, even across crashes.`,
+      description: [
+        `Up to ${MAX_ITEMS.toLocaleString("en")} items as JSON, or a CSV (Content-Type text/csv) with the header ${CSV_COLUMNS.join(",")} (title optional).`,
+        "The body is read as it arrives: a body that cannot be a valid job (a CSV row of the wrong width, a quote left open, one item or row past the limit, a JSON field other than `items`) is refused at once, naming the line or item, without reading on.",
+        "Every item is then checked. By default one invalid item refuses the whole request (400, each problem named: `items.3.endTime`, or `line 4.endTime` in a CSV, where line 1 is the header and a row is numbered by the line it starts on). With `?invalid=skip` the valid items run and each invalid one is stored as a failed item (`error.code` `invalid_request`, its reasons in `error.detail`, and `line` for a CSV row); a request with no valid item is still refused.",
+        "Items for locations that are not installed are accepted and fail one by one. Each block is created at most once, even across crashes.",
+      ].join("\n\n"),
       auth: "apiKey",
+      query: submitQuery,
       body: {
         name: "BulkJobInput",
         schema: bulkBody,
@@ -60,10 +66,8 @@ export function bulkOperations(bulk: BulkService): Operation[] {
         alsoAccepts: { "text/csv": `A CSV with the header ${CSV_COLUMNS.join(",")}; line numbers name bad rows.` },
         handlerValidates: true,
       },
-      readers: [
-        express.json({ limit: BODY_LIMIT }),
-        express.text({ type: ["text/csv", "application/csv"], limit: BODY_LIMIT }),
-      ],
+      // The handler reads the body itself, as a stream: see bodySlices.
+      readers: [],
       response: {
         status: 202,
         description: "Queued.",
@@ -75,19 +79,24 @@ export function bulkOperations(bulk: BulkService): Operation[] {
         headers: { Location: "The job's address." },
       },
       errors: {
-        invalid_request: "Invalid items (each named: `items.3.endTime`, or `line 4.endTime` in a CSV).",
+        invalid_request:
+          "Invalid items (each named: `items.3.endTime`, or `line 4.endTime` in a CSV), a malformed body, or no valid item with `?invalid=skip`.",
         forbidden: "A location outside the API key's scope.",
-        unsupported_media_type: "Neither JSON nor CSV.",
+        unsupported_media_type: "Neither JSON nor CSV, a charset other than UTF-8, or an unknown Content-Encoding.",
         payload_too_large: "Over 5 MB.",
       },
-      async handle({ req, res, principal }) {
+      async handle({ req, res, query, principal }) {
         const type = req.headers["content-type"] ?? "";
-        let items;
-        if (/^(text|application)\/csv\b/i.test(type)) items = itemsFromCsv(String(req.body ?? ""));
-        else if (/^application\/json\b/i.test(type)) items = itemsFromJson(req.body);
-        else throw new AppError("unsupported_media_type", "Send application/json `{items: [...]}` or text/csv.");
-        const source = typeof req.body === "string" ? "csv" : "api";
-        const job = await bulk.submit(principal, items, source);
+        const csv = /^(text|application)\/csv\b/i.test(type);
+        if (!csv && !/^application\/json\b/i.test(type)) {
+          throw new AppError("unsupported_media_type", "Send application/json `{items: [...]}` or text/csv.");
+        }
+        if (!["utf-8", "utf8", "us-ascii"].includes(charsetOf(type))) {
+          throw new AppError("unsupported_media_type", `The charset ${charsetOf(type)} is not supported: send UTF-8.`);
+        }
+        const slices = bodySlices(req, BODY_LIMIT);
+        const entries = csv ? await itemsFromCsv(slices, query.invalid) : await itemsFromJson(slices, query.invalid);
+        const job = await bulk.submit(principal, entries, csv ? "csv" : "api");
         res.location(`${base}/${job.id}`);
         return job;
       },

@@ -25,6 +25,11 @@ export const bulkJobResponse = z.object({
         status: z.enum(["pending", "succeeded", "failed", "skipped", "cancelled"]),
         blockSlotId: z.string().optional(),
         error: z.object({ code: z.string(), detail: z.string() }).optional(),
+        line: z
+          .number()
+          .int()
+          .optional()
+          .meta({ description: "For a CSV item: the line it came from (the header is line 1)." }),
       }),
     )
     .optional(),
@@ -36,6 +41,13 @@ export const bulkJobAccepted = z.object({
   total: z.number().int(),
 });
 export const triggerAccepted = z.object({ id: z.string().meta({ format: "uuid" }), status: jobStatus });
+
+export const submitQuery = z.strictObject({
+  invalid: z.enum(["reject", "skip"]).default("reject").meta({
+    description:
+      "`reject` (default): any invalid item refuses the whole request, naming each. `skip`: the valid items run; the invalid ones are stored as failed items (`invalid_request`, with their reasons).",
+  }),
+});
 
 export const jobParams = z.strictObject({ jobId: z.string().meta({ format: "uuid" }) });
 export const jobViewQuery = z.strictObject({

@@ -4,14 +4,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import axios from "axios";
 import { SingleBar, Presets } from "cli-progress";
-import { parse } from "csv-parse/sync";
-import { stringify } from "csv-stringify/sync";
+import { csvRows, type CsvRow } from "../bulk/csv-rows";
+import { csvText } from "../util/csv";
 
 const USAGE = `Usage:
-  npm run bulk -- <slots.csv> [--url http://localhost:3000] [--key <API key>]
+  npm run bulk -- <slots.csv> [--url http://localhost:3000] [--key <API key>] [--skip-invalid]
 
 The CSV's header: locationId,calendarId,assignedUserId,startTime,endTime,title
-The URL and key can also come from APP_URL and API_KEY. Failed rows are written to <slots>.failures.csv.
+The URL and key can also come from APP_URL and API_KEY.
+By default a file with an invalid row is not submitted at all; --skip-invalid runs the valid rows.
+Rows that failed or were refused, with the reason, are written to <slots>.failures.csv.
 `;
 
 class UsageError extends Error {}
@@ -21,16 +23,74 @@ interface Job {
   status: string;
   total: number;
   counts: { pending: number; succeeded: number; failed: number; cancelled: number };
-  items?: { index: number; error?: { code: string; detail: string } }[];
+  items?: { index: number; line?: number; error?: { code: string; detail: string } }[];
+}
+
+interface Problem {
+  detail?: string;
+  errors?: { path: string; message: string }[];
 }
 
 /** A problem+json answer as lines an operator can act on. */
 function describeProblem(data: unknown, status: number): string {
-  const p = (data ?? {}) as { detail?: string; errors?: { path: string; message: string }[] };
+  const p = (data ?? {}) as Problem;
   const lines = [`The app answered ${status}: ${p.detail ?? JSON.stringify(data)}`];
   for (const e of p.errors?.slice(0, 50) ?? []) lines.push(`  ${e.path}: ${e.message}`);
   if ((p.errors?.length ?? 0) > 50) lines.push(`  … and ${p.errors!.length - 50} more`);
   return lines.join("\n");
+}
+
+/**
+ * The file's rows by line, numbered as the app numbers them (the same reader). A file the app
+ * refused for its structure is read as far as it can be.
+ */
+async function rowsByLine(file: string): Promise<{ header: string[]; byLine: Map<number, string[]> }> {
+  const rows: CsvRow[] = [];
+  try {
+    for await (const row of csvRows(fs.createReadStream(file))) rows.push(row);
+  } catch {
+    // What was read before the problem is still worth showing.
+  }
+  const [header, ...data] = rows;
+  return { header: header?.cells ?? [], byLine: new Map(data.map((r) => [r.line, r.cells])) };
+}
+
+/** Writes `<file>.failures.csv`: line, errorCode, errorDetail and the row's cells as in the file. */
+async function writeFailures(file: string, failures: { line?: number; code: string; detail: string }[]) {
+  const { header, byLine } = await rowsByLine(file);
+  const report = path.join(path.dirname(file), `${path.basename(file, path.extname(file))}.failures.csv`);
+  fs.writeFileSync(
+    report,
+    csvText([
+      ["line", "errorCode", "errorDetail", ...header],
+      ...failures.map((f) => {
+        const cells = f.line === 1 ? header : (byLine.get(f.line ?? 0) ?? []);
+        // A short row is padded so the report stays a table; a long one keeps its extra cells.
+        return [
+          f.line ?? "",
+          f.code,
+          f.detail,
+          ...cells,
+          ...Array<string>(Math.max(0, header.length - cells.length)).fill(""),
+        ];
+      }),
+    ]),
+  );
+  return report;
+}
+
+/** A 400's problems grouped by the line they name (`line 4.endTime`, `line 4`), in line order. */
+function problemsByLine(problem: Problem): { line: number; code: string; detail: string }[] {
+  const byLine = new Map<number, string[]>();
+  for (const e of problem.errors ?? []) {
+    const match = /^line (\d+)(?:\.(.+))?$/.exec(e.path);
+    if (!match) continue;
+    const line = Number(match[1]);
+    byLine.set(line, [...(byLine.get(line) ?? []), match[2] ? `${match[2]}: ${e.message}` : e.message]);
+  }
+  return [...byLine]
+    .sort(([a], [b]) => a - b)
+    .map(([line, reasons]) => ({ line, code: "invalid_request", detail: reasons.join("; ") }));
 }
 
 /** `npm run bulk -- slots.csv`: submits the file as one durable job and follows it to the end. */
@@ -42,6 +102,7 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
       url: { type: "string" },
       key: { type: "string" },
       "poll-ms": { type: "string" },
+      "skip-invalid": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -63,10 +124,19 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
     validateStatus: () => true,
     timeout: 60_000,
   });
-  const csv = fs.readFileSync(file, "utf8");
-  const submitted = await http.post("/api/block-slots/bulk", csv, { headers: { "Content-Type": "text/csv" } });
+  const submitted = await http.post("/api/block-slots/bulk", fs.readFileSync(file), {
+    headers: { "Content-Type": "text/csv" },
+    params: values["skip-invalid"] ? { invalid: "skip" } : {},
+  });
   if (submitted.status !== 202) {
     out.write(`${describeProblem(submitted.data, submitted.status)}\nNothing was submitted.\n`);
+    const refused = submitted.status === 400 ? problemsByLine(submitted.data as Problem) : [];
+    if (refused.length) {
+      const report = await writeFailures(file, refused);
+      out.write(
+        `The refused rows and why: ${report}${values["skip-invalid"] ? "" : " (--skip-invalid runs the valid rows)"}\n`,
+      );
+    }
     return 2;
   }
   const { id, total } = submitted.data as Job;
@@ -106,20 +176,13 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
   if (failed === 0) return 0;
 
   const failures = (await http.get(`/api/block-slots/bulk/${id}`, { params: { items: "failed" } })).data as Job;
-  const rows: string[][] = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true });
-  const header = rows.shift();
-  const report = path.join(path.dirname(file), `${path.basename(file, path.extname(file))}.failures.csv`);
-  fs.writeFileSync(
-    report,
-    stringify([
-      ["line", "errorCode", "errorDetail", ...header!],
-      ...(failures.items ?? []).map((item) => [
-        item.index + 2,
-        item.error?.code ?? "",
-        item.error?.detail ?? "",
-        ...(rows[item.index] ?? []),
-      ]),
-    ]),
+  const report = await writeFailures(
+    file,
+    (failures.items ?? []).map((item) => ({
+      ...(item.line !== undefined ? { line: item.line } : {}),
+      code: item.error?.code ?? "",
+      detail: item.error?.detail ?? "",
+    })),
   );
   out.write(`The failed rows and why: ${report}\n`);
   return 1;

@@ -1,7 +1,10 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Principal } from "../auth/api-keys";
 import type { JobStatus } from "../bulk/service";
 import type { Db } from "../db/client";
 import type { BulkItemStatus } from "../generated/prisma/client";
+import { CSV_COLUMNS } from "../bulk/input";
+import { csvText } from "../util/csv";
 
 export const RECENT_JOBS = 50;
 export const FAILED_ITEMS_SHOWN = 500;
@@ -12,7 +15,8 @@ export type Counts = Record<BulkItemStatus, number>;
 export function jobStatus(cancelled: boolean, counts: Counts, started: boolean): JobStatus {
   if (cancelled) return "cancelled";
   if (counts.pending === 0) return counts.failed > 0 ? "done_with_errors" : "done";
-  return started || counts.succeeded + counts.failed + counts.skipped > 0 ? "running" : "queued";
+  // Items refused at submission are failed without having started: they do not make a job run.
+  return started || counts.succeeded + counts.skipped > 0 ? "running" : "queued";
 }
 
 /** Bar segments and words for a job's progress; shared by the list and the detail page. */
@@ -76,6 +80,7 @@ export function failedItems(db: Db, jobId: string) {
     take: FAILED_ITEMS_SHOWN,
     select: {
       index: true,
+      line: true,
       locationId: true,
       calendarId: true,
       assignedUserId: true,
@@ -85,4 +90,33 @@ export function failedItems(db: Db, jobId: string) {
       errorDetail: true,
     },
   });
+}
+
+const CSV_PAGE = 1000;
+
+/**
+ * A job's failed items as CSV, the columns of the bulk CLI's failures file: the CSV line (or, for
+ * a JSON job, the item's index), the error and the item's fields, every cell neutralised. Read and
+ * written a page at a time so a job of 10,000 failures never holds the event loop.
+ */
+export async function* failedItemsCsv(db: Db, jobId: string, fromCsv: boolean): AsyncGenerator<string> {
+  yield csvText([[fromCsv ? "line" : "item", "errorCode", "errorDetail", ...CSV_COLUMNS]]);
+  for (let after = -1; ;) {
+    const page = await db.bulkItem.findMany({
+      where: { jobId, status: "failed", index: { gt: after } },
+      orderBy: { index: "asc" },
+      take: CSV_PAGE,
+    });
+    if (page.length === 0) return;
+    yield csvText(
+      page.map((i) => [
+        fromCsv ? (i.line ?? "") : i.index,
+        i.errorCode ?? "",
+        i.errorDetail ?? "",
+        ...CSV_COLUMNS.map((c) => i[c] ?? ""),
+      ]),
+    );
+    after = page.at(-1)!.index;
+    await nextTurn();
+  }
 }

@@ -3,7 +3,7 @@ import { AppError } from "../errors";
 import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
-import { failedItems, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
+import { failedItems, failedItemsCsv, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
 import { planPage } from "./plans";
 import { present, scopeText } from "./present";
 import { consolePrincipal, requireSession, type LoginRenderer } from "./session";
@@ -102,6 +102,19 @@ export function consoleRoutes(services: Services): Router {
       failedShown: FAILED_ITEMS_SHOWN,
       apiPath: `/api/block-slots/bulk/${job.id}`,
     });
+  });
+
+  router.get("/console/jobs/:id/failed.csv", async (req, res) => {
+    // The same check as the page: another key's job is not found.
+    const job = await bulk.view(consolePrincipal(res), req.params.id, "none").catch(notFoundAs(undefined));
+    if (!job) return message(res, 404, "Job not found", "There is no bulk job with this id that your key may see.");
+    res.type("text/csv; charset=utf-8");
+    res.attachment(`bulk-job-${job.id}-failed.csv`);
+    for await (const chunk of failedItemsCsv(db, job.id, job.source === "csv")) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+      if (res.destroyed) return;
+    }
+    res.end();
   });
 
   router.post("/console/jobs/:id/cancel", fromConsole, async (req, res) => {

@@ -73,7 +73,7 @@ export function webhookOperations(inbox: WebhookInbox, bulk: BulkService): Opera
         idempotency_conflict: "The Idempotency-Key was used with another body.",
       },
       async handle({ body, principal }) {
-        const job = await bulk.submit(principal, [body], "trigger");
+        const job = await bulk.submit(principal, [{ item: body }], "trigger");
         return { id: job.id, status: job.status };
       },
     }),

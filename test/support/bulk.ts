@@ -35,6 +35,7 @@ export interface JobBody {
     status: string;
     blockSlotId?: string;
     error?: { code: string; detail: string };
+    line?: number;
   }[];
 }
 

@@ -7,6 +7,12 @@ import type { Prisma } from "../generated/prisma/client";
 export const QUEUES = {
   bulkItem: "bulk-item",
   webhook: "webhook",
+  /** One per location an agency install connects: mint its token from the agency's. */
+  locationMint: "location-mint",
+  /** An agency install whose code exchange did not say which locations: list them, then mint. */
+  installDiscovery: "install-discovery",
+  /** Read a connected location's name and time zone. */
+  locationDetails: "location-details",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -49,8 +55,9 @@ export class JobQueue {
   private create(): PgBoss {
     const boss = new PgBoss({
       connectionString: this.databaseUrl,
-      // More than the fetch loops of this process (bulk and webhooks), or a loop can wait for a connection forever.
-      max: 10,
+      // More than the fetch loops of this process (bulk, webhooks, installs: up to 8), or a loop can
+      // wait for a connection forever.
+      max: 12,
       application_name: "highlevel-block-slots jobs",
       // Dead jobs are found by this sweep; it is one cheap locked query shared by all processes.
       maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.floor(this.options.timeoutSeconds / 4))),

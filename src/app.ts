@@ -55,7 +55,11 @@ export function createApp(services: Services): express.Express {
     createInstallStrategy(services.config, services.oauth, services.stateStore, services.installs),
   );
   app.use("/oauth", passport.initialize());
-  app.use(installRoutes(passport as unknown as import("passport").PassportStatic));
+  app.use(
+    installRoutes(passport as unknown as import("passport").PassportStatic, services.installProgress, {
+      highLevelAppUrl: services.config.HIGHLEVEL_APP_URL,
+    }),
+  );
 
   // Only the pages have sessions in cookies.
   app.use(["/app", "/console"], cookieParser());

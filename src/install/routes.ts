@@ -1,8 +1,13 @@
 import { Router, type Request, type Response } from "express";
 import type { PassportStatic } from "passport";
 import { HighLevelError } from "../highlevel/errors";
+import { describeProgress } from "./present";
+import type { InstallProgress, InstallProgressView } from "./progress";
 import type { InstallResult } from "./service";
 import { STRATEGY_NAME } from "./strategy";
+
+/** Seconds between refreshes of a page without JavaScript; the script looks every two. */
+const REFRESH_SECONDS = 5;
 
 function renderError(res: Response, status: number, title: string, message: string, hint: string | null) {
   res.status(status).render("error", { title, message, hint });
@@ -11,24 +16,52 @@ function renderError(res: Response, status: number, title: string, message: stri
 const firstString = (v: unknown): string | undefined =>
   typeof v === "string" ? v : Array.isArray(v) ? firstString(v[0]) : undefined;
 
-/** `/oauth/install` starts an install; `/oauth/callback` finishes it and shows what was installed. */
-export function installRoutes(passport: PassportStatic): Router {
+/** The page's address is the only key to it: no caches, no search engines. */
+function privatePage(res: Response): void {
+  res.set({ "Cache-Control": "no-store", "X-Robots-Tag": "noindex" });
+}
+
+/**
+ * `/oauth/install` starts an install; `/oauth/callback` finishes it and shows what was installed;
+ * `/oauth/installs/:id` (and its JSON) shows an install's progress to whoever has the address.
+ */
+export function installRoutes(
+  passport: PassportStatic,
+  progress: InstallProgress,
+  links: { highLevelAppUrl: string },
+): Router {
   const router = Router();
+
+  const renderProgress = (res: Response, view: InstallProgressView) => {
+    const words = describeProgress(view);
+    const highLevel =
+      view.kind === "location" && view.locations[0]
+        ? `${links.highLevelAppUrl}/v2/location/${encodeURIComponent(view.locations[0].id)}`
+        : `${links.highLevelAppUrl}/`;
+    privatePage(res);
+    res.status(200).render("install-result", {
+      p: view,
+      words,
+      self: `/oauth/installs/${encodeURIComponent(view.id)}`,
+      refreshSeconds: words.live ? REFRESH_SECONDS : 0,
+      highLevel,
+    });
+  };
 
   router.get("/oauth/install", passport.authenticate(STRATEGY_NAME, { session: false }));
 
   router.get("/oauth/callback", (req: Request, res: Response, next) => {
     const error = firstString(req.query.error);
     if (error) {
-      const declined = error === "access_denied";
+      if (error === "access_denied") {
+        return res.status(400).render("install-cancelled");
+      }
       const description = firstString(req.query.error_description);
       return renderError(
         res,
         400,
-        declined ? "Install cancelled" : "HighLevel reported an error",
-        declined
-          ? "The install was cancelled on HighLevel's consent page, so nothing was connected."
-          : `HighLevel sent back "${error}"${description ? `: ${description}` : ""}. Nothing was connected.`,
+        "HighLevel reported an error",
+        `HighLevel sent back "${error}"${description ? `: ${description}` : ""}. Nothing was connected.`,
         "Start the install again when you are ready.",
       );
     }
@@ -68,11 +101,35 @@ export function installRoutes(passport: PassportStatic): Router {
             "Start the install again from the Install button.",
           );
         }
-        const connected = result.locations.filter((l) => l.status === "active");
-        const failed = result.locations.filter((l) => l.status === "failed");
-        res.status(200).render("install-result", { result, connected, failed });
+        progress.get(result.installId).then((view) => {
+          if (!view) return next(new Error(`install ${result.installId} vanished right after it was stored`));
+          renderProgress(res, view);
+        }, next);
       },
     )(req, res, next);
+  });
+
+  router.get("/oauth/installs/:id", async (req: Request, res: Response) => {
+    const view = await progress.get(String(req.params.id));
+    if (!view) {
+      privatePage(res);
+      return renderError(
+        res,
+        404,
+        "Install page not found",
+        "There is no install at this address, or it is more than a week old.",
+        "The operator console lists every sub-account and its status.",
+      );
+    }
+    renderProgress(res, view);
+  });
+
+  // What the page's script polls: the same view, and the same words.
+  router.get("/oauth/installs/:id/progress", async (req: Request, res: Response) => {
+    const view = await progress.get(String(req.params.id));
+    privatePage(res);
+    if (!view) return res.status(404).json({ error: "No install at this address, or it is more than a week old." });
+    res.json({ ...view, ...describeProgress(view) });
   });
 
   return router;

@@ -5,12 +5,21 @@ import { operation, type Operation } from "../http/operation";
 
 const isoDate = z.string().meta({ format: "date-time" });
 
+const installStatus = z
+  .enum(["connecting", "active", "reauthorization_required", "inactive", "uninstalled", "failed"])
+  .meta({
+    description:
+      "`connecting`: an agency install is still getting the location's token. `failed`: it could not be connected (`lastError` says why).",
+  });
+
 export const installationsResponse = z.object({
   companies: z.array(
     z.object({
       id: z.string(),
-      name: z.string().nullable(),
-      status: z.enum(["active", "reauthorization_required", "inactive", "uninstalled", "failed"]),
+      name: z.string().nullable().meta({
+        description: "From HighLevel's INSTALL webhook; null until it has arrived (show the id, marked as such).",
+      }),
+      status: installStatus,
       tokenExpiresAt: isoDate.nullable(),
       locationCount: z.number().int(),
       lastError: z.string().optional(),
@@ -20,9 +29,16 @@ export const installationsResponse = z.object({
     z.object({
       id: z.string(),
       companyId: z.string().nullable(),
-      name: z.string().nullable(),
+      name: z.string().nullable().meta({ description: "HighLevel's name of the sub-account, once read." }),
+      timeZone: z
+        .string()
+        .nullable()
+        .meta({
+          description: "IANA time zone from HighLevel's location record, once read.",
+          example: "America/Chicago",
+        }),
       source: z.enum(["direct", "agency"]),
-      status: z.enum(["active", "reauthorization_required", "inactive", "uninstalled", "failed"]),
+      status: installStatus,
       tokenExpiresAt: isoDate.nullable(),
       lastError: z.string().optional(),
     }),
@@ -68,6 +84,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
             id: l.id,
             companyId: l.companyId,
             name: l.name,
+            timeZone: l.timeZone,
             source: l.source,
             status: l.status,
             tokenExpiresAt: l.tokenExpiresAt?.toISOString() ?? null,

@@ -12,6 +12,11 @@ const escapeHtml = (s: string) =>
  */
 export function customPageRoutes(state: SandboxState): Router {
   const router = Router();
+  // HighLevel's own addresses of a sub-account and of the agency view (HIGHLEVEL_APP_URL links here).
+  router.get(["/v2/location/:locationId", "/v2/location/:locationId/*rest"], (req, res) => {
+    res.redirect(302, `/_sandbox/app?locationId=${encodeURIComponent(String(req.params.locationId))}`);
+  });
+  router.get("/", (_req, res) => res.redirect(302, "/_sandbox/app"));
   router.get("/_sandbox/app", (req, res) => {
     const options = state.customPage;
     if (!options) {

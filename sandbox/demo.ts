@@ -42,6 +42,8 @@ async function main() {
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     API_KEYS: apiKey,
     ...sandbox.appSettings,
+    // "Open in HighLevel" on the install page: the sandbox's screens, on the app's host name.
+    HIGHLEVEL_APP_URL: `http://localhost:${new URL(sandbox.url).port}`,
     TOKEN_ENCRYPTION_KEY: keptSecret("demo-encryption-key", generateKey),
     // The custom page's Shared Secret: the sandbox plays HighLevel's side of it.
     HIGHLEVEL_SSO_KEY: ssoKey,

@@ -57,7 +57,7 @@ function tokenResponse(state: SandboxState, access: AccessTokenRecord, refresh: 
   const all = state.companyInstalls.get(access.companyId)?.installToFutureLocations ?? false;
   return {
     ...common,
-    approvedLocations: state.installedLocationIds(access.companyId),
+    ...(state.approvedLocations ? { approvedLocations: state.installedLocationIds(access.companyId) } : {}),
     isBulkInstallation: true,
     installToFutureLocations: all,
     approveAllLocations: all,

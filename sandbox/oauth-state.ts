@@ -44,6 +44,7 @@ export abstract class OAuthState {
   readonly appId: string;
   readonly accessTokenTtlSeconds: number;
   readonly locationTokensHaveRefreshToken: boolean;
+  readonly approvedLocations: boolean;
   /** How the token endpoint words its refusals; read on every request. */
   oauthErrorStyle: OAuthErrorStyle;
   readonly world: World;
@@ -68,6 +69,7 @@ export abstract class OAuthState {
     this.appId = this.clientId.split("-")[0] ?? this.clientId;
     this.accessTokenTtlSeconds = options.accessTokenTtlSeconds ?? 86399;
     this.locationTokensHaveRefreshToken = options.locationTokensHaveRefreshToken ?? true;
+    this.approvedLocations = options.approvedLocations ?? true;
     this.oauthErrorStyle = options.oauthErrorStyle ?? "highlevel";
     this.world = new World(options.companies ?? defaultCompanies());
   }

@@ -120,6 +120,11 @@ export interface SandboxOptions {
   webhookRetryDelaysMs?: number[];
   /** Artificial latency on API routes (not on the consent page or /_sandbox). */
   latencyMs?: number;
+  /**
+   * Default true: an agency's token answer lists `approvedLocations`. false: it does not (HighLevel
+   * does not always say which locations were picked), so the app has to list /oauth/installedLocations.
+   */
+  approvedLocations?: boolean;
   /** Default true. HighLevel: newer locationToken answers carry a refresh_token, older ones do not. */
   locationTokensHaveRefreshToken?: boolean;
   /** Override HighLevel's rate limits (tests use a small burst to reach 429 quickly). */

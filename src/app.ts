@@ -60,8 +60,10 @@ export function createApp(services: Services): express.Express {
   app.use("/oauth", passport.initialize());
   app.use(
     installRoutes(passport as unknown as import("passport").PassportStatic, {
+      progress: services.installProgress,
       throttle: services.authThrottle,
       redirectUri: services.config.redirectUri,
+      highLevelAppUrl: services.config.HIGHLEVEL_APP_URL,
     }),
   );
 

@@ -137,6 +137,7 @@ const schema = z.object({
   HIGHLEVEL_SCOPES: z.preprocess(emptyToUndefined, z.string().default(DEFAULT_SCOPES)),
   HIGHLEVEL_API_URL: url("HighLevel API base").default("https://services.leadconnectorhq.com"),
   HIGHLEVEL_MARKETPLACE_URL: url("consent-page base").default("https://marketplace.gohighlevel.com"),
+  HIGHLEVEL_APP_URL: url("HighLevel's web app, linked from the install page").default("https://app.gohighlevel.com"),
   HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(
     emptyToUndefined,
     z.string().default(HIGHLEVEL_RSA_PUBLIC_KEY).refine(loads("rsa"), "must be an RSA public key (PEM)"),

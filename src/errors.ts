@@ -22,6 +22,7 @@ export type ErrorCode =
   | "location_not_installed"
   | "reauthorization_required"
   | "location_inactive"
+  | "location_connecting"
   | "rate_limited"
   | "upstream_error"
   | "idempotency_conflict"

@@ -29,7 +29,13 @@ import { LocationDirectory } from "./locations/directory";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { Housekeeping } from "./housekeeping/housekeeping";
 import { purgeTasks } from "./housekeeping/tasks";
+import { InstallDiscovery } from "./install/discovery";
+import { LocationMintWorker } from "./install/mint-worker";
+import { InstallProgress } from "./install/progress";
+import { InstallRecords } from "./install/records";
 import { InstallService } from "./install/service";
+import { LocationDetailsWorker } from "./locations/details-worker";
+import { locationEventHandlers } from "./webhooks/location-events";
 import { DbStateStore } from "./install/state-store";
 import { SsoReplayGuard } from "./sso/replay-guard";
 import { parseKeyring, TokenCipher } from "./tokens/crypto";
@@ -54,6 +60,12 @@ export interface Services {
   changes: ChangeListener;
   refresher: TokenRefresher;
   installs: InstallService;
+  /** What an install's progress page shows. */
+  installProgress: InstallProgress;
+  /** Queued work of agency installs: token mints, listings of locations, reads of names and time zones. */
+  mintWorker: LocationMintWorker;
+  discovery: InstallDiscovery;
+  detailsWorker: LocationDetailsWorker;
   stateStore: DbStateStore;
   apiKeys: ApiKeyService;
   access: AccessPolicy;
@@ -98,17 +110,17 @@ export function createServices(
 ): Services {
   // 10 s per call: the token service makes at most three calls under a row lock (45 s budget).
   const http = createHighLevelHttp({ baseUrl: config.HIGHLEVEL_API_URL, timeoutMs: 10_000 });
-  const oauth = new HighLevelOAuth(http, {
-    clientId: config.HIGHLEVEL_CLIENT_ID,
-    clientSecret: config.HIGHLEVEL_CLIENT_SECRET,
-  });
+  // One pacer for every call made with a location's token (or an agency's), whatever the endpoint.
+  const pacer = new RateLimitPacer();
+  const oauth = new HighLevelOAuth(
+    http,
+    { clientId: config.HIGHLEVEL_CLIENT_ID, clientSecret: config.HIGHLEVEL_CLIENT_SECRET },
+    pacer,
+  );
   const tokens = new TokenStore(db, TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY));
-  const installs = new InstallService(db, tokens, oauth, log);
   const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
   const changes = new ChangeListener(databaseUrl, log);
   const refresher = new TokenRefresher(db, tokenService, log);
-  // One pacer for every call made with a location's token (or an agency's), whatever the endpoint.
-  const pacer = new RateLimitPacer();
   const calendars = new HighLevelCalendars(http, pacer);
   const locations = new LocationDirectory(db, tokenService, new HighLevelLocations(http, pacer), log);
   const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db));
@@ -120,6 +132,20 @@ export function createServices(
   changes.subscribe("token_changes", access);
   changes.subscribe("api_key_changes", apiKeys);
   const queue = new JobQueue(databaseUrl, log, { timeoutSeconds: config.JOB_TIMEOUT_SECONDS });
+  const records = new InstallRecords(db, queue);
+  const installs = new InstallService(db, tokens, records, locations, log);
+  const mintWorker = new LocationMintWorker(
+    db,
+    tokenService,
+    tokens,
+    oauth,
+    records,
+    queue,
+    log,
+    config.JOB_TIMEOUT_SECONDS,
+  );
+  const discovery = new InstallDiscovery(db, tokenService, oauth, records, queue, log);
+  const detailsWorker = new LocationDetailsWorker(db, locations, queue, log);
   const bulkWorker = new BulkWorker(db, blockSlots, queue, log, config.JOB_TIMEOUT_SECONDS);
   // Fetch loops of up to 50 jobs each; a loop waits at least 0.5 s between fetches (pg-boss).
   const loops = Math.ceil(config.WORKER_CONCURRENCY / 50);
@@ -130,7 +156,11 @@ export function createServices(
   const webhooks = new WebhookProcessor(
     db,
     queue,
-    { ...lifecycleHandlers({ db, installs, tokens: tokenService, oauth }), ...mirror.handlers() },
+    {
+      ...lifecycleHandlers({ db, records, tokens: tokenService }),
+      ...locationEventHandlers({ db, directory: locations }),
+      ...mirror.handlers(),
+    },
     log,
     [(events) => mirror.settleUnwatched(events)],
   );
@@ -174,6 +204,10 @@ export function createServices(
     changes,
     refresher,
     installs,
+    installProgress: new InstallProgress(db),
+    mintWorker,
+    discovery,
+    detailsWorker,
     stateStore,
     apiKeys,
     access,
@@ -198,6 +232,10 @@ export function createServices(
         await planWorker.start({ loops, batchSize });
         // Deliveries are light (a few queries each): bigger batches, or a burst would drain at 40/s.
         await webhooks.start({ loops: 1, batchSize: 100 });
+        // Mints wait on the agency's rate limit, not on this process: one loop of a few is enough.
+        await mintWorker.start({ loops: 1, batchSize: 25 });
+        await discovery.start({ loops: 1, batchSize: 5 });
+        await detailsWorker.start({ loops: 1, batchSize: 50 });
       }
     },
     stopJobs: () => queue.stop(),

@@ -136,6 +136,60 @@ describe("housekeeping keeps every table from growing without end", () => {
   });
 });
 
+describe("sign-in records and install pages go once they are of no use", () => {
+  it("ended throttle windows, expired console sessions, SSO payloads over a week old, week-old finished installs", async () => {
+    const hour = 3600_000;
+    await h.db.authFailure.createMany({
+      data: [
+        { address: "198.51.100.1", failures: 3, windowEndsAt: new Date(Date.now() - 1000) },
+        { address: "198.51.100.2", failures: 3, windowEndsAt: new Date(Date.now() + 60_000) },
+      ],
+    });
+    await h.db.consoleSession.createMany({
+      data: [
+        { principalId: "bootstrap:old", expiresAt: new Date(Date.now() - 1000) },
+        { principalId: "bootstrap:new", expiresAt: new Date(Date.now() + hour) },
+      ],
+    });
+    await h.db.usedSsoPayload.createMany({
+      data: [
+        { digest: "old", usedAt: new Date(Date.now() - 8 * 24 * hour) },
+        { digest: "new", usedAt: new Date(Date.now() - 24 * hour) },
+      ],
+    });
+    await h.db.location.createMany({
+      data: [
+        { id: "hk-done", companyId: "hk", source: "agency", status: "active" },
+        { id: "hk-busy", companyId: "hk", source: "agency", status: "connecting" },
+      ],
+    });
+    const old = new Date(Date.now() - 8 * 24 * hour);
+    await h.db.install.createMany({
+      data: [
+        { id: "old-done", kind: "company", companyId: "hk", startedAt: old },
+        { id: "old-busy", kind: "company", companyId: "hk", startedAt: old },
+        { id: "fresh", kind: "company", companyId: "hk" },
+      ],
+    });
+    await h.db.installLocation.createMany({
+      data: [
+        { installId: "old-done", locationId: "hk-done" },
+        { installId: "old-busy", locationId: "hk-busy" },
+      ],
+    });
+
+    const { purged } = await run();
+    expect(purged).toMatchObject({ auth_failures: 1, console_sessions: 1, used_sso_payloads: 1, installs: 1 });
+    expect(await h.db.authFailure.findMany({ select: { address: true } })).toEqual([{ address: "198.51.100.2" }]);
+    expect(await h.db.consoleSession.findMany({ select: { principalId: true } })).toEqual([
+      { principalId: "bootstrap:new" },
+    ]);
+    expect(await h.db.usedSsoPayload.findMany({ select: { digest: true } })).toEqual([{ digest: "new" }]);
+    const installs = await h.db.install.findMany({ select: { id: true }, orderBy: { id: "asc" } });
+    expect(installs).toEqual([{ id: "fresh" }, { id: "old-busy" }]);
+  });
+});
+
 describe("housekeeping runs in one process at a time", () => {
   it("a second run while one is under way (another process, another connection) does nothing", async () => {
     let release!: () => void;

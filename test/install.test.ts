@@ -1,5 +1,6 @@
 import request from "supertest";
 import { Client } from "pg";
+import { finishInstall, installCompany, installIdOf, progressOf } from "./support/api";
 import { TEST_API_KEY, startHarness, type Harness } from "./support/harness";
 import { AGENCY, SOLO } from "./support/sandbox-fixtures";
 
@@ -52,7 +53,9 @@ describe("install from the marketplace", () => {
     expect(`${back.origin}${back.pathname}`).toBe(h.config.redirectUri);
 
     const result = await request(h.app).get(`/oauth/callback${back.search}`).expect(200);
-    expect(result.text).toContain("Agency installed");
+    expect(result.text).toContain("Connecting your agency&#39;s sub-accounts");
+    const done = await finishInstall(h, installIdOf(result.text));
+    expect(done.headline).toBe("Agency installed, with some sub-accounts not connected");
     expect(await h.db.location.count({ where: { status: "active" } })).toBe(2);
   });
 
@@ -66,6 +69,9 @@ describe("install from the marketplace", () => {
     const back = new URL(cancelled.headers.location as string);
     const res = await request(h.app).get(`/oauth/callback${back.search}`).expect(400);
     expect(res.text).toContain("Install cancelled");
+    // A choice the user made, not a failure: not shown as an error.
+    expect(res.text).toContain('<section class="panel">');
+    expect(res.text).not.toContain("panel bad");
     expect(await h.db.location.count()).toBe(0);
   });
 
@@ -74,6 +80,8 @@ describe("install from the marketplace", () => {
     const code = h.sandbox.state.issueCode({ locationId: "loc-solo" });
     const res = await request(h.app).get("/oauth/callback").query({ code, state }).expect(200);
     expect(res.text).toContain("Sub-account installed");
+    // Named on the page, from HighLevel's location record.
+    expect(res.text).toContain("Solo Clinic is connected.");
     expect(res.text).toContain("loc-solo");
 
     const location = await h.db.location.findUniqueOrThrow({ where: { id: "loc-solo" } });
@@ -104,9 +112,13 @@ describe("install from the marketplace", () => {
     const { state } = await beginInstall();
     const code = h.sandbox.state.issueCode({ companyId: "agency-1" });
     const res = await request(h.app).get("/oauth/callback").query({ code, state }).expect(200);
-    expect(res.text).toContain("Agency installed");
-    expect(res.text).toMatch(/2 locations connected, 1 could not be connected/);
-    expect(res.text).toContain("Location is not active");
+    const installId = installIdOf(res.text);
+    await finishInstall(h, installId);
+    const page = await request(h.app).get(`/oauth/installs/${installId}`).expect(200);
+    expect(page.text).toContain("Agency installed, with some sub-accounts not connected");
+    expect(page.text).toMatch(/2 sub-accounts connected; 1 sub-account could not be connected/);
+    expect(page.text).toContain("Location is not active");
+    expect(page.text).toContain("Bright Smiles Downtown");
 
     const company = await h.db.company.findUniqueOrThrow({ where: { id: "agency-1" } });
     expect(company.status).toBe("active");
@@ -131,26 +143,36 @@ describe("install from the marketplace", () => {
       })),
     };
     await h.close();
-    // A generous rate limit: this test is about pages, not pacing.
-    h = await startHarness({ sandbox: { companies: [big], rateLimit: { burst: 10_000 } } });
+    // A generous rate limit: this test is about pages, not pacing. No approvedLocations: the app must list.
+    h = await startHarness({ sandbox: { companies: [big], rateLimit: { burst: 10_000 }, approvedLocations: false } });
     const code = h.sandbox.state.issueCode({ companyId: "agency-big" });
-    await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    const res = await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    expect(res.text).toContain("Installing for your agency");
+    expect(h.sandbox.state.count("GET", "/oauth/installedLocations")).toBe(0);
+    const done = await finishInstall(h, installIdOf(res.text));
+    expect(done.counts).toEqual({ total: 130, connected: 130, failed: 0, connecting: 0 });
     expect(await h.db.location.count({ where: { status: "active", companyId: "agency-big" } })).toBe(130);
     expect(h.sandbox.state.count("GET", "/oauth/installedLocations")).toBeGreaterThanOrEqual(2);
-  });
+    // 130 mints at the agency's pace (90 per 10 s) take a little over 10 s.
+  }, 60_000);
 
   it("waits out HighLevel's rate limit while minting an agency's location tokens", async () => {
     await h.close();
     h = await startHarness({
       sandbox: {
         companies: [SOLO, { ...AGENCY, locations: AGENCY.locations.slice(0, 2) }],
-        rateLimit: { burst: 2, intervalMs: 1000 },
+        rateLimit: { burst: 1, intervalMs: 1000 },
       },
+      jobs: true,
     });
     const code = h.sandbox.state.issueCode({ companyId: "agency-1" });
-    await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    const res = await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    const installId = installIdOf(res.text);
+    for (let i = 0; i < 200 && (await progressOf(h, installId)).live; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await h.db.location.count({ where: { status: "active" } })).toBe(2);
-    expect(h.sandbox.state.requests.some((r) => r.status === 429)).toBe(true);
+    // Refused once for the agency's limit, then minted when HighLevel allowed: no failure, no second mint.
+    expect(h.sandbox.state.requests.some((r) => r.path === "/oauth/locationToken" && r.status === 429)).toBe(true);
+    expect(h.sandbox.state.mintCount()).toBe(2);
   });
 
   it("accepts an install started from the marketplace listing, which carries no state of ours", async () => {
@@ -170,10 +192,7 @@ describe("install from the marketplace", () => {
     expect(after!.accessToken).not.toBe(before!.accessToken);
     expect(await h.db.location.count()).toBe(1);
 
-    for (let i = 0; i < 2; i++) {
-      const agency = h.sandbox.state.issueCode({ companyId: "agency-1" });
-      await request(h.app).get("/oauth/callback").query({ code: agency }).expect(200);
-    }
+    for (let i = 0; i < 2; i++) await installCompany(h, "agency-1");
     expect(await h.db.company.count()).toBe(1);
     expect(await h.db.location.count()).toBe(4);
   });
@@ -283,7 +302,10 @@ describe("secrets stay out of logs", () => {
       h.sandbox.state.issueCode({ locationId: "loc-solo" }),
       h.sandbox.state.issueCode({ companyId: "agency-1" }),
     ];
-    for (const code of codes) await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+    for (const code of codes) {
+      const page = await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+      await finishInstall(h, installIdOf(page.text));
+    }
     await request(h.app).get("/oauth/callback").query({ code: "bogus-code-123" }).expect(502);
 
     const secrets = [...codes, "bogus-code-123", h.config.HIGHLEVEL_CLIENT_SECRET];
@@ -351,9 +373,7 @@ describe("service routes", () => {
     expect(unauthenticated.body).toMatchObject({ code: "unauthorized" });
     await request(h.app).get("/api/installations").auth("wrong-key", { type: "bearer" }).expect(401);
 
-    await request(h.app)
-      .get("/oauth/callback")
-      .query({ code: h.sandbox.state.issueCode({ companyId: "agency-1" }) });
+    await installCompany(h, "agency-1");
     const res = await request(h.app).get("/api/installations").auth(TEST_API_KEY, { type: "bearer" }).expect(200);
     expect(res.body.companies).toEqual([
       expect.objectContaining({
@@ -374,9 +394,7 @@ describe("service routes", () => {
   });
 
   it("shows the landing page with the install button and the connected count", async () => {
-    await request(h.app)
-      .get("/oauth/callback")
-      .query({ code: h.sandbox.state.issueCode({ companyId: "agency-1" }) });
+    await installCompany(h, "agency-1");
     const res = await request(h.app).get("/").expect(200);
     expect(res.text).toContain('href="/oauth/install"');
     expect(res.text).toMatch(/<strong>2<\/strong> locations are connected/);

@@ -1,5 +1,6 @@
 import request from "supertest";
 import { AppError } from "../src/errors";
+import { installCompany, installLocation } from "./support/api";
 import { runTokenWorkers, spawnTs, waitForLine } from "./support/processes";
 import { TEST_API_KEY, startHarness, type Harness } from "./support/harness";
 
@@ -14,8 +15,8 @@ let h: Harness;
 afterEach(() => h?.close());
 
 async function install(target: { locationId: string } | { companyId: string }) {
-  const code = h.sandbox.state.issueCode(target);
-  await request(h.app).get("/oauth/callback").query({ code }).expect(200);
+  if ("companyId" in target) await installCompany(h, target.companyId);
+  else await installLocation(h, target.locationId);
 }
 
 /** The app's stored tokens are past their expiry, and HighLevel agrees. */

@@ -117,6 +117,16 @@ describe("webhook intake: only signed, fresh, new deliveries are stored", () => 
   });
 });
 
+/** The location once it is no longer connecting (its mint job has run), or as it is after 10 s. */
+async function settled(h: Harness, id: string) {
+  for (let i = 0; i < 100; i++) {
+    const row = await h.db.location.findUnique({ where: { id } });
+    if (row && row.status !== "connecting") return row;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return h.db.location.findUnique({ where: { id } });
+}
+
 describe("INSTALL and UNINSTALL, worked from the queue", () => {
   let h: Harness;
   beforeEach(async () => {
@@ -152,26 +162,29 @@ describe("INSTALL and UNINSTALL, worked from the queue", () => {
     });
     await deliver(h, signers, payload).expect(200);
     expect(await processed(h, payload.webhookId)).toMatchObject({ status: "processed" });
-    expect(await h.db.location.findUnique({ where: { id: "loc-new" } })).toMatchObject({
-      status: "active",
-      source: "agency",
-    });
+    // The delivery queued the location's mint; the mint worker connects it.
+    expect(await settled(h, "loc-new")).toMatchObject({ status: "active", source: "agency" });
     expect(await h.db.company.findUnique({ where: { id: "agency-1" } })).toMatchObject({
       name: "Bright Smiles Group",
     });
     await apiAs(h).post("/api/locations/loc-new/block-slots").send(SLOT).expect(201);
   });
 
-  it("an agency-level INSTALL connects the agency's locations that are not connected yet", async () => {
+  it("an agency-level INSTALL with no code exchange of its own lists the agency's locations and connects the new ones", async () => {
     await installCompany(h, "agency-1");
+    // That install was long ago: this INSTALL has no browser coming back with a code.
+    await h.db.install.updateMany({ data: { startedAt: new Date(Date.now() - 3600_000) } });
     h.sandbox.state.addLocation("agency-1", { id: "loc-later", name: "Bright Smiles Later" });
     h.sandbox.state.installs.set("loc-later", new Date());
+    const mintsBefore = h.sandbox.state.mintCount();
     const payload = event({ type: "INSTALL", appId: "app", companyId: "agency-1", installType: "Company" });
     await deliver(h, signers, payload).expect(200);
     const done = await processed(h, payload.webhookId);
     expect(done.status).toBe("processed");
-    expect(done.outcome).toContain("1 location(s) newly connected");
-    expect(await h.db.location.findUnique({ where: { id: "loc-later" } })).toMatchObject({ status: "active" });
+    expect(done.outcome).toContain("listing its installed locations");
+    expect(await settled(h, "loc-later")).toMatchObject({ status: "active" });
+    // Only the new one was minted: loc-a and loc-b kept their tokens.
+    expect(h.sandbox.state.mintCount() - mintsBefore).toBe(1);
   });
 
   it("UNINSTALL of a location deletes its tokens; later calls answer 404 location_not_installed", async () => {

@@ -13,6 +13,7 @@ const LOCATION_ERRORS = {
   location_not_installed: "The location has not installed the app.",
   reauthorization_required: "HighLevel refuses the stored authorization: reinstall the app for this location.",
   location_inactive: "HighLevel says the location is not active; retry later.",
+  location_connecting: "The location's agency install is still getting its token; retry after `Retry-After` seconds.",
   rate_limited: "The location's HighLevel rate limit is used up: retry after `Retry-After` seconds.",
   upstream_error: "HighLevel failed or did not answer.",
 } as const;

@@ -51,7 +51,7 @@ export async function loadInstallations(db: Db, access: AccessPolicy, principal:
   const where = { AND: [narrowed, query.status ? { status: query.status } : {}] };
   // Never the token columns: what reaches a view cannot leak into a page.
   const companyFields = { id: true, name: true, status: true, tokenExpiresAt: true, lastError: true } as const;
-  const locationFields = { ...companyFields, companyId: true, source: true } as const;
+  const locationFields = { ...companyFields, companyId: true, source: true, timeZone: true } as const;
 
   const [companies, byCompany, byStatus, matching, locations] = await Promise.all([
     companyWhere

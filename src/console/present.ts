@@ -10,6 +10,7 @@ export interface Label {
 }
 
 export const INSTALL_STATUS: Record<string, Label> = {
+  connecting: { text: "Connecting", tone: "info" },
   active: { text: "Connected", tone: "good" },
   reauthorization_required: { text: "Needs reinstall", tone: "bad" },
   inactive: { text: "Inactive", tone: "warn" },

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { HighLevelResponseError } from "./errors";
 import { send, type HighLevelHttp } from "./http";
+import type { RateLimitPacer } from "./pacer";
 
 export const OAUTH_VERSION = "2021-07-28";
 
@@ -48,6 +49,8 @@ export class HighLevelOAuth {
   constructor(
     private readonly http: HighLevelHttp,
     private readonly options: OAuthClientOptions,
+    /** Calls made with an agency's token spend the agency's budget (owner: the company id). */
+    private readonly pacer: RateLimitPacer,
   ) {}
 
   /** The marketplace `appId` is the part of the client id before the first `-`. */
@@ -89,18 +92,34 @@ export class HighLevelOAuth {
     );
   }
 
-  /** A location token from the agency's Company token (`oauth.write`). */
-  async mintLocationToken(companyAccessToken: string, companyId: string, locationId: string): Promise<TokenResponse> {
-    const data = await send<unknown>(this.http, "location token", {
-      method: "POST",
-      url: "/oauth/locationToken",
-      data: new URLSearchParams({ companyId, locationId }).toString(),
-      headers: {
-        Authorization: `Bearer ${companyAccessToken}`,
-        Version: OAUTH_VERSION,
-        "Content-Type": "application/x-www-form-urlencoded",
+  /**
+   * A location token from the agency's Company token (`oauth.write`), paced under the agency's
+   * limit. `beforeSend` runs once the pacer lets the call go and before anything is sent: a caller
+   * that must not mint twice takes its claim there, not before a wait of unknown length.
+   */
+  async mintLocationToken(
+    companyAccessToken: string,
+    companyId: string,
+    locationId: string,
+    options: { beforeSend?: () => Promise<void> } = {},
+  ): Promise<TokenResponse> {
+    await this.pacer.acquire(companyId);
+    await options.beforeSend?.();
+    const data = await send<unknown>(
+      this.http,
+      "location token",
+      {
+        method: "POST",
+        url: "/oauth/locationToken",
+        data: new URLSearchParams({ companyId, locationId }).toString(),
+        headers: {
+          Authorization: `Bearer ${companyAccessToken}`,
+          Version: OAUTH_VERSION,
+          "Content-Type": "application/x-www-form-urlencoded",
+        },
       },
-    });
+      (headers) => this.pacer.observe(companyId, headers),
+    );
     return parse(tokenResponse, data, "location token");
   }
 
@@ -109,12 +128,18 @@ export class HighLevelOAuth {
     const pageSize = 100;
     const all: InstalledLocation[] = [];
     for (let skip = 0; ; skip += pageSize) {
-      const data = await send<unknown>(this.http, "installed locations", {
-        method: "GET",
-        url: "/oauth/installedLocations",
-        params: { companyId, appId: this.appId, isInstalled: true, skip, limit: pageSize },
-        headers: { Authorization: `Bearer ${companyAccessToken}`, Version: OAUTH_VERSION },
-      });
+      await this.pacer.acquire(companyId);
+      const data = await send<unknown>(
+        this.http,
+        "installed locations",
+        {
+          method: "GET",
+          url: "/oauth/installedLocations",
+          params: { companyId, appId: this.appId, isInstalled: true, skip, limit: pageSize },
+          headers: { Authorization: `Bearer ${companyAccessToken}`, Version: OAUTH_VERSION },
+        },
+        (headers) => this.pacer.observe(companyId, headers),
+      );
       const page = parse(installedLocations, data, "installed locations");
       all.push(...page.locations.map((l) => ({ id: l._id, name: l.name })));
       const total = page.count ?? Infinity;

@@ -3,7 +3,12 @@ import type { Config } from "../config";
 import type { Db } from "../db/client";
 import { purgeDeletedBlocks, purgeEndedAppointments } from "../rules/retention";
 import { purgeWorkedDeliveries } from "../webhooks/retention";
+import { daysAgo, deleteBatch } from "../db/purge";
+import { Prisma } from "../generated/prisma/client";
 import type { PurgeTask } from "./housekeeping";
+
+/** How long an install's progress page stays at its address. */
+export const INSTALL_PAGE_DAYS = 7;
 
 /** A store that purges its own rows (at most `limit`; returns how many went). */
 interface Purges {
@@ -43,5 +48,18 @@ export function purgeTasks(sources: PurgeSources): PurgeTask[] {
     { name: "appointment_states", purge: (n) => purgeEndedAppointments(db, n, webhookDays) },
     { name: "mirrored_blocks", purge: (n) => purgeDeletedBlocks(db, n, webhookDays) },
     { name: "bulk_jobs", purge: (n) => purgeFinishedJobs(db, n, config.JOB_RETENTION_DAYS) },
+    // An install's progress page lives a week (src/install/progress.ts), unless it is still connecting.
+    {
+      name: "installs",
+      purge: (n) =>
+        deleteBatch(
+          db,
+          "installs",
+          Prisma.sql`started_at < ${daysAgo(INSTALL_PAGE_DAYS)} AND NOT EXISTS (
+            SELECT 1 FROM install_locations il JOIN locations l ON l.id = il.location_id
+             WHERE il.install_id = installs.id AND l.status = 'connecting')`,
+          n,
+        ),
+    },
   ];
 }

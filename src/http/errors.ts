@@ -13,6 +13,7 @@ export const STATUS: Record<ErrorCode, number> = {
   location_not_installed: 404,
   reauthorization_required: 409,
   location_inactive: 503,
+  location_connecting: 503,
   rate_limited: 429,
   upstream_error: 502,
   idempotency_conflict: 409,

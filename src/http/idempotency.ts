@@ -28,6 +28,7 @@ const PASSING = new Set([
   "location_not_installed",
   "reauthorization_required",
   "location_inactive",
+  "location_connecting",
   "rate_limited",
   "idempotency_conflict",
 ]);

@@ -9,6 +9,7 @@ const TITLES: Record<ErrorCode, string> = {
   location_not_installed: "Location not installed",
   reauthorization_required: "Reauthorization required",
   location_inactive: "Location inactive",
+  location_connecting: "Location still connecting",
   rate_limited: "Too many requests",
   upstream_error: "HighLevel error",
   idempotency_conflict: "Idempotency key reused",

@@ -2,8 +2,13 @@ import { Router, type Request, type Response } from "express";
 import type { PassportStatic } from "passport";
 import type { AuthThrottle } from "../auth/throttle";
 import { HighLevelApiError, HighLevelError } from "../highlevel/errors";
+import { describeProgress } from "./present";
+import type { InstallProgress, InstallProgressView } from "./progress";
 import type { InstallResult } from "./service";
 import { STRATEGY_NAME } from "./strategy";
+
+/** Seconds between refreshes of a page without JavaScript; the script looks every two. */
+const REFRESH_SECONDS = 5;
 
 function renderError(res: Response, status: number, title: string, message: string, hint: string | null) {
   res.status(status).render("error", { title, message, hint });
@@ -11,6 +16,11 @@ function renderError(res: Response, status: number, title: string, message: stri
 
 const firstString = (v: unknown): string | undefined =>
   typeof v === "string" ? v : Array.isArray(v) ? firstString(v[0]) : undefined;
+
+/** The page's address is the only key to it: no caches, no search engines. */
+function privatePage(res: Response): void {
+  res.set({ "Cache-Control": "no-store", "X-Robots-Tag": "noindex" });
+}
 
 /** Logged, never shown: the callback's query is anyone's to write. */
 const clip = (v: string | undefined) => (v === undefined ? undefined : v.slice(0, 200));
@@ -22,18 +32,11 @@ interface Wording {
 }
 
 /**
- * Our own words for the RFC 6749 §4.1.2.1 error codes HighLevel may send back. The page never
+ * Our own words for the RFC 6749 §4.1.2.1 error codes HighLevel may send back (a declined consent
+ * has a page of its own). The page never
  * repeats what the query says: a link to this page could otherwise make it say anything.
  */
 const CALLBACK_ERRORS = new Map<string, Wording>([
-  [
-    "access_denied",
-    {
-      title: "Install cancelled",
-      message: "The install was cancelled on HighLevel's consent page, so nothing was connected.",
-      hint: "Start the install again when you are ready.",
-    },
-  ],
   ...["invalid_request", "unauthorized_client", "unsupported_response_type", "invalid_scope"].map(
     (code): [string, Wording] => [
       code,
@@ -80,13 +83,38 @@ const completeInstall = (passport: PassportStatic, req: Request, res: Response) 
     )(req, res, (err: unknown) => resolve({ err, result: false }));
   });
 
+export interface InstallRouteDeps {
+  progress: InstallProgress;
+  throttle: AuthThrottle;
+  redirectUri: string;
+  /** Where "Open in HighLevel" leads. */
+  highLevelAppUrl: string;
+}
+
 /**
- * `/oauth/install` starts an install; `/oauth/callback` finishes it and shows what was installed.
+ * `/oauth/install` starts an install; `/oauth/callback` finishes it and shows what was installed;
+ * `/oauth/installs/:id` (and its JSON) shows an install's progress to whoever has the address.
  * A refused code or state counts as a failed authentication of the caller's address.
  */
-export function installRoutes(passport: PassportStatic, deps: { throttle: AuthThrottle; redirectUri: string }): Router {
+export function installRoutes(passport: PassportStatic, deps: InstallRouteDeps): Router {
   const router = Router();
-  const { throttle } = deps;
+  const { throttle, progress } = deps;
+
+  const renderProgress = (res: Response, view: InstallProgressView) => {
+    const words = describeProgress(view);
+    const highLevel =
+      view.kind === "location" && view.locations[0]
+        ? `${deps.highLevelAppUrl}/v2/location/${encodeURIComponent(view.locations[0].id)}`
+        : `${deps.highLevelAppUrl}/`;
+    privatePage(res);
+    res.status(200).render("install-result", {
+      p: view,
+      words,
+      self: `/oauth/installs/${encodeURIComponent(view.id)}`,
+      refreshSeconds: words.live ? REFRESH_SECONDS : 0,
+      highLevel,
+    });
+  };
 
   router.get("/oauth/install", (req, res, next) => {
     // passport would take a code here for a callback and exchange it: only /oauth/callback does that.
@@ -110,6 +138,7 @@ export function installRoutes(passport: PassportStatic, deps: { throttle: AuthTh
         { error: clip(error), errorDescription: clip(firstString(req.query.error_description)) },
         "install: HighLevel sent back an error",
       );
+      if (declined) return res.status(400).render("install-cancelled");
       const { title, message, hint } = CALLBACK_ERRORS.get(error) ?? UNKNOWN_ERROR;
       return renderError(res, 400, title, message, hint);
     }
@@ -147,9 +176,32 @@ export function installRoutes(passport: PassportStatic, deps: { throttle: AuthTh
         "Start the install again from the Install button.",
       );
     }
-    const connected = result.locations.filter((l) => l.status === "active");
-    const failed = result.locations.filter((l) => l.status === "failed");
-    res.status(200).render("install-result", { result, connected, failed });
+    const view = await progress.get(result.installId);
+    if (!view) throw new Error(`install ${result.installId} vanished right after it was stored`);
+    renderProgress(res, view);
+  });
+
+  router.get("/oauth/installs/:id", async (req: Request, res: Response) => {
+    const view = await progress.get(String(req.params.id));
+    if (!view) {
+      privatePage(res);
+      return renderError(
+        res,
+        404,
+        "Install page not found",
+        "There is no install at this address, or it is more than a week old.",
+        "The operator console lists every sub-account and its status.",
+      );
+    }
+    renderProgress(res, view);
+  });
+
+  // What the page's script polls: the same view, and the same words.
+  router.get("/oauth/installs/:id/progress", async (req: Request, res: Response) => {
+    const view = await progress.get(String(req.params.id));
+    privatePage(res);
+    if (!view) return res.status(404).json({ error: "No install at this address, or it is more than a week old." });
+    res.json({ ...view, ...describeProgress(view) });
   });
 
   return router;

@@ -1,38 +1,37 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { HighLevelError } from "../highlevel/errors";
-import { waitOutRateLimit } from "../highlevel/rate-limit";
-import type { HighLevelOAuth, TokenResponse } from "../highlevel/oauth";
+import type { TokenResponse } from "../highlevel/oauth";
+import type { LocationDirectory } from "../locations/directory";
 import type { TokenStore } from "../tokens/store";
-import { mapLimit } from "../util/concurrency";
-
-export interface InstalledLocationResult {
-  id: string;
-  name: string | null;
-  status: "active" | "failed";
-  error?: string;
-}
+import type { InstallRecords } from "./records";
 
 export interface InstallResult {
+  /** The install's id: its progress page is `/oauth/installs/<id>`. */
+  installId: string;
   kind: "location" | "company";
   companyId: string | null;
-  companyName?: string | null;
-  locations: InstalledLocationResult[];
+  locationId?: string;
 }
 
-/** How many location tokens are minted at once for an agency install: fast, yet well under the rate limit. */
-const MINT_CONCURRENCY = 5;
+/** How long the browser waits for a single sub-account's name before the page shows without it. */
+const NAME_WAIT_MS = 1_500;
 
 /**
- * Turns a completed code exchange into stored installations. A Location token is stored as
- * it is; a Company token is stored and a location token minted for each installed location.
- * Every write is an upsert on HighLevel's id, so a reinstall replaces tokens, never duplicates.
+ * Turns a completed code exchange into stored installations, and answers at once whatever the
+ * agency's size. A Location token is stored as it is. A Company token is stored, and each of the
+ * agency's locations recorded as `connecting` with a queued mint job (src/install/mint-worker.ts);
+ * when the exchange does not name the locations, a queued job lists them first
+ * (src/install/discovery.ts). Every write is an upsert on HighLevel's id, so a reinstall replaces
+ * tokens, never duplicates.
  */
 export class InstallService {
   constructor(
     private readonly db: Db,
     private readonly tokens: TokenStore,
-    private readonly oauth: HighLevelOAuth,
+    private readonly records: InstallRecords,
+    private readonly directory: LocationDirectory,
     private readonly log: Logger,
   ) {}
 
@@ -46,25 +45,42 @@ export class InstallService {
   private async installLocation(response: TokenResponse): Promise<InstallResult> {
     const id = response.locationId;
     if (!id) throw new HighLevelError("HighLevel returned a Location token without a locationId");
+    const companyId = response.companyId ?? null;
     const fields = {
       ...this.tokens.encryptedFields("location", id, response),
-      companyId: response.companyId ?? null,
+      companyId,
       userId: response.userId ?? null,
       status: "active" as const,
       lastError: null,
       installedAt: new Date(),
     };
-    await this.db.location.upsert({
-      where: { id },
-      create: { id, source: "direct", ...fields },
-      update: { source: "direct", ...fields },
+    const installId = await this.db.$transaction(async (tx) => {
+      await tx.location.upsert({
+        where: { id },
+        create: { id, source: "direct", ...fields },
+        update: { source: "direct", ...fields },
+      });
+      const installId = await this.records.create(tx, { kind: "location", companyId, locationId: id });
+      await tx.installLocation.create({ data: { installId, locationId: id } });
+      // Durable, should the read below not finish; the job skips a location read since.
+      await this.records.readDetails(tx, [id]);
+      return installId;
     });
-    this.log.info({ locationId: id, companyId: response.companyId }, "location installed");
-    return {
-      kind: "location",
-      companyId: response.companyId ?? null,
-      locations: [{ id, name: null, status: "active" }],
-    };
+    this.log.info({ locationId: id, companyId }, "location installed");
+    await this.readNameBriefly(id);
+    return { installId, kind: "location", companyId, locationId: id };
+  }
+
+  /** The result page names the sub-account: one read, if HighLevel answers within the wait. */
+  private async readNameBriefly(locationId: string): Promise<void> {
+    const reading = this.directory.refresh(locationId).then(
+      () => true,
+      (err: unknown) => {
+        this.log.info({ locationId, reason: (err as Error).message }, "location details not read during install");
+        return false;
+      },
+    );
+    await Promise.race([reading, sleep(NAME_WAIT_MS)]);
   }
 
   private async installCompany(response: TokenResponse): Promise<InstallResult> {
@@ -78,58 +94,27 @@ export class InstallService {
       lastError: null,
       installedAt: new Date(),
     };
-    await this.db.company.upsert({ where: { id: companyId }, create: { id: companyId, ...fields }, update: fields });
-    this.log.info({ companyId }, "company installed");
-
-    const installed = await this.oauth.listInstalledLocations(response.access_token, companyId);
-    const locations = await mapLimit(installed, MINT_CONCURRENCY, (location) =>
-      this.connectAgencyLocation(response.access_token, companyId, location.id, location.name ?? null),
+    // Which locations: the exchange's own list when it gives one, else a queued listing (DECISIONS #30).
+    const approved = [...new Set(response.approvedLocations ?? [])];
+    const installId = await this.db.$transaction(
+      async (tx) => {
+        await tx.company.upsert({ where: { id: companyId }, create: { id: companyId, ...fields }, update: fields });
+        const installId = await this.records.create(tx, { kind: "company", companyId });
+        if (approved.length > 0) {
+          await this.records.connect(
+            tx,
+            installId,
+            companyId,
+            approved.map((id) => ({ id })),
+          );
+        } else {
+          await this.records.discover(tx, installId);
+        }
+        return installId;
+      },
+      { timeout: 30_000 },
     );
-    return { kind: "company", companyId, locations };
-  }
-
-  /** Mints and stores one location's token; a failure is recorded on that location only. */
-  async connectAgencyLocation(
-    companyAccessToken: string,
-    companyId: string,
-    locationId: string,
-    name: string | null,
-  ): Promise<InstalledLocationResult> {
-    try {
-      const minted = await waitOutRateLimit(() =>
-        this.oauth.mintLocationToken(companyAccessToken, companyId, locationId),
-      );
-      const fields = {
-        ...this.tokens.encryptedFields("location", locationId, minted),
-        companyId,
-        name,
-        userId: minted.userId ?? null,
-        status: "active" as const,
-        lastError: null,
-        installedAt: new Date(),
-      };
-      await this.db.location.upsert({
-        where: { id: locationId },
-        create: { id: locationId, source: "agency", ...fields },
-        update: { source: "agency", ...fields },
-      });
-      return { id: locationId, name, status: "active" };
-    } catch (err) {
-      if (!(err instanceof HighLevelError)) throw err;
-      const reason = `Could not get a location token: ${err.message}`;
-      this.log.warn({ companyId, locationId, status: err.status, reason }, "location token mint failed");
-      // A location the agency's sub-account installed directly keeps working on its own token.
-      const existing = await this.db.location.findUnique({ where: { id: locationId } });
-      if (existing?.source === "direct" && existing.status === "active") {
-        return { id: locationId, name, status: "active" };
-      }
-      const fields = { companyId, name, status: "failed" as const, lastError: reason };
-      await this.db.location.upsert({
-        where: { id: locationId },
-        create: { id: locationId, source: "agency", ...fields },
-        update: { source: "agency", ...fields, accessTokenEnc: null, refreshTokenEnc: null, tokenExpiresAt: null },
-      });
-      return { id: locationId, name, status: "failed", error: reason };
-    }
+    this.log.info({ companyId, installId, locations: approved.length || "to be listed" }, "company installed");
+    return { installId, kind: "company", companyId };
   }
 }

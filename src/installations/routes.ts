@@ -6,12 +6,21 @@ import { operation, type Operation } from "../http/operation";
 
 const isoDate = z.string().meta({ format: "date-time" });
 
+const installStatus = z
+  .enum(["connecting", "active", "reauthorization_required", "inactive", "uninstalled", "failed"])
+  .meta({
+    description:
+      "`connecting`: an agency install is still getting the location's token. `failed`: it could not be connected (`lastError` says why).",
+  });
+
 export const installationsResponse = z.object({
   companies: z.array(
     z.object({
       id: z.string(),
-      name: z.string().nullable(),
-      status: z.enum(["active", "reauthorization_required", "inactive", "uninstalled", "failed"]),
+      name: z.string().nullable().meta({
+        description: "From HighLevel's INSTALL webhook; null until it has arrived (show the id, marked as such).",
+      }),
+      status: installStatus,
       tokenExpiresAt: isoDate.nullable(),
       locationCount: z.number().int(),
       lastError: z.string().optional(),
@@ -21,9 +30,13 @@ export const installationsResponse = z.object({
     z.object({
       id: z.string(),
       companyId: z.string().nullable(),
-      name: z.string().nullable(),
+      name: z.string().nullable().meta({ description: "HighLevel's name of the sub-account, once read." }),
+      timeZone: z.string().nullable().meta({
+        description: "IANA time zone from HighLevel's location record, once read.",
+        example: "America/Chicago",
+      }),
       source: z.enum(["direct", "agency"]),
-      status: z.enum(["active", "reauthorization_required", "inactive", "uninstalled", "failed"]),
+      status: installStatus,
       tokenExpiresAt: isoDate.nullable(),
       lastError: z.string().optional(),
     }),
@@ -62,6 +75,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
                 id: EXAMPLE_LOCATION,
                 companyId: "otg8dTQqGLh3Q6iQI55w",
                 name: "Acme Dental – Downtown",
+                timeZone: "America/New_York",
                 source: "agency",
                 status: "active",
                 tokenExpiresAt: "2030-05-01T08:30:00.000Z",
@@ -70,6 +84,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
                 id: "b7FkR2sLq9WmXc4Pz1Td",
                 companyId: "otg8dTQqGLh3Q6iQI55w",
                 name: "Acme Physio – Riverside",
+                timeZone: "America/Chicago",
                 source: "agency",
                 status: "reauthorization_required",
                 tokenExpiresAt: null,
@@ -102,6 +117,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
             id: l.id,
             companyId: l.companyId,
             name: l.name,
+            timeZone: l.timeZone,
             source: l.source,
             status: l.status,
             tokenExpiresAt: l.tokenExpiresAt?.toISOString() ?? null,

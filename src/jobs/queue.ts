@@ -8,6 +8,12 @@ export const QUEUES = {
   bulkItem: "bulk-item",
   webhook: "webhook",
   planBlock: "plan-block",
+  /** One per location an agency install connects: mint its token from the agency's. */
+  locationMint: "location-mint",
+  /** An agency install whose code exchange did not say which locations: list them, then mint. */
+  installDiscovery: "install-discovery",
+  /** Read a connected location's name and time zone. */
+  locationDetails: "location-details",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -71,7 +77,8 @@ export class JobQueue {
   private create(): PgBoss {
     const boss = new PgBoss({
       connectionString: this.databaseUrl,
-      // More than the fetch loops of this process (bulk, plans, webhooks), or a loop can wait for a connection forever.
+      // More than the fetch loops of this process (bulk, plans, webhooks, installs: up to 10), or a
+      // loop can wait for a connection forever.
       max: 16,
       application_name: "highlevel-block-slots jobs",
       // Dead jobs are found by this sweep; it is one cheap locked query shared by all processes.

@@ -22,6 +22,18 @@ export class LocationDirectory {
     return details;
   }
 
+  /**
+   * The same, read with the agency's token (and budget): for a location that has no token of its
+   * own, e.g. one whose mint HighLevel refused, so the page can still name it.
+   */
+  async refreshWithAgency(locationId: string, companyId: string): Promise<LocationDetails> {
+    const details = await this.tokens.withCompanyToken(companyId, (token) =>
+      this.highlevel.get(token, locationId, companyId),
+    );
+    await this.store(locationId, details);
+    return details;
+  }
+
   /** Stores details read elsewhere (e.g. with the agency's token while connecting the location). */
   async store(locationId: string, details: LocationDetails): Promise<void> {
     await this.db.location.updateMany({

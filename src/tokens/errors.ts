@@ -31,6 +31,15 @@ export function locationInactive(locationId: string): AppError {
   );
 }
 
+/** An agency install queued this location's token and has not got it yet: a matter of seconds or minutes. */
+export function locationConnecting(locationId: string): AppError {
+  return new AppError(
+    "location_connecting",
+    `Location ${locationId} is still being connected: its agency's install is getting its token. Try again shortly.`,
+    { retryable: true, retryAfterSeconds: 30 },
+  );
+}
+
 /** HighLevel could not be asked for a new token right now (down, slow): worth trying again. */
 export function tokenUnavailable(what: string, reason: string): AppError {
   return new AppError("upstream_error", `Could not renew the HighLevel token for ${what}: ${reason}`, {

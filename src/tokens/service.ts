@@ -13,6 +13,7 @@ import {
 import type { HighLevelOAuth, TokenResponse } from "../highlevel/oauth";
 import {
   companyNotInstalled,
+  locationConnecting,
   locationInactive,
   locationNotInstalled,
   reauthorizationRequired,
@@ -110,6 +111,19 @@ export class TokenService {
       this.log.info({ locationId }, "HighLevel rejected an access token; renewing once");
       this.forget("location", locationId);
       return fn(await this.renew("location", locationId, { rejected: token }));
+    }
+  }
+
+  /** `withAccessToken` for an agency's token: a 401 renews it once and calls `fn` once more. */
+  async withCompanyToken<T>(companyId: string, fn: (accessToken: string) => Promise<T>): Promise<T> {
+    const token = await this.accessToken("company", companyId);
+    try {
+      return await fn(token);
+    } catch (err) {
+      if (!(err instanceof InvalidAccessTokenError)) throw err;
+      this.log.info({ companyId }, "HighLevel rejected an agency access token; renewing once");
+      this.forget("company", companyId);
+      return fn(await this.renew("company", companyId, { rejected: token }));
     }
   }
 
@@ -309,6 +323,8 @@ export class TokenService {
   private unusable(owner: Owner, id: string, row: TokenRow | null, opts: { honourCooldown: boolean }): AppError | null {
     if (!row || row.status === "uninstalled")
       return owner === "location" ? locationNotInstalled(id) : companyNotInstalled(id);
+    // Its mint job gets the token; minting here too would mint it twice.
+    if (row.status === "connecting") return locationConnecting(id);
     if (row.status === "reauthorization_required") {
       return reauthorizationRequired(`${owner} ${id}`, this.options.installUrl, row.lastError);
     }

@@ -1,26 +1,30 @@
 import type { Db } from "../db/client";
 import type { WebhookEvent } from "../generated/prisma/client";
-import type { HighLevelOAuth } from "../highlevel/oauth";
-import type { InstallService } from "../install/service";
+import type { InstallRecords } from "../install/records";
 import type { TokenService } from "../tokens/service";
-import { mapLimit } from "../util/concurrency";
 import { installPayload, readPayload, uninstallPayload } from "./payloads";
 import { RetryLater, type HandlerResult, type WebhookHandler } from "./processor";
 
 const NO_TOKENS = { accessTokenEnc: null, refreshTokenEnc: null, tokenExpiresAt: null };
 
 /**
+ * How far apart an INSTALL and the browser's code exchange of the same consent may land. HighLevel
+ * sends INSTALL as the user approves, so the exchange usually follows it by seconds.
+ */
+const PAIRING_MS = 2 * 60_000;
+
+/**
  * INSTALL and UNINSTALL (docs/highlevel.md, "Webhooks"). HighLevel may send INSTALL before the code exchange has
  * stored a token, and deliveries can be worked out of order, so each handler checks what is
- * newer before acting.
+ * newer before acting. INSTALL connects through the same queued mint jobs as the code exchange
+ * (src/install/records.ts), so the two never mint a location twice, whichever comes first.
  */
 export function lifecycleHandlers(deps: {
   db: Db;
-  installs: InstallService;
+  records: InstallRecords;
   tokens: TokenService;
-  oauth: HighLevelOAuth;
 }): Record<string, WebhookHandler> {
-  const { db, installs, tokens, oauth } = deps;
+  const { db, records, tokens } = deps;
 
   /** An UNINSTALL received after this event, for the same location or its whole company. */
   const uninstalledSince = (event: WebhookEvent, companyId: string | undefined, locationId: string | undefined) =>
@@ -33,11 +37,69 @@ export function lifecycleHandlers(deps: {
       select: { id: true },
     });
 
-  const companyToken = async (companyId: string): Promise<string | undefined> => {
-    const company = await db.company.findUnique({ where: { id: companyId } });
-    if (company?.status !== "active" || !company.refreshTokenEnc) return undefined;
-    return tokens.accessToken("company", companyId);
+  /** Whether the agency's own token is stored and usable (the mint job gets a fresh one itself). */
+  const agencyConnected = async (companyId: string | undefined): Promise<boolean> => {
+    if (!companyId) return false;
+    const company = await db.company.findUnique({
+      where: { id: companyId },
+      select: { status: true, refreshTokenEnc: true },
+    });
+    return company?.status === "active" && company.refreshTokenEnc !== null;
   };
+
+  const paired = (event: WebhookEvent) => new Date(event.receivedAt.getTime() - PAIRING_MS);
+
+  async function installLocation(event: WebhookEvent, companyId: string | undefined, locationId: string) {
+    const location = await db.location.findUnique({
+      where: { id: locationId },
+      select: { status: true, refreshTokenEnc: true, accessTokenEnc: true },
+    });
+    if (location?.status === "active" && (location.refreshTokenEnc ?? location.accessTokenEnc) !== null) {
+      return { status: "processed" as const, outcome: `Location ${locationId} is connected.` };
+    }
+    if (location?.status === "connecting") {
+      return { status: "processed" as const, outcome: `Location ${locationId} is being connected by its install.` };
+    }
+    const install = await records.latestSince(paired(event), { locationId });
+    if (install && location?.status !== undefined) {
+      return { status: "processed" as const, outcome: `Location ${locationId} was handled by install ${install.id}.` };
+    }
+    if (!(await agencyConnected(companyId))) {
+      throw new RetryLater(`No token for location ${locationId} yet: waiting for the install's code exchange.`);
+    }
+    const installId = await db.$transaction(async (tx) => {
+      const id = await records.create(tx, { kind: "company", companyId: companyId!, origin: "webhook" });
+      await records.connect(tx, id, companyId!, [{ id: locationId }]);
+      return id;
+    });
+    return {
+      status: "processed" as const,
+      outcome: `Location ${locationId}: its token is being minted from the agency's (install ${installId}).`,
+    };
+  }
+
+  async function installCompany(event: WebhookEvent, companyId: string) {
+    const install = await records.latestSince(paired(event), { companyId });
+    if (install) {
+      return {
+        status: "processed" as const,
+        outcome: `Agency ${companyId}: its install ${install.id} connects the locations it covers.`,
+      };
+    }
+    if (!(await agencyConnected(companyId))) {
+      throw new RetryLater(`No token for agency ${companyId} yet: waiting for the install's code exchange.`);
+    }
+    // No code exchange of its own (the browser never came back): list the installed locations.
+    const installId = await db.$transaction(async (tx) => {
+      const id = await records.create(tx, { kind: "company", companyId, origin: "webhook" });
+      await records.discover(tx, id);
+      return id;
+    });
+    return {
+      status: "processed" as const,
+      outcome: `Agency ${companyId}: listing its installed locations to connect the new ones (install ${installId}).`,
+    };
+  }
 
   async function install(event: WebhookEvent): Promise<HandlerResult> {
     const { companyId, locationId, companyName } = readPayload(installPayload, event.payload);
@@ -46,47 +108,9 @@ export function lifecycleHandlers(deps: {
     }
     if (companyId && companyName)
       await db.company.updateMany({ where: { id: companyId }, data: { name: companyName } });
-
-    if (locationId) {
-      const location = await db.location.findUnique({ where: { id: locationId } });
-      if (location?.status === "active" && location.refreshTokenEnc !== null) {
-        return { status: "processed", outcome: `Location ${locationId} is connected.` };
-      }
-      const token = companyId ? await companyToken(companyId) : undefined;
-      if (!token) {
-        throw new RetryLater(`No token for location ${locationId} yet: waiting for the install's code exchange.`);
-      }
-      const result = await installs.connectAgencyLocation(token, companyId!, locationId, location?.name ?? null);
-      return {
-        status: "processed",
-        outcome:
-          result.status === "active"
-            ? `Location ${locationId} connected with the agency's token.`
-            : `Location ${locationId} could not be connected: ${result.error}`,
-      };
-    }
-
+    if (locationId) return installLocation(event, companyId, locationId);
     if (!companyId) return { status: "ignored", outcome: "INSTALL without companyId or locationId." };
-    const token = await companyToken(companyId);
-    if (!token) throw new RetryLater(`No token for agency ${companyId} yet: waiting for the install's code exchange.`);
-    const installed = await oauth.listInstalledLocations(token, companyId);
-    const connected = new Set(
-      (
-        await db.location.findMany({
-          where: { id: { in: installed.map((l) => l.id) }, status: "active", refreshTokenEnc: { not: null } },
-          select: { id: true },
-        })
-      ).map((l) => l.id),
-    );
-    const missing = installed.filter((l) => !connected.has(l.id));
-    const results = await mapLimit(missing, 5, (l) =>
-      installs.connectAgencyLocation(token, companyId, l.id, l.name ?? null),
-    );
-    const failed = results.filter((r) => r.status !== "active").length;
-    return {
-      status: "processed",
-      outcome: `Agency ${companyId}: ${missing.length - failed} location(s) newly connected, ${connected.size} already, ${failed} failed.`,
-    };
+    return installCompany(event, companyId);
   }
 
   async function uninstall(event: WebhookEvent): Promise<HandlerResult> {

@@ -197,7 +197,8 @@ describeInBrowser("pages in a real browser", () => {
       await screenshot(page, "consent-page");
       await page.getByRole("button", { name: "Allow" }).click();
       await page.getByRole("heading", { name: "Sub-account installed" }).waitFor();
-      await page.getByText("1 location connected").waitFor();
+      // Named, not an id: the result page reads the sub-account's name from HighLevel.
+      await page.getByText("Hillside Clinic is connected.").waitFor();
       await screenshot(page, "install-result-phone");
       expect(await h.db.location.findUnique({ where: { id: "loc-other" } })).toMatchObject({ status: "active" });
     } finally {

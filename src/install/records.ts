@@ -1,0 +1,156 @@
+import crypto from "node:crypto";
+import type { Db } from "../db/client";
+import type { Prisma } from "../generated/prisma/client";
+import { QUEUES, type JobQueue } from "../jobs/queue";
+
+type Tx = Prisma.TransactionClient;
+
+/** A location an agency install covers; the name when the listing gave one. */
+export interface AgencyLocation {
+  id: string;
+  name?: string | null;
+}
+
+export interface MintRef {
+  locationId: string;
+}
+
+export interface DiscoveryRef {
+  installId: string;
+}
+
+export interface DetailsRef {
+  locationId: string;
+  /** Details read at or after this instant make the job unnecessary (ISO-8601). */
+  requestedAt: string;
+}
+
+/** 144 random bits: the install's progress page is reachable only by whoever holds its address. */
+export const newInstallId = () => crypto.randomBytes(18).toString("base64url");
+
+/**
+ * The durable side of installs: the install row behind a progress page, the locations it covers,
+ * and the queued work that connects them. Everything here runs inside the caller's transaction, so
+ * the rows and the jobs that act on them commit together or not at all.
+ */
+export class InstallRecords {
+  constructor(
+    private readonly db: Db,
+    private readonly queue: JobQueue,
+  ) {}
+
+  async create(
+    tx: Tx,
+    data: {
+      kind: "company" | "location";
+      companyId?: string | null;
+      locationId?: string;
+      origin?: "callback" | "webhook";
+    },
+  ): Promise<string> {
+    const id = newInstallId();
+    await tx.install.create({
+      data: {
+        id,
+        kind: data.kind,
+        companyId: data.companyId ?? null,
+        locationId: data.locationId ?? null,
+        origin: data.origin ?? "callback",
+        ...(data.kind === "location" ? { locationsKnownAt: new Date() } : {}),
+      },
+    });
+    return id;
+  }
+
+  /**
+   * Puts an agency's locations on the install and queues one mint per location that has no
+   * working token. A location already active with a token keeps it and is not minted again; one
+   * still connecting keeps its lease, so a mint in flight is never doubled. Returns how many mints
+   * were queued.
+   */
+  async connect(tx: Tx, installId: string, companyId: string, locations: AgencyLocation[]): Promise<number> {
+    const byId = new Map(locations.map((l) => [l.id, l]));
+    const ids = [...byId.keys()];
+    const now = new Date();
+    const existing = await tx.location.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, status: true, accessTokenEnc: true },
+    });
+    const kept = new Set(existing.filter((l) => l.status === "active" && l.accessTokenEnc).map((l) => l.id));
+    const known = new Set(existing.map((l) => l.id));
+    const toMint = ids.filter((id) => !kept.has(id));
+    await tx.location.createMany({
+      data: toMint
+        .filter((id) => !known.has(id))
+        .map((id) => ({
+          id,
+          companyId,
+          name: byId.get(id)?.name ?? null,
+          source: "agency" as const,
+          status: "connecting" as const,
+          installedAt: now,
+        })),
+      skipDuplicates: true,
+    });
+    // Rows that existed (failed, uninstalled, needing a reinstall…) start connecting afresh.
+    await tx.location.updateMany({
+      where: { id: { in: toMint.filter((id) => known.has(id)) } },
+      data: {
+        companyId,
+        source: "agency",
+        status: "connecting",
+        lastError: null,
+        accessTokenEnc: null,
+        refreshTokenEnc: null,
+        tokenExpiresAt: null,
+        installedAt: now,
+      },
+    });
+    // A newer install: an UNINSTALL received before it must not undo it (src/webhooks/lifecycle.ts).
+    if (kept.size > 0) await tx.location.updateMany({ where: { id: { in: [...kept] } }, data: { installedAt: now } });
+    await tx.installLocation.createMany({
+      data: ids.map((locationId) => ({ installId, locationId })),
+      skipDuplicates: true,
+    });
+    await tx.locationMint.createMany({
+      data: toMint.map((locationId) => ({ locationId, companyId })),
+      skipDuplicates: true,
+    });
+    await tx.locationMint.updateMany({ where: { locationId: { in: toMint } }, data: { companyId, failures: 0 } });
+    await this.queue.insertWithin(
+      tx,
+      QUEUES.locationMint,
+      toMint.map((locationId) => ({ data: { locationId } satisfies MintRef })),
+    );
+    await tx.install.update({ where: { id: installId }, data: { locationsKnownAt: now } });
+    return toMint.length;
+  }
+
+  /** Queues a read of the location's name and time zone (src/locations/details-worker.ts). */
+  readDetails(tx: Tx, locationIds: string[]): Promise<void> {
+    const requestedAt = new Date().toISOString();
+    return this.queue.insertWithin(
+      tx,
+      QUEUES.locationDetails,
+      locationIds.map((locationId) => ({ data: { locationId, requestedAt } satisfies DetailsRef })),
+    );
+  }
+
+  /** Queues the listing of an agency's installed locations (src/install/discovery.ts). */
+  discover(tx: Tx, installId: string): Promise<void> {
+    return this.queue.insertWithin(tx, QUEUES.installDiscovery, [{ data: { installId } satisfies DiscoveryRef }]);
+  }
+
+  /** The latest install through the browser of this agency (or covering this location) since `since`. */
+  latestSince(since: Date, where: { companyId: string } | { locationId: string }) {
+    return this.db.install.findFirst({
+      where: {
+        startedAt: { gte: since },
+        origin: "callback",
+        ...("companyId" in where ? { companyId: where.companyId } : { locations: { some: where } }),
+      },
+      orderBy: { startedAt: "desc" },
+      select: { id: true, startedAt: true },
+    });
+  }
+}

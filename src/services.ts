@@ -20,6 +20,7 @@ import { loadWebhookKeys } from "./webhooks/signature";
 import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelLocations } from "./highlevel/locations";
 import { RateLimitPacer } from "./highlevel/pacer";
+import { createRateBudgetPool, RateBudget } from "./highlevel/rate-budget";
 import { LocationDirectory } from "./locations/directory";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { InstallService } from "./install/service";
@@ -37,6 +38,8 @@ export interface Services {
   log: Logger;
   oauth: HighLevelOAuth;
   calendars: HighLevelCalendars;
+  /** Every call made with a location's or an agency's token waits here for the shared rate limit. */
+  pacer: RateLimitPacer;
   /** Names and time zones of the locations, from HighLevel. */
   locations: LocationDirectory;
   blockSlots: BlockSlotService;
@@ -77,9 +80,18 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
   const installs = new InstallService(db, tokens, oauth, log);
   const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
   const changes = new ChangeListener(databaseUrl, log);
-  const refresher = new TokenRefresher(db, tokenService, log);
-  // One pacer for every call made with a location's token (or an agency's), whatever the endpoint.
-  const pacer = new RateLimitPacer();
+  const refresher = new TokenRefresher(db, tokenService, log, { giveUpAfterDays: config.REFRESH_GIVE_UP_DAYS });
+  // One pacer for every call made with a location's token (or an agency's), whatever the endpoint;
+  // its budget is shared with every other process through PostgreSQL.
+  const ratePool = createRateBudgetPool(databaseUrl, log);
+  const pacer = new RateLimitPacer(
+    new RateBudget(ratePool, {
+      perWindow: config.HIGHLEVEL_BURST_LIMIT,
+      windowMs: config.HIGHLEVEL_BURST_WINDOW_MS,
+      daily: config.HIGHLEVEL_DAILY_LIMIT,
+    }),
+    { log },
+  );
   const calendars = new HighLevelCalendars(http, pacer);
   const locations = new LocationDirectory(db, tokenService, new HighLevelLocations(http, pacer), log);
   const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db));
@@ -117,6 +129,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
     log,
     oauth,
     calendars,
+    pacer,
     locations,
     blockSlots,
     tokens,
@@ -153,6 +166,7 @@ export function createServices(config: Config, db: Db, log: Logger, databaseUrl:
       await queue.stop();
       // After the jobs: a running job may still be talking to HighLevel.
       await http.close();
+      await ratePool.end();
     },
   };
 }

@@ -126,11 +126,23 @@ function retryAfterSeconds(value: unknown): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
+/**
+ * How long a 429 asks to wait: `Retry-After` when HighLevel sends one; otherwise the window its
+ * X-RateLimit-* headers give (`Retry-After` is not documented for HighLevel, those headers are).
+ */
+function rateLimitWait(headers: Record<string, unknown>): number | undefined {
+  const retryAfter = retryAfterSeconds(headers["retry-after"]);
+  if (retryAfter !== undefined) return retryAfter;
+  const intervalMs = Number(headers["x-ratelimit-interval-milliseconds"]);
+  return Number.isFinite(intervalMs) && intervalMs > 0 ? Math.ceil(intervalMs / 1000) : undefined;
+}
+
 export function errorFromResponse(status: number, body: unknown, headers: Record<string, unknown>): HighLevelApiError {
   const message = highLevelMessage(body, status);
   if (/invalid grant/i.test(message)) return new InvalidGrantError(status, message);
   if (/location is not active/i.test(message)) return new LocationInactiveError(status, message);
   if (status === 401) return new InvalidAccessTokenError(status, message);
+  if (status === 429) return new HighLevelApiError(status, message, rateLimitWait(headers));
   return new HighLevelApiError(status, message, retryAfterSeconds(headers["retry-after"]));
 }
 
@@ -142,7 +154,7 @@ export async function send<T>(
   http: HighLevelHttp,
   operation: string,
   req: HighLevelRequest,
-  onHeaders?: (headers: Record<string, unknown>) => void,
+  onHeaders?: (headers: Record<string, unknown>, status: number) => void,
 ): Promise<T> {
   let response;
   try {
@@ -152,7 +164,7 @@ export async function send<T>(
     const why = TIMED_OUT.has(code) ? "timed out" : code;
     throw new HighLevelUnreachableError(`${operation}: HighLevel did not answer (${why})`, !NOT_SENT.has(code));
   }
-  onHeaders?.(response.headers);
+  onHeaders?.(response.headers, response.status);
   if (response.status >= 200 && response.status < 300) return response.data as T;
   throw errorFromResponse(response.status, response.data, response.headers);
 }

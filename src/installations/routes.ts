@@ -5,6 +5,23 @@ import { operation, type Operation } from "../http/operation";
 
 const isoDate = z.string().meta({ format: "date-time" });
 
+/** How the background renewal of an installation's token is going. */
+const renewal = {
+  refreshFailingSince: isoDate
+    .optional()
+    .meta({ description: "Background renewals of the token have failed since then (absent while they succeed)." }),
+  needsAttention: z.boolean().meta({
+    description:
+      "Renewals failed for REFRESH_GIVE_UP_DAYS and the app stopped retrying in the background: check the " +
+      "installation in HighLevel or reinstall. Cleared by the next successful renewal.",
+  }),
+};
+
+const renewalOf = (row: { refreshFailingSince: Date | null; refreshGivenUpAt: Date | null }) => ({
+  ...(row.refreshFailingSince ? { refreshFailingSince: row.refreshFailingSince.toISOString() } : {}),
+  needsAttention: row.refreshGivenUpAt !== null,
+});
+
 export const installationsResponse = z.object({
   companies: z.array(
     z.object({
@@ -14,6 +31,7 @@ export const installationsResponse = z.object({
       tokenExpiresAt: isoDate.nullable(),
       locationCount: z.number().int(),
       lastError: z.string().optional(),
+      ...renewal,
     }),
   ),
   locations: z.array(
@@ -25,6 +43,7 @@ export const installationsResponse = z.object({
       status: z.enum(["active", "reauthorization_required", "inactive", "uninstalled", "failed"]),
       tokenExpiresAt: isoDate.nullable(),
       lastError: z.string().optional(),
+      ...renewal,
     }),
   ),
 });
@@ -63,6 +82,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
             tokenExpiresAt: c.tokenExpiresAt?.toISOString() ?? null,
             locationCount: locationCount.get(c.id) ?? 0,
             ...(c.lastError ? { lastError: c.lastError } : {}),
+            ...renewalOf(c),
           })),
           locations: locations.map((l) => ({
             id: l.id,
@@ -72,6 +92,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
             status: l.status,
             tokenExpiresAt: l.tokenExpiresAt?.toISOString() ?? null,
             ...(l.lastError ? { lastError: l.lastError } : {}),
+            ...renewalOf(l),
           })),
         };
       },

@@ -156,6 +156,13 @@ const schema = z.object({
     z.string({ error: "is required: 32 random bytes, base64 (openssl rand -base64 32)" }).pipe(keyring),
   ),
   API_KEYS: z.preprocess(emptyToUndefined, z.string().default("").transform(splitKeys)),
+  HIGHLEVEL_BURST_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).default(90)),
+  HIGHLEVEL_BURST_WINDOW_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  ),
+  HIGHLEVEL_DAILY_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(200_000)),
+  REFRESH_GIVE_UP_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().min(0.001).max(365).default(7)),
   JOB_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(3600).default(120)),
   WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1000).default(200)),
   WEBHOOK_RETENTION_DAYS: days(30),

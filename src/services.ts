@@ -25,6 +25,7 @@ import { loadWebhookKeys } from "./webhooks/signature";
 import { HighLevelCalendars } from "./highlevel/calendars";
 import { HighLevelLocations } from "./highlevel/locations";
 import { RateLimitPacer } from "./highlevel/pacer";
+import { createRateBudgetPool, RateBudget } from "./highlevel/rate-budget";
 import { LocationDirectory } from "./locations/directory";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { Housekeeping } from "./housekeeping/housekeeping";
@@ -51,6 +52,8 @@ export interface Services {
   log: Logger;
   oauth: HighLevelOAuth;
   calendars: HighLevelCalendars;
+  /** Every call made with a location's or an agency's token waits here for the shared rate limit. */
+  pacer: RateLimitPacer;
   /** Names and time zones of the locations, from HighLevel. */
   locations: LocationDirectory;
   blockSlots: BlockSlotService;
@@ -110,8 +113,17 @@ export function createServices(
 ): Services {
   // 10 s per call: the token service makes at most three calls under a row lock (45 s budget).
   const http = createHighLevelHttp({ baseUrl: config.HIGHLEVEL_API_URL, timeoutMs: 10_000 });
-  // One pacer for every call made with a location's token (or an agency's), whatever the endpoint.
-  const pacer = new RateLimitPacer();
+  // One pacer for every call made with a location's token (or an agency's), whatever the endpoint;
+  // its budget is shared with every other process through PostgreSQL.
+  const ratePool = createRateBudgetPool(databaseUrl, log);
+  const pacer = new RateLimitPacer(
+    new RateBudget(ratePool, {
+      perWindow: config.HIGHLEVEL_BURST_LIMIT,
+      windowMs: config.HIGHLEVEL_BURST_WINDOW_MS,
+      daily: config.HIGHLEVEL_DAILY_LIMIT,
+    }),
+    { log },
+  );
   const oauth = new HighLevelOAuth(
     http,
     { clientId: config.HIGHLEVEL_CLIENT_ID, clientSecret: config.HIGHLEVEL_CLIENT_SECRET },
@@ -120,7 +132,7 @@ export function createServices(
   const tokens = new TokenStore(db, TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY));
   const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
   const changes = new ChangeListener(databaseUrl, log);
-  const refresher = new TokenRefresher(db, tokenService, log);
+  const refresher = new TokenRefresher(db, tokenService, log, { giveUpAfterDays: config.REFRESH_GIVE_UP_DAYS });
   const calendars = new HighLevelCalendars(http, pacer);
   const locations = new LocationDirectory(db, tokenService, new HighLevelLocations(http, pacer), log);
   const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db));
@@ -197,6 +209,7 @@ export function createServices(
     log,
     oauth,
     calendars,
+    pacer,
     locations,
     blockSlots,
     tokens,
@@ -245,6 +258,7 @@ export function createServices(
       await queue.stop();
       // After the jobs: a running job may still be talking to HighLevel.
       await http.close();
+      await ratePool.end();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { RateLimitPacer } from "../src/highlevel/pacer";
+import { createRateBudgetPool, RateBudget } from "../src/highlevel/rate-budget";
 import type { SandboxOptions } from "../sandbox";
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
@@ -101,11 +102,20 @@ describe("pacing under HighLevel's rate limit", () => {
   });
 
   it("refuses with a 429 and the wait when a location's budget is spent for longer than a caller should wait", async () => {
-    const pacer = new RateLimitPacer({ limit: 2, intervalMs: 60_000 });
-    await pacer.acquire("loc-solo");
-    await pacer.acquire("loc-solo");
-    await expect(pacer.acquire("loc-solo")).rejects.toMatchObject({ status: 429, retryAfterSeconds: 60 });
-    // Another location has its own budget.
-    await expect(pacer.acquire("loc-other")).resolves.toBeUndefined();
+    const h = await start();
+    const pool = createRateBudgetPool(h.databaseUrl, h.services.log);
+    try {
+      const pacer = new RateLimitPacer(new RateBudget(pool, { perWindow: 2, windowMs: 60_000, daily: 1000 }));
+      await pacer.acquire("loc-one");
+      await pacer.acquire("loc-one");
+      const refused = await pacer.acquire("loc-one").catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: "rate_limited", limit: "burst" });
+      expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThanOrEqual(59);
+      expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(61);
+      // Another location has its own budget.
+      await expect(pacer.acquire("loc-other")).resolves.toBeUndefined();
+    } finally {
+      await pool.end();
+    }
   });
 });

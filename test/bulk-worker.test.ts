@@ -171,7 +171,8 @@ describe("the bulk worker, state by state", () => {
     expect(await storedItem(h, jobId)).toMatchObject({
       status: "pending",
       failures: 0,
-      errorCode: null,
+      // Still pending, saying what it waits for (the job's view shows it).
+      errorCode: "rate_limited",
       leaseUntil: null,
     });
     const after = await waitingEntries(h, jobId);

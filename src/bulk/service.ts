@@ -171,7 +171,8 @@ export class BulkService {
             locationId: r.locationId,
             status: r.status,
             ...(r.blockSlotId ? { blockSlotId: r.blockSlotId } : {}),
-            ...(r.status === "failed" && r.errorCode
+            // A failed item's reason; a pending one's only when it waits for HighLevel's rate limit.
+            ...((r.status === "failed" && r.errorCode) || (r.status === "pending" && r.errorCode === "rate_limited")
               ? { error: { code: r.errorCode, detail: r.errorDetail ?? "" } }
               : {}),
             ...(r.line !== null ? { line: r.line } : {}),

@@ -4,6 +4,7 @@ import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import { asAppError } from "../errors";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { rateLimitWait } from "../jobs/rate-limited";
 import type { BulkItemRef } from "./service";
 
 /** Transient failures before an item fails for good with its last reason. */
@@ -105,13 +106,18 @@ export class BulkWorker {
         data: { status: "succeeded", blockSlotId: slot.id, errorCode: null, errorDetail: null, leaseUntil: null },
       });
     } catch (err) {
-      const error = asAppError(err);
-      if (error.code === "rate_limited") {
-        // Not a failure: the location's budget is spent. Come back when HighLevel says.
-        await this.db.bulkItem.update({ where, data: { leaseUntil: null } });
-        await this.queue.send(QUEUES.bulkItem, { jobId, index }, { startAfterSeconds: error.retryAfterSeconds ?? 10 });
+      const wait = rateLimitWait(err);
+      if (wait) {
+        // Not a failure (src/jobs/rate-limited.ts): the location's budget is spent. The item says why it
+        // waits, and comes back when the budget does.
+        await this.db.bulkItem.update({
+          where,
+          data: { leaseUntil: null, errorCode: "rate_limited", errorDetail: wait.detail },
+        });
+        await this.queue.send(QUEUES.bulkItem, { jobId, index }, { startAfterSeconds: wait.seconds });
         return;
       }
+      const error = asAppError(err);
       const failures = item.failures + 1;
       const final = !error.retryable || failures >= MAX_FAILURES;
       // A bug fails the item once, loudly; repeating it would only hide it.

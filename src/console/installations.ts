@@ -11,6 +11,8 @@ export interface InstallationsQuery {
   q?: string;
   /** One agency's locations: the link behind an agency's location count. */
   agency?: string;
+  /** Only installations whose token the background refresher gave up renewing. */
+  attention?: boolean;
   page: number;
 }
 
@@ -25,6 +27,7 @@ export function parseInstallationsQuery(query: Record<string, unknown>): Install
     ...(status ? { status } : {}),
     ...(q ? { q } : {}),
     ...(agency ? { agency } : {}),
+    ...(query.attention === "1" ? { attention: true } : {}),
     page: Number.isInteger(page) && page > 1 && page < 100_000 ? page : 1,
   };
 }
@@ -48,12 +51,23 @@ export async function loadInstallations(db: Db, access: AccessPolicy, principal:
         : {},
     ],
   };
-  const where = { AND: [narrowed, query.status ? { status: query.status } : {}] };
+  const givenUp = { refreshGivenUpAt: { not: null } };
+  const where = {
+    AND: [narrowed, query.status ? { status: query.status } : {}, query.attention ? givenUp : {}],
+  };
   // Never the token columns: what reaches a view cannot leak into a page.
-  const companyFields = { id: true, name: true, status: true, tokenExpiresAt: true, lastError: true } as const;
+  const companyFields = {
+    id: true,
+    name: true,
+    status: true,
+    tokenExpiresAt: true,
+    lastError: true,
+    refreshFailingSince: true,
+    refreshGivenUpAt: true,
+  } as const;
   const locationFields = { ...companyFields, companyId: true, source: true, timeZone: true } as const;
 
-  const [companies, byCompany, byStatus, matching, locations] = await Promise.all([
+  const [companies, byCompany, byStatus, matching, locations, attention] = await Promise.all([
     companyWhere
       ? db.company.findMany({
           where: companyWhere,
@@ -71,6 +85,7 @@ export async function loadInstallations(db: Db, access: AccessPolicy, principal:
       skip: (query.page - 1) * PAGE_SIZE,
       take: PAGE_SIZE,
     }),
+    db.location.count({ where: { AND: [scoped, givenUp] } }),
   ]);
 
   const locationCount = new Map(byCompany.map((c) => [c.companyId, c._count._all]));
@@ -79,12 +94,19 @@ export async function loadInstallations(db: Db, access: AccessPolicy, principal:
   const companyNames = new Map(companies.map((c) => [c.id, c.name]));
 
   return {
-    companies: companies.map((c) => ({ ...c, locationCount: locationCount.get(c.id) ?? 0 })),
+    companies: companies.map((c) => ({
+      ...c,
+      locationCount: locationCount.get(c.id) ?? 0,
+      needsAttention: c.refreshGivenUpAt !== null,
+    })),
     locations: locations.map((l) => ({
       ...l,
       companyName: l.companyId ? (companyNames.get(l.companyId) ?? null) : null,
       needsReinstall: l.status === "reauthorization_required" || l.status === "failed",
+      needsAttention: l.refreshGivenUpAt !== null,
     })),
+    /** Locations the background refresher gave up on, within the key's scope (whatever the filter). */
+    attention,
     statusCounts,
     total: Object.values(statusCounts).reduce((a, b) => a + b, 0),
     matching,

@@ -81,6 +81,7 @@ export function consoleRoutes(services: Services): Router {
       statuses: INSTALL_STATUSES,
       pageSize: PAGE_SIZE,
       installUrl: "/oauth/install",
+      giveUpDays: config.REFRESH_GIVE_UP_DAYS,
     });
   });
 

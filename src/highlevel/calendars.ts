@@ -1,5 +1,5 @@
 import { send, type HighLevelHttp, type HighLevelRequest } from "./http";
-import { RateLimitPacer } from "./pacer";
+import type { RateLimitPacer } from "./pacer";
 
 export const CALENDARS_VERSION = "2021-04-15";
 
@@ -14,12 +14,13 @@ export interface BlockedSlotsQuery {
 
 /**
  * HighLevel's calendar endpoints (docs/highlevel.md, "Calendars"). Every call takes a location
- * token and is paced per location, so no caller has to think about the burst limit.
+ * token and is paced per location by the pacer all processes share, so no caller has to think
+ * about the rate limits.
  */
 export class HighLevelCalendars {
   constructor(
     private readonly http: HighLevelHttp,
-    private readonly pacer = new RateLimitPacer(),
+    private readonly pacer: RateLimitPacer,
   ) {}
 
   private headers(accessToken: string) {
@@ -28,7 +29,7 @@ export class HighLevelCalendars {
 
   private async paced<T>(locationId: string, operation: string, config: HighLevelRequest): Promise<T> {
     await this.pacer.acquire(locationId);
-    return send<T>(this.http, operation, config, (headers) => this.pacer.observe(locationId, headers));
+    return send<T>(this.http, operation, config, (headers, status) => this.pacer.observe(locationId, headers, status));
   }
 
   createBlockSlot(accessToken: string, input: BlockSlotInput): Promise<BlockSlot> {

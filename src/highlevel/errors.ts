@@ -47,6 +47,28 @@ export class HighLevelApiError extends HighLevelError {
   }
 }
 
+/**
+ * The app held a call back to stay under HighLevel's limits for `owner`: nothing was sent.
+ * `limit` says which: the burst window (seconds away) or the day's calls (until the day resets).
+ */
+export class RateLimitHeld extends HighLevelError {
+  constructor(
+    readonly owner: string,
+    readonly limit: "burst" | "daily",
+    /** When calls for `owner` can go again, as far as the app knows. */
+    readonly resumesAt: Date,
+  ) {
+    const seconds = Math.max(1, Math.ceil((resumesAt.getTime() - Date.now()) / 1000));
+    super(
+      limit === "daily"
+        ? `The daily HighLevel limit is reached for ${owner}; calls resume at ${resumesAt.toISOString()}.`
+        : `${owner} has used its HighLevel rate limit for now; retry in ${seconds} s.`,
+      undefined,
+      { code: "rate_limited", retryable: true, retryAfterSeconds: seconds },
+    );
+  }
+}
+
 /** `Invalid grant`: the refresh token (or code) is dead; only a reinstall helps. */
 export class InvalidGrantError extends HighLevelApiError {
   override readonly code: ErrorCode = "upstream_error";

@@ -140,6 +140,17 @@ function retryAfterSeconds(value: unknown): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
+/**
+ * How long a 429 asks to wait: `Retry-After` when HighLevel sends one; otherwise the window its
+ * X-RateLimit-* headers give (`Retry-After` is not documented for HighLevel, those headers are).
+ */
+function rateLimitWait(headers: Record<string, unknown>): number | undefined {
+  const retryAfter = retryAfterSeconds(headers["retry-after"]);
+  if (retryAfter !== undefined) return retryAfter;
+  const intervalMs = Number(headers["x-ratelimit-interval-milliseconds"]);
+  return Number.isFinite(intervalMs) && intervalMs > 0 ? Math.ceil(intervalMs / 1000) : undefined;
+}
+
 export function errorFromResponse(status: number, body: unknown, headers: Record<string, unknown>): HighLevelApiError {
   const message = highLevelMessage(body, status);
   // Both shapes of refusal (docs/highlevel.md, "Tokens"): HighLevel's words, or the RFC's code.
@@ -149,6 +160,7 @@ export function errorFromResponse(status: number, body: unknown, headers: Record
   // Before the 401 rule: HighLevel refusing the app's credentials is not a dead access token.
   if (code === "invalid_client" || code === "unauthorized_client") return new ClientRejectedError(status, message);
   if (status === 401) return new InvalidAccessTokenError(status, message);
+  if (status === 429) return new HighLevelApiError(status, message, rateLimitWait(headers));
   return new HighLevelApiError(status, message, retryAfterSeconds(headers["retry-after"]));
 }
 
@@ -160,7 +172,7 @@ export async function send<T>(
   http: HighLevelHttp,
   operation: string,
   req: HighLevelRequest,
-  onHeaders?: (headers: Record<string, unknown>) => void,
+  onHeaders?: (headers: Record<string, unknown>, status: number) => void,
 ): Promise<T> {
   let response;
   try {
@@ -170,7 +182,7 @@ export async function send<T>(
     const why = TIMED_OUT.has(code) ? "timed out" : code;
     throw new HighLevelUnreachableError(`${operation}: HighLevel did not answer (${why})`, !NOT_SENT.has(code));
   }
-  onHeaders?.(response.headers);
+  onHeaders?.(response.headers, response.status);
   if (response.status >= 200 && response.status < 300) return response.data as T;
   throw errorFromResponse(response.status, response.data, response.headers);
 }

@@ -1,89 +1,219 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { HighLevelApiError } from "./errors";
-
-interface Window {
-  /** Send times in the current interval, oldest first. */
-  sent: number[];
-  /** HighLevel said nothing is left (X-RateLimit-Remaining: 0): hold everything until then. */
-  pausedUntil: number;
-}
+import type { Logger } from "pino";
+import { RateLimitHeld } from "./errors";
+import { LATE_MS, type Grant, type RateBudget } from "./rate-budget";
+/** HighLevel said the day's calls are used up: when to try one call again (its day's reset is not documented). */
+const DAILY_PROBE_MS = 3_600_000;
+/** Queries for grants out at once per process; the calls arriving meanwhile wait for the next one together. */
+const MAX_INFLIGHT = 2;
 
 export interface PacerOptions {
-  /** Requests per interval per owner; HighLevel allows 100 per 10 s, a margin is left for other processes. */
-  limit?: number;
-  intervalMs?: number;
-  /** A caller is not kept waiting longer than this: it gets a 429 with the wait instead. */
+  /** A caller is not kept waiting longer than this: it gets a 429 with the wait instead (default 10 s). */
   maxWaitMs?: number;
+  log?: Logger;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  deadline: number;
+}
+
+/** One owner's calls waiting in this process, first come first served. */
+interface OwnerQueue {
+  waiters: Waiter[];
+  /** A query for this owner is out, or a timer will ask again: nothing more to do until then. */
+  busy: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** What the last answer said: nothing goes before this (epoch ms, this host's clock). */
+  heldUntil: number;
+  heldBy: "burst" | "daily";
+}
+
+const header = (headers: Record<string, unknown>, name: string): number | undefined => {
+  const value = headers[name];
+  const n = typeof value === "string" || typeof value === "number" ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+};
+
 /**
- * Keeps each location (or company) under HighLevel's burst limit before HighLevel has to say
- * 429: a sliding window per owner, tightened by what the X-RateLimit-* headers report (they
- * count every process of this app, not just this one).
+ * Keeps every owner (a location, or a company for its agency token) under HighLevel's limits
+ * across all processes of the app: a call goes only once the shared budget in PostgreSQL
+ * (`RateBudget`) granted it. The calls waiting in one process are asked for together, one round
+ * trip for all the owners that have callers at that moment, so a busy process pays a fraction of
+ * a round trip per call. HighLevel's X-RateLimit-* headers tighten the budget (`observe`).
  */
 export class RateLimitPacer {
-  private readonly windows = new Map<string, Window>();
-  private readonly limit: number;
-  private readonly intervalMs: number;
+  private readonly owners = new Map<string, OwnerQueue>();
+  /** Owners with callers and no query or timer out for them. */
+  private readonly ready = new Set<string>();
+  private inflight = 0;
+  private scheduled = false;
   private readonly maxWaitMs: number;
+  private readonly log: Logger | undefined;
 
-  constructor(options: PacerOptions = {}) {
-    this.limit = options.limit ?? 90;
-    this.intervalMs = options.intervalMs ?? 10_000;
+  constructor(
+    private readonly budget: RateBudget,
+    options: PacerOptions = {},
+  ) {
     this.maxWaitMs = options.maxWaitMs ?? 10_000;
+    this.log = options.log;
   }
 
-  /** Waits for a free slot for `owner`, or throws a 429 when that would take longer than maxWaitMs. */
-  async acquire(owner: string): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      const window = this.window(owner, now);
-      let freeAt = window.pausedUntil;
-      if (window.sent.length >= this.limit) {
-        freeAt = Math.max(freeAt, window.sent[window.sent.length - this.limit]! + this.intervalMs);
-      }
-      if (freeAt <= now) {
-        window.sent.push(now);
-        return;
-      }
-      const waitMs = freeAt - now;
-      if (waitMs > this.maxWaitMs) {
-        throw new HighLevelApiError(
-          429,
-          `location ${owner} has used its HighLevel rate limit for now`,
-          Math.ceil(waitMs / 1000),
-        );
-      }
-      await sleep(waitMs);
+  /**
+   * Resolves when a call for `owner` may be sent now. Throws `RateLimitHeld` (429 `rate_limited`,
+   * with the wait) rather than wait longer than `maxWaitMs`.
+   */
+  acquire(owner: string, options: { maxWaitMs?: number } = {}): Promise<void> {
+    const q = this.queue(owner);
+    const now = Date.now();
+    const maxWaitMs = options.maxWaitMs ?? this.maxWaitMs;
+    if (q.heldUntil - now > maxWaitMs) return Promise.reject(this.held(owner, q.heldBy, q.heldUntil, now));
+    return new Promise((resolve, reject) => {
+      q.waiters.push({ resolve, reject, deadline: now + maxWaitMs });
+      this.wake(owner, q);
+    });
+  }
+
+  /**
+   * Reads HighLevel's answer headers (and status) for `owner`. None left in the burst window, or
+   * a 429: every process holds the owner for the window HighLevel gives. None left today: held
+   * for an hour, then one call tries again.
+   */
+  observe(owner: string, headers: Record<string, unknown>, status?: number): void {
+    const remaining = header(headers, "x-ratelimit-remaining");
+    const intervalMs = header(headers, "x-ratelimit-interval-milliseconds");
+    const dailyRemaining = header(headers, "x-ratelimit-daily-remaining");
+    const dailyMax = header(headers, "x-ratelimit-limit-daily");
+    const note: { pauseMs?: number; dayUsed?: number; dailyHoldMs?: number } = {};
+    if (status === 429 || (remaining !== undefined && remaining <= 0)) {
+      note.pauseMs = intervalMs && intervalMs > 0 ? intervalMs : this.budget.limits.windowMs;
     }
-  }
-
-  /** Reads HighLevel's X-RateLimit-* answer headers for `owner`. */
-  observe(owner: string, headers: Record<string, unknown>): void {
-    const remaining = Number(headers["x-ratelimit-remaining"]);
-    if (!Number.isFinite(remaining) || remaining > 0) return;
-    // Where HighLevel's window started is not said; a whole interval is the wait that is surely enough.
-    const interval = Number(headers["x-ratelimit-interval-milliseconds"]);
-    const window = this.window(owner, Date.now());
-    window.pausedUntil = Date.now() + (Number.isFinite(interval) && interval > 0 ? interval : this.intervalMs);
-  }
-
-  private window(owner: string, now: number): Window {
-    let window = this.windows.get(owner);
-    if (!window) {
-      if (this.windows.size > 50_000) this.evictIdle(now);
-      window = { sent: [], pausedUntil: 0 };
-      this.windows.set(owner, window);
+    if (dailyRemaining !== undefined && dailyRemaining <= 0) note.dailyHoldMs = DAILY_PROBE_MS;
+    else if (
+      dailyRemaining !== undefined &&
+      dailyMax !== undefined &&
+      dailyRemaining < Math.max(1000, dailyMax / 100)
+    ) {
+      // Near the day's end HighLevel's count wins over ours (it also sees calls this app did not pace).
+      note.dayUsed = dailyMax - dailyRemaining;
     }
-    while (window.sent.length > 0 && window.sent[0]! <= now - this.intervalMs) window.sent.shift();
-    return window;
+    if (note.pauseMs === undefined && note.dayUsed === undefined && note.dailyHoldMs === undefined) return;
+    const q = this.queue(owner);
+    const now = Date.now();
+    if (note.dailyHoldMs) this.hold(q, now + note.dailyHoldMs, "daily");
+    if (note.pauseMs) this.hold(q, now + note.pauseMs, "burst");
+    this.budget.note(owner, note).catch((err: unknown) => this.log?.warn({ err, owner }, "rate-limit note lost"));
   }
 
-  private evictIdle(now: number): void {
-    for (const [owner, w] of this.windows) {
-      if (w.pausedUntil <= now && (w.sent.length === 0 || w.sent[w.sent.length - 1]! <= now - this.intervalMs)) {
-        this.windows.delete(owner);
-      }
+  private queue(owner: string): OwnerQueue {
+    let q = this.owners.get(owner);
+    if (!q) {
+      q = { waiters: [], busy: false, timer: undefined, heldUntil: 0, heldBy: "burst" };
+      this.owners.set(owner, q);
     }
+    return q;
+  }
+
+  private hold(q: OwnerQueue, until: number, by: "burst" | "daily"): void {
+    if (until <= q.heldUntil) return;
+    q.heldUntil = until;
+    q.heldBy = by;
+  }
+
+  private held(owner: string, by: "burst" | "daily", until: number, now: number): RateLimitHeld {
+    return new RateLimitHeld(owner, by, new Date(Math.max(until, now + 1000)));
+  }
+
+  private wake(owner: string, q: OwnerQueue): void {
+    if (q.busy || q.timer || q.waiters.length === 0) return;
+    this.ready.add(owner);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inflight >= MAX_INFLIGHT || this.ready.size === 0) return;
+    this.scheduled = true;
+    // After this turn of the event loop: the calls arriving in it share one query.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = new Map<string, number>();
+    for (const owner of this.ready) {
+      const q = this.owners.get(owner);
+      if (!q || q.busy || q.waiters.length === 0) continue;
+      q.busy = true;
+      batch.set(owner, q.waiters.length);
+    }
+    this.ready.clear();
+    if (batch.size === 0) return;
+    this.inflight += 1;
+    let grants: Map<string, Grant> | undefined;
+    let late = false;
+    let failure: unknown;
+    try {
+      const answer = await this.budget.take(batch);
+      grants = answer.grants;
+      // Late: the process stalled after PostgreSQL granted; the grants are spent but not used,
+      // or calls granted over a whole window could go out together.
+      late = answer.ageMs > LATE_MS;
+    } catch (err) {
+      failure = err;
+    } finally {
+      this.inflight -= 1;
+    }
+    for (const owner of batch.keys()) {
+      const q = this.owners.get(owner)!;
+      q.busy = false;
+      const grant = grants?.get(owner);
+      if (grant) this.settle(owner, q, grant, batch.get(owner)!, late);
+      // The database is down: the callers get its error (503), not a wait.
+      else for (const w of q.waiters.splice(0)) w.reject(failure ?? new Error(`no rate-limit answer for ${owner}`));
+      this.wake(owner, q);
+      if (q.waiters.length === 0 && !q.timer && q.heldUntil <= Date.now()) this.owners.delete(owner);
+    }
+    // Owners whose callers arrived while the queries were out.
+    this.schedule();
+  }
+
+  /**
+   * Lets the granted callers go, refuses those who would wait too long, and asks again when a
+   * slot frees. `asked`: the callers the answer is for; later arrivals are asked for next.
+   */
+  private settle(owner: string, q: OwnerQueue, grant: Grant, asked: number, late: boolean): void {
+    const now = Date.now();
+    if (grant.heldBy) this.hold(q, now + grant.heldMs, grant.heldBy);
+    // Late: ask again at once (the caller `wake`s the owner); the spent grants only cost budget.
+    if (late && grant.granted > 0) return;
+    for (const w of q.waiters.splice(0, grant.granted)) w.resolve();
+    const full = asked > grant.granted;
+    if (q.waiters.length === 0 || (!full && q.heldUntil <= now)) return;
+    const { perWindow, windowMs } = this.budget.limits;
+    const last = grant.waitsMs[grant.waitsMs.length - 1] ?? 0;
+    // When each waiting caller could go, as far as this answer knows (other processes may take
+    // slots first); a caller who came after the question is counted behind those it was for.
+    const earliest = (i: number) =>
+      q.heldUntil > now
+        ? q.heldUntil
+        : now + (grant.waitsMs[i] ?? last + windowMs * Math.ceil((i - grant.waitsMs.length + 1) / perWindow));
+    const keep: Waiter[] = [];
+    q.waiters.forEach((w, i) => {
+      const at = earliest(i);
+      if (at > w.deadline) w.reject(this.held(owner, q.heldUntil > now ? q.heldBy : "burst", at, now));
+      else keep.push(w);
+    });
+    q.waiters = keep;
+    if (keep.length === 0) return;
+    // A little jitter, so processes waiting for the same slot do not all ask at the same instant.
+    const delay = Math.max(0, earliest(0) - now) + Math.random() * 20;
+    q.timer = setTimeout(() => {
+      q.timer = undefined;
+      this.wake(owner, q);
+    }, delay);
+    // A caller waiting is no reason to keep a process alive that is otherwise done.
+    q.timer.unref();
   }
 }

@@ -2,9 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { HighLevelApiError, highLevelFailing } from "./errors";
 
 /**
- * Retries `fn` after HighLevel's 429, waiting what `Retry-After` asks (with a little jitter so
- * parallel callers do not return in lockstep). A wait longer than `maxWaitMs` is not waited out:
- * the 429 is thrown for the caller to report.
+ * Retries `fn` after HighLevel's 429. The pacer keeps such answers rare; one still comes when
+ * HighLevel counts differently. The wait is what the 429 asks (`Retry-After`, else the window of
+ * its X-RateLimit-* headers), else a back-off doubling from 1 s up to HighLevel's 10 s window,
+ * with a little jitter so parallel callers do not return in lockstep. A wait longer than
+ * `maxWaitMs` is not waited out: the 429 goes to the caller (an API answer's `Retry-After`, or
+ * queued work rescheduled for then).
  */
 export async function waitOutRateLimit<T>(
   fn: () => Promise<T>,
@@ -17,7 +20,8 @@ export async function waitOutRateLimit<T>(
       return await fn();
     } catch (err) {
       if (!(err instanceof HighLevelApiError) || err.status !== 429 || attempt >= attempts) throw err;
-      const waitMs = (err.retryAfterSeconds ?? 1) * 1000 + Math.random() * 250;
+      const seconds = err.retryAfterSeconds ?? Math.min(10, 2 ** (attempt - 1));
+      const waitMs = seconds * 1000 + Math.random() * 250;
       if (waitMs > maxWaitMs) throw err;
       await sleep(waitMs);
     }

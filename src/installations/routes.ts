@@ -13,6 +13,23 @@ const installStatus = z
       "`connecting`: an agency install is still getting the location's token. `failed`: it could not be connected (`lastError` says why).",
   });
 
+/** How the background renewal of an installation's token is going. */
+const renewal = {
+  refreshFailingSince: isoDate
+    .optional()
+    .meta({ description: "Background renewals of the token have failed since then (absent while they succeed)." }),
+  needsAttention: z.boolean().meta({
+    description:
+      "Renewals failed for REFRESH_GIVE_UP_DAYS and the app stopped retrying in the background: check the " +
+      "installation in HighLevel or reinstall. Cleared by the next successful renewal.",
+  }),
+};
+
+const renewalOf = (row: { refreshFailingSince: Date | null; refreshGivenUpAt: Date | null }) => ({
+  ...(row.refreshFailingSince ? { refreshFailingSince: row.refreshFailingSince.toISOString() } : {}),
+  needsAttention: row.refreshGivenUpAt !== null,
+});
+
 export const installationsResponse = z.object({
   companies: z.array(
     z.object({
@@ -24,6 +41,7 @@ export const installationsResponse = z.object({
       tokenExpiresAt: isoDate.nullable(),
       locationCount: z.number().int(),
       lastError: z.string().optional(),
+      ...renewal,
     }),
   ),
   locations: z.array(
@@ -39,6 +57,7 @@ export const installationsResponse = z.object({
       status: installStatus,
       tokenExpiresAt: isoDate.nullable(),
       lastError: z.string().optional(),
+      ...renewal,
     }),
   ),
 });
@@ -68,6 +87,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
                 status: "active",
                 tokenExpiresAt: "2030-05-01T09:00:00.000Z",
                 locationCount: 2,
+                needsAttention: false,
               },
             ],
             locations: [
@@ -79,6 +99,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
                 source: "agency",
                 status: "active",
                 tokenExpiresAt: "2030-05-01T08:30:00.000Z",
+                needsAttention: false,
               },
               {
                 id: "b7FkR2sLq9WmXc4Pz1Td",
@@ -89,6 +110,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
                 status: "reauthorization_required",
                 tokenExpiresAt: null,
                 lastError: "Invalid grant: refresh token is invalid",
+                needsAttention: false,
               },
             ],
           },
@@ -112,6 +134,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
             tokenExpiresAt: c.tokenExpiresAt?.toISOString() ?? null,
             locationCount: locationCount.get(c.id) ?? 0,
             ...(c.lastError ? { lastError: c.lastError } : {}),
+            ...renewalOf(c),
           })),
           locations: locations.map((l) => ({
             id: l.id,
@@ -122,6 +145,7 @@ export function installationOperations(db: Db, access: AccessPolicy): Operation[
             status: l.status,
             tokenExpiresAt: l.tokenExpiresAt?.toISOString() ?? null,
             ...(l.lastError ? { lastError: l.lastError } : {}),
+            ...renewalOf(l),
           })),
         };
       },

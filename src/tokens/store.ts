@@ -27,6 +27,9 @@ type Tx = Prisma.TransactionClient;
 /** Associated data for AES-GCM: a ciphertext only decrypts in the row and column it was written for. */
 const aad = (owner: Owner, id: string, field: "access" | "refresh") => `${owner}:${id}:${field}`;
 
+/** The background refresher renews a token this long before it expires (src/tokens/refresher.ts). */
+export const REFRESH_AHEAD_MS = 60 * 60_000;
+
 export function expiryFrom(response: Pick<TokenResponse, "expires_in">, now = Date.now()): Date {
   return new Date(now + response.expires_in * 1000);
 }
@@ -41,14 +44,20 @@ export class TokenStore {
     private readonly cipher: TokenCipher,
   ) {}
 
+  /** The columns of a fresh token: also its next background renewal, and no failures behind it. */
   encryptedFields(owner: Owner, id: string, response: TokenResponse) {
+    const tokenExpiresAt = expiryFrom(response);
     return {
       accessTokenEnc: this.cipher.encrypt(response.access_token, aad(owner, id, "access")),
       refreshTokenEnc: response.refresh_token
         ? this.cipher.encrypt(response.refresh_token, aad(owner, id, "refresh"))
         : null,
-      tokenExpiresAt: expiryFrom(response),
+      tokenExpiresAt,
       scopes: response.scope ?? "",
+      nextRefreshAt: new Date(tokenExpiresAt.getTime() - REFRESH_AHEAD_MS),
+      refreshFailures: 0,
+      refreshFailingSince: null,
+      refreshGivenUpAt: null,
     };
   }
 

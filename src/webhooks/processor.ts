@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import type { WebhookEvent } from "../generated/prisma/client";
 import { asAppError } from "../errors";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { rateLimitWait } from "../jobs/rate-limited";
 import { mapLimit } from "../util/concurrency";
 
 /** What a handler did: shown to operators as the delivery's outcome. */
@@ -74,7 +75,10 @@ export class WebhookProcessor {
         const done = await this.apply(event);
         if (done) finished.push(done);
       } catch (err) {
-        await this.queue.fail(QUEUES.webhook, job.id, err instanceof Error ? err.message : String(err));
+        const wait = rateLimitWait(err);
+        // A rate limit: the delivery comes back when the budget does, as a new entry (no attempt spent).
+        if (wait) await this.queue.send(QUEUES.webhook, { id: job.data.id }, { startAfterSeconds: wait.seconds });
+        else await this.queue.fail(QUEUES.webhook, job.id, err instanceof Error ? err.message : String(err));
       }
     });
     // Should this fail, the batch is worked again: handlers see their delivery was already applied.
@@ -107,6 +111,12 @@ export class WebhookProcessor {
     try {
       return { id, ...(await handler(event)), attempts };
     } catch (err) {
+      const wait = rateLimitWait(err);
+      if (wait) {
+        // Not a failure (src/jobs/rate-limited.ts): no attempt is counted, the operator reads why it waits.
+        await this.db.webhookEvent.update({ where: { id }, data: { outcome: `Will retry, ${wait.detail}` } });
+        throw err;
+      }
       const error = err instanceof RetryLater ? undefined : asAppError(err);
       const retry = (!error || error.retryable) && attempts < MAX_ATTEMPTS;
       const reason = error ? error.message : (err as Error).message;

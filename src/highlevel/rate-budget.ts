@@ -1,0 +1,135 @@
+import { Pool } from "pg";
+import type { Logger } from "pino";
+
+/**
+ * A grant is counted from when PostgreSQL made it; the call goes when the answer is back. The
+ * window is kept this much longer than HighLevel's, and a grant that comes back later than this
+ * is not used (`RateLimitPacer`), so no span of HighLevel's window ever sees more than the limit.
+ * A second: a busy machine can hold an answer for a few hundred ms, and a grant thrown away is
+ * budget lost; the price is a window of 11 s instead of 10 (90 calls per 11 s at most).
+ */
+export const LATE_MS = 1000;
+
+/** HighLevel's limits as the app keeps them: a margin under HighLevel's own (docs/highlevel.md, "Rate limits"). */
+export interface RateLimits {
+  /** Calls per owner in any `windowMs` (HighLevel allows 100 per 10 s). */
+  perWindow: number;
+  windowMs: number;
+  /** Calls per owner per UTC day (HighLevel allows 200,000 per day). */
+  daily: number;
+}
+
+/** What the shared budget answered for one owner. */
+export interface Grant {
+  granted: number;
+  /** For the calls not granted, oldest first: in how many ms each could go, as far as the window knows. */
+  waitsMs: number[];
+  /** Nothing is granted for this long (HighLevel said stop, or the day's calls are used up). */
+  heldMs: number;
+  heldBy: "burst" | "daily" | null;
+}
+
+interface TakeRow {
+  subject: string;
+  granted: number;
+  waits_ms: number[];
+  held_ms: string;
+  held_by: "burst" | "daily" | null;
+  at_ms: string;
+}
+
+/** PostgreSQL's clock minus this host's, as measured by one round trip, give or take `errorMs`. */
+interface ClockSample {
+  offsetMs: number;
+  errorMs: number;
+  at: number;
+}
+/** How fast a sample's error is taken to grow with its age: 1 ms per 10 s (clocks drift, slowly). */
+const DRIFT_PER_MS = 1 / 10_000;
+
+/** A small pool of its own: no queue of Prisma queries ever stands between a call and its grant. */
+export function createRateBudgetPool(databaseUrl: string, log: Logger): Pool {
+  const pool = new Pool({
+    connectionString: databaseUrl,
+    max: 2,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 5_000,
+    application_name: "highlevel-block-slots rate limits",
+  });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on("error", (err) => log.warn({ err }, "rate-limit database connection lost"));
+  return pool;
+}
+
+/**
+ * The per-owner budget every process of the app shares, kept in PostgreSQL by two functions
+ * (migration `refresh_schedule_and_rate_limits`): `highlevel_rate_take` grants calls for many
+ * owners in one round trip, `highlevel_rate_note` records what HighLevel's headers said.
+ */
+export class RateBudget {
+  private clock: ClockSample | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    readonly limits: RateLimits,
+  ) {}
+
+  /**
+   * Asks for `wanted` calls per owner in one round trip. `ageMs`: how long ago PostgreSQL made
+   * the grants, at most, now that the answer is here (a connection being opened first does not
+   * count; a process that stalled after the answer came does).
+   */
+  async take(wanted: Map<string, number>): Promise<{ grants: Map<string, Grant>; ageMs: number }> {
+    const owners = [...wanted.keys()];
+    const client = await this.pool.connect();
+    let rows: TakeRow[];
+    const sentAt = Date.now();
+    try {
+      ({ rows } = await client.query<TakeRow>({
+        name: "highlevel_rate_take",
+        text: "SELECT * FROM highlevel_rate_take($1::text[], $2::int[], $3, $4, $5)",
+        values: [
+          owners,
+          owners.map((o) => wanted.get(o)),
+          this.limits.perWindow,
+          this.limits.windowMs + LATE_MS,
+          this.limits.daily,
+        ],
+      }));
+    } finally {
+      client.release();
+    }
+    const now = Date.now();
+    const grantedAt = Number(rows[0]?.at_ms ?? now);
+    const clock = this.sampleClock(grantedAt, sentAt, now);
+    const ageMs = now - (grantedAt - clock.offsetMs) + clock.errorMs + (now - clock.at) * DRIFT_PER_MS;
+    const grants = new Map(
+      rows.map((r) => [
+        r.subject,
+        { granted: r.granted, waitsMs: r.waits_ms, heldMs: Number(r.held_ms), heldBy: r.held_by },
+      ]),
+    );
+    return { grants, ageMs: Math.max(0, ageMs) };
+  }
+
+  /** Keeps the most precise estimate of PostgreSQL's clock against ours: the quickest round trip, allowing for drift. */
+  private sampleClock(serverMs: number, sentAt: number, receivedAt: number): ClockSample {
+    const sample = {
+      offsetMs: serverMs - (sentAt + receivedAt) / 2,
+      errorMs: (receivedAt - sentAt) / 2,
+      at: receivedAt,
+    };
+    const kept = this.clock;
+    if (!kept || sample.errorMs <= kept.errorMs + (receivedAt - kept.at) * DRIFT_PER_MS) this.clock = sample;
+    return this.clock!;
+  }
+
+  /** Holds `owner` for `pauseMs`, counts at least `dayUsed` calls today, holds it `dailyHoldMs` for the day. */
+  async note(owner: string, what: { pauseMs?: number; dayUsed?: number; dailyHoldMs?: number }): Promise<void> {
+    await this.pool.query({
+      name: "highlevel_rate_note",
+      text: "SELECT highlevel_rate_note($1, $2, $3, $4)",
+      values: [owner, Math.ceil(what.pauseMs ?? 0), what.dayUsed ?? 0, Math.ceil(what.dailyHoldMs ?? 0)],
+    });
+  }
+}

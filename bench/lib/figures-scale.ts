@@ -1,0 +1,73 @@
+import { agency, authHeaders, installAgency, slotFor, startStack } from "./stack";
+
+/**
+ * Agency scale, figure 1: an agency of `locations` sub-accounts installed through the real
+ * callback, the sandbox at HighLevel's real limits (100 per 10 s per company or location).
+ */
+export async function agencyInstall(options: { locations: number }) {
+  const stack = await startStack({
+    processes: 1,
+    sandbox: { companies: [agency(options.locations)], rateLimit: { burst: 100, intervalMs: 10_000 } },
+    // The app's own budget as shipped (90 per 10 s), not the benches' unlimited one.
+    env: { HIGHLEVEL_BURST_LIMIT: "90" },
+  });
+  try {
+    const install = await installAgency(stack, "bench-agency", 900_000);
+    const limiter = stack.sandbox.state.rateLimiter;
+    return {
+      locations: options.locations,
+      callbackMs: Math.round(install.callbackMs),
+      connectedS: Math.round(install.connectedMs / 100) / 10,
+      connected: install.connected,
+      failed: install.failed,
+      mints: stack.sandbox.state.mintCount(),
+      rejected429: limiter.rejected("bench-agency"),
+      peakPer10s: limiter.peak("bench-agency"),
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+/**
+ * Agency scale, figure 2: `processes` app processes, `creates` creates for ONE location sent all
+ * at once, the sandbox at HighLevel's real limit. Every answer must be 201, or 429 with Retry-After.
+ */
+export async function sharedPacing(options: { processes: number; creates: number }) {
+  const stack = await startStack({
+    processes: options.processes,
+    sandbox: { companies: [agency(1)], rateLimit: { burst: 100, intervalMs: 10_000 } },
+    env: { HIGHLEVEL_BURST_LIMIT: "90" },
+  });
+  try {
+    await installAgency(stack, "bench-agency");
+    stack.sandbox.state.rateLimiter.reset();
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: options.creates }, async (_, i) => {
+        const app = stack.apps[i % stack.apps.length]!;
+        const { locationId, ...slot } = slotFor(i, "loc-0");
+        const res = await fetch(`${app.url}/api/locations/${locationId}/block-slots`, {
+          method: "POST",
+          headers: authHeaders,
+          body: JSON.stringify(slot),
+        });
+        await res.arrayBuffer();
+        return { status: res.status, retryAfter: res.headers.get("retry-after") };
+      }),
+    );
+    const limiter = stack.sandbox.state.rateLimiter;
+    return {
+      processes: options.processes,
+      creates: options.creates,
+      wallS: Math.round((performance.now() - started) / 100) / 10,
+      created: answers.filter((a) => a.status === 201).length,
+      heldWithRetryAfter: answers.filter((a) => a.status === 429 && a.retryAfter).length,
+      other: answers.filter((a) => a.status !== 201 && !(a.status === 429 && a.retryAfter)).length,
+      rejected429: limiter.rejected("loc-0"),
+      peakPer10s: limiter.peak("loc-0"),
+    };
+  } finally {
+    await stack.close();
+  }
+}

@@ -64,6 +64,9 @@ export async function sharedPacing(options: { processes: number; creates: number
       created: answers.filter((a) => a.status === 201).length,
       heldWithRetryAfter: answers.filter((a) => a.status === 429 && a.retryAfter).length,
       other: answers.filter((a) => a.status !== 201 && !(a.status === 429 && a.retryAfter)).length,
+      otherStatuses: [
+        ...new Set(answers.filter((a) => a.status !== 201 && !(a.status === 429 && a.retryAfter)).map((a) => a.status)),
+      ].join(", "),
       rejected429: limiter.rejected("loc-0"),
       peakPer10s: limiter.peak("loc-0"),
     };

@@ -1,4 +1,3 @@
-import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { BlockSlotBody } from "../block-slots/schemas";
 import type { BlockSlotService } from "../block-slots/service";
@@ -53,20 +52,10 @@ export class PlanWorker {
   ) {}
 
   start(options: WorkOptions): Promise<void> {
-    return this.queue.work<PlanBlockRef>(QUEUES.planBlock, options, (jobs) => this.handle(jobs));
-  }
-
-  private async handle(jobs: PgBoss.Job<PlanBlockRef>[]): Promise<void> {
-    await Promise.all(
-      jobs.map(async (job) => {
-        try {
-          await this.process(job.data);
-        } catch (err) {
-          this.log.warn({ err, job: job.data }, "plan block will be retried");
-          await this.queue.fail(QUEUES.planBlock, job.id, err instanceof Error ? err.message : String(err));
-        }
-      }),
-    );
+    return this.queue.workEach<PlanBlockRef>(QUEUES.planBlock, options, (block) => this.process(block), {
+      log: this.log,
+      message: "plan block will be retried",
+    });
   }
 
   /** Throws to have the queue retry the block later. */

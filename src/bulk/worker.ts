@@ -1,4 +1,3 @@
-import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
@@ -39,22 +38,12 @@ export class BulkWorker {
     private readonly leaseSeconds: number,
   ) {}
 
+  /** Items of a batch run side by side; one item's failure never touches another's. */
   start(options: WorkOptions): Promise<void> {
-    return this.queue.work<BulkItemRef>(QUEUES.bulkItem, options, (jobs) => this.handle(jobs));
-  }
-
-  /** A batch from the queue: items run side by side; one item's failure never touches another's. */
-  private async handle(jobs: PgBoss.Job<BulkItemRef>[]): Promise<void> {
-    await Promise.all(
-      jobs.map(async (job) => {
-        try {
-          await this.process(job.data);
-        } catch (err) {
-          this.log.warn({ err, job: job.data }, "bulk item will be retried");
-          await this.queue.fail(QUEUES.bulkItem, job.id, err instanceof Error ? err.message : String(err));
-        }
-      }),
-    );
+    return this.queue.workEach<BulkItemRef>(QUEUES.bulkItem, options, (item) => this.process(item), {
+      log: this.log,
+      message: "bulk item will be retried",
+    });
   }
 
   /** Throws to have the queue retry the item later. */

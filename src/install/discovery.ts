@@ -1,4 +1,3 @@
-import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { asAppError } from "../errors";
@@ -23,15 +22,10 @@ export class InstallDiscovery {
   ) {}
 
   start(options: WorkOptions): Promise<void> {
-    return this.queue.work<DiscoveryRef>(QUEUES.installDiscovery, options, async (jobs: PgBoss.Job<DiscoveryRef>[]) => {
-      for (const job of jobs) {
-        try {
-          await this.process(job.data);
-        } catch (err) {
-          this.log.warn({ err, installId: job.data.installId }, "listing an agency's locations will be retried");
-          await this.queue.fail(QUEUES.installDiscovery, job.id, err instanceof Error ? err.message : String(err));
-        }
-      }
+    return this.queue.workEach<DiscoveryRef>(QUEUES.installDiscovery, options, (ref) => this.process(ref), {
+      log: this.log,
+      message: "listing an agency's locations will be retried",
+      fields: ({ installId }) => ({ installId }),
     });
   }
 

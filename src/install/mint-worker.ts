@@ -1,5 +1,4 @@
 import crypto from "node:crypto";
-import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { asAppError } from "../errors";
@@ -49,20 +48,11 @@ export class LocationMintWorker {
   ) {}
 
   start(options: WorkOptions): Promise<void> {
-    return this.queue.work<MintRef>(QUEUES.locationMint, options, (jobs) => this.handle(jobs));
-  }
-
-  private async handle(jobs: PgBoss.Job<MintRef>[]): Promise<void> {
-    await Promise.all(
-      jobs.map(async (job) => {
-        try {
-          await this.process(job.data);
-        } catch (err) {
-          this.log.warn({ err, locationId: job.data.locationId }, "location mint will be retried");
-          await this.queue.fail(QUEUES.locationMint, job.id, err instanceof Error ? err.message : String(err));
-        }
-      }),
-    );
+    return this.queue.workEach<MintRef>(QUEUES.locationMint, options, (mint) => this.process(mint), {
+      log: this.log,
+      message: "location mint will be retried",
+      fields: ({ locationId }) => ({ locationId }),
+    });
   }
 
   /** Throws to have the queue try again later. */

@@ -174,6 +174,31 @@ export class JobQueue {
     }
   }
 
+  /**
+   * Works each job of a batch on its own, side by side: one job's failure never touches another's.
+   * A job whose `process` throws is failed, for pg-boss to retry with its backoff; `retrying` says
+   * in the log what will be tried again.
+   */
+  workEach<T extends object>(
+    name: QueueName,
+    options: WorkOptions,
+    process: (data: T) => Promise<unknown>,
+    retrying: { log: Logger; message: string; fields?: (data: T) => object },
+  ): Promise<void> {
+    return this.work<T>(name, options, async (jobs) => {
+      await Promise.all(
+        jobs.map(async (job) => {
+          try {
+            await process(job.data);
+          } catch (err) {
+            retrying.log.warn({ err, ...(retrying.fields?.(job.data) ?? { job: job.data }) }, retrying.message);
+            await this.fail(name, job.id, err instanceof Error ? err.message : String(err));
+          }
+        }),
+      );
+    });
+  }
+
   /** Stops fetching, lets running jobs finish (up to `timeoutMs`), then closes the pool. */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (!this.started) return;

@@ -1,4 +1,3 @@
-import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { asAppError } from "../errors";
@@ -20,16 +19,10 @@ export class LocationDetailsWorker {
   ) {}
 
   start(options: WorkOptions): Promise<void> {
-    return this.queue.work<DetailsRef>(QUEUES.locationDetails, options, async (jobs: PgBoss.Job<DetailsRef>[]) => {
-      await Promise.all(
-        jobs.map(async (job) => {
-          try {
-            await this.process(job.data);
-          } catch (err) {
-            await this.queue.fail(QUEUES.locationDetails, job.id, err instanceof Error ? err.message : String(err));
-          }
-        }),
-      );
+    return this.queue.workEach<DetailsRef>(QUEUES.locationDetails, options, (ref) => this.process(ref), {
+      log: this.log,
+      message: "reading a location's name and time zone will be retried",
+      fields: ({ locationId }) => ({ locationId }),
     });
   }
 

@@ -2,7 +2,7 @@ import request from "supertest";
 import { buildAgency } from "../sandbox";
 import { installIdOf, progressOf } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
-import { spawnTs, waitForLine } from "./support/processes";
+import { startServerProcess } from "./support/server-process";
 
 const AGENCY = buildAgency(40, { id: "agency-mint-crash" });
 
@@ -18,11 +18,8 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 /** `npm start` as a child process on the test database: the real server, queue workers included. */
-async function startServer() {
-  const child = spawnTs("src/server.ts", [], { ...h.childEnv, PORT: "0", LOG_LEVEL: "info" });
-  await waitForLine(child, (line) => line.includes('"listening"'));
-  return child;
-}
+const startServer = async () =>
+  (await startServerProcess("src/server.ts", { ...h.childEnv, PORT: "0", LOG_LEVEL: "info" })).child;
 
 const connected = () => h.db.location.count({ where: { companyId: AGENCY.id, status: "active" } });
 

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
+import { databaseUnavailable } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 
 /** Queue names. One queue per kind of work, so each has its own retry and time-out policy. */
@@ -87,7 +88,12 @@ export class JobQueue {
       ...ARCHIVE,
       schedule: false,
     });
-    boss.on("error", (err: unknown) => this.log.error({ err }, "job queue error"));
+    boss.on("error", (err: unknown) => {
+      // A lost database is operational (pg-boss reconnects on its own): one line, no stack; and
+      // none at all while stopping, when the database may well stop first.
+      if (!databaseUnavailable(err)) this.log.error({ err }, "job queue error");
+      else if (!this.stopped) this.log.warn({ reason: (err as Error).message }, "job queue: database unavailable");
+    });
     return boss;
   }
 

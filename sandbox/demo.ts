@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../src/config";
 import { DATA_DIR } from "../src/db/database";
+import { exitInOrder } from "../src/lifecycle";
 import { createLogger } from "../src/logger";
 import { startRuntime } from "../src/runtime";
 import { startSandbox } from "./index";
@@ -24,6 +25,15 @@ function keptSecret(name: string, make: () => string): string {
   const value = make();
   fs.writeFileSync(file, value, { mode: 0o600 });
   return value;
+}
+
+/** A demo has no long jobs worth waiting for: past this, a stop still under way is cut. */
+const FORCE_AFTER_MS = 4_500;
+
+/** `.data/` as the README names it; a DEMO_DATA_DIR elsewhere in full. */
+function shownDataDir(): string {
+  const relative = path.relative(process.cwd(), DATA_DIR);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? `${relative}/` : DATA_DIR;
 }
 
 async function main() {
@@ -53,6 +63,9 @@ async function main() {
     DATABASE_URL: "",
   });
   const log = createLogger(config.LOG_LEVEL);
+  // A terminal's Ctrl-C: an orderly stop, each step bounded (src/runtime.ts), so it ends within
+  // seconds even when the embedded database stopped first; a second Ctrl-C exits at once.
+  const lifecycle = exitInOrder(log, { forceAfterMs: FORCE_AFTER_MS });
   const running = await startRuntime(config, log).catch(async (err: unknown) => {
     await sandbox.close();
     throw err;
@@ -71,7 +84,7 @@ async function main() {
       `  Operator console:                ${running.url}/console   (sign in with the API key)`,
       `  API documentation:               ${running.url}/api/docs`,
       "",
-      `  API key (kept in .data/): ${apiKey}`,
+      `  API key (kept in ${shownDataDir()}): ${apiKey}`,
       `  e.g. curl -H "Authorization: Bearer ${apiKey}" ${running.url}/api/installations`,
       "",
       "  Press Ctrl-C to stop.",
@@ -80,21 +93,17 @@ async function main() {
     ].join("\n"),
   );
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write("\nStopping…\n");
-    try {
-      await running.stop();
-    } finally {
-      // Even if the app fails to stop cleanly, the sandbox must save what it issued.
-      await sandbox.close();
-    }
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop());
-  process.on("SIGTERM", () => void stop());
+  lifecycle.started({
+    async stop() {
+      process.stdout.write("\nStopping… (Ctrl-C again to quit at once)\n");
+      try {
+        await running.stop();
+      } finally {
+        // Even if the app fails to stop cleanly, the sandbox must save what it issued.
+        await sandbox.close();
+      }
+    },
+  });
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,12 @@ import type { Logger } from "pino";
 
 /** Past this, a stop that has not finished is given up and the process exits anyway. */
 const FORCE_AFTER_MS = 30_000;
+/**
+ * One Ctrl-C can arrive more than once: the terminal signals the whole process group, and
+ * `npm run`/`npm start` forward their own copy to the script. A repeat this soon after the first
+ * is that same key press, not a second one asking to quit at once.
+ */
+const SAME_PRESS_MS = 300;
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -22,6 +28,7 @@ export function exitInOrder(log: Logger, options: { forceAfterMs?: number } = {}
   /** Set once a stop was asked for: the code to exit with. */
   let exitCode: number | undefined;
   let running = false;
+  let firstSignalAt = 0;
 
   const exit = (code: number): never => process.exit(code); // pino's destination flushes on "exit"
   const run = async (target: Stoppable) => {
@@ -47,6 +54,8 @@ export function exitInOrder(log: Logger, options: { forceAfterMs?: number } = {}
   };
 
   const onSignal = (signal: NodeJS.Signals) => {
+    if (firstSignalAt && Date.now() - firstSignalAt < SAME_PRESS_MS) return;
+    firstSignalAt ||= Date.now();
     if (exitCode !== undefined) {
       log.warn({ signal }, "second signal: exiting now");
       exit(1);

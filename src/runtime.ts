@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { createApp } from "./app";
 import { createHttpServer, type AppServer } from "./http/server";
@@ -7,6 +8,7 @@ import { createDb } from "./db/client";
 import { openDatabase } from "./db/database";
 import { applyMigrations } from "./db/migrate";
 import { createServices, type Services } from "./services";
+import { within } from "./util/bounded";
 
 export interface RunningApp {
   url: string;
@@ -17,6 +19,10 @@ export interface RunningApp {
 
 /** How long requests under way, and jobs under way, get to finish on shutdown (side by side). */
 const DRAIN_MS = 10_000;
+/** Any other stop step (closing pools, stopping the embedded server) that overruns this is left. */
+const STEP_MS = 5_000;
+/** Once the database has gone, what still waits on it gets this long, then is left. */
+const GONE_GRACE_MS = 300;
 
 /**
  * Database (embedded unless DATABASE_URL), pending migrations, services, HTTP: the whole process.
@@ -57,18 +63,36 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   const stop = () =>
     (stopping ??= (async () => {
       log.info("draining: requests and jobs under way may finish");
+      // A terminal's Ctrl-C reaches the embedded server too, which then stops first: pools,
+      // pg-boss and Prisma wait on a server that will never answer. Every step is bounded, and
+      // once the database is gone a step still waiting is left after a short grace.
+      let goneFirst = false;
+      void database.gone.then(() => (goneFirst = true));
+      const abandon = database.gone.then(() => sleep(GONE_GRACE_MS));
+      const failures: unknown[] = [];
+      const step = async (name: string, work: () => Promise<unknown>, ms = STEP_MS) => {
+        const outcome = await within(work(), ms, abandon);
+        if (outcome.kind === "failed") failures.push(outcome.err);
+        else if (outcome.kind === "cut" && outcome.why === "time")
+          log.warn({ step: name, ms }, "shutdown step did not finish in time: going on without it");
+        else if (outcome.kind === "cut") log.info({ step: name }, "database already gone: not waiting for this step");
+      };
       // Side by side: a request under way only adds queue entries in its own transaction; it
       // never waits for a worker of this process.
-      const drained = await Promise.allSettled([
-        server.drain(DRAIN_MS),
-        services.stopJobs(),
-        services.refresher.stop(),
-        services.housekeeping.stop(),
+      await Promise.all([
+        step("http", () => server.drain(DRAIN_MS), DRAIN_MS + STEP_MS),
+        step("jobs", () => services.stopJobs(), DRAIN_MS + STEP_MS),
+        step("refresher", () => services.refresher.stop()),
+        step("housekeeping", () => services.housekeeping.stop()),
+        // Early: a database that stops first would otherwise be reported as lost, mid-stop.
+        step("change notifications", () => services.changes.stop()),
       ]);
-      const closed = await Promise.allSettled([services.close(), db.$disconnect()]);
-      await database.stop();
-      const failed = [...drained, ...closed].find((r) => r.status === "rejected");
-      if (failed) throw failed.reason;
+      await Promise.all([step("services", () => services.close()), step("prisma", () => db.$disconnect())]);
+      const wentFirst = goneFirst;
+      await step("database", () => database.stop());
+      // Errors of clients whose server went away are the expected end of a stop, not a failure.
+      if (failures.length > 0 && wentFirst) log.info({ err: failures[0] }, "database already gone while stopping");
+      else if (failures.length > 0) throw failures[0];
     })());
   return { url, services, stop };
 }

@@ -2,6 +2,7 @@ import request from "supertest";
 import { apiAs, installCompany, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
 import { runCli } from "./support/processes";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AGENCY, SOLO } from "./support/sandbox-fixtures";
 
 const SLOT = {
@@ -21,6 +22,10 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => h.sandbox.state.resetRequests());
 
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await sleep(20);
+}
+
 /** `npm run api-key -- …` against the test database, as an operator would run it. */
 const cli = (...args: string[]) => runCli("src/cli/api-key.ts", args, h.childEnv);
 async function createKey(...scope: string[]): Promise<{ key: string; id: string }> {
@@ -39,6 +44,32 @@ describe("API keys from the CLI", () => {
     const listed = await cli("list");
     expect(listed.stdout).toContain(id);
     expect(listed.stdout).not.toContain(key);
+  });
+
+  it("lists keys as a table with when each was created and last used", async () => {
+    const { key, id } = await createKey("--location", "loc-solo");
+    const before = await cli("list");
+    expect(before.stdout.split("\n")[0]).toMatch(/^ID\s+PREFIX\s+NAME\s+SCOPE\s+CREATED\s+LAST USED\s+STATE$/);
+    const today = new Date().toISOString().slice(0, 10);
+    const row = (out: string) => out.split("\n").find((l) => l.startsWith(id)) ?? "";
+    expect(row(before.stdout)).toMatch(
+      new RegExp(`location loc-solo\\s+${today} \\d\\d:\\d\\d UTC\\s+never\\s+active$`),
+    );
+
+    await apiAs(h, key).get(slots("loc-solo")).query(WINDOW).expect(200);
+    // Recorded beside the request, not in its way.
+    await until(async () => (await h.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt !== null);
+    const after = await cli("list");
+    expect(row(after.stdout)).toMatch(new RegExp(`UTC\\s+${today} \\d\\d:\\d\\d UTC\\s+active$`));
+  });
+
+  it("creates a key for a location that is not installed, with a warning", async () => {
+    const res = await cli("create", "--name", "early", "--location", "loc-not-yet");
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^\s+hlbs_\S+$/m);
+    expect(res.stdout).toContain("Warning: location loc-not-yet is not installed");
+    const installed = await cli("create", "--name", "fine", "--location", "loc-solo");
+    expect(installed.stdout).not.toContain("Warning");
   });
 
   it("a company key acts on that company's locations and gets 403 elsewhere, without touching HighLevel", async () => {

@@ -45,6 +45,9 @@ it("submits a CSV, follows it to the end, and writes the failed rows with their 
   expect(run.stderr).toBe("");
   expect(run.stdout).toMatch(/Submitted 3 block slots as job [0-9a-f-]{36}/);
   expect(run.stdout).toContain("done_with_errors: 2 created, 1 failed, 0 cancelled");
+  // Without a terminal the bar is drawn as lines; each shows the pace and the time left.
+  expect(run.stdout).toMatch(/3\/3 done \| [\d.]+\/s \| ETA 0:00 \|/);
+  expect(run.stdout).toMatch(/in [\d.]+ s \([\d.]+ items\/s\)/);
   expect(run.code).toBe(1);
   const report = fs.readFileSync(path.join(dir, "slots.failures.csv"), "utf8").trim().split("\n");
   expect(report[0]).toBe("line,errorCode,errorDetail,locationId,calendarId,assignedUserId,startTime,endTime,title");

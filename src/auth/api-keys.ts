@@ -30,6 +30,8 @@ const digestHex = (key: string) => crypto.createHash("sha256").update(key).diges
 
 /** How long a stored key's principal is reused while revocations are announced (they drop it at once). */
 const NOTIFIED_CACHE_MS = 600_000;
+/** A key's last use is written at most this often per process: a write per request would cost more than the request. */
+const USE_RECORDED_EVERY_MS = 300_000;
 
 /**
  * Stored API keys: created and revoked from the CLI, looked up by digest. While change
@@ -41,6 +43,8 @@ export class ApiKeyService {
   private readonly bootstrap: Map<string, Principal>;
   /** Stored keys found valid, by digest. */
   private readonly recent = new NotifiedCache<Principal>({ ttlMs: NOTIFIED_CACHE_MS, maxSize: 10_000 });
+  /** Stored keys' ids, with when this process last recorded their use. */
+  private readonly useRecorded = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -64,7 +68,7 @@ export class ApiKeyService {
     if (boot) return boot;
     if (!key.startsWith(KEY_PREFIX)) return undefined;
     const kept = this.recent.get(hash);
-    if (kept) return kept;
+    if (kept) return this.used(kept);
     const version = this.recent.version();
     const row = await this.db.apiKey.findUnique({ where: { hash } });
     if (!row || row.revokedAt) return undefined;
@@ -76,6 +80,25 @@ export class ApiKeyService {
       ...(row.locationId ? { locationId: row.locationId } : {}),
     };
     this.recent.set(hash, principal, version);
+    return this.used(principal);
+  }
+
+  /**
+   * Records the key's use in the background (`list` shows it). Never in the request's way: a
+   * failed write only leaves the date older than it should be.
+   */
+  private used(principal: Principal): Principal {
+    const now = Date.now();
+    if (now - (this.useRecorded.get(principal.id) ?? 0) < USE_RECORDED_EVERY_MS) return principal;
+    if (this.useRecorded.size >= 10_000) this.useRecorded.clear();
+    this.useRecorded.set(principal.id, now);
+    const since = new Date(now - USE_RECORDED_EVERY_MS);
+    void this.db.apiKey
+      .updateMany({
+        where: { id: principal.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: since } }] },
+        data: { lastUsedAt: new Date(now) },
+      })
+      .catch(() => {});
     return principal;
   }
 
@@ -134,6 +157,7 @@ export class ApiKeyService {
         locationId: true,
         createdAt: true,
         revokedAt: true,
+        lastUsedAt: true,
       },
     });
   }

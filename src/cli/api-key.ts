@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { ApiKeyService, type KeyScope } from "../auth/api-keys";
+import type { Db } from "../db/client";
 import { withCliDatabase } from "./database";
+import { minuteUtc, table } from "./table";
 
 const USAGE = `Usage:
   npm run api-key -- create --name <name> (--all | --company <companyId> | --location <locationId>)
@@ -8,6 +10,7 @@ const USAGE = `Usage:
   npm run api-key -- revoke <key id or the key itself>
 
 A key is printed once, when it is created; only its SHA-256 digest is stored.
+\`list\` shows when each key was created and last used (to within a few minutes).
 `;
 
 class UsageError extends Error {}
@@ -18,6 +21,21 @@ function scopeFrom(values: { all?: boolean; company?: string; location?: string 
   if (values.company) return { scope: "company", companyId: values.company };
   if (values.location) return { scope: "location", locationId: values.location };
   return { scope: "all" };
+}
+
+type ListedKey = Awaited<ReturnType<ApiKeyService["list"]>>[number];
+
+function keyRow(k: ListedKey): string[] {
+  const scope =
+    k.scope === "all" ? "all" : k.scope === "company" ? `company ${k.companyId}` : `location ${k.locationId}`;
+  const state = k.revokedAt ? `revoked ${minuteUtc(k.revokedAt)}` : "active";
+  return [k.id, `${k.prefix}…`, k.name, scope, minuteUtc(k.createdAt), minuteUtc(k.lastUsedAt), state];
+}
+
+/** True when the location is installed and connected (or connecting) in this app's database. */
+async function locationInstalled(db: Db, locationId: string): Promise<boolean> {
+  const row = await db.location.findUnique({ where: { id: locationId }, select: { status: true } });
+  return row !== null && (row.status === "active" || row.status === "connecting");
 }
 
 /** `npm run api-key`: create, list and revoke the API keys stored in the database. */
@@ -42,7 +60,10 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
     const name = values.name?.trim();
     if (!name) throw new UsageError("--name is required: say who or what will use the key.");
     const scope = scopeFrom(values);
-    const created = await withCliDatabase((db) => new ApiKeyService(db, []).create(name, scope));
+    const { created, installed } = await withCliDatabase(async (db) => ({
+      created: await new ApiKeyService(db, []).create(name, scope),
+      installed: scope.scope === "location" ? await locationInstalled(db, scope.locationId) : true,
+    }));
     const where =
       scope.scope === "all"
         ? "all locations"
@@ -52,16 +73,16 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
     out.write(
       `Created API key "${created.name}" (id ${created.id}) for ${where}.\n\n  ${created.key}\n\nIt is shown only now: store it in your secret manager. Use it as "Authorization: Bearer <key>".\n`,
     );
+    // Still created: the key may well be made before the install. But a typo would go unnoticed.
+    if (!installed)
+      out.write(
+        `\nWarning: location ${values.location} is not installed here (yet). The key works once it is; check the id if it should be already.\n`,
+      );
   } else if (command === "list") {
     const keys = await withCliDatabase((db) => new ApiKeyService(db, []).list());
     if (keys.length === 0)
       out.write("No API keys yet. Create one with: npm run api-key -- create --name <name> --all\n");
-    for (const k of keys) {
-      const scope =
-        k.scope === "all" ? "all" : k.scope === "company" ? `company ${k.companyId}` : `location ${k.locationId}`;
-      const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active";
-      out.write(`${k.id}  ${k.prefix}…  ${k.name}  [${scope}]  ${state}\n`);
-    }
+    else out.write(table(["ID", "PREFIX", "NAME", "SCOPE", "CREATED", "LAST USED", "STATE"], keys.map(keyRow)));
   } else if (command === "revoke") {
     if (!target) throw new UsageError("Say which key to revoke: its id (from `list`) or the key itself.");
     const revoked = await withCliDatabase((db) => new ApiKeyService(db, []).revoke(target));

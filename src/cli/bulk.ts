@@ -94,6 +94,28 @@ function problemsByLine(problem: Problem): { line: number; code: string; detail:
 }
 
 /** `npm run bulk -- slots.csv`: submits the file as one durable job and follows it to the end. */
+/**
+ * Items per second since the job was submitted, and the time left at that pace (m:ss). From the whole
+ * run rather than the last poll: items finish in bursts (a batch per worker loop), and a rate
+ * from one poll to the next would jump about.
+ */
+export function pace(
+  done: number,
+  total: number,
+  startedAt: number,
+  now = Date.now(),
+): { perSecond: string; left: string } {
+  const seconds = (now - startedAt) / 1000;
+  const perSecond = seconds > 0 ? done / seconds : 0;
+  if (perSecond === 0) return { perSecond: "0", left: "--:--" };
+  const left = Math.ceil((total - done) / perSecond);
+  return {
+    perSecond: perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(1),
+    // Not cli-progress's own {eta}: that one counts from the bar's start, not the job's.
+    left: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`,
+  };
+}
+
 export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.stdout): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -145,14 +167,14 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
   const started = Date.now();
   const bar = new SingleBar(
     {
-      format: "  {bar} {percentage}% | {value}/{total} done | {failed} failed | {status}",
+      format: "  {bar} {percentage}% | {value}/{total} done | {perSecond}/s | ETA {left} | {failed} failed | {status}",
       noTTYOutput: true,
       notTTYSchedule: 2000,
       stream: out,
     },
     Presets.shades_classic,
   );
-  bar.start(total, 0, { failed: 0, status: "queued" });
+  bar.start(total, 0, { failed: 0, status: "queued", ...pace(0, total, started) });
   let job: Job;
   for (;;) {
     const res = await http.get(`/api/block-slots/bulk/${id}`, { params: { items: "none" } });
@@ -164,7 +186,8 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
       return 1;
     }
     job = res.data as Job;
-    bar.update(total - job.counts.pending, { failed: job.counts.failed, status: job.status });
+    const done = total - job.counts.pending;
+    bar.update(done, { failed: job.counts.failed, status: job.status, ...pace(done, total, started) });
     if (job.counts.pending === 0) break;
     await sleep(pollMs);
   }
@@ -172,7 +195,10 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const { succeeded, failed, cancelled } = job.counts;
-  out.write(`\n${job.status}: ${succeeded} created, ${failed} failed, ${cancelled} cancelled, in ${seconds} s.\n`);
+  const { perSecond } = pace(total, total, started);
+  out.write(
+    `\n${job.status}: ${succeeded} created, ${failed} failed, ${cancelled} cancelled, in ${seconds} s (${perSecond} items/s).\n`,
+  );
   if (failed === 0) return 0;
 
   const failures = (await http.get(`/api/block-slots/bulk/${id}`, { params: { items: "failed" } })).data as Job;

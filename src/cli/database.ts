@@ -4,6 +4,7 @@ import { createLogger } from "../logger";
 import { createDb, type Db } from "../db/client";
 import { DATA_DIR, openDatabase } from "../db/database";
 import { applyMigrations } from "../db/migrate";
+import { reachableDataDir } from "../db/postgres-as-root";
 import { readDotenv } from "../config";
 
 /**
@@ -11,7 +12,7 @@ import { readDotenv } from "../config";
  * its port is in postmaster.pid (line 4). A second server cannot open the same data directory.
  */
 function runningEmbeddedUrl(): string | undefined {
-  const pidFile = path.join(DATA_DIR, "postgres", "postmaster.pid");
+  const pidFile = path.join(reachableDataDir(path.join(DATA_DIR, "postgres")), "postmaster.pid");
   if (!fs.existsSync(pidFile)) return undefined;
   const [pid, , , port] = fs.readFileSync(pidFile, "utf8").split("\n");
   try {

@@ -58,7 +58,8 @@ export class ChangeListener {
       client.on("error", () => {});
       void client.end().catch(() => {});
       if (this.stopped) return;
-      this.log.warn({ err }, "change notifications lost; reconnecting");
+      // An operational event (a restart, a network cut), not a bug: one line, no stack.
+      this.log.warn({ reason: err?.message }, "change notifications lost; reconnecting");
       this.timer = setTimeout(() => void this.connect(), RECONNECT_MS);
       this.timer.unref();
     };

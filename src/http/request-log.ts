@@ -48,7 +48,8 @@ export function useRequestLog(app: Express, log: Logger): void {
       };
       if (!res.writableFinished) log.warn(record, "request aborted before the answer was sent");
       else if (status >= 500) log.error(record, "request errored");
-      else if (status >= 400) log.warn(record, "request completed");
+      // A 4xx is the caller's mistake, answered and explained to the caller: nothing for the
+      // operator to act on, so it stays out of a warn-level log (the demo's terminal).
       else log.info(record, "request completed");
     });
     next();

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
+import { databaseUnavailable } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 
 /** Queue names. One queue per kind of work, so each has its own retry and time-out policy. */
@@ -61,6 +62,7 @@ export class JobQueue {
   private boss: PgBoss;
   private started = false;
   private stopped = false;
+  private unavailableSaidAt = 0;
   /** Workers were started in this process: stop() must let pg-boss's last poll of them end. */
   private working = false;
   /** Batches being handled right now. */
@@ -87,7 +89,16 @@ export class JobQueue {
       ...ARCHIVE,
       schedule: false,
     });
-    boss.on("error", (err: unknown) => this.log.error({ err }, "job queue error"));
+    boss.on("error", (err: unknown) => {
+      // A lost database is operational (pg-boss reconnects on its own): one line, no stack; and
+      // none at all while stopping, when the database may well stop first.
+      // pg-boss reports it once per pooled connection: one line per outage is enough.
+      if (!databaseUnavailable(err)) this.log.error({ err }, "job queue error");
+      else if (!this.stopped && Date.now() - this.unavailableSaidAt > 30_000) {
+        this.unavailableSaidAt = Date.now();
+        this.log.warn({ reason: (err as Error).message }, "job queue: database unavailable");
+      }
+    });
     return boss;
   }
 

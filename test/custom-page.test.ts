@@ -2,7 +2,7 @@ import request from "supertest";
 import { encryptSsoPayload } from "../sandbox/sso-payload";
 import { installCompany } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
-import { AGENCY } from "./support/sandbox-fixtures";
+import { AGENCY, withCalendars } from "./support/sandbox-fixtures";
 
 const SSO_KEY = "shared-secret-of-the-test-app";
 const USER = { userId: "u-1", companyId: "agency-1", role: "user", type: "account", userName: "Ada" };
@@ -10,7 +10,10 @@ const SLOT = { calendarId: "cal-1", startTime: "2030-05-01T12:00:00Z", endTime: 
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ sandbox: { companies: [AGENCY] }, env: { HIGHLEVEL_SSO_KEY: SSO_KEY } });
+  h = await startHarness({
+    sandbox: { companies: [withCalendars(AGENCY, { "loc-a": ["cal-1"], "loc-b": ["cal-2"] })] },
+    env: { HIGHLEVEL_SSO_KEY: SSO_KEY },
+  });
   await installCompany(h, "agency-1");
 });
 afterAll(() => h.close());

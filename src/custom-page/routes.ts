@@ -4,10 +4,10 @@ import { z } from "zod";
 import { blockSlotBody, eventId, isoWithOffset } from "../block-slots/schemas";
 import { parseInput } from "../validation";
 import { AppError } from "../errors";
-import { blockingRuleBody } from "../rules/schemas";
 import type { Services } from "../services";
 import { decryptSsoPayload, SsoDecryptError } from "../sso/decrypt";
 import { eventsIn, whoseTime } from "./calendar-view";
+import { agencyRoutes } from "./agency-routes";
 import { agencyPrincipal, PageSessions } from "./session";
 
 /** FullCalendar's browser build, from npm (no CDN: the page's CSP allows only its own origin). */
@@ -168,23 +168,6 @@ export function customPageRoutes(services: Services): Router {
     res.status(204).end();
   });
 
-  /** Agency admins: the blocking rules of their locations. */
-  const admin = (req: express.Request, write = false) => {
-    const principal = agencyPrincipal(sessions.require(req, { write }));
-    if (!principal) throw new AppError("forbidden", "Only agency admins can see and change blocking rules.");
-    return principal;
-  };
-  router.get("/app/api/rules", async (req, res) => {
-    res.json({ rules: await services.rules.list(admin(req)) });
-  });
-  router.post("/app/api/rules", json, async (req, res) => {
-    const principal = admin(req, true);
-    res.status(201).json(await services.rules.create(principal, parseInput(blockingRuleBody, req.body, "body")));
-  });
-  router.delete("/app/api/rules/:id", async (req, res) => {
-    await services.rules.remove(admin(req, true), req.params.id);
-    res.status(204).end();
-  });
-
+  agencyRoutes(router, services, sessions, json);
   return router;
 }

@@ -49,6 +49,25 @@ export class BlockingRuleService {
     return rows.map(toRule);
   }
 
+  /**
+   * Every rule with a source or a target in one of `locationIds`, whoever made it: an agency's
+   * admins see all rules that block or watch their sub-accounts, not only their own.
+   */
+  async touching(locationIds: string[]): Promise<{ rule: BlockingRule; owner: string }[]> {
+    if (locationIds.length === 0) return [];
+    const rows = await this.db.blockingRule.findMany({
+      where: {
+        OR: [
+          { sourceLocationId: { in: locationIds } },
+          // jsonb containment: a targets array with an element of that location.
+          ...locationIds.map((id) => ({ targets: { array_contains: [{ locationId: id }] } })),
+        ],
+      },
+      orderBy: { createdAt: "asc" },
+    });
+    return rows.map((row) => ({ rule: toRule(row), owner: row.owner }));
+  }
+
   async create(principal: Principal, body: BlockingRuleBody): Promise<BlockingRule> {
     await this.assertEndpointsExist(principal, body);
     const row = await this.db.blockingRule.create({

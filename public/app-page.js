@@ -102,7 +102,9 @@ window.BlockSlots = (function () {
       const id = place(e.path);
       const target = id && $(`${id}-error`);
       if (!target) continue;
-      target.textContent = fieldWords(e.path.split(".").pop(), e.message);
+      // Several fields can share one message (a rule's sub-account and its calendar): the first
+      // problem is the one to fix first.
+      if (!target.textContent) target.textContent = fieldWords(e.path.split(".").pop(), e.message);
       const input = $(id);
       if (input) input.setAttribute("aria-invalid", "true");
       placed += 1;

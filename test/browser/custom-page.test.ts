@@ -11,8 +11,18 @@ const CLINICS: SandboxCompany = {
   id: "agency-7",
   name: "Harbour Health",
   locations: [
-    { id: "loc-page", name: "Harbour Clinic", calendars: [{ id: "cal-chairs", name: "Dental chairs" }] },
-    { id: "loc-other", name: "Hillside Clinic", calendars: [{ id: "cal-hill", name: "Rooms" }] },
+    {
+      id: "loc-page",
+      name: "Harbour Clinic",
+      timezone: "America/New_York",
+      calendars: [{ id: "cal-chairs", name: "Dental chairs" }],
+    },
+    {
+      id: "loc-other",
+      name: "Hillside Clinic",
+      timezone: "Europe/London",
+      calendars: [{ id: "cal-hill", name: "Rooms" }],
+    },
   ],
 };
 
@@ -82,6 +92,42 @@ describeInBrowser("pages in a real browser", () => {
       received: (n: number) => frame.waitForFunction(`window.received >= ${n}`),
     };
   }
+
+  it("agency view: sub-accounts in a table, and a blocking rule made and listed by names", async () => {
+    await installCompany(h, "agency-7");
+    h.sandbox.state.customPage = { appUrl: app.url, ssoKey: SSO_KEY };
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1100 }, timezoneId: "Asia/Tokyo" });
+    try {
+      await page.goto(`${h.sandbox.url}/_sandbox/app`);
+      const frame = page.frameLocator("#app");
+      const row = frame.getByRole("row", { name: /Harbour Clinic/ });
+      await expect(row.getByRole("cell").allTextContents()).resolves.toEqual([
+        "Harbour Clinic",
+        "Connected",
+        "America/New_York",
+        "Open",
+      ]);
+      // The link opens the sub-account in HighLevel's own window (the sandbox plays HighLevel).
+      await expect(row.getByRole("link").getAttribute("href")).resolves.toMatch(/\/v2\/location\/loc-page$/);
+
+      await frame.getByRole("button", { name: "Add rule" }).click();
+      await frame.getByText("Choose a sub-account.").first().waitFor();
+      await frame.getByLabel("When booked in (sub-account)").selectOption({ label: "Harbour Clinic" });
+      await frame.getByLabel("block the same time in (sub-account)").selectOption({ label: "Hillside Clinic" });
+      await frame.getByLabel("on (calendar or team member)").first().selectOption({ label: "Dental chairs" });
+      await frame.getByLabel("on (calendar or team member)").last().selectOption({ label: "Rooms" });
+      await frame.getByRole("button", { name: "Add rule" }).click();
+      await frame.getByText("Rule added.").waitFor();
+      await frame.getByText("Harbour Clinic – Dental chairs → Hillside Clinic – Rooms", { exact: true }).waitFor();
+      await expect(frame.getByText("Choose a sub-account.").count()).resolves.toBe(0);
+      const [rule] = await h.db.blockingRule.findMany();
+      expect(rule).toMatchObject({ sourceLocationId: "loc-page", sourceCalendarId: "cal-chairs" });
+      expect(rule!.targets).toEqual([{ locationId: "loc-other", calendarId: "cal-hill" }]);
+      await screenshot(page, "agency-rule-by-names");
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 
   it("refuses a payload that does not decrypt, and says what to do", async () => {
     h.sandbox.state.customPage = { appUrl: app.url, ssoKey: "not-the-apps-secret" };

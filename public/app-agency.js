@@ -50,7 +50,11 @@
     const head = el(
       "thead",
       {},
-      el("tr", {}, ...["Sub-account", "Status", "Time zone", ""].map((t) => el("th", { scope: "col", textContent: t }))),
+      el(
+        "tr",
+        {},
+        ...["Sub-account", "Status", "Time zone", ""].map((t) => el("th", { scope: "col", textContent: t })),
+      ),
     );
     const body = el("tbody");
     for (const l of locations) {

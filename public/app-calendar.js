@@ -162,7 +162,12 @@
       refresh();
     } catch (err) {
       const place = (path) =>
-        /calendarId|assignedUserId/.test(path) ? "whose" : path.split(".").pop().replace(/^body$/, "");
+        /calendarId|assignedUserId/.test(path)
+          ? "whose"
+          : path
+              .split(".")
+              .pop()
+              .replace(/^body$/, "");
       showErrors(form, err, "block-message", place);
     } finally {
       button.disabled = false;

@@ -127,7 +127,11 @@ window.BlockSlots = (function () {
 
   /** The zone's wall clock at `ms` as if it were UTC: the difference to `ms` is the zone's offset. */
   function wallAsUtc(ms, zone) {
-    const p = Object.fromEntries(partsFormat(zone).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    const p = Object.fromEntries(
+      partsFormat(zone)
+        .formatToParts(new Date(ms))
+        .map((x) => [x.type, x.value]),
+    );
     return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
   }
 

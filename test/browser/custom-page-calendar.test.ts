@@ -189,6 +189,16 @@ describeInBrowser("the custom page's calendar in a real browser", () => {
       const [made] = h.sandbox.state.blockSlots("loc-ldn");
       expect(Date.parse(made!.startTime)).toBe(instant(date, "09:00", "Europe/London"));
       await screenshot(page, "calendar-london");
+
+      // A phone-width frame gets a list of the week instead of a grid, still in London's time.
+      // Tall, so the whole frame is in the screenshot.
+      await page.setViewportSize({ width: 390, height: 1600 });
+      await page.reload();
+      await frame.getByText("London time (Europe/London)").waitFor();
+      await frame.getByRole("button", { name: "Next Week" }).click();
+      await frame.getByText("Blocked · Rehab", { exact: true }).waitFor();
+      await frame.getByText(/^9:00\s?(am|AM)?\s?–\s?10:00\s?(am|AM)$/).waitFor();
+      await screenshot(page, "calendar-list-phone");
     } finally {
       await page.close();
     }

@@ -5,8 +5,9 @@
 (function () {
   const bs = window.BlockSlots;
   const { $, call, message, clearErrors, showErrors } = bs;
-  const view = { zone: "UTC", calendar: null, whose: new Map(), pending: null, undo: null };
+  const view = { zone: "UTC", calendar: null, whose: new Map() };
   const COLORS = { calendar: "#475467", user: "#7a5af8", appointment: "#2e90fa" };
+  const CHOSEN = "#b42318";
 
   /** "America/New_York" → "New York time (America/New_York)": what staff call it, and the exact zone. */
   const zoneLabel = (zone) => `${zone.split("/").pop().replaceAll("_", " ")} time (${zone})`;
@@ -104,9 +105,9 @@
           title: `${title} · ${whoseName(e)}`,
           start: e.startTime,
           end: e.endTime,
-          color: COLORS[kind],
-          classNames: [`event-${kind}`],
-          extendedProps: { view: e },
+          color: bs.deleting.isChosen(e.id) ? CHOSEN : COLORS[kind],
+          className: `event-${kind}`,
+          extendedProps: { view: e, color: COLORS[kind] },
         };
       });
     } catch (err) {
@@ -119,7 +120,7 @@
 
   // ---- blocking time ---------------------------------------------------------------------
   function openBlockDialog(start, end) {
-    hideToast();
+    bs.deleting.hideToast();
     message("calendar-message", "", false);
     const form = $("block-form");
     clearErrors(form, "block-message");
@@ -174,9 +175,9 @@
     }
   }
 
-  // ---- deleting, and undoing it ----------------------------------------------------------
+  // ---- a click on an event: appointments are explained, blocks are asked about (app-delete.js) --
   function clickEvent(e) {
-    hideToast();
+    bs.deleting.hideToast();
     message("calendar-message", "", false);
     if (e.kind === "appointment") {
       message(
@@ -186,67 +187,18 @@
       );
       return;
     }
-    view.pending = e;
-    $("delete-what").textContent = `${e.title || "Blocked time"} · ${whoseName(e)}, ${span(e.startTime, e.endTime)}`;
-    message("delete-message", "", false);
-    $("delete-dialog").showModal();
+    bs.deleting.clicked(e);
   }
 
-  async function confirmDelete() {
-    const e = view.pending;
-    const button = $("delete-confirm");
-    button.disabled = true;
-    try {
-      await call("DELETE", `/app/api/block-slots/${encodeURIComponent(e.id)}`);
-      $("delete-dialog").close();
-      showToast(`Deleted "${e.title || "Blocked time"}".`, () => restore(e));
-      refresh();
-    } catch (err) {
-      if (err.problem && err.problem.code === "not_found") {
-        $("delete-dialog").close();
-        message("calendar-message", err.message, true);
-        refresh();
-      } else message("delete-message", err.message, true);
-    } finally {
-      button.disabled = false;
+  /** Shows the blocks chosen for deleting together in red (app-delete.js keeps the choice). */
+  function markChosen(ids) {
+    for (const event of view.calendar.getEvents()) {
+      event.setProp("color", ids.has(event.id) ? CHOSEN : event.extendedProps.color);
     }
   }
 
-  /** Undo makes the same block again (same calendar or person, times and title); HighLevel gives it a new id. */
-  async function restore(e) {
-    hideToast();
-    try {
-      await call("POST", "/app/api/block-slots", {
-        ...(e.calendarId ? { calendarId: e.calendarId } : { assignedUserId: e.assignedUserId }),
-        startTime: e.startTime,
-        endTime: e.endTime,
-        ...(e.title ? { title: e.title } : {}),
-      });
-      message("calendar-message", `Restored "${e.title || "Blocked time"}".`, false);
-    } catch (err) {
-      message("calendar-message", `Could not restore the block: ${err.message}`, true);
-    }
-    refresh();
-  }
-
-  const UNDO_SECONDS = 10;
-  function showToast(text, onUndo) {
-    hideToast();
-    $("toast-text").textContent = text;
-    $("toast").hidden = false;
-    view.undo = { onUndo, timer: setTimeout(hideToast, UNDO_SECONDS * 1000) };
-  }
-
-  function hideToast() {
-    if (view.undo) clearTimeout(view.undo.timer);
-    view.undo = null;
-    $("toast").hidden = true;
-  }
-
-  $("toast-undo").addEventListener("click", () => view.undo && view.undo.onUndo());
+  bs.cal = { whoseName, span, refresh: () => refresh(), markChosen };
   $("open-block").addEventListener("click", () => openBlockDialog());
   $("block-form").addEventListener("submit", submitBlock);
   $("block-cancel").addEventListener("click", closeBlockDialog);
-  $("delete-confirm").addEventListener("click", confirmDelete);
-  $("delete-cancel").addEventListener("click", () => $("delete-dialog").close());
 })();

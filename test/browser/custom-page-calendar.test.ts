@@ -177,6 +177,43 @@ describeInBrowser("the custom page's calendar in a real browser", () => {
     }
   }, 90_000);
 
+  it("deletes several chosen blocks at once, and undoes that too", async () => {
+    const { page, frame } = await open("loc-ny");
+    try {
+      await frame.getByText("New York time (America/New_York)").waitFor();
+      const date = await nextMonday(frame);
+      const at = (time: string) => DateTime.fromMillis(instant(date, time, "America/New_York")).toISO()!;
+      for (const [title, from, to] of [
+        ["Inventory", "16:00", "17:00"],
+        ["Cleaning", "17:00", "18:00"],
+      ] as const) {
+        const body = { calendarId: "cal-chairs", title, startTime: at(from), endTime: at(to) };
+        await h.services.blockSlots.create("loc-ny", body, { origin: { origin: "page" } });
+      }
+      // Back and forth: the calendar reads the week again.
+      await frame.getByRole("button", { name: "Previous Week" }).click();
+      await frame.getByRole("button", { name: "Next Week" }).click();
+      await frame.getByRole("button", { name: "Delete several…" }).click();
+      await frame.getByText("Inventory · Dental chairs", { exact: true }).click();
+      await frame.getByText("Cleaning · Dental chairs", { exact: true }).click();
+      await frame.getByText("2 blocks chosen.").waitFor();
+      await screenshot(page, "calendar-several-chosen");
+      await frame.getByRole("button", { name: "Delete chosen" }).click();
+      await frame.getByRole("heading", { name: "Delete 2 blocks?" }).waitFor();
+      await frame.getByRole("button", { name: "Delete 2 blocks" }).click();
+      await frame.getByText("Deleted 2 blocks.").waitFor();
+      const titles = () => h.sandbox.state.blockSlots("loc-ny").map((b) => b.title);
+      expect(titles()).not.toContain("Inventory");
+      expect(titles()).not.toContain("Cleaning");
+
+      await frame.getByRole("button", { name: "Undo" }).click();
+      await frame.getByText("Restored 2 blocks.").waitFor();
+      expect(titles()).toEqual(expect.arrayContaining(["Inventory", "Cleaning"]));
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
+
   it("shows and blocks London time in the London sub-account", async () => {
     const { page, frame } = await open("loc-ldn");
     try {

@@ -1,12 +1,10 @@
-// The custom page inside HighLevel. No framework: ask the parent window who the user is, trade
-// HighLevel's encrypted payload for a session, then talk to /app/api with it.
+// The custom page inside HighLevel: shared pieces. No framework and no build step; the views
+// (app-calendar.js, app-agency.js) and the sign-in (app-start.js) use what this file exposes.
 "use strict";
 
-(function () {
+window.BlockSlots = (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { csrf: null, locationId: null, calendars: [] };
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone });
+  const state = { csrf: null, locationId: null, session: null };
 
   function status(text, bad) {
     const el = $("status");
@@ -29,133 +27,54 @@
     });
     const data = res.status === 204 ? null : await res.json().catch(() => null);
     if (!res.ok) {
-      const err = new Error((data && data.detail) || `The app answered ${res.status}.`);
+      const err = new Error(words(data || {}, res.status));
       err.problem = data || {};
       throw err;
     }
     return data;
   }
 
-  // ---- signing in through HighLevel's parent window ------------------------------------
-  function requestUserData() {
-    if (window.parent === window) {
-      status("Open this page from inside HighLevel: it signs you in through your HighLevel session.", true);
-      return;
-    }
-    let answered = false;
-    window.addEventListener("message", async (event) => {
-      // Only HighLevel's window, the one framing this page, speaks for the user: a popup or another
-      // frame could otherwise sign the page in as someone else with a payload of its own.
-      if (event.source !== window.parent) return;
-      const data = event.data;
-      if (!data || data.message !== "REQUEST_USER_DATA_RESPONSE" || answered) return;
-      answered = true;
-      try {
-        const session = await call("POST", "/app/session", { payload: data.payload });
-        state.csrf = session.csrf;
-        state.locationId = session.locationId || "";
-        await (session.locationId ? showLocation() : showAgency(session));
-        if (session.agencyAdmin) await showRules();
-        status("");
-      } catch (err) {
-        status(err.message, true);
-      }
-    });
-    window.parent.postMessage({ message: "REQUEST_USER_DATA" }, "*");
-    setTimeout(() => {
-      if (!answered)
-        status(
-          "HighLevel did not answer. Reload the page; if it keeps happening, open it again from the HighLevel menu.",
-          true,
-        );
-    }, 8000);
+  // ---- the API's codes and fields in the page's own words ------------------------------
+  // The API's messages are written for integrators ("must be after startTime"); office staff get
+  // sentences about what they see on the page.
+  const CODE_WORDS = {
+    unauthorized: "Your sign-in here has ended. Reload the page inside HighLevel.",
+    forbidden: "This page can't do that for you. Reload it; if it keeps happening, ask an agency admin.",
+    not_found: "That is already gone: someone may have deleted it in HighLevel. The calendar is up to date now.",
+    not_a_block_slot: "That is an appointment with a customer. Appointments can't be deleted here.",
+    rate_limited: "HighLevel is busy right now. Wait a minute and try again.",
+    too_many_attempts: "Too many tries. Wait a minute and try again.",
+    reauthorization_required:
+      "HighLevel no longer accepts this sub-account's connection. Reinstall the app from the marketplace.",
+    location_not_installed: "The app is not installed in that sub-account.",
+    location_inactive: "That sub-account is not active in HighLevel.",
+    location_connecting: "That sub-account is still being connected. Try again in a minute.",
+    upstream_error: "HighLevel did not accept that. Check the times and try again.",
+    service_unavailable: "The app is not reachable right now. Try again in a minute.",
+  };
+
+  function words(problem, httpStatus) {
+    return (
+      CODE_WORDS[problem.code] ||
+      (httpStatus >= 500
+        ? "Something went wrong on our side. Try again; if it keeps happening, reload the page."
+        : "That did not work. Check the form and try again.")
+    );
   }
 
-  // ---- one sub-account ---------------------------------------------------------------
-  async function showLocation() {
-    const { location: loc } = await call("GET", "/app/api/location");
-    $("location-name").textContent = loc.name || `Sub-account ${loc.id}`;
-    const badge = $("location-status");
-    const connected = loc.status === "active";
-    badge.textContent = connected ? "Connected" : loc.status.replaceAll("_", " ");
-    badge.className = `badge ${connected ? "good" : "bad"}`;
-    $("location-detail").textContent = connected
-      ? ""
-      : loc.status === "reauthorization_required"
-        ? "HighLevel no longer accepts this sub-account's authorization: reinstall the app from the marketplace."
-        : loc.lastError || "Install the app in this sub-account from the HighLevel marketplace.";
-    $("location-panel").hidden = false;
-    if (!connected) return;
-    $("block-panel").hidden = false;
-    $("upcoming-panel").hidden = false;
-    $("tz").textContent = timeZone;
-    await loadUpcoming();
-  }
-
-  async function loadUpcoming() {
-    const data = await call("GET", "/app/api/block-slots");
-    state.calendars = data.calendars.map((c) => c.calendar);
-    const select = $("calendarId");
-    const chosen = select.value;
-    select.replaceChildren(...state.calendars.map((c) => new Option(c.name, c.id)));
-    if (chosen) select.value = chosen;
-    if (state.calendars.length === 0) select.replaceChildren(new Option("No calendars in this sub-account", ""));
-
-    const box = $("upcoming");
-    box.replaceChildren();
-    let count = 0;
-    for (const { calendar, blockSlots } of data.calendars) {
-      const section = document.createElement("div");
-      section.className = "calendar";
-      const h = document.createElement("h3");
-      h.textContent = calendar.name;
-      section.append(h);
-      if (blockSlots.length === 0) {
-        const p = document.createElement("p");
-        p.className = "muted";
-        p.textContent = "Nothing blocked.";
-        section.append(p);
-      } else {
-        const table = document.createElement("table");
-        table.innerHTML =
-          '<thead><tr><th scope="col">When</th><th scope="col">Title</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>';
-        const tbody = document.createElement("tbody");
-        for (const slot of blockSlots) {
-          count += 1;
-          const tr = document.createElement("tr");
-          const time = document.createElement("td");
-          time.textContent = `${when.format(new Date(slot.startTime))} – ${when.format(new Date(slot.endTime))}`;
-          const title = document.createElement("td");
-          title.textContent = slot.title || "—";
-          const actions = document.createElement("td");
-          const del = document.createElement("button");
-          del.type = "button";
-          del.className = "link-danger";
-          del.textContent = "Delete";
-          del.setAttribute("aria-label", `Delete block ${slot.title || ""} ${time.textContent}`.trim());
-          del.addEventListener("click", () => removeBlock(slot.id, del));
-          actions.append(del);
-          tr.append(time, title, actions);
-          tbody.append(tr);
-        }
-        table.append(tbody);
-        section.append(table);
-      }
-      box.append(section);
-    }
-    box.dataset.count = String(count);
-  }
-
-  async function removeBlock(id, button) {
-    button.disabled = true;
-    try {
-      await call("DELETE", `/app/api/block-slots/${encodeURIComponent(id)}`);
-      message("form-message", "Block deleted.", false);
-      await loadUpcoming();
-    } catch (err) {
-      button.disabled = false;
-      message("form-message", err.message, true);
-    }
+  /** One field error of the API as a sentence; `field` is the last part of its path. */
+  function fieldWords(field, message) {
+    const m = String(message || "");
+    if (/after start/.test(m)) return "The end must be after the start.";
+    if (field === "startTime") return "Enter the date and time it starts.";
+    if (field === "endTime") return "Enter the date and time it ends.";
+    if (field === "calendarId" || field === "assignedUserId") return "Choose a calendar or a team member.";
+    if (field === "locationId") return "Choose a sub-account.";
+    if (field === "title" || field === "name")
+      return /at most/.test(m) ? "That is too long: keep it shorter." : "Use plain text only.";
+    if (/differ from the source/.test(m)) return "Choose a different calendar or team member than the source.";
+    if (/listed twice/.test(m)) return "That target is already in the rule.";
+    return "Check this field.";
   }
 
   function message(id, text, bad) {
@@ -164,137 +83,71 @@
     el.className = `form-message ${bad ? "bad" : "good"}`;
   }
 
-  /** The API's field errors, next to their fields (the same messages the API gives). */
-  function showErrors(form, problem, fallbackId) {
+  /** Clears every message of a form: each action starts clean. */
+  function clearErrors(form, messageId) {
     for (const el of form.querySelectorAll(".error")) el.textContent = "";
     for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
-    const unplaced = [];
+    if (messageId) message(messageId, "", false);
+  }
+
+  /**
+   * The API's field errors beside their fields. `place(path)` names the element id a path belongs
+   * to (its "-error" paragraph and its input); what has no place goes to the form's message.
+   */
+  function showErrors(form, err, messageId, place) {
+    clearErrors(form, messageId);
+    const problem = err.problem || {};
+    let placed = 0;
     for (const e of problem.errors || []) {
-      const field = e.path.split(".")[0];
-      const target = $(`${field}-error`);
-      if (target) {
-        target.textContent = e.message;
-        const input = $(field);
-        if (input) input.setAttribute("aria-invalid", "true");
-      } else unplaced.push(`${e.path}: ${e.message}`);
+      const id = place(e.path);
+      const target = id && $(`${id}-error`);
+      if (!target) continue;
+      // Several fields can share one message (a rule's sub-account and its calendar): the first
+      // problem is the one to fix first.
+      if (!target.textContent) target.textContent = fieldWords(e.path.split(".").pop(), e.message);
+      const input = $(id);
+      if (input) input.setAttribute("aria-invalid", "true");
+      placed += 1;
     }
-    if (unplaced.length || !(problem.errors || []).length)
-      message(fallbackId, unplaced.join("; ") || problem.detail || "That did not work.", true);
+    if (!placed) message(messageId, err.problem ? err.message : words({}, 500), true);
   }
 
-  function isoFromLocal(value) {
-    // datetime-local is the browser's local time; HighLevel wants an instant with an offset.
-    if (!value) return "";
-    const date = new Date(value);
-    return Number.isNaN(date.getTime()) ? value : date.toISOString();
-  }
-
-  function wireBlockForm() {
-    const form = $("block-form");
-    for (const radio of form.querySelectorAll('input[name="kind"]')) {
-      radio.addEventListener("change", () => {
-        const user = form.querySelector('input[name="kind"]:checked').value === "user";
-        $("user-field").hidden = !user;
-        $("calendar-field").hidden = user;
-      });
-    }
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const user = form.querySelector('input[name="kind"]:checked').value === "user";
-      const body = {
-        ...(user
-          ? { assignedUserId: $("assignedUserId").value.trim() || undefined }
-          : { calendarId: $("calendarId").value || undefined }),
-        startTime: isoFromLocal($("startTime").value),
-        endTime: isoFromLocal($("endTime").value),
-        ...($("title").value.trim() ? { title: $("title").value.trim() } : {}),
-      };
-      const button = form.querySelector("button[type=submit]");
-      button.disabled = true;
-      try {
-        await call("POST", "/app/api/block-slots", body);
-        showErrors(form, { errors: [] }, "form-message");
-        message("form-message", "Time blocked.", false);
-        await loadUpcoming();
-      } catch (err) {
-        showErrors(form, err.problem, "form-message");
-      } finally {
-        button.disabled = false;
-      }
+  // ---- wall-clock time in a named zone, without a date library ---------------------------
+  const partsFormat = (zone) =>
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
     });
-  }
 
-  // ---- agency level ------------------------------------------------------------------
-  async function showAgency(session) {
-    const { agency } = await call("GET", "/app/api/location");
-    $("location-name").textContent = "Agency";
-    $("location-status").textContent = `${agency.locations.filter((l) => l.status === "active").length} connected`;
-    $("location-status").className = "badge good";
-    $("location-detail").textContent = session.agencyAdmin ? "" : "Ask an agency admin to manage blocking rules.";
-    $("location-panel").hidden = false;
-    const list = document.createElement("ul");
-    for (const l of agency.locations) {
-      const li = document.createElement("li");
-      li.textContent = `${l.name || l.id} — ${l.status.replaceAll("_", " ")}`;
-      list.append(li);
-    }
-    $("agency-locations").replaceChildren(
-      agency.locations.length
-        ? list
-        : Object.assign(document.createElement("p"), { textContent: "No sub-accounts connected yet." }),
+  /** The zone's wall clock at `ms` as if it were UTC: the difference to `ms` is the zone's offset. */
+  function wallAsUtc(ms, zone) {
+    const p = Object.fromEntries(
+      partsFormat(zone)
+        .formatToParts(new Date(ms))
+        .map((x) => [x.type, x.value]),
     );
-    for (const select of document.querySelectorAll(".location-select")) {
-      select.replaceChildren(...agency.locations.map((l) => new Option(l.name || l.id, l.id)));
-    }
-    $("agency-panel").hidden = false;
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
   }
 
-  async function showRules() {
-    $("rules-panel").hidden = false;
-    const { rules } = await call("GET", "/app/api/rules");
-    const box = $("rules");
-    box.replaceChildren();
-    if (rules.length === 0)
-      box.append(Object.assign(document.createElement("p"), { className: "muted", textContent: "No rules yet." }));
-    for (const rule of rules) {
-      const row = document.createElement("p");
-      const describe = (e) => `${e.locationId} / ${e.calendarId || `user ${e.assignedUserId}`}`;
-      row.textContent = `${rule.name || "Rule"}: ${describe(rule.source)} → ${rule.targets.map(describe).join(", ")} `;
-      const del = document.createElement("button");
-      del.type = "button";
-      del.className = "link-danger";
-      del.textContent = "Delete";
-      del.addEventListener("click", async () => {
-        await call("DELETE", `/app/api/rules/${rule.id}`).catch((err) => message("rule-message", err.message, true));
-        await showRules();
-      });
-      row.append(del);
-      box.append(row);
-    }
+  /** "2030-05-01T10:00" (a datetime-local value) read in `zone` → epoch ms; NaN when incomplete. */
+  function instantFromWall(value, zone) {
+    const guess = Date.parse(`${value}:00Z`);
+    if (Number.isNaN(guess)) return NaN;
+    // Twice: the offset at the guessed instant can differ from the one at the real instant (DST).
+    const first = guess - (wallAsUtc(guess, zone) - guess);
+    return guess - (wallAsUtc(first, zone) - first);
   }
 
-  function wireRuleForm() {
-    const form = $("rule-form");
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const body = {
-        ...($("rule-name").value.trim() ? { name: $("rule-name").value.trim() } : {}),
-        source: { locationId: $("source-location").value, calendarId: $("source-calendar").value.trim() || undefined },
-        targets: [
-          { locationId: $("target-location").value, calendarId: $("target-calendar").value.trim() || undefined },
-        ],
-      };
-      try {
-        await call("POST", "/app/api/rules", body);
-        message("rule-message", "Rule added.", false);
-        await showRules();
-      } catch (err) {
-        showErrors(form, err.problem, "rule-message");
-      }
-    });
+  /** Epoch ms → the datetime-local value of that instant in `zone`. */
+  function wallFromInstant(ms, zone) {
+    return new Date(wallAsUtc(ms, zone)).toISOString().slice(0, 16);
   }
 
-  wireBlockForm();
-  wireRuleForm();
-  requestUserData();
+  return { $, state, status, call, message, clearErrors, showErrors, words, instantFromWall, wallFromInstant };
 })();

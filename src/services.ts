@@ -231,7 +231,7 @@ export function createServices(
     queue,
     bulk: new BulkService(db, queue, access),
     bulkWorker,
-    rules: new BlockingRuleService(db, access),
+    rules: new BlockingRuleService(db, access, async (id) => (await blockSlots.calendars(id)).map((c) => c.id)),
     plans,
     planWorker,
     inbox,

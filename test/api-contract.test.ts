@@ -6,7 +6,7 @@ import { openApiPath } from "../src/http/openapi";
 import { apiOperations } from "../src/operations";
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
-import { SOLO } from "./support/sandbox-fixtures";
+import { SOLO, withCalendars } from "./support/sandbox-fixtures";
 import { deliver, event, webhookSigners } from "./support/webhooks";
 
 /**
@@ -20,7 +20,10 @@ let doc: { paths: Record<string, Record<string, { responses: Record<string, unkn
 let ajv: Ajv2020;
 
 beforeAll(async () => {
-  h = await startHarness({ sandbox: { companies: [SOLO] }, env: signers.env });
+  h = await startHarness({
+    sandbox: { companies: [withCalendars(SOLO, { "loc-solo": ["cal-1"] })] },
+    env: signers.env,
+  });
   await installLocation(h, "loc-solo");
   doc = (await request(h.app).get("/api/openapi.json").expect(200)).body;
   ajv = new Ajv2020({ strict: false, allErrors: true });

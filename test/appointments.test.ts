@@ -3,7 +3,7 @@ import { apiAs, installCompany, installLocation } from "./support/api";
 import { waitForJob } from "./support/bulk";
 import { startHarness, type Harness } from "./support/harness";
 import { spawnTs, waitForLine } from "./support/processes";
-import { AGENCY, SOLO } from "./support/sandbox-fixtures";
+import { AGENCY, SOLO, withCalendars } from "./support/sandbox-fixtures";
 import { deliver, event, processed, webhookSigners } from "./support/webhooks";
 
 const signers = webhookSigners();
@@ -34,7 +34,11 @@ const appointment = (type: string, id: string, extra: Record<string, unknown> = 
   });
 
 async function setUp(jobs: boolean): Promise<Harness> {
-  const h = await startHarness({ sandbox: { companies: [AGENCY, SOLO] }, env: signers.env, jobs });
+  const h = await startHarness({
+    sandbox: { companies: [withCalendars(AGENCY, { "loc-a": ["cal-1", "cal-other"], "loc-b": ["cal-2"] }), SOLO] },
+    env: signers.env,
+    jobs,
+  });
   await installCompany(h, "agency-1");
   await installLocation(h, "loc-solo");
   return h;
@@ -74,6 +78,27 @@ describe("blocking rules and the appointments they follow", () => {
 
     await apiAs(h).delete(`/api/blocking-rules/${created.body.id}`).expect(204);
     await apiAs(h).delete(`/api/blocking-rules/${created.body.id}`).expect(404);
+  });
+
+  it("refuses a rule on a sub-account or calendar that does not exist, naming the field, and stores nothing", async () => {
+    const noLocation = await apiAs(h)
+      .post("/api/blocking-rules")
+      .send({ ...RULE, targets: [{ locationId: "loc-nowhere", calendarId: "cal-2" }] })
+      .expect(404);
+    expect(noLocation.headers["content-type"]).toContain("application/problem+json");
+    expect(noLocation.body.errors).toEqual([
+      { path: "targets.0.locationId", message: expect.stringContaining("loc-nowhere") },
+    ]);
+
+    const noCalendar = await apiAs(h)
+      .post("/api/blocking-rules")
+      .send({ ...RULE, source: { locationId: "loc-a", calendarId: "cal-gone" } })
+      .expect(400);
+    expect(noCalendar.body).toMatchObject({
+      code: "invalid_request",
+      errors: [{ path: "source.calendarId", message: expect.stringContaining("cal-gone") }],
+    });
+    expect((await apiAs(h).get("/api/blocking-rules").expect(200)).body.rules).toEqual([]);
   });
 
   it("mirrors an appointment on every target, moves the blocks with it, and removes them when it is deleted", async () => {

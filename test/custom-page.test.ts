@@ -1,16 +1,21 @@
 import request from "supertest";
 import { encryptSsoPayload } from "../sandbox/sso-payload";
-import { installCompany } from "./support/api";
+import { apiAs, installCompany } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
-import { AGENCY } from "./support/sandbox-fixtures";
+import { AGENCY, withCalendars } from "./support/sandbox-fixtures";
 
 const SSO_KEY = "shared-secret-of-the-test-app";
 const USER = { userId: "u-1", companyId: "agency-1", role: "user", type: "account", userName: "Ada" };
+/** A block no other test makes: the calendar window below holds only it. */
+const JUNE = { calendarId: "cal-1", startTime: "2030-06-03T09:00:00Z", endTime: "2030-06-03T10:00:00Z" };
 const SLOT = { calendarId: "cal-1", startTime: "2030-05-01T12:00:00Z", endTime: "2030-05-01T13:00:00Z" };
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ sandbox: { companies: [AGENCY] }, env: { HIGHLEVEL_SSO_KEY: SSO_KEY } });
+  h = await startHarness({
+    sandbox: { companies: [withCalendars(AGENCY, { "loc-a": ["cal-1"], "loc-b": ["cal-2"] })] },
+    env: { HIGHLEVEL_SSO_KEY: SSO_KEY },
+  });
   await installCompany(h, "agency-1");
 });
 afterAll(() => h.close());
@@ -88,6 +93,29 @@ describe("the custom page's session", () => {
     expect(bad.body.errors).toEqual([{ path: "endTime", message: "must be after startTime" }]);
   });
 
+  it("lists a window of the calendar, and names the field of a window it refuses", async () => {
+    const { cookie, csrf } = await signIn({ ...USER, activeLocation: "loc-a" });
+    await request(h.app)
+      .post("/app/api/block-slots")
+      .set("Cookie", cookie)
+      .set("X-CSRF-Token", csrf)
+      .send(JUNE)
+      .expect(201);
+    const window = { start: "2030-06-03T00:00:00Z", end: "2030-06-04T00:00:00Z" };
+    const listed = await request(h.app).get("/app/api/calendar").query(window).set("Cookie", cookie).expect(200);
+    expect(listed.body.events).toMatchObject([{ kind: "block", calendarId: "cal-1", title: "" }]);
+    expect(Date.parse(listed.body.events[0].startTime)).toBe(Date.parse(JUNE.startTime));
+    const refused = await request(h.app)
+      .get("/app/api/calendar")
+      .query({ start: window.end, end: window.start })
+      .set("Cookie", cookie)
+      .expect(400);
+    expect(refused.body.errors).toEqual([{ path: "end", message: "must be after start" }]);
+    const location = await request(h.app).get("/app/api/location").set("Cookie", cookie).expect(200);
+    expect(location.body).toMatchObject({ location: { id: "loc-a", timeZone: expect.any(String) } });
+    expect(location.body.calendars).toEqual([{ id: "cal-1", name: "Calendar cal-1" }]);
+  });
+
   it("without a session, or with a forged one, answers 401", async () => {
     await request(h.app).get("/app/api/location").expect(401);
     const { cookie } = await signIn({ ...USER, activeLocation: "loc-a" });
@@ -109,8 +137,19 @@ describe("the custom page's session", () => {
       .set("X-CSRF-Token", admin.csrf)
       .send(rule)
       .expect(201);
+    // A rule an integrator made with an API key touches these sub-accounts too: listed, not the page's to delete.
+    await apiAs(h)
+      .post("/api/blocking-rules")
+      .send({
+        source: { locationId: "loc-b", calendarId: "cal-2" },
+        targets: [{ locationId: "loc-a", assignedUserId: "u-9" }],
+      })
+      .expect(201);
     const listed = await request(h.app).get("/app/api/rules").set("Cookie", admin.cookie).expect(200);
-    expect(listed.body.rules).toHaveLength(1);
+    expect(listed.body.rules).toMatchObject([
+      { label: "Bright Smiles Downtown – Calendar cal-1 → Bright Smiles Uptown – Calendar cal-2", own: true },
+      { label: "Bright Smiles Uptown – Calendar cal-2 → Bright Smiles Downtown – team member u-9", own: false },
+    ]);
     const agency = await request(h.app).get("/app/api/location").set("Cookie", admin.cookie).expect(200);
     expect(agency.body.agency.locations.map((l: { id: string }) => l.id).sort()).toEqual(["loc-a", "loc-b", "loc-c"]);
 

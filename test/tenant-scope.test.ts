@@ -5,7 +5,7 @@
 import { apiAs, installCompany } from "./support/api";
 import { bigAgency, itemsFor } from "./support/bulk";
 import { startHarness, type Harness } from "./support/harness";
-import { AGENCY } from "./support/sandbox-fixtures";
+import { AGENCY, withCalendars } from "./support/sandbox-fixtures";
 
 const BULK = "/api/block-slots/bulk";
 const RULES = "/api/blocking-rules";
@@ -19,7 +19,7 @@ let h: Harness;
 let agencyKey: string;
 let locationKey: string;
 beforeAll(async () => {
-  h = await startHarness({ sandbox: { companies: [AGENCY, bigAgency(2)] } });
+  h = await startHarness({ sandbox: { companies: [withCalendars(AGENCY, { "loc-a": ["cal-1"] }), bigAgency(2)] } });
   // Both agencies installed: every location named below is known to the app.
   await installCompany(h, "agency-1");
   await installCompany(h, "agency-big");

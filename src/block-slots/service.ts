@@ -192,7 +192,7 @@ export class BlockSlotService {
 
   async calendars(locationId: string) {
     const { calendars } = await this.call(locationId, true, (token) => this.highlevel.listCalendars(token, locationId));
-    return calendars.map((c) => ({ id: c.id, name: c.name }));
+    return calendars.map((c) => ({ id: c.id, name: c.name, userIds: (c.teamMembers ?? []).map((m) => m.userId) }));
   }
 
   /** Appointments and blocks of a calendar or user overlapping a window (epoch milliseconds). */

@@ -1,14 +1,26 @@
+import path from "node:path";
 import express, { Router, type Response } from "express";
 import { z } from "zod";
-import { blockSlotBody, eventId } from "../block-slots/schemas";
+import { blockSlotBody, eventId, isoWithOffset } from "../block-slots/schemas";
 import { parseInput } from "../validation";
 import { AppError } from "../errors";
-import { blockingRuleBody } from "../rules/schemas";
 import type { Services } from "../services";
 import { decryptSsoPayload, SsoDecryptError } from "../sso/decrypt";
+import { eventsIn, whoseTime } from "./calendar-view";
+import { agencyRoutes } from "./agency-routes";
 import { agencyPrincipal, PageSessions } from "./session";
 
-const DAYS_AHEAD = 30;
+/** FullCalendar's browser build, from npm (no CDN: the page's CSP allows only its own origin). */
+const FULLCALENDAR = path.dirname(require.resolve("fullcalendar/package.json"));
+/** A month view shows six weeks; a longer window would only cost HighLevel calls. */
+const MAX_WINDOW_DAYS = 45;
+const calendarWindow = z
+  .object({ start: isoWithOffset, end: isoWithOffset })
+  .refine((w) => Date.parse(w.end) > Date.parse(w.start), { path: ["end"], message: "must be after start" })
+  .refine((w) => Date.parse(w.end) - Date.parse(w.start) <= MAX_WINDOW_DAYS * 86_400_000, {
+    path: ["end"],
+    message: `must be at most ${MAX_WINDOW_DAYS} days after start`,
+  });
 
 /**
  * HighLevel shows `/app` in an iframe: only its app origins and the white-label origins the operator
@@ -52,8 +64,12 @@ export function customPageRoutes(services: Services): Router {
       });
       return;
     }
-    res.render("app-page");
+    res.render("app-page", { highLevelAppUrl: config.HIGHLEVEL_APP_URL });
   });
+  router.use(
+    "/app/assets/fullcalendar",
+    express.static(FULLCALENDAR, { maxAge: "1d", index: false, fallthrough: false }),
+  );
 
   /** A payload that does not open a session counts against the caller's address. */
   const refuse = async (req: express.Request, reason: string, message: string): Promise<never> => {
@@ -106,37 +122,36 @@ export function customPageRoutes(services: Services): Router {
       const locations = await services.db.location.findMany({
         where: { companyId: session.companyId },
         orderBy: { name: "asc" },
-        select: { id: true, name: true, status: true },
+        select: { id: true, name: true, status: true, timeZone: true },
       });
       res.json({ agency: { id: session.companyId, locations } });
       return;
     }
+    const locationId = session.locationId;
     const location = await services.db.location.findUnique({
-      where: { id: session.locationId },
+      where: { id: locationId },
       select: { id: true, name: true, status: true, lastError: true },
     });
-    res.json({
-      location: location ?? { id: session.locationId, name: null, status: "not_installed", lastError: null },
-    });
+    if (location?.status !== "active") {
+      res.json({ location: location ?? { id: locationId, name: null, status: "not_installed", lastError: null } });
+      return;
+    }
+    const [timeZone, whose] = await Promise.all([
+      services.locations.timeZoneOf(locationId),
+      whoseTime(services, locationId, session),
+    ]);
+    // HighLevel gives every location a zone; "UTC" only if it ever gives none, and the page names it.
+    res.json({ location: { ...location, timeZone: timeZone ?? "UTC" }, ...whose });
   });
 
-  /** Upcoming blocks on each of the location's calendars (the next 30 days). */
-  router.get("/app/api/block-slots", async (req, res) => {
+  /** Appointments and blocks of the sub-account in the window the calendar shows. */
+  router.get("/app/api/calendar", async (req, res) => {
     const session = sessions.require(req);
     if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
-    const calendars = await services.blockSlots.calendars(session.locationId);
-    const now = new Date();
-    const window = {
-      startTime: now.toISOString(),
-      endTime: new Date(now.getTime() + DAYS_AHEAD * 86_400_000).toISOString(),
-    };
-    const perCalendar = await Promise.all(
-      calendars.map(async (c) => ({
-        calendar: c,
-        blockSlots: (await services.blockSlots.list(session.locationId!, { calendarId: c.id, ...window })).blockSlots,
-      })),
-    );
-    res.json({ days: DAYS_AHEAD, calendars: perCalendar });
+    const { start, end } = parseInput(calendarWindow, req.query, "query");
+    const whose = await whoseTime(services, session.locationId, session);
+    const window = { startTime: Date.parse(start), endTime: Date.parse(end) };
+    res.json({ events: await eventsIn(services, session.locationId, whose, window) });
   });
 
   router.post("/app/api/block-slots", json, async (req, res) => {
@@ -153,23 +168,6 @@ export function customPageRoutes(services: Services): Router {
     res.status(204).end();
   });
 
-  /** Agency admins: the blocking rules of their locations. */
-  const admin = (req: express.Request, write = false) => {
-    const principal = agencyPrincipal(sessions.require(req, { write }));
-    if (!principal) throw new AppError("forbidden", "Only agency admins can see and change blocking rules.");
-    return principal;
-  };
-  router.get("/app/api/rules", async (req, res) => {
-    res.json({ rules: await services.rules.list(admin(req)) });
-  });
-  router.post("/app/api/rules", json, async (req, res) => {
-    const principal = admin(req, true);
-    res.status(201).json(await services.rules.create(principal, parseInput(blockingRuleBody, req.body, "body")));
-  });
-  router.delete("/app/api/rules/:id", async (req, res) => {
-    await services.rules.remove(admin(req, true), req.params.id);
-    res.status(204).end();
-  });
-
+  agencyRoutes(router, services, sessions, json);
   return router;
 }

@@ -114,6 +114,8 @@ export interface CalendarSummary {
   id: string;
   name: string;
   isActive?: boolean;
+  /** Who works the calendar: HighLevel gives their user ids, not their names. */
+  teamMembers?: { userId: string }[];
 }
 
 /** A calendar event as HighLevel lists it: an appointment carries a contact and a status; a block neither. */

@@ -3,7 +3,7 @@ import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
 import type { BlockingRule as Row } from "../generated/prisma/client";
-import { AppError } from "../errors";
+import { AppError, type FieldError } from "../errors";
 import { z } from "zod";
 import { ruleEndpoint, type BlockingRuleBody, type RuleEndpoint } from "./schemas";
 
@@ -37,6 +37,8 @@ export class BlockingRuleService {
   constructor(
     private readonly db: Db,
     private readonly access: AccessPolicy,
+    /** The calendars a location has in HighLevel (its ids), to refuse a rule naming one it has not. */
+    private readonly calendarsOf: (locationId: string) => Promise<string[]>,
   ) {}
 
   async list(principal: Principal): Promise<BlockingRule[]> {
@@ -47,9 +49,27 @@ export class BlockingRuleService {
     return rows.map(toRule);
   }
 
+  /**
+   * Every rule with a source or a target in one of `locationIds`, whoever made it: an agency's
+   * admins see all rules that block or watch their sub-accounts, not only their own.
+   */
+  async touching(locationIds: string[]): Promise<{ rule: BlockingRule; owner: string }[]> {
+    if (locationIds.length === 0) return [];
+    const rows = await this.db.blockingRule.findMany({
+      where: {
+        OR: [
+          { sourceLocationId: { in: locationIds } },
+          // jsonb containment: a targets array with an element of that location.
+          ...locationIds.map((id) => ({ targets: { array_contains: [{ locationId: id }] } })),
+        ],
+      },
+      orderBy: { createdAt: "asc" },
+    });
+    return rows.map((row) => ({ rule: toRule(row), owner: row.owner }));
+  }
+
   async create(principal: Principal, body: BlockingRuleBody): Promise<BlockingRule> {
-    const locations = [body.source.locationId, ...body.targets.map((t) => t.locationId)];
-    await this.access.assertLocations(principal, [...new Set(locations)]);
+    await this.assertEndpointsExist(principal, body);
     const row = await this.db.blockingRule.create({
       data: {
         owner: principal.id,
@@ -62,6 +82,51 @@ export class BlockingRuleService {
       },
     });
     return toRule(row);
+  }
+
+  /**
+   * A rule on a sub-account the app does not know, or on a calendar its location does not have,
+   * would never fire (or block nothing): refused at once, each bad field named. A scoped key gets
+   * 403 for a location outside its scope whether or not it exists, so no other tenant's is revealed.
+   */
+  private async assertEndpointsExist(principal: Principal, body: BlockingRuleBody): Promise<void> {
+    const endpoints: [string, RuleEndpoint][] = [
+      ["source", body.source],
+      ...body.targets.map((t, i): [string, RuleEndpoint] => [`targets.${i}`, t]),
+    ];
+    const ids = [...new Set(endpoints.map(([, e]) => e.locationId))];
+    const known = await this.db.location.findMany({
+      where: { id: { in: ids }, ...this.access.locationWhere(principal) },
+      select: { id: true },
+    });
+    const visible = new Set(known.map((l) => l.id));
+    const unknown: FieldError[] = endpoints
+      .filter(([, e]) => !visible.has(e.locationId))
+      .map(([path, e]) => ({ path: `${path}.locationId`, message: `no sub-account ${e.locationId} is connected` }));
+    if (unknown.length) {
+      if (principal.scope !== "all") {
+        await this.access.assertLocations(principal, ids).catch((err: unknown) => {
+          throw err instanceof AppError ? new AppError(err.code, err.message, { errors: unknown }) : err;
+        });
+      }
+      throw new AppError("not_found", "The rule names a sub-account that is not connected to this app.", {
+        errors: unknown,
+      });
+    }
+    const wrong: FieldError[] = [];
+    const calendars = new Map<string, Promise<string[]>>();
+    for (const [path, e] of endpoints) {
+      if (!e.calendarId) continue;
+      if (!calendars.has(e.locationId)) calendars.set(e.locationId, this.calendarsOf(e.locationId));
+      if (!(await calendars.get(e.locationId))!.includes(e.calendarId)) {
+        wrong.push({
+          path: `${path}.calendarId`,
+          message: `sub-account ${e.locationId} has no calendar ${e.calendarId}`,
+        });
+      }
+    }
+    if (wrong.length)
+      throw new AppError("invalid_request", "The rule names a calendar that does not exist.", { errors: wrong });
   }
 
   /** Blocks already made stay and keep following their appointments; the rule makes no new ones. */

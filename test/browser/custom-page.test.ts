@@ -11,8 +11,18 @@ const CLINICS: SandboxCompany = {
   id: "agency-7",
   name: "Harbour Health",
   locations: [
-    { id: "loc-page", name: "Harbour Clinic", calendars: [{ id: "cal-chairs", name: "Dental chairs" }] },
-    { id: "loc-other", name: "Hillside Clinic", calendars: [{ id: "cal-hill", name: "Rooms" }] },
+    {
+      id: "loc-page",
+      name: "Harbour Clinic",
+      timezone: "America/New_York",
+      calendars: [{ id: "cal-chairs", name: "Dental chairs" }],
+    },
+    {
+      id: "loc-other",
+      name: "Hillside Clinic",
+      timezone: "Europe/London",
+      calendars: [{ id: "cal-hill", name: "Rooms" }],
+    },
   ],
 };
 
@@ -83,53 +93,37 @@ describeInBrowser("pages in a real browser", () => {
     };
   }
 
-  const localInput = (date: Date) => {
-    const pad = (n: number) => String(n).padStart(2, "0");
-    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  };
-
-  it("inside HighLevel: shows the sub-account, blocks time through the form and deletes it", async () => {
+  it("agency view: sub-accounts in a table, and a blocking rule made and listed by names", async () => {
     await installCompany(h, "agency-7");
-    // The sandbox plays HighLevel's screen: it frames /app and answers with the encrypted user.
     h.sandbox.state.customPage = { appUrl: app.url, ssoKey: SSO_KEY };
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1100 }, timezoneId: "Asia/Tokyo" });
     try {
-      await page.goto(`${h.sandbox.url}/_sandbox/app?locationId=loc-page`);
+      await page.goto(`${h.sandbox.url}/_sandbox/app`);
       const frame = page.frameLocator("#app");
-      await frame.getByRole("heading", { name: "Harbour Clinic" }).waitFor();
-      await frame.getByText("Connected").waitFor();
-      await frame.getByLabel("Calendar", { exact: true }).selectOption({ label: "Dental chairs" });
-      await expect(frame.getByLabel("User id").isVisible()).resolves.toBe(false);
-      await screenshot(page, "custom-page-signed-in");
+      const row = frame.getByRole("row", { name: /Harbour Clinic/ });
+      await expect(row.getByRole("cell").allTextContents()).resolves.toEqual([
+        "Harbour Clinic",
+        "Connected",
+        "America/New_York",
+        "Open",
+      ]);
+      // The link opens the sub-account in HighLevel's own window (the sandbox plays HighLevel).
+      await expect(row.getByRole("link").getAttribute("href")).resolves.toMatch(/\/v2\/location\/loc-page$/);
 
-      // The API's own validation message, next to the field.
-      const start = new Date(Date.now() + 2 * 86_400_000);
-      start.setHours(10, 0, 0, 0);
-      const end = new Date(start.getTime() + 3600_000);
-      await frame.getByLabel("Starts").fill(localInput(end));
-      await frame.getByLabel("Ends").fill(localInput(start));
-      await frame.getByRole("button", { name: "Block time" }).click();
-      await frame.getByText("must be after startTime").waitFor();
-      expect(h.sandbox.state.blockSlots("loc-page")).toEqual([]);
-      await screenshot(page, "custom-page-validation");
-
-      await frame.getByLabel("Starts").fill(localInput(start));
-      await frame.getByLabel("Ends").fill(localInput(end));
-      await frame.getByLabel(/^Title/).fill("Staff training");
-      await frame.getByRole("button", { name: "Block time" }).click();
-      await frame.getByText("Time blocked.").waitFor();
-      await frame.getByRole("cell", { name: "Staff training", exact: true }).waitFor();
-      const made = h.sandbox.state.blockSlots("loc-page");
-      expect(made).toHaveLength(1);
-      expect(made[0]).toMatchObject({ calendarId: "cal-chairs", title: "Staff training" });
-      expect(Date.parse(made[0]!.startTime)).toBe(start.getTime());
-      await screenshot(page, "custom-page-blocked");
-
-      await frame.getByRole("button", { name: /Delete block Staff training/ }).click();
-      await frame.getByText("Block deleted.").waitFor();
-      await frame.getByText("Nothing blocked.").waitFor();
-      expect(h.sandbox.state.blockSlots("loc-page")).toEqual([]);
-      await screenshot(page, "custom-page-deleted");
+      await frame.getByRole("button", { name: "Add rule" }).click();
+      await frame.getByText("Choose a sub-account.").first().waitFor();
+      await frame.getByLabel("When booked in (sub-account)").selectOption({ label: "Harbour Clinic" });
+      await frame.getByLabel("block the same time in (sub-account)").selectOption({ label: "Hillside Clinic" });
+      await frame.getByLabel("on (calendar or team member)").first().selectOption({ label: "Dental chairs" });
+      await frame.getByLabel("on (calendar or team member)").last().selectOption({ label: "Rooms" });
+      await frame.getByRole("button", { name: "Add rule" }).click();
+      await frame.getByText("Rule added.").waitFor();
+      await frame.getByText("Harbour Clinic – Dental chairs → Hillside Clinic – Rooms", { exact: true }).waitFor();
+      await expect(frame.getByText("Choose a sub-account.").count()).resolves.toBe(0);
+      const [rule] = await h.db.blockingRule.findMany();
+      expect(rule).toMatchObject({ sourceLocationId: "loc-page", sourceCalendarId: "cal-chairs" });
+      expect(rule!.targets).toEqual([{ locationId: "loc-other", calendarId: "cal-hill" }]);
+      await screenshot(page, "agency-rule-by-names");
     } finally {
       await page.close();
     }

@@ -27,6 +27,19 @@ export const SOLO: SandboxCompany = {
   locations: [{ id: "loc-solo", name: "Solo Clinic" }],
 };
 
+/**
+ * `company` with named calendars in some locations: HighLevel then lists them, and only them are
+ * accepted where a calendar is named (e.g. a blocking rule's source or target).
+ */
+export function withCalendars(company: SandboxCompany, calendars: Record<string, string[]>): SandboxCompany {
+  return {
+    ...company,
+    locations: company.locations.map((l) =>
+      calendars[l.id] ? { ...l, calendars: calendars[l.id]!.map((id) => ({ id, name: `Calendar ${id}` })) } : l,
+    ),
+  };
+}
+
 export const SLOT = {
   locationId: "loc-a",
   calendarId: "cal-1",

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { Logger } from "pino";
+import { AuditLog } from "./audit/log";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
 import { BlockPlanService } from "./block-plans/service";
@@ -69,6 +70,8 @@ export interface Services {
   stateStore: DbStateStore;
   apiKeys: ApiKeyService;
   access: AccessPolicy;
+  /** The audit trail: every change the app made in HighLevel or to its own configuration. */
+  audit: AuditLog;
   /** Failed authentication per client address; `purge()` drops ended windows (housekeeping). */
   authThrottle: AuthThrottle;
   /** SSO payloads already used; `purge()` drops old ones (housekeeping). */
@@ -123,9 +126,10 @@ export function createServices(
   const refresher = new TokenRefresher(db, tokenService, log);
   const calendars = new HighLevelCalendars(http, pacer);
   const locations = new LocationDirectory(db, tokenService, new HighLevelLocations(http, pacer), log);
-  const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db));
+  const audit = new AuditLog(db, log);
+  const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db, audit), audit);
   const access = new AccessPolicy(db);
-  const apiKeys = new ApiKeyService(db, config.API_KEYS);
+  const apiKeys = new ApiKeyService(db, config.API_KEYS, audit);
   // Each cache lives long while notified of changes, and drops a row the moment it changes.
   for (const cache of [tokenService, access, apiKeys]) cache.listenForChanges(changes);
   changes.subscribe("token_changes", tokenService);
@@ -133,7 +137,7 @@ export function createServices(
   changes.subscribe("api_key_changes", apiKeys);
   const queue = new JobQueue(databaseUrl, log, { timeoutSeconds: config.JOB_TIMEOUT_SECONDS });
   const records = new InstallRecords(db, queue);
-  const installs = new InstallService(db, tokens, records, locations, log);
+  const installs = new InstallService(db, tokens, records, locations, log, audit);
   const mintWorker = new LocationMintWorker(
     db,
     tokenService,
@@ -151,13 +155,13 @@ export function createServices(
   const loops = Math.ceil(config.WORKER_CONCURRENCY / 50);
   const batchSize = loops > 0 ? Math.ceil(config.WORKER_CONCURRENCY / loops) : 0;
   const planWorker = new PlanWorker(db, blockSlots, queue, log, config.JOB_TIMEOUT_SECONDS);
-  const plans = new BlockPlanService(db, queue, new PlanTargets(db, access, blockSlots, locations), blockSlots);
+  const plans = new BlockPlanService(db, queue, new PlanTargets(db, access, blockSlots, locations), blockSlots, audit);
   const mirror = new AppointmentMirror(db, blockSlots, log);
   const webhooks = new WebhookProcessor(
     db,
     queue,
     {
-      ...lifecycleHandlers({ db, records, tokens: tokenService }),
+      ...lifecycleHandlers({ db, records, tokens: tokenService, audit }),
       ...locationEventHandlers({ db, directory: locations }),
       ...mirror.handlers(),
     },
@@ -211,6 +215,7 @@ export function createServices(
     stateStore,
     apiKeys,
     access,
+    audit,
     authThrottle,
     ssoReplays,
     consoleSessions,
@@ -218,7 +223,7 @@ export function createServices(
     queue,
     bulk: new BulkService(db, queue, access),
     bulkWorker,
-    rules: new BlockingRuleService(db, access),
+    rules: new BlockingRuleService(db, access, audit),
     plans,
     planWorker,
     inbox,

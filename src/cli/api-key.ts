@@ -1,6 +1,12 @@
 import { parseArgs } from "node:util";
 import { ApiKeyService, type KeyScope } from "../auth/api-keys";
+import { AuditLog } from "../audit/log";
+import type { Db } from "../db/client";
+import { createLogger } from "../logger";
 import { withCliDatabase } from "./database";
+
+/** Keys made or revoked here are audited like any other change; a lost record is reported on stderr. */
+const keysIn = (db: Db) => new ApiKeyService(db, [], new AuditLog(db, createLogger("warn", process.stderr)));
 
 const USAGE = `Usage:
   npm run api-key -- create --name <name> (--all | --company <companyId> | --location <locationId>)
@@ -42,7 +48,7 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
     const name = values.name?.trim();
     if (!name) throw new UsageError("--name is required: say who or what will use the key.");
     const scope = scopeFrom(values);
-    const created = await withCliDatabase((db) => new ApiKeyService(db, []).create(name, scope));
+    const created = await withCliDatabase((db) => keysIn(db).create(name, scope));
     const where =
       scope.scope === "all"
         ? "all locations"
@@ -53,7 +59,7 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
       `Created API key "${created.name}" (id ${created.id}) for ${where}.\n\n  ${created.key}\n\nIt is shown only now: store it in your secret manager. Use it as "Authorization: Bearer <key>".\n`,
     );
   } else if (command === "list") {
-    const keys = await withCliDatabase((db) => new ApiKeyService(db, []).list());
+    const keys = await withCliDatabase((db) => keysIn(db).list());
     if (keys.length === 0)
       out.write("No API keys yet. Create one with: npm run api-key -- create --name <name> --all\n");
     for (const k of keys) {
@@ -64,7 +70,7 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
     }
   } else if (command === "revoke") {
     if (!target) throw new UsageError("Say which key to revoke: its id (from `list`) or the key itself.");
-    const revoked = await withCliDatabase((db) => new ApiKeyService(db, []).revoke(target));
+    const revoked = await withCliDatabase((db) => keysIn(db).revoke(target));
     if (!revoked) throw new UsageError(`No active API key matches ${target.slice(0, 12)}…`);
     out.write("Revoked. Requests with that key now answer 401.\n");
   } else {

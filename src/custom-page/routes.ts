@@ -6,7 +6,7 @@ import { AppError } from "../errors";
 import { blockingRuleBody } from "../rules/schemas";
 import type { Services } from "../services";
 import { decryptSsoPayload, SsoDecryptError } from "../sso/decrypt";
-import { agencyPrincipal, PageSessions } from "./session";
+import { agencyPrincipal, PageSessions, pageUser } from "./session";
 
 const DAYS_AHEAD = 30;
 
@@ -143,31 +143,45 @@ export function customPageRoutes(services: Services): Router {
     const session = sessions.require(req, { write: true });
     if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
     const body = parseInput(blockSlotBody, req.body, "body");
-    res.status(201).json(await services.blockSlots.create(session.locationId, body, { origin: { origin: "page" } }));
+    res
+      .status(201)
+      .json(
+        await services.blockSlots.create(session.locationId, body, {
+          origin: { origin: "page" },
+          actor: pageUser(session),
+        }),
+      );
   });
 
   router.delete("/app/api/block-slots/:eventId", async (req, res) => {
     const session = sessions.require(req, { write: true });
     if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
-    await services.blockSlots.remove(session.locationId, parseInput(eventId, req.params.eventId, "path"));
+    await services.blockSlots.remove(
+      session.locationId,
+      parseInput(eventId, req.params.eventId, "path"),
+      pageUser(session),
+    );
     res.status(204).end();
   });
 
   /** Agency admins: the blocking rules of their locations. */
   const admin = (req: express.Request, write = false) => {
-    const principal = agencyPrincipal(sessions.require(req, { write }));
+    const session = sessions.require(req, { write });
+    const principal = agencyPrincipal(session);
     if (!principal) throw new AppError("forbidden", "Only agency admins can see and change blocking rules.");
-    return principal;
+    return { principal, actor: pageUser(session) };
   };
   router.get("/app/api/rules", async (req, res) => {
-    res.json({ rules: await services.rules.list(admin(req)) });
+    res.json({ rules: await services.rules.list(admin(req).principal) });
   });
   router.post("/app/api/rules", json, async (req, res) => {
-    const principal = admin(req, true);
-    res.status(201).json(await services.rules.create(principal, parseInput(blockingRuleBody, req.body, "body")));
+    const { principal, actor } = admin(req, true);
+    const body = parseInput(blockingRuleBody, req.body, "body");
+    res.status(201).json(await services.rules.create(principal, body, actor));
   });
   router.delete("/app/api/rules/:id", async (req, res) => {
-    await services.rules.remove(admin(req, true), req.params.id);
+    const { principal, actor } = admin(req, true);
+    await services.rules.remove(principal, req.params.id, actor);
     res.status(204).end();
   });
 

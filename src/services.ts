@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import type { Logger } from "pino";
 import { AuditLog } from "./audit/log";
+import { AuditTrail } from "./audit/trail";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
 import { BlockPlanService } from "./block-plans/service";
@@ -72,6 +73,7 @@ export interface Services {
   access: AccessPolicy;
   /** The audit trail: every change the app made in HighLevel or to its own configuration. */
   audit: AuditLog;
+  auditTrail: AuditTrail;
   /** Failed authentication per client address; `purge()` drops ended windows (housekeeping). */
   authThrottle: AuthThrottle;
   /** SSO payloads already used; `purge()` drops old ones (housekeeping). */
@@ -216,6 +218,7 @@ export function createServices(
     apiKeys,
     access,
     audit,
+    auditTrail: new AuditTrail(db),
     authThrottle,
     ssoReplays,
     consoleSessions,

@@ -122,6 +122,26 @@ describe("housekeeping keeps every table from growing without end", () => {
     expect(await h.db.bulkItem.count({ where: { jobId: { in: [fresh, oldPending] } } })).toBe(5);
   });
 
+  it("audit_events: records go after AUDIT_RETENTION_DAYS (365 by default); younger ones stay", async () => {
+    const rule = (name: string) =>
+      apiAs(h)
+        .post("/api/blocking-rules")
+        .send({
+          name,
+          source: { locationId: "loc-a", calendarId: "cal-1" },
+          targets: [{ locationId: "loc-b", calendarId: "cal-2" }],
+        })
+        .expect(201);
+    const old = await rule("old");
+    const young = await rule("young");
+    await h.db.auditEvent.updateMany({ where: { subjectId: old.body.id }, data: { at: daysAgo(366) } });
+    await h.db.auditEvent.updateMany({ where: { subjectId: young.body.id }, data: { at: daysAgo(364) } });
+
+    expect((await run()).purged.audit_events).toBe(1);
+    const left = await h.db.auditEvent.findMany({ select: { subjectId: true } });
+    expect(left).toEqual([{ subjectId: young.body.id }]);
+  });
+
   it("idempotency keys go after their 25 hours, and the run says what it purged", async () => {
     await h.db.idempotencyRecord.createMany({
       data: [

@@ -143,14 +143,12 @@ export function customPageRoutes(services: Services): Router {
     const session = sessions.require(req, { write: true });
     if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
     const body = parseInput(blockSlotBody, req.body, "body");
-    res
-      .status(201)
-      .json(
-        await services.blockSlots.create(session.locationId, body, {
-          origin: { origin: "page" },
-          actor: pageUser(session),
-        }),
-      );
+    res.status(201).json(
+      await services.blockSlots.create(session.locationId, body, {
+        origin: { origin: "page" },
+        actor: pageUser(session),
+      }),
+    );
   });
 
   router.delete("/app/api/block-slots/:eventId", async (req, res) => {

@@ -6,6 +6,9 @@ import type { AuditActorKind, Prisma } from "../generated/prisma/client";
 
 type Tx = Prisma.TransactionClient;
 
+/** Short work, but it may wait for a connection while many jobs write at once. */
+const TX = { maxWait: 10_000, timeout: 10_000 };
+
 /** Who asked for a change. Names are for people reading the trail; ids are what filters match. */
 export interface Actor {
   kind: AuditActorKind;
@@ -91,6 +94,31 @@ export class AuditLog {
     } catch (err) {
       await tx.$executeRawUnsafe("ROLLBACK TO SAVEPOINT audit_event");
       for (const entry of entries) this.lost(entry, err);
+    }
+  }
+
+  /**
+   * A change of the app's own rows and its record, in one transaction. Should the transaction not
+   * run at all (the pool busy past its wait, a lost connection), the change is made alone and its
+   * record written after it: what HighLevel already did must not lose the app's row for want of a
+   * transaction. A change that fails by itself still fails.
+   */
+  async together<T>(change: (db: Tx) => Promise<T>, entry: (result: T) => AuditEntry | undefined): Promise<T> {
+    let started = false;
+    try {
+      return await this.db.$transaction(async (tx) => {
+        started = true;
+        const result = await change(tx);
+        const made = entry(result);
+        if (made) await this.within(tx, made);
+        return result;
+      }, TX);
+    } catch (err) {
+      if (started) throw err;
+      const result = await change(this.db);
+      const made = entry(result);
+      if (made) await this.record(made);
+      return result;
     }
   }
 

@@ -54,14 +54,15 @@ export class BlockLedger {
 
   async record(locationId: string, slot: BlockSlot, body: BlockSlotBody, origin: Origin, actor: Actor): Promise<void> {
     const fields = { ...identity(locationId, body), origin: origin.origin, originId: origin.originId ?? null };
-    await this.db.$transaction(async (tx) => {
-      await tx.block.upsert({
-        where: { blockSlotId: slot.id },
-        create: { blockSlotId: slot.id, ...fields },
-        update: { ...identity(locationId, body), deletedAt: null },
-      });
-      await this.audit.within(tx, { action: "block.created", actor, ...place(locationId, slot.id, body) });
-    });
+    await this.audit.together(
+      (db) =>
+        db.block.upsert({
+          where: { blockSlotId: slot.id },
+          create: { blockSlotId: slot.id, ...fields },
+          update: { ...identity(locationId, body), deletedAt: null },
+        }),
+      () => ({ action: "block.created", actor, ...place(locationId, slot.id, body) }),
+    );
   }
 
   /** A block of ours in this location with this HighLevel id, deleted or not. */
@@ -79,29 +80,30 @@ export class BlockLedger {
   }
 
   async moved(blockSlotId: string, locationId: string, body: BlockSlotBody, actor: Actor): Promise<void> {
-    await this.db.$transaction(async (tx) => {
-      await tx.block.updateMany({ where: { blockSlotId }, data: identity(locationId, body) });
-      await this.audit.within(tx, { action: "block.edited", actor, ...place(locationId, blockSlotId, body) });
-    });
+    await this.audit.together(
+      (db) => db.block.updateMany({ where: { blockSlotId }, data: identity(locationId, body) }),
+      () => ({ action: "block.edited", actor, ...place(locationId, blockSlotId, body) }),
+    );
   }
 
   /** `actor`: the app deleted it on their behalf (audited); absent: found already gone from HighLevel. */
   async deleted(blockSlotId: string, actor?: { actor: Actor; locationId: string }): Promise<void> {
-    await this.db.$transaction(async (tx) => {
-      const [entry] = await tx.block.updateManyAndReturn({
-        where: { blockSlotId, deletedAt: null },
-        data: { deletedAt: new Date() },
-        select: { calendarId: true, assignedUserId: true },
-      });
-      if (!actor) return;
-      await this.audit.within(tx, {
+    const where = { blockSlotId, deletedAt: null };
+    const data = { deletedAt: new Date() };
+    if (!actor) {
+      await this.db.block.updateMany({ where, data });
+      return;
+    }
+    await this.audit.together(
+      (db) => db.block.updateManyAndReturn({ where, data, select: { calendarId: true, assignedUserId: true } }),
+      ([entry]) => ({
         action: "block.deleted",
         actor: actor.actor,
         locationId: actor.locationId,
         blockSlotId,
         calendarId: entry?.calendarId ?? null,
         assignedUserId: entry?.assignedUserId ?? null,
-      });
-    });
+      }),
+    );
   }
 }

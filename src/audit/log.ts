@@ -6,9 +6,6 @@ import type { AuditActorKind, Prisma } from "../generated/prisma/client";
 
 type Tx = Prisma.TransactionClient;
 
-/** Short work, but it may wait for a connection while many jobs write at once. */
-const TX = { maxWait: 10_000, timeout: 10_000 };
-
 /** Who asked for a change. Names are for people reading the trail; ids are what filters match. */
 export interface Actor {
   kind: AuditActorKind;
@@ -98,27 +95,18 @@ export class AuditLog {
   }
 
   /**
-   * A change of the app's own rows and its record, in one transaction. Should the transaction not
-   * run at all (the pool busy past its wait, a lost connection), the change is made alone and its
-   * record written after it: what HighLevel already did must not lose the app's row for want of a
-   * transaction. A change that fails by itself still fails.
+   * A one-statement change of the app's own rows and its record, in one short transaction (sent
+   * as a batch: no connection is held between statements). Should it fail, the change is made
+   * alone and its record written after it, or logged as lost: what HighLevel already did must not
+   * lose the app's row for want of its record. A change that fails by itself still fails.
    */
-  async together<T>(change: (db: Tx) => Promise<T>, entry: (result: T) => AuditEntry | undefined): Promise<T> {
-    let started = false;
+  async alongside(change: (db: Db) => Prisma.PrismaPromise<unknown>, entry: AuditEntry): Promise<void> {
+    const complete = await this.withCompany(this.db, entry).catch(() => entry);
     try {
-      return await this.db.$transaction(async (tx) => {
-        started = true;
-        const result = await change(tx);
-        const made = entry(result);
-        if (made) await this.within(tx, made);
-        return result;
-      }, TX);
-    } catch (err) {
-      if (started) throw err;
-      const result = await change(this.db);
-      const made = entry(result);
-      if (made) await this.record(made);
-      return result;
+      await this.db.$transaction([change(this.db), this.db.auditEvent.create({ data: row(complete, "ok") })]);
+    } catch {
+      await change(this.db);
+      await this.record(complete);
     }
   }
 
@@ -134,12 +122,14 @@ export class AuditLog {
   }
 
   private async insert(db: Tx | Db, entry: AuditEntry, outcome: "ok" | "failed", errorCode?: string): Promise<void> {
-    let companyId = entry.companyId ?? null;
-    if (!companyId && entry.locationId) {
-      const location = await db.location.findUnique({ where: { id: entry.locationId }, select: { companyId: true } });
-      companyId = location?.companyId ?? null;
-    }
-    await db.auditEvent.create({ data: row({ ...entry, companyId }, outcome, errorCode) });
+    await db.auditEvent.create({ data: row(await this.withCompany(db, entry), outcome, errorCode) });
+  }
+
+  /** The entry with its location's company, from the locations table when the caller did not know it. */
+  private async withCompany(db: Tx | Db, entry: AuditEntry): Promise<AuditEntry> {
+    if (entry.companyId || !entry.locationId) return entry;
+    const location = await db.location.findUnique({ where: { id: entry.locationId }, select: { companyId: true } });
+    return { ...entry, companyId: location?.companyId ?? null };
   }
 
   private lost(entry: AuditEntry, err: unknown): void {

@@ -54,14 +54,14 @@ export class BlockLedger {
 
   async record(locationId: string, slot: BlockSlot, body: BlockSlotBody, origin: Origin, actor: Actor): Promise<void> {
     const fields = { ...identity(locationId, body), origin: origin.origin, originId: origin.originId ?? null };
-    await this.audit.together(
+    await this.audit.alongside(
       (db) =>
         db.block.upsert({
           where: { blockSlotId: slot.id },
           create: { blockSlotId: slot.id, ...fields },
           update: { ...identity(locationId, body), deletedAt: null },
         }),
-      () => ({ action: "block.created", actor, ...place(locationId, slot.id, body) }),
+      { action: "block.created", actor, ...place(locationId, slot.id, body) },
     );
   }
 
@@ -80,9 +80,9 @@ export class BlockLedger {
   }
 
   async moved(blockSlotId: string, locationId: string, body: BlockSlotBody, actor: Actor): Promise<void> {
-    await this.audit.together(
+    await this.audit.alongside(
       (db) => db.block.updateMany({ where: { blockSlotId }, data: identity(locationId, body) }),
-      () => ({ action: "block.edited", actor, ...place(locationId, blockSlotId, body) }),
+      { action: "block.edited", actor, ...place(locationId, blockSlotId, body) },
     );
   }
 
@@ -94,16 +94,14 @@ export class BlockLedger {
       await this.db.block.updateMany({ where, data });
       return;
     }
-    await this.audit.together(
-      (db) => db.block.updateManyAndReturn({ where, data, select: { calendarId: true, assignedUserId: true } }),
-      ([entry]) => ({
-        action: "block.deleted",
-        actor: actor.actor,
-        locationId: actor.locationId,
-        blockSlotId,
-        calendarId: entry?.calendarId ?? null,
-        assignedUserId: entry?.assignedUserId ?? null,
-      }),
-    );
+    const entry = await this.find(actor.locationId, blockSlotId);
+    await this.audit.alongside((db) => db.block.updateMany({ where, data }), {
+      action: "block.deleted",
+      actor: actor.actor,
+      locationId: actor.locationId,
+      blockSlotId,
+      calendarId: entry?.calendarId ?? null,
+      assignedUserId: entry?.assignedUserId ?? null,
+    });
   }
 }

@@ -167,6 +167,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(1000).default(200)),
   WEBHOOK_RETENTION_DAYS: days(30),
   JOB_RETENTION_DAYS: days(30),
+  /** The audit trail: a year by default, so a change can be traced back through an annual review. */
+  AUDIT_RETENTION_DAYS: days(365),
   EMBEDDED_DB: z.preprocess(
     emptyToUndefined,
     z

@@ -1,3 +1,4 @@
+import { auditOperations } from "./audit/routes";
 import { blockPlanOperations } from "./block-plans/routes";
 import { blockSlotOperations } from "./block-slots/routes";
 import { bulkOperations } from "./bulk/routes";
@@ -18,5 +19,6 @@ export function apiOperations(services: Services): Operation[] {
     ...blockPlanOperations(services.plans),
     ...blockingRuleOperations(services.rules),
     ...webhookOperations(services.inbox, services.bulk),
+    ...auditOperations(services.auditTrail, services.access),
   ];
 }

@@ -1,5 +1,7 @@
 import crypto from "node:crypto";
 import type { Logger } from "pino";
+import { AuditLog } from "./audit/log";
+import { AuditTrail } from "./audit/trail";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
 import { BlockPlanService } from "./block-plans/service";
@@ -72,6 +74,9 @@ export interface Services {
   stateStore: DbStateStore;
   apiKeys: ApiKeyService;
   access: AccessPolicy;
+  /** The audit trail: every change the app made in HighLevel or to its own configuration. */
+  audit: AuditLog;
+  auditTrail: AuditTrail;
   /** Failed authentication per client address; `purge()` drops ended windows (housekeeping). */
   authThrottle: AuthThrottle;
   /** SSO payloads already used; `purge()` drops old ones (housekeeping). */
@@ -135,9 +140,10 @@ export function createServices(
   const refresher = new TokenRefresher(db, tokenService, log, { giveUpAfterDays: config.REFRESH_GIVE_UP_DAYS });
   const calendars = new HighLevelCalendars(http, pacer);
   const locations = new LocationDirectory(db, tokenService, new HighLevelLocations(http, pacer), log);
-  const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db));
+  const audit = new AuditLog(db, log);
+  const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db, audit), audit);
   const access = new AccessPolicy(db);
-  const apiKeys = new ApiKeyService(db, config.API_KEYS);
+  const apiKeys = new ApiKeyService(db, config.API_KEYS, audit);
   // Each cache lives long while notified of changes, and drops a row the moment it changes.
   for (const cache of [tokenService, access, apiKeys]) cache.listenForChanges(changes);
   changes.subscribe("token_changes", tokenService);
@@ -145,7 +151,7 @@ export function createServices(
   changes.subscribe("api_key_changes", apiKeys);
   const queue = new JobQueue(databaseUrl, log, { timeoutSeconds: config.JOB_TIMEOUT_SECONDS });
   const records = new InstallRecords(db, queue);
-  const installs = new InstallService(db, tokens, records, locations, log);
+  const installs = new InstallService(db, tokens, records, locations, log, audit);
   const mintWorker = new LocationMintWorker(
     db,
     tokenService,
@@ -163,13 +169,13 @@ export function createServices(
   const loops = Math.ceil(config.WORKER_CONCURRENCY / 50);
   const batchSize = loops > 0 ? Math.ceil(config.WORKER_CONCURRENCY / loops) : 0;
   const planWorker = new PlanWorker(db, blockSlots, queue, log, config.JOB_TIMEOUT_SECONDS);
-  const plans = new BlockPlanService(db, queue, new PlanTargets(db, access, blockSlots, locations), blockSlots);
+  const plans = new BlockPlanService(db, queue, new PlanTargets(db, access, blockSlots, locations), blockSlots, audit);
   const mirror = new AppointmentMirror(db, blockSlots, log);
   const webhooks = new WebhookProcessor(
     db,
     queue,
     {
-      ...lifecycleHandlers({ db, records, tokens: tokenService }),
+      ...lifecycleHandlers({ db, records, tokens: tokenService, audit }),
       ...locationEventHandlers({ db, directory: locations }),
       ...mirror.handlers(),
     },
@@ -224,6 +230,8 @@ export function createServices(
     stateStore,
     apiKeys,
     access,
+    audit,
+    auditTrail: new AuditTrail(db),
     authThrottle,
     ssoReplays,
     consoleSessions,
@@ -231,7 +239,7 @@ export function createServices(
     queue,
     bulk: new BulkService(db, queue, access),
     bulkWorker,
-    rules: new BlockingRuleService(db, access, async (id) => (await blockSlots.calendars(id)).map((c) => c.id)),
+    rules: new BlockingRuleService(db, access, async (id) => (await blockSlots.calendars(id)).map((c) => c.id), audit),
     plans,
     planWorker,
     inbox,

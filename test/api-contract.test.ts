@@ -117,6 +117,8 @@ const CALLS: Record<string, () => Promise<request.Response>> = {
       .post("/webhooks/trigger")
       .send({ ...SLOT, locationId: "loc-solo" }),
   receiveHighLevelWebhook: () => deliver(h, signers, event({ type: "AppointmentCreate", locationId: "loc-solo" })),
+  // Last: the changes above are in the trail by now.
+  listAuditEvents: () => apiAs(h).get("/api/audit").query({ locationId: "loc-solo", limit: "5" }),
 };
 
 function check(op: Operation, res: request.Response): void {

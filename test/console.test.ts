@@ -362,6 +362,34 @@ describe("console pages", () => {
     expect(failedOnly.text).toContain("No delivery is <strong>failed</strong>.");
   });
 
+  it("shows the audit trail with location and key names, filtered by location and within the key's scope", async () => {
+    await installCompany(h, "agency-1");
+    const desk = await h.services.apiKeys.create("Front desk", { scope: "location", locationId: "loc-a" });
+    const slot = { calendarId: "cal-1", startTime: "2030-05-01T12:00:00+02:00", endTime: "2030-05-01T13:00:00+02:00" };
+    const onA = await apiAs(h, desk.key).post("/api/locations/loc-a/block-slots").send(slot).expect(201);
+    const onB = await apiAs(h).post("/api/locations/loc-b/block-slots").send(slot).expect(201);
+
+    const cookie = await signIn();
+    const all = await get("/console/audit", cookie).expect(200);
+    expect(all.text).toContain('<a href="/console/audit" aria-current="page">Audit</a>');
+    expect(all.text).toMatch(
+      new RegExp(
+        `Block created[\\s\\S]*?${onA.body.id}[\\s\\S]*?API key <strong>Front desk</strong>[\\s\\S]*?Bright Smiles Downtown`,
+      ),
+    );
+    expect(all.text).toContain(onB.body.id);
+    expect(all.text).toMatch(/<time datetime="[^"]+Z">\d{4}-\d\d-\d\d [\d:]{8} UTC<\/time>/);
+    expect(all.text).toContain("Agency installed");
+
+    const onlyB = await get("/console/audit?locationId=loc-b", cookie).expect(200);
+    expect(onlyB.text).toContain(onB.body.id);
+    expect(onlyB.text).not.toContain(onA.body.id);
+
+    const scoped = await get("/console/audit", await signIn(desk.key)).expect(200);
+    expect(scoped.text).toContain(onA.body.id);
+    expect(scoped.text).not.toContain(onB.body.id);
+  });
+
   it("answers unknown console pages with an HTML 404 inside the console", async () => {
     const res = await get("/console/nope", await signIn()).expect(404);
     expect(res.headers["content-type"]).toContain("text/html");

@@ -122,6 +122,19 @@ describe("housekeeping keeps every table from growing without end", () => {
     expect(await h.db.bulkItem.count({ where: { jobId: { in: [fresh, oldPending] } } })).toBe(5);
   });
 
+  it("audit_events: records go after AUDIT_RETENTION_DAYS (365 by default); younger ones stay", async () => {
+    // Each key made is one audit record about that key.
+    const made = async (name: string) => ({ body: await h.services.apiKeys.create(name, { scope: "all" }) });
+    const old = await made("old");
+    const young = await made("young");
+    await h.db.auditEvent.updateMany({ where: { subjectId: old.body.id }, data: { at: daysAgo(366) } });
+    await h.db.auditEvent.updateMany({ where: { subjectId: young.body.id }, data: { at: daysAgo(364) } });
+
+    expect((await run()).purged.audit_events).toBe(1);
+    const left = await h.db.auditEvent.findMany({ select: { subjectId: true } });
+    expect(left).toEqual([{ subjectId: young.body.id }]);
+  });
+
   it("idempotency keys go after their 25 hours, and the run says what it purged", async () => {
     await h.db.idempotencyRecord.createMany({
       data: [

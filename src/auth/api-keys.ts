@@ -1,5 +1,7 @@
 import { UUID } from "../util/ids";
 import crypto from "node:crypto";
+import os from "node:os";
+import type { Actor, AuditLog } from "../audit/log";
 import type { Db } from "../db/client";
 import { NotifiedCache } from "../db/notified-cache";
 import type { ApiKeyScope } from "../generated/prisma/client";
@@ -26,6 +28,24 @@ export interface CreatedKey {
 }
 
 const KEY_PREFIX = "hlbs_";
+
+/** Whoever runs the command line: the account's name, as the machine knows it. */
+function operator(): Actor {
+  let name: string | null = null;
+  try {
+    name = os.userInfo().username;
+  } catch {
+    // No account name (some containers): the record still says it came from the command line.
+  }
+  return { kind: "cli", name };
+}
+
+/** A key's audit record: its id and name (the subject), and the location or company it is for. */
+const keyRecord = (row: { id: string; companyId: string | null; locationId: string | null }) => ({
+  subjectId: row.id,
+  companyId: row.companyId,
+  locationId: row.locationId,
+});
 const digestHex = (key: string) => crypto.createHash("sha256").update(key).digest("hex");
 
 /** How long a stored key's principal is reused while revocations are announced (they drop it at once). */
@@ -49,6 +69,7 @@ export class ApiKeyService {
   constructor(
     private readonly db: Db,
     bootstrapKeys: readonly string[],
+    private readonly audit: AuditLog,
   ) {
     this.bootstrap = new Map(
       bootstrapKeys.map((key, i) => {
@@ -115,34 +136,42 @@ export class ApiKeyService {
     this.recent.clear();
   }
 
-  async create(name: string, scope: KeyScope): Promise<CreatedKey> {
+  /** `actor`: who made it (the operator at the command line by default). The record names the key, never shows it. */
+  async create(name: string, scope: KeyScope, actor: Actor = operator()): Promise<CreatedKey> {
     const key = KEY_PREFIX + crypto.randomBytes(32).toString("base64url");
-    const row = await this.db.apiKey.create({
-      data: {
-        name,
-        prefix: key.slice(0, KEY_PREFIX.length + 6),
-        hash: digestHex(key),
-        scope: scope.scope,
-        companyId: scope.scope === "company" ? scope.companyId : null,
-        locationId: scope.scope === "location" ? scope.locationId : null,
-      },
+    const row = await this.db.$transaction(async (tx) => {
+      const row = await tx.apiKey.create({
+        data: {
+          name,
+          prefix: key.slice(0, KEY_PREFIX.length + 6),
+          hash: digestHex(key),
+          scope: scope.scope,
+          companyId: scope.scope === "company" ? scope.companyId : null,
+          locationId: scope.scope === "location" ? scope.locationId : null,
+        },
+      });
+      await this.audit.within(tx, { action: "api_key.created", actor, ...keyRecord(row) });
+      return row;
     });
     return { id: row.id, key, name: row.name, scope: row.scope };
   }
 
   /** True when a key was revoked now; false when there is no such live key. Accepts the id or the key itself. */
-  async revoke(idOrKey: string): Promise<boolean> {
+  async revoke(idOrKey: string, actor: Actor = operator()): Promise<boolean> {
     const where = idOrKey.startsWith(KEY_PREFIX)
       ? { hash: digestHex(idOrKey) }
       : UUID.test(idOrKey)
         ? { id: idOrKey }
         : undefined;
     if (!where) return false;
-    const { count } = await this.db.apiKey.updateMany({
-      where: { ...where, revokedAt: null },
-      data: { revokedAt: new Date() },
+    return this.db.$transaction(async (tx) => {
+      const [row] = await tx.apiKey.updateManyAndReturn({
+        where: { ...where, revokedAt: null },
+        data: { revokedAt: new Date() },
+      });
+      if (row) await this.audit.within(tx, { action: "api_key.revoked", actor, ...keyRecord(row) });
+      return row !== undefined;
     });
-    return count > 0;
   }
 
   list() {

@@ -81,6 +81,13 @@ export class AccessPolicy {
     return {};
   }
 
+  /** A filter on records that name their location and company (the audit trail): the key's own only. */
+  recordWhere(principal: Principal): { locationId?: string; companyId?: string } {
+    if (principal.scope === "location") return { locationId: principal.locationId! };
+    if (principal.scope === "company") return { companyId: principal.companyId! };
+    return {};
+  }
+
   /** Null: the key sees no company (a location key — the company token is the agency's, not the sub-account's). */
   companyWhere(principal: Principal): { id?: string } | null {
     if (principal.scope === "company") return { id: principal.companyId! };

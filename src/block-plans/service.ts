@@ -1,8 +1,9 @@
+import { actorOf, type AuditAction, type AuditLog } from "../audit/log";
 import type { Principal } from "../auth/api-keys";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import { AppError, invalidRequest } from "../errors";
-import type { PlanBlockStatus } from "../generated/prisma/client";
+import type { PlanBlockStatus, Prisma } from "../generated/prisma/client";
 import type { JobQueue } from "../jobs/queue";
 import { UUID } from "../util/ids";
 import { expand, findConflicts, type PlannedBlock } from "./planner";
@@ -38,7 +39,25 @@ export class BlockPlanService {
     private readonly queue: JobQueue,
     private readonly targets: PlanTargets,
     private readonly slots: BlockSlotService,
+    private readonly audit: AuditLog,
   ) {}
+
+  /**
+   * A plan's audit record: the plan, and its location when it has one (a plan over many
+   * locations names none, and is seen in the trail by full-access keys and its own key's company).
+   */
+  private record(principal: Principal, action: AuditAction, locations: readonly { locationId: string }[]) {
+    const ids = new Set(locations.map((l) => l.locationId));
+    const locationId = ids.size === 1 ? [...ids][0] : null;
+    return (tx: Prisma.TransactionClient, planId: string) =>
+      this.audit.within(tx, {
+        action,
+        actor: actorOf(principal),
+        locationId,
+        companyId: principal.companyId ?? null,
+        subjectId: planId,
+      });
+  }
 
   /** Scope first (403, nothing read), then the targets, the blocks and what is already in their windows. */
   private async plan(principal: Principal, body: PlanBody, ownIds?: ReadonlySet<string>) {
@@ -56,7 +75,8 @@ export class BlockPlanService {
   async create(principal: Principal, body: PlanBody) {
     const { blocks, conflicts } = await this.plan(principal, body);
     if (blocks.length === 0) throw nothingToDo();
-    const id = await insertPlan(this.db, this.queue, principal, body, blocks, conflicts);
+    const audit = this.record(principal, "plan.applied", blocks);
+    const id = await insertPlan(this.db, this.queue, principal, body, blocks, conflicts, audit);
     return { id, status: "applying" as const, total: blocks.length };
   }
 
@@ -70,7 +90,8 @@ export class BlockPlanService {
     });
     const { blocks, conflicts } = await this.plan(principal, body, new Set(made.map((m) => m.blockSlotId!)));
     if (blocks.length === 0) throw nothingToDo();
-    const result = await changePlan(this.db, this.queue, id, body, blocks, conflicts);
+    const audit = this.record(principal, "plan.changed", blocks);
+    const result = await changePlan(this.db, this.queue, id, body, blocks, conflicts, audit);
     if (!result) throw deletedPlan(id);
     const counts = await this.counts(id);
     return { id, status: planStatus(false, counts), total: blocks.length };
@@ -78,7 +99,13 @@ export class BlockPlanService {
 
   async remove(principal: Principal, id: string) {
     const plan = await this.own(principal, id);
-    await deletePlan(this.db, this.queue, id);
+    const targets = await this.db.planBlock.findMany({
+      where: { planId: id },
+      distinct: ["locationId"],
+      select: { locationId: true },
+      take: 2,
+    });
+    await deletePlan(this.db, this.queue, id, this.record(principal, "plan.deleted", targets));
     return { id, status: planStatus(true, await this.counts(id)), total: plan.total };
   }
 

@@ -7,6 +7,9 @@ import type { Conflict, PlanBody } from "./schemas";
 
 type Tx = Prisma.TransactionClient;
 
+/** Writes the change's audit record inside the transaction that makes it. */
+export type WithinChange = (tx: Tx, planId: string) => Promise<void>;
+
 /** What a queued plan-block job carries: a pointer, never the data (the row is the truth). */
 export interface PlanBlockRef {
   planId: string;
@@ -112,12 +115,14 @@ export async function insertPlan(
   body: PlanBody,
   blocks: PlannedBlock[],
   conflicts: Conflict[],
+  audit: WithinChange,
 ): Promise<string> {
   return db.$transaction(async (tx) => {
     const plan = await tx.blockPlan.create({
       data: { owner: owner.id, ownerName: owner.name, ...planFields(body, conflicts, blocks.length) },
     });
     await insertBlocks(tx, queue, plan.id, blocks);
+    await audit(tx, plan.id);
     return plan.id;
   }, TX);
 }
@@ -141,6 +146,7 @@ export async function changePlan(
   body: PlanBody,
   blocks: PlannedBlock[],
   conflicts: Conflict[],
+  audit: WithinChange,
 ): Promise<{ added: number; changed: number; removed: number } | undefined> {
   return db.$transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
@@ -177,17 +183,20 @@ export async function changePlan(
     await settle(tx, queue, planId, { ids: [...new Set([...changed.map((c) => c.id), ...gone, ...retried])] });
     await insertBlocks(tx, queue, planId, added);
     await tx.blockPlan.update({ where: { id: planId }, data: planFields(body, conflicts, blocks.length) });
+    await audit(tx, planId);
     return { added: added.length, changed: changed.length, removed: gone.length };
   }, TX);
 }
 
 /** Every block unwanted, and those HighLevel may hold queued for deletion. Repeatable. */
-export async function deletePlan(db: Db, queue: JobQueue, planId: string): Promise<boolean> {
+export async function deletePlan(db: Db, queue: JobQueue, planId: string, audit: WithinChange): Promise<boolean> {
   return db.$transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
     if (!plan) return false;
     if (!plan.deletedAt) {
       await tx.blockPlan.update({ where: { id: planId }, data: { deletedAt: new Date() } });
+      // A repeated delete only re-queues what is left: the undo was recorded the first time.
+      await audit(tx, planId);
     }
     await tx.planBlock.updateMany({ where: { planId, wanted: true }, data: { wanted: false } });
     await settle(tx, queue, planId, "all");

@@ -114,6 +114,7 @@ export class PlanWorker {
   /** The one step this block needs, judged from the claimed row. */
   private async apply(ref: PlanBlockRef, block: ClaimedBlock, body: BlockSlotBody): Promise<Outcome> {
     const origin = { origin: "plan", originId: ref.planId } as const;
+    const actor = { kind: "plan", id: ref.planId } as const;
     const applied = { startTime: body.startTime, endTime: body.endTime, title: body.title ?? "" };
     const current: Outcome = {
       blockSlotId: block.block_slot_id,
@@ -122,7 +123,7 @@ export class PlanWorker {
         : null,
     };
     const create = async (lookFirst: boolean): Promise<Outcome> => {
-      const slot = await this.slots.create(block.location_id, body, { origin, lookFirst, onlyOwn: true });
+      const slot = await this.slots.create(block.location_id, body, { origin, actor, lookFirst, onlyOwn: true });
       return { blockSlotId: slot.id, applied };
     };
 
@@ -130,7 +131,7 @@ export class PlanWorker {
       let id = block.block_slot_id;
       // A create went out and its answer was never recorded: the block may exist.
       if (!id && block.was_sent) id = (await this.slots.lookUp(block.location_id, body, origin))?.id ?? null;
-      if (id) await this.slots.remove(block.location_id, id).catch((err: unknown) => ignoreIf(gone(err), err));
+      if (id) await this.slots.remove(block.location_id, id, actor).catch((err: unknown) => ignoreIf(gone(err), err));
       return { blockSlotId: null, applied: null };
     }
     if (!block.block_slot_id) return create(block.was_sent);
@@ -140,7 +141,7 @@ export class PlanWorker {
       current.applied.title === applied.title;
     if (same) return current;
     try {
-      await this.slots.update(block.location_id, block.block_slot_id, body);
+      await this.slots.update(block.location_id, block.block_slot_id, body, actor);
       return { blockSlotId: block.block_slot_id, applied };
     } catch (err) {
       if (!gone(err)) throw err;

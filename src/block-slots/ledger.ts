@@ -1,3 +1,4 @@
+import type { Actor, AuditLog } from "../audit/log";
 import type { Db } from "../db/client";
 import type { BlockOrigin } from "../generated/prisma/client";
 import type { BlockSlot } from "../highlevel/calendars";
@@ -31,21 +32,37 @@ const identity = (locationId: string, body: BlockSlotBody) => ({
   title: body.title ?? "",
 });
 
+/** Where a block is, for its audit record. */
+const place = (locationId: string, blockSlotId: string, body: BlockSlotBody) => ({
+  locationId,
+  blockSlotId,
+  calendarId: body.calendarId ?? null,
+  assignedUserId: body.calendarId ? null : (body.assignedUserId ?? null),
+});
+
 /**
  * Every block slot this app made, recorded when HighLevel confirms it, whatever made it. A block
  * made but not recorded (the process died in between) is still found in HighLevel by the caller's
- * look-before-resend, and recorded then.
+ * look-before-resend, and recorded then. Each change made on someone's behalf is written to the
+ * audit trail in the same transaction as its ledger row.
  */
 export class BlockLedger {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+  ) {}
 
-  async record(locationId: string, slot: BlockSlot, body: BlockSlotBody, origin: Origin): Promise<void> {
+  async record(locationId: string, slot: BlockSlot, body: BlockSlotBody, origin: Origin, actor: Actor): Promise<void> {
     const fields = { ...identity(locationId, body), origin: origin.origin, originId: origin.originId ?? null };
-    await this.db.block.upsert({
-      where: { blockSlotId: slot.id },
-      create: { blockSlotId: slot.id, ...fields },
-      update: { ...identity(locationId, body), deletedAt: null },
-    });
+    await this.audit.alongside(
+      (db) =>
+        db.block.upsert({
+          where: { blockSlotId: slot.id },
+          create: { blockSlotId: slot.id, ...fields },
+          update: { ...identity(locationId, body), deletedAt: null },
+        }),
+      { action: "block.created", actor, ...place(locationId, slot.id, body) },
+    );
   }
 
   /** A block of ours in this location with this HighLevel id, deleted or not. */
@@ -62,11 +79,29 @@ export class BlockLedger {
     });
   }
 
-  async moved(blockSlotId: string, locationId: string, body: BlockSlotBody): Promise<void> {
-    await this.db.block.updateMany({ where: { blockSlotId }, data: identity(locationId, body) });
+  async moved(blockSlotId: string, locationId: string, body: BlockSlotBody, actor: Actor): Promise<void> {
+    await this.audit.alongside(
+      (db) => db.block.updateMany({ where: { blockSlotId }, data: identity(locationId, body) }),
+      { action: "block.updated", actor, ...place(locationId, blockSlotId, body) },
+    );
   }
 
-  async deleted(blockSlotId: string): Promise<void> {
-    await this.db.block.updateMany({ where: { blockSlotId, deletedAt: null }, data: { deletedAt: new Date() } });
+  /** `actor`: the app deleted it on their behalf (audited); absent: found already gone from HighLevel. */
+  async deleted(blockSlotId: string, actor?: { actor: Actor; locationId: string }): Promise<void> {
+    const where = { blockSlotId, deletedAt: null };
+    const data = { deletedAt: new Date() };
+    if (!actor) {
+      await this.db.block.updateMany({ where, data });
+      return;
+    }
+    const entry = await this.find(actor.locationId, blockSlotId);
+    await this.audit.alongside((db) => db.block.updateMany({ where, data }), {
+      action: "block.deleted",
+      actor: actor.actor,
+      locationId: actor.locationId,
+      blockSlotId,
+      calendarId: entry?.calendarId ?? null,
+      assignedUserId: entry?.assignedUserId ?? null,
+    });
   }
 }

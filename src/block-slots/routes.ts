@@ -1,3 +1,4 @@
+import { actorOf } from "../audit/log";
 import type { AccessPolicy } from "../auth/scope";
 import { z } from "zod";
 import { blockSlotExample, blockSlotInputExample } from "../http/examples";
@@ -64,7 +65,11 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
           const made = await slots.existing(params.locationId, body);
           if (made) return new Reply(200, made);
         }
-        return slots.create(params.locationId, body, { lookFirst: resumed, origin: { origin: "api" } });
+        return slots.create(params.locationId, body, {
+          lookFirst: resumed,
+          origin: { origin: "api" },
+          actor: actorOf(principal),
+        });
       },
     }),
     operation({
@@ -105,7 +110,7 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
       },
       async handle({ params, body, principal }) {
         await access.assertLocation(principal, params.locationId);
-        return slots.update(params.locationId, params.eventId, body);
+        return slots.update(params.locationId, params.eventId, body, actorOf(principal));
       },
     }),
     operation({
@@ -124,7 +129,7 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
       },
       async handle({ params, principal }) {
         await access.assertLocation(principal, params.locationId);
-        await slots.remove(params.locationId, params.eventId);
+        await slots.remove(params.locationId, params.eventId, actorOf(principal));
         return undefined;
       },
     }),

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { AppError } from "../errors";
+import type { Actor, AuditEntry, AuditLog } from "../audit/log";
+import { AppError, isRetryable } from "../errors";
 import { isAppointment, type BlockSlot, type CalendarEvent, type HighLevelCalendars } from "../highlevel/calendars";
 import { HighLevelApiError, HighLevelUnreachableError } from "../highlevel/errors";
 import { retryTransient, waitOutRateLimit } from "../highlevel/rate-limit";
@@ -29,6 +30,10 @@ export function matchesBody(slot: BlockSlot, body: BlockSlotBody): boolean {
   );
 }
 
+/** The calendar or user a block is on, for its audit record. */
+const where = (body: BlockSlotBody) =>
+  body.calendarId ? { calendarId: body.calendarId } : { assignedUserId: body.assignedUserId ?? null };
+
 const noSuchBlock = (locationId: string, eventId: string) =>
   new AppError("not_found", `There is no block slot ${eventId} in location ${locationId}.`);
 
@@ -46,6 +51,8 @@ function eventRefused(err: unknown, locationId: string, eventId: string): unknow
 export interface CreateOptions {
   /** Who is making it: recorded in the ledger of blocks the app made. */
   origin: Origin;
+  /** Who asked for it: recorded in the audit trail. */
+  actor: Actor;
   /** An earlier attempt of this same create may have succeeded (idempotent retry, job resumed): look first. */
   lookFirst?: boolean;
   /**
@@ -61,7 +68,21 @@ export class BlockSlotService {
     private readonly tokens: TokenService,
     private readonly highlevel: HighLevelCalendars,
     private readonly ledger: BlockLedger,
+    private readonly audit: AuditLog,
   ) {}
+
+  /**
+   * An attempt that failed for good goes to the audit trail with its code. A retryable failure
+   * is not recorded: the caller (a client, a job) tries again, and the outcome is recorded then.
+   */
+  private async attempt<T>(entry: AuditEntry, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isRetryable(err)) await this.audit.failed(entry, err);
+      throw err;
+    }
+  }
 
   /**
    * `safe`: the operation can be sent again without a second effect (list, edit to the same
@@ -78,9 +99,16 @@ export class BlockSlotService {
    * is sent again only when it is not there. What is made goes into the ledger.
    */
   async create(locationId: string, body: BlockSlotBody, options: CreateOptions): Promise<BlockSlot> {
+    const entry = { action: "block.created", actor: options.actor, locationId, ...where(body) } as const;
+    const slot = await this.attempt(entry, () => this.send(locationId, body, options));
+    await this.ledger.record(locationId, slot, body, options.origin, options.actor);
+    return slot;
+  }
+
+  private send(locationId: string, body: BlockSlotBody, options: CreateOptions): Promise<BlockSlot> {
     // Outside the attempt: a 429 or a 401 restarts it, and it must still look before sending.
     let uncertain = options.lookFirst ?? false;
-    const slot = await this.call(locationId, false, async (token) => {
+    return this.call(locationId, false, async (token) => {
       for (let resend = 0; ; resend++) {
         if (uncertain) {
           const found = await this.find(token, locationId, body, options.onlyOwn ? options.origin : undefined);
@@ -96,8 +124,6 @@ export class BlockSlotService {
         }
       }
     });
-    await this.ledger.record(locationId, slot, body, options.origin);
-    return slot;
   }
 
   /**
@@ -166,28 +192,34 @@ export class BlockSlotService {
     }
   }
 
-  async update(locationId: string, eventId: string, body: BlockSlotBody): Promise<BlockSlot> {
-    const slot = await this.call(locationId, true, async (token) => {
-      await this.assertBlock(token, locationId, eventId);
-      return this.highlevel.updateBlockSlot(token, eventId, { ...body, locationId });
-    }).catch((err: unknown) => {
-      throw eventRefused(err, locationId, eventId);
-    });
-    await this.ledger.moved(eventId, locationId, body);
+  async update(locationId: string, eventId: string, body: BlockSlotBody, actor: Actor): Promise<BlockSlot> {
+    const entry = { action: "block.updated", actor, locationId, blockSlotId: eventId, ...where(body) } as const;
+    const slot = await this.attempt(entry, () =>
+      this.call(locationId, true, async (token) => {
+        await this.assertBlock(token, locationId, eventId);
+        return this.highlevel.updateBlockSlot(token, eventId, { ...body, locationId });
+      }).catch((err: unknown) => {
+        throw eventRefused(err, locationId, eventId);
+      }),
+    );
+    await this.ledger.moved(eventId, locationId, body, actor);
     return slot;
   }
 
-  async remove(locationId: string, eventId: string): Promise<void> {
-    await this.call(locationId, true, async (token) => {
-      await this.assertBlock(token, locationId, eventId);
-      return this.highlevel.deleteEvent(token, locationId, eventId);
-    }).catch(async (err: unknown) => {
-      const refused = eventRefused(err, locationId, eventId);
-      // Gone from HighLevel (deleted by hand): the ledger says so from now on.
-      if (refused !== err) await this.ledger.deleted(eventId);
-      throw refused;
-    });
-    await this.ledger.deleted(eventId);
+  async remove(locationId: string, eventId: string, actor: Actor): Promise<void> {
+    const entry = { action: "block.deleted", actor, locationId, blockSlotId: eventId } as const;
+    await this.attempt(entry, () =>
+      this.call(locationId, true, async (token) => {
+        await this.assertBlock(token, locationId, eventId);
+        return this.highlevel.deleteEvent(token, locationId, eventId);
+      }).catch(async (err: unknown) => {
+        const refused = eventRefused(err, locationId, eventId);
+        // Gone from HighLevel (deleted by hand): the ledger says so from now on.
+        if (refused !== err) await this.ledger.deleted(eventId);
+        throw refused;
+      }),
+    );
+    await this.ledger.deleted(eventId, { actor, locationId });
   }
 
   async calendars(locationId: string) {

@@ -89,7 +89,11 @@ export class BulkWorker {
         });
         return;
       }
-      const slot = await this.slots.create(item.location_id, body, { lookFirst: item.was_sent, origin });
+      const slot = await this.slots.create(item.location_id, body, {
+        lookFirst: item.was_sent,
+        origin,
+        actor: { kind: "bulk_job", id: jobId, name: item.source },
+      });
       await this.db.bulkItem.update({
         where,
         data: { status: "succeeded", blockSlotId: slot.id, errorCode: null, errorDetail: null, leaseUntil: null },

@@ -1,8 +1,13 @@
 import { parseArgs } from "node:util";
 import { ApiKeyService, type KeyScope } from "../auth/api-keys";
+import { AuditLog } from "../audit/log";
 import type { Db } from "../db/client";
+import { createLogger } from "../logger";
 import { withCliDatabase } from "./database";
 import { minuteUtc, table } from "./table";
+
+/** Keys made or revoked here are audited like any other change; a lost record is reported on stderr. */
+const keysIn = (db: Db) => new ApiKeyService(db, [], new AuditLog(db, createLogger("warn", process.stderr)));
 
 const USAGE = `Usage:
   npm run api-key -- create --name <name> (--all | --company <companyId> | --location <locationId>)
@@ -61,7 +66,7 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
     if (!name) throw new UsageError("--name is required: say who or what will use the key.");
     const scope = scopeFrom(values);
     const { created, installed } = await withCliDatabase(async (db) => ({
-      created: await new ApiKeyService(db, []).create(name, scope),
+      created: await keysIn(db).create(name, scope),
       installed: scope.scope === "location" ? await locationInstalled(db, scope.locationId) : true,
     }));
     const where =
@@ -79,13 +84,13 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
         `\nWarning: location ${values.location} is not installed here (yet). The key works once it is; check the id if it should be already.\n`,
       );
   } else if (command === "list") {
-    const keys = await withCliDatabase((db) => new ApiKeyService(db, []).list());
+    const keys = await withCliDatabase((db) => keysIn(db).list());
     if (keys.length === 0)
       out.write("No API keys yet. Create one with: npm run api-key -- create --name <name> --all\n");
     else out.write(table(["ID", "PREFIX", "NAME", "SCOPE", "CREATED", "LAST USED", "STATE"], keys.map(keyRow)));
   } else if (command === "revoke") {
     if (!target) throw new UsageError("Say which key to revoke: its id (from `list`) or the key itself.");
-    const revoked = await withCliDatabase((db) => new ApiKeyService(db, []).revoke(target));
+    const revoked = await withCliDatabase((db) => keysIn(db).revoke(target));
     if (!revoked) throw new UsageError(`No active API key matches ${target.slice(0, 12)}…`);
     out.write("Revoked. Requests with that key now answer 401.\n");
   } else {

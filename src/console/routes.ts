@@ -1,5 +1,6 @@
 import express, { Router, type Response } from "express";
 import { AppError } from "../errors";
+import { auditPage, parseAuditQuery } from "./audit";
 import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
@@ -9,9 +10,9 @@ import { present, scopeText } from "./present";
 import { consolePrincipal, requireSession, type LoginRenderer } from "./session";
 import { parseWebhookStatus, recentDeliveries, RECENT_DELIVERIES, WEBHOOK_STATUSES } from "./webhooks";
 
-type Nav = "installations" | "jobs" | "plans" | "webhooks" | null;
+type Nav = "installations" | "jobs" | "plans" | "webhooks" | "audit" | null;
 
-/** The operator console (`/console`): installations, bulk jobs, block plans and webhook deliveries, signed in with an API key. */
+/** The operator console (`/console`): installations, bulk jobs, block plans, webhook deliveries and the audit trail, signed in with an API key. */
 export function consoleRoutes(services: Services): Router {
   const { db, access, bulk, plans, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();
@@ -152,6 +153,12 @@ export function consoleRoutes(services: Services): Router {
       limit: RECENT_DELIVERIES,
       webhookUrl,
     });
+  });
+
+  router.get("/console/audit", async (req, res) => {
+    const query = parseAuditQuery(req.query);
+    const data = await auditPage(db, services.auditTrail, access, consolePrincipal(res), query);
+    page(res, "audit", "audit", { title: "Audit trail", query, data });
   });
 
   router.use("/console", (_req, res) => {

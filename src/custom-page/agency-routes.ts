@@ -7,7 +7,7 @@ import { blockingRuleBody } from "../rules/schemas";
 import type { Services } from "../services";
 import { parseInput } from "../validation";
 import { whoseTime, type Whose } from "./calendar-view";
-import { agencyPrincipal, type PageSession, type PageSessions } from "./session";
+import { agencyPrincipal, pageUser, type PageSession, type PageSessions } from "./session";
 
 /**
  * The agency view's JSON: the calendars and people of a sub-account, and the blocking rules that
@@ -56,12 +56,14 @@ export function agencyRoutes(
   });
 
   router.post("/app/api/rules", json, async (req, res) => {
-    const { principal } = admin(req, true);
-    res.status(201).json(await services.rules.create(principal, parseInput(blockingRuleBody, req.body, "body")));
+    const { principal, session } = admin(req, true);
+    const body = parseInput(blockingRuleBody, req.body, "body");
+    res.status(201).json(await services.rules.create(principal, body, pageUser(session)));
   });
 
   router.delete("/app/api/rules/:id", async (req, res) => {
-    await services.rules.remove(admin(req, true).principal, req.params.id);
+    const { principal, session } = admin(req, true);
+    await services.rules.remove(principal, req.params.id, pageUser(session));
     res.status(204).end();
   });
 }

@@ -8,7 +8,7 @@ import type { Services } from "../services";
 import { decryptSsoPayload, SsoDecryptError } from "../sso/decrypt";
 import { eventsIn, whoseTime } from "./calendar-view";
 import { agencyRoutes } from "./agency-routes";
-import { agencyPrincipal, PageSessions } from "./session";
+import { agencyPrincipal, PageSessions, pageUser } from "./session";
 
 /** FullCalendar's browser build, from npm (no CDN: the page's CSP allows only its own origin). */
 const FULLCALENDAR = path.dirname(require.resolve("fullcalendar/package.json"));
@@ -158,13 +158,22 @@ export function customPageRoutes(services: Services): Router {
     const session = sessions.require(req, { write: true });
     if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
     const body = parseInput(blockSlotBody, req.body, "body");
-    res.status(201).json(await services.blockSlots.create(session.locationId, body, { origin: { origin: "page" } }));
+    res.status(201).json(
+      await services.blockSlots.create(session.locationId, body, {
+        origin: { origin: "page" },
+        actor: pageUser(session),
+      }),
+    );
   });
 
   router.delete("/app/api/block-slots/:eventId", async (req, res) => {
     const session = sessions.require(req, { write: true });
     if (!session.locationId) throw new AppError("invalid_request", "Open this page inside a sub-account.");
-    await services.blockSlots.remove(session.locationId, parseInput(eventId, req.params.eventId, "path"));
+    await services.blockSlots.remove(
+      session.locationId,
+      parseInput(eventId, req.params.eventId, "path"),
+      pageUser(session),
+    );
     res.status(204).end();
   });
 

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { Request, Response } from "express";
+import type { Actor } from "../audit/log";
 import type { Principal } from "../auth/api-keys";
 import { AppError } from "../errors";
 import { SessionSigner, sessionCookie } from "../auth/session-cookie";
@@ -72,6 +73,13 @@ export class PageSessions {
     return session;
   }
 }
+
+/** The HighLevel user behind a page session, for the audit trail. */
+export const pageUser = (session: PageSession): Actor => ({
+  kind: "user",
+  id: session.userId,
+  name: session.userName ?? null,
+});
 
 /** Agency admins edit blocking rules for their company's locations, as a company-scoped principal. */
 export function agencyPrincipal(session: PageSession): Principal | undefined {

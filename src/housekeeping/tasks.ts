@@ -16,7 +16,7 @@ interface Purges {
 }
 
 export interface PurgeSources {
-  config: Pick<Config, "WEBHOOK_RETENTION_DAYS" | "JOB_RETENTION_DAYS">;
+  config: Pick<Config, "WEBHOOK_RETENTION_DAYS" | "JOB_RETENTION_DAYS" | "AUDIT_RETENTION_DAYS">;
   db: Db;
   /** Idempotency keys (src/http/idempotency.ts). */
   idempotency: Purges;
@@ -37,6 +37,7 @@ export interface PurgeSources {
 export function purgeTasks(sources: PurgeSources): PurgeTask[] {
   const { config, db, idempotency, stateStore } = sources;
   const webhookDays = config.WEBHOOK_RETENTION_DAYS;
+  const auditCutoff = () => daysAgo(config.AUDIT_RETENTION_DAYS);
   return [
     { name: "oauth_states", purge: (n) => stateStore.purge(n) },
     { name: "idempotency_keys", purge: (n) => idempotency.purge(n) },
@@ -48,6 +49,7 @@ export function purgeTasks(sources: PurgeSources): PurgeTask[] {
     { name: "appointment_states", purge: (n) => purgeEndedAppointments(db, n, webhookDays) },
     { name: "mirrored_blocks", purge: (n) => purgeDeletedBlocks(db, n, webhookDays) },
     { name: "bulk_jobs", purge: (n) => purgeFinishedJobs(db, n, config.JOB_RETENTION_DAYS) },
+    { name: "audit_events", purge: (n) => deleteBatch(db, "audit_events", Prisma.sql`at < ${auditCutoff()}`, n) },
     // An install's progress page lives a week (src/install/progress.ts), unless it is still connecting.
     {
       name: "installs",

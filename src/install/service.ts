@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import type { Actor, AuditLog } from "../audit/log";
 import type { Db } from "../db/client";
 import { HighLevelError } from "../highlevel/errors";
 import type { TokenResponse } from "../highlevel/oauth";
@@ -14,6 +15,9 @@ export interface InstallResult {
   companyId: string | null;
   locationId?: string;
 }
+
+/** The HighLevel user who approved the install (the exchange names them; not their name). */
+const consenting = (response: TokenResponse): Actor => ({ kind: "user", id: response.userId ?? null });
 
 /** How long the browser waits for a single sub-account's name before the page shows without it. */
 const NAME_WAIT_MS = 1_500;
@@ -33,6 +37,7 @@ export class InstallService {
     private readonly records: InstallRecords,
     private readonly directory: LocationDirectory,
     private readonly log: Logger,
+    private readonly audit: AuditLog,
   ) {}
 
   async completeInstall(response: TokenResponse): Promise<InstallResult> {
@@ -62,6 +67,13 @@ export class InstallService {
       });
       const installId = await this.records.create(tx, { kind: "location", companyId, locationId: id });
       await tx.installLocation.create({ data: { installId, locationId: id } });
+      await this.audit.within(tx, {
+        action: "install",
+        actor: consenting(response),
+        companyId,
+        locationId: id,
+        subjectId: installId,
+      });
       // Durable, should the read below not finish; the job skips a location read since.
       await this.records.readDetails(tx, [id]);
       return installId;
@@ -100,6 +112,12 @@ export class InstallService {
       async (tx) => {
         await tx.company.upsert({ where: { id: companyId }, create: { id: companyId, ...fields }, update: fields });
         const installId = await this.records.create(tx, { kind: "company", companyId });
+        await this.audit.within(tx, {
+          action: "install",
+          actor: consenting(response),
+          companyId,
+          subjectId: installId,
+        });
         if (approved.length > 0) {
           await this.records.connect(
             tx,

@@ -237,7 +237,7 @@ export class AppointmentMirror {
     try {
       if (existing?.status === "active" && existing.blockSlotId) {
         if (existing.startTime === body.startTime && existing.endTime === body.endTime) return "unchanged";
-        await this.slots.update(target.locationId, existing.blockSlotId, body);
+        await this.slots.update(target.locationId, existing.blockSlotId, body, { kind: "rule", id: key.ruleId });
         await this.db.mirroredBlock.update({
           where,
           data: { startTime: body.startTime, endTime: body.endTime, lastError: null },
@@ -262,6 +262,7 @@ export class AppointmentMirror {
       const slot = await this.slots.create(target.locationId, body, {
         lookFirst,
         origin: { origin: "rule", originId: key.ruleId },
+        actor: { kind: "rule", id: key.ruleId, name: rule?.name ?? null },
       });
       await this.db.mirroredBlock.update({ where, data: { status: "active", blockSlotId: slot.id, lastError: null } });
       return "created";
@@ -298,7 +299,7 @@ export class AppointmentMirror {
     };
     if (m.blockSlotId) {
       try {
-        await this.slots.remove(m.locationId, m.blockSlotId);
+        await this.slots.remove(m.locationId, m.blockSlotId, { kind: "rule", id: m.ruleId });
       } catch (err) {
         const error = asAppError(err);
         // Already gone in HighLevel (deleted by hand): the goal is reached.

@@ -1,4 +1,5 @@
 import { UUID } from "../util/ids";
+import { actorOf, type Actor, type AuditLog } from "../audit/log";
 import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
@@ -39,6 +40,7 @@ export class BlockingRuleService {
     private readonly access: AccessPolicy,
     /** The calendars a location has in HighLevel (its ids), to refuse a rule naming one it has not. */
     private readonly calendarsOf: (locationId: string) => Promise<string[]>,
+    private readonly audit: AuditLog,
   ) {}
 
   async list(principal: Principal): Promise<BlockingRule[]> {
@@ -68,18 +70,23 @@ export class BlockingRuleService {
     return rows.map((row) => ({ rule: toRule(row), owner: row.owner }));
   }
 
-  async create(principal: Principal, body: BlockingRuleBody): Promise<BlockingRule> {
+  /** `actor`: who asked, when not the key itself (an agency admin on the custom page). */
+  async create(principal: Principal, body: BlockingRuleBody, actor = actorOf(principal)): Promise<BlockingRule> {
     await this.assertEndpointsExist(principal, body);
-    const row = await this.db.blockingRule.create({
-      data: {
-        owner: principal.id,
-        name: body.name ?? null,
-        sourceLocationId: body.source.locationId,
-        sourceCalendarId: body.source.calendarId ?? null,
-        sourceUserId: body.source.assignedUserId ?? null,
-        targets: body.targets,
-        title: body.title ?? null,
-      },
+    const row = await this.db.$transaction(async (tx) => {
+      const row = await tx.blockingRule.create({
+        data: {
+          owner: principal.id,
+          name: body.name ?? null,
+          sourceLocationId: body.source.locationId,
+          sourceCalendarId: body.source.calendarId ?? null,
+          sourceUserId: body.source.assignedUserId ?? null,
+          targets: body.targets,
+          title: body.title ?? null,
+        },
+      });
+      await this.audit.within(tx, { action: "rule.created", actor, ...this.about(row) });
+      return row;
     });
     return toRule(row);
   }
@@ -130,11 +137,24 @@ export class BlockingRuleService {
   }
 
   /** Blocks already made stay and keep following their appointments; the rule makes no new ones. */
-  async remove(principal: Principal, id: string): Promise<void> {
+  async remove(principal: Principal, id: string, actor: Actor = actorOf(principal)): Promise<void> {
     if (!UUID.test(id)) throw notFound(id);
-    const { count } = await this.db.blockingRule.deleteMany({
-      where: { id, ...(principal.scope === "all" ? {} : { owner: principal.id }) },
+    await this.db.$transaction(async (tx) => {
+      const where = { id, ...(principal.scope === "all" ? {} : { owner: principal.id }) };
+      const row = await tx.blockingRule.findFirst({ where });
+      // Two deletes of one rule at once: only the one that removes it is recorded.
+      if (!row || (await tx.blockingRule.deleteMany({ where })).count === 0) throw notFound(id);
+      await this.audit.within(tx, { action: "rule.deleted", actor, ...this.about(row) });
     });
-    if (count === 0) throw notFound(id);
+  }
+
+  /** A rule's audit record is about its source: the location whose appointments it follows. */
+  private about(row: Row) {
+    return {
+      subjectId: row.id,
+      locationId: row.sourceLocationId,
+      calendarId: row.sourceCalendarId,
+      assignedUserId: row.sourceUserId,
+    };
   }
 }

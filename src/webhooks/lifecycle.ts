@@ -1,3 +1,4 @@
+import type { AuditLog } from "../audit/log";
 import type { Db } from "../db/client";
 import type { WebhookEvent } from "../generated/prisma/client";
 import type { InstallRecords } from "../install/records";
@@ -23,8 +24,11 @@ export function lifecycleHandlers(deps: {
   db: Db;
   records: InstallRecords;
   tokens: TokenService;
+  audit: AuditLog;
 }): Record<string, WebhookHandler> {
-  const { db, records, tokens } = deps;
+  const { db, records, tokens, audit } = deps;
+  /** The app acting on a delivery: its id says which one. */
+  const byWebhook = (event: WebhookEvent) => ({ kind: "webhook" as const, id: event.id, name: event.type });
 
   /** An UNINSTALL received after this event, for the same location or its whole company. */
   const uninstalledSince = (event: WebhookEvent, companyId: string | undefined, locationId: string | undefined) =>
@@ -70,6 +74,13 @@ export function lifecycleHandlers(deps: {
     const installId = await db.$transaction(async (tx) => {
       const id = await records.create(tx, { kind: "company", companyId: companyId!, origin: "webhook" });
       await records.connect(tx, id, companyId!, [{ id: locationId }]);
+      await audit.within(tx, {
+        action: "install",
+        actor: byWebhook(event),
+        companyId,
+        locationId,
+        subjectId: id,
+      });
       return id;
     });
     return {
@@ -93,6 +104,7 @@ export function lifecycleHandlers(deps: {
     const installId = await db.$transaction(async (tx) => {
       const id = await records.create(tx, { kind: "company", companyId, origin: "webhook" });
       await records.discover(tx, id);
+      await audit.within(tx, { action: "install", actor: byWebhook(event), companyId, subjectId: id });
       return id;
     });
     return {
@@ -117,24 +129,38 @@ export function lifecycleHandlers(deps: {
     const { companyId, locationId } = readPayload(uninstallPayload, event.payload);
     // A reinstall after this delivery (a newer code exchange) wins over it.
     const olderInstall = { installedAt: { lte: event.receivedAt } };
-    let locationIds: string[];
-    if (locationId) {
-      locationIds = [locationId];
-    } else if (companyId) {
-      await db.company.updateMany({
-        where: { id: companyId, ...olderInstall },
-        data: { ...NO_TOKENS, status: "uninstalled", lastError: null },
-      });
-      locationIds = (await db.location.findMany({ where: { companyId }, select: { id: true } })).map((l) => l.id);
-    } else {
+    if (!locationId && !companyId) {
       return { status: "ignored", outcome: "UNINSTALL without companyId or locationId." };
     }
+    const actor = byWebhook(event);
+    // Each uninstall and its audit record commit together; a redelivery finds nothing left to record.
+    const { locationIds, count } = await db.$transaction(async (tx) => {
+      let locationIds: string[];
+      if (locationId) {
+        locationIds = [locationId];
+      } else {
+        const agency = await tx.company.updateManyAndReturn({
+          where: { id: companyId!, ...olderInstall, status: { not: "uninstalled" } },
+          data: { ...NO_TOKENS, status: "uninstalled", lastError: null },
+          select: { id: true },
+        });
+        if (agency.length > 0) await audit.within(tx, { action: "uninstall", actor, companyId });
+        const all = await tx.location.findMany({ where: { companyId }, select: { id: true } });
+        locationIds = all.map((l) => l.id);
+      }
+      const gone = await tx.location.updateManyAndReturn({
+        where: { id: { in: locationIds }, ...olderInstall, status: { not: "uninstalled" } },
+        data: { ...NO_TOKENS, status: "uninstalled", lastError: null },
+        select: { id: true, companyId: true },
+      });
+      await audit.allWithin(
+        tx,
+        gone.map((l) => ({ action: "uninstall", actor, companyId: l.companyId, locationId: l.id })),
+      );
+      return { locationIds, count: gone.length };
+    });
     for (const id of locationIds) tokens.forget("location", id);
     if (companyId && !locationId) tokens.forget("company", companyId);
-    const { count } = await db.location.updateMany({
-      where: { id: { in: locationIds }, ...olderInstall },
-      data: { ...NO_TOKENS, status: "uninstalled", lastError: null },
-    });
     // Work queued for these locations would only fail: cancel what has not started.
     const cancelled = await db.bulkItem.updateMany({
       where: { locationId: { in: locationIds }, status: "pending", startedAt: null },

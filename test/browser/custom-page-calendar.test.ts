@@ -188,7 +188,10 @@ describeInBrowser("the custom page's calendar in a real browser", () => {
         ["Cleaning", "17:00", "18:00"],
       ] as const) {
         const body = { calendarId: "cal-chairs", title, startTime: at(from), endTime: at(to) };
-        await h.services.blockSlots.create("loc-ny", body, { origin: { origin: "page" } });
+        await h.services.blockSlots.create("loc-ny", body, {
+          origin: { origin: "page" },
+          actor: { kind: "user", id: "test", name: "Test" },
+        });
       }
       // Back and forth: the calendar reads the week again.
       await frame.getByRole("button", { name: "Previous Week" }).click();

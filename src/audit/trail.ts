@@ -1,0 +1,56 @@
+import type { Db } from "../db/client";
+import type { AuditActorKind, AuditEvent, Prisma } from "../generated/prisma/client";
+
+export const ACTOR_KINDS: readonly AuditActorKind[] = ["api_key", "user", "webhook", "rule", "plan", "bulk_job", "cli"];
+
+/** What a reader may see: everything, one company's records, or one location's. */
+export type AuditScope = { companyId?: string; locationId?: string };
+
+export interface AuditFilter {
+  locationId?: string;
+  since?: Date;
+  until?: Date;
+  /** An actor's id (an API key, a HighLevel user, a rule…) or an actor kind (`webhook`, `plan`…). */
+  actor?: string;
+  /** Only records older than this id: the cursor of the page before. */
+  before?: bigint;
+  limit: number;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** The id to continue below, when there may be more. */
+  next: bigint | null;
+}
+
+/**
+ * Reading the audit trail, newest first. Pages are cut by id (increasing with every record), so a
+ * record written while someone pages through never shifts or repeats a page.
+ */
+export class AuditTrail {
+  constructor(private readonly db: Db) {}
+
+  async page(scope: AuditScope, filter: AuditFilter): Promise<AuditPage> {
+    const actor = filter.actor;
+    const where: Prisma.AuditEventWhereInput = {
+      AND: [
+        scope,
+        filter.locationId ? { locationId: filter.locationId } : {},
+        filter.since || filter.until ? { at: { gte: filter.since, lt: filter.until } } : {},
+        filter.before ? { id: { lt: filter.before } } : {},
+        actor
+          ? {
+              OR: [
+                { actorId: actor },
+                ...(ACTOR_KINDS.includes(actor as AuditActorKind) ? [{ actorKind: actor as AuditActorKind }] : []),
+              ],
+            }
+          : {},
+      ],
+    };
+    const rows = await this.db.auditEvent.findMany({ where, orderBy: { id: "desc" }, take: filter.limit + 1 });
+    const more = rows.length > filter.limit;
+    const events = more ? rows.slice(0, filter.limit) : rows;
+    return { events, next: more ? (events.at(-1)?.id ?? null) : null };
+  }
+}

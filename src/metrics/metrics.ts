@@ -34,6 +34,13 @@ export function operationLabel(operation: string): string {
   );
 }
 
+interface QueueRow {
+  name: string;
+  state: string;
+  count: number;
+  oldest: number | null;
+}
+
 /** Seconds, for calls that take from a few milliseconds (the API) to tens of seconds (a slow HighLevel). */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -110,36 +117,44 @@ export class AppMetrics {
         for (const row of rows) this.set({ status: row.status }, row._count._all);
       },
     });
-    const queueAge = new Gauge({
-      name: "queue_oldest_job_age_seconds",
-      help: "Age of the oldest entry still waiting to be worked (created or retry), by queue.",
-      labelNames: ["queue"] as const,
-      registers: [this.registry],
-    });
+    // Both queue gauges are filled from one query; a scrape collects them at the same time.
+    let reading: Promise<QueueRow[]> | undefined;
+    const readQueue = () =>
+      (reading ??= db.$queryRaw<QueueRow[]>`
+        SELECT name, state::text AS state, count(*)::int AS count,
+               extract(epoch FROM now() - min(created_on))::float8 AS oldest
+          FROM pgboss.job GROUP BY name, state`
+        .catch((err: unknown) => {
+          // Before the queue made its schema (a first start) there is nothing to count.
+          log.warn({ err }, "queue metrics not read");
+          return [];
+        })
+        .finally(() => (reading = undefined)));
     new Gauge({
       name: "queue_jobs",
       help: "Entries in the job queue, by queue and state (read from the database at each scrape).",
       labelNames: ["queue", "state"] as const,
       registers: [this.registry],
       async collect() {
+        const rows = await readQueue();
         this.reset();
-        queueAge.reset();
-        const rows = await db.$queryRaw<{ name: string; state: string; count: number; oldest: number | null }[]>`
-          SELECT name, state::text AS state, count(*)::int AS count,
-                 extract(epoch FROM now() - min(created_on))::float8 AS oldest
-            FROM pgboss.job GROUP BY name, state`.catch((err: unknown) => {
-          // Before the queue made its schema (a first start) there is nothing to count.
-          log.warn({ err }, "queue metrics not read");
-          return [];
-        });
+        for (const row of rows) this.set({ queue: row.name, state: row.state }, row.count);
+      },
+    });
+    new Gauge({
+      name: "queue_oldest_job_age_seconds",
+      help: "Age of the oldest entry waiting to be worked (created or retry), by queue.",
+      labelNames: ["queue"] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows = await readQueue();
         const oldest = new Map<string, number>();
         for (const row of rows) {
-          this.set({ queue: row.name, state: row.state }, row.count);
-          if ((row.state === "created" || row.state === "retry") && row.oldest !== null) {
-            oldest.set(row.name, Math.max(oldest.get(row.name) ?? 0, row.oldest));
-          }
+          if ((row.state !== "created" && row.state !== "retry") || row.oldest === null) continue;
+          oldest.set(row.name, Math.max(oldest.get(row.name) ?? 0, row.oldest));
         }
-        for (const [queue, age] of oldest) queueAge.set({ queue }, age);
+        this.reset();
+        for (const [queue, age] of oldest) this.set({ queue }, age);
       },
     });
   }

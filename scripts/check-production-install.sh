@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The production install, as the Dockerfile makes it, from the committed files only: npm ci,
 # build, prune the devDependencies, then start dist/server.js against a real PostgreSQL, wait
-# for /readyz and stop it with SIGTERM. Fails if anything the server needs at run time is a
-# devDependency (tsx, ts-node, the sandbox, ajv...), or if it does not stop cleanly.
+# for /readyz and stop it with SIGTERM. The server runs from a directory holding only what the
+# image copies (node_modules, dist, package.json, prisma, views, public): it fails if anything the
+# server needs lives in devDependencies (tsx, jest...) or outside those (src, the sandbox), or if
+# it does not stop cleanly.
 # Usage: scripts/check-production-install.sh   (from anywhere in the repository)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,12 +36,14 @@ PG_PID=$!
 
 cd "$APP"
 step "npm ci"
-npm ci --no-audit --no-fund --loglevel=error
+# --prefer-offline: the packages come from npm's cache when it has them (the lock pins them all).
+npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 step "npm run build"
 npm run build --silent
 step "npm prune --omit=dev"
-npm prune --omit=dev --no-audit --no-fund --loglevel=error
-for dev in tsx typescript jest ajv; do
+npm prune --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error
+# (typescript and ajv stay: Prisma depends on them at run time.)
+for dev in tsx jest ts-jest supertest eslint; do
   if [ -e "node_modules/$dev" ]; then
     echo "node_modules/$dev is still installed after the prune: the check would prove nothing" >&2
     exit 1
@@ -53,6 +57,14 @@ for _ in $(seq 1 120); do
 done
 DATABASE_URL="$(head -n1 "$WORK/pg.url")"
 [ -n "$DATABASE_URL" ] || { echo "PostgreSQL did not start" >&2; cat "$WORK/pg.log" >&2; exit 1; }
+
+step "assemble what the image holds"
+IMAGE="$WORK/image"
+mkdir -p "$IMAGE"
+for part in node_modules dist package.json prisma.config.ts prisma views public; do
+  mv "$APP/$part" "$IMAGE/"
+done
+cd "$IMAGE"
 
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 step "node dist/server.js on port $PORT"

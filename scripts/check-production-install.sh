@@ -9,6 +9,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d)"
+# Run as root, PostgreSQL's initdb works as the `postgres` user: it must be able to enter this.
+chmod 755 "$WORK"
 APP="$WORK/app"
 PG_PID=""
 SERVER_PID=""

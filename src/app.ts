@@ -11,6 +11,8 @@ import { errorHandler, notFoundHandler } from "./http/errors";
 import { mount } from "./http/mount";
 import { useRequestLog } from "./http/request-log";
 import { installRoutes } from "./install/routes";
+import { countRequests } from "./metrics/http";
+import { metricsRoutes } from "./metrics/routes";
 import { createInstallStrategy, STRATEGY_NAME } from "./install/strategy";
 import { apiOperations } from "./operations";
 import type { Services } from "./services";
@@ -28,6 +30,7 @@ export function createApp(services: Services): express.Express {
   app.disable("x-powered-by");
 
   useRequestLog(app, log);
+  app.use(countRequests(services.metrics));
   // Over plain http (the demo, a local run) upgrading requests to https would break every asset.
   const https = services.config.APP_BASE_URL.startsWith("https:");
   app.use(
@@ -40,6 +43,15 @@ export function createApp(services: Services): express.Express {
   const api = express.Router();
   mount(api, operations, services);
   app.use(api);
+
+  app.use(
+    metricsRoutes({
+      metrics: services.metrics,
+      apiKeys: services.apiKeys,
+      authThrottle: services.authThrottle,
+      metricsToken: services.config.METRICS_TOKEN,
+    }),
+  );
 
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
   // Browsers ask for /favicon.ico whatever the page says; answer with the app's icon, not a 404.

@@ -156,6 +156,8 @@ const schema = z.object({
     z.string({ error: "is required: 32 random bytes, base64 (openssl rand -base64 32)" }).pipe(keyring),
   ),
   API_KEYS: z.preprocess(emptyToUndefined, z.string().default("").transform(splitKeys)),
+  /** Bearer token for GET /metrics (a full-access API key works too). */
+  METRICS_TOKEN: optionalString,
   HIGHLEVEL_BURST_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).default(90)),
   HIGHLEVEL_BURST_WINDOW_MS: z.preprocess(
     emptyToUndefined,
@@ -214,13 +216,20 @@ export interface LoadOptions {
 
 /** Production rules, checked even when other settings are wrong; a key is named by its position, never shown. */
 function strictProblems(env: NodeJS.ProcessEnv): string[] {
-  return splitKeys(env.API_KEYS ?? "").flatMap((key, i) =>
+  const problems = splitKeys(env.API_KEYS ?? "").flatMap((key, i) =>
     key.length < MIN_BOOTSTRAP_KEY_LENGTH
       ? [
           `API_KEYS entry #${i + 1} is shorter than ${MIN_BOOTSTRAP_KEY_LENGTH} characters: use a long random key (openssl rand -base64 32)`,
         ]
       : [],
   );
+  const metricsToken = emptyToUndefined(env.METRICS_TOKEN);
+  if (typeof metricsToken === "string" && metricsToken.length < MIN_BOOTSTRAP_KEY_LENGTH) {
+    problems.push(
+      `METRICS_TOKEN is shorter than ${MIN_BOOTSTRAP_KEY_LENGTH} characters: use a long random token (openssl rand -base64 32)`,
+    );
+  }
+  return problems;
 }
 
 const NEEDS_DATABASE =

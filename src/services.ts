@@ -29,6 +29,7 @@ import { HighLevelLocations } from "./highlevel/locations";
 import { RateLimitPacer } from "./highlevel/pacer";
 import { createRateBudgetPool, RateBudget } from "./highlevel/rate-budget";
 import { LocationDirectory } from "./locations/directory";
+import { AppMetrics } from "./metrics/metrics";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { Housekeeping } from "./housekeeping/housekeeping";
 import { purgeTasks } from "./housekeeping/tasks";
@@ -94,6 +95,8 @@ export interface Services {
   webhooks: WebhookProcessor;
   /** Started by the runtime: purges what is no longer needed, one process at a time. */
   housekeeping: Housekeeping;
+  /** This app's Prometheus series (GET /metrics). */
+  metrics: AppMetrics;
   /** Server secret for signed session cookies (derived from the primary token encryption key). */
   sessionSecret: Buffer;
   /** Starts the queue (and, with WORKER_CONCURRENCY > 0, works it); `stopJobs` lets running jobs finish. */
@@ -117,7 +120,13 @@ export function createServices(
   options: ServiceOptions = {},
 ): Services {
   // 10 s per call: the token service makes at most three calls under a row lock (45 s budget).
-  const http = createHighLevelHttp({ baseUrl: config.HIGHLEVEL_API_URL, timeoutMs: 10_000 });
+  const metrics = new AppMetrics();
+  metrics.collectFrom(db, log);
+  const http = createHighLevelHttp({
+    baseUrl: config.HIGHLEVEL_API_URL,
+    timeoutMs: 10_000,
+    onAnswer: (operation, status, seconds) => metrics.highLevelAnswered(operation, status, seconds),
+  });
   // One pacer for every call made with a location's token (or an agency's), whatever the endpoint;
   // its budget is shared with every other process through PostgreSQL.
   const ratePool = createRateBudgetPool(databaseUrl, log);
@@ -127,7 +136,7 @@ export function createServices(
       windowMs: config.HIGHLEVEL_BURST_WINDOW_MS,
       daily: config.HIGHLEVEL_DAILY_LIMIT,
     }),
-    { log },
+    { log, onWait: () => metrics.rateLimitWaits.inc() },
   );
   const oauth = new HighLevelOAuth(
     http,
@@ -135,7 +144,10 @@ export function createServices(
     pacer,
   );
   const tokens = new TokenStore(db, TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY));
-  const tokenService = new TokenService(db, tokens, oauth, log, { installUrl: `${config.APP_BASE_URL}/oauth/install` });
+  const tokenService = new TokenService(db, tokens, oauth, log, {
+    installUrl: `${config.APP_BASE_URL}/oauth/install`,
+    onRenewal: (owner, outcome) => metrics.tokenRefreshes.inc({ owner, outcome }),
+  });
   const changes = new ChangeListener(databaseUrl, log);
   const refresher = new TokenRefresher(db, tokenService, log, { giveUpAfterDays: config.REFRESH_GIVE_UP_DAYS });
   const calendars = new HighLevelCalendars(http, pacer);
@@ -181,6 +193,7 @@ export function createServices(
     },
     log,
     [(events) => mirror.settleUnwatched(events)],
+    (type, outcome) => metrics.webhookDeliveries.inc({ type, outcome }),
   );
   const sessionSecret = crypto
     .createHash("sha256")
@@ -245,6 +258,7 @@ export function createServices(
     inbox,
     webhooks,
     housekeeping,
+    metrics,
     sessionSecret,
     async startJobs() {
       await queue.start();

@@ -14,7 +14,11 @@ export interface HighLevelHttpOptions {
   timeoutMs?: number;
   /** Open connections to HighLevel at most (keep-alive, reused). */
   connections?: number;
+  /** Told of every call `send` made: its operation, HTTP status (`error`: no answer) and time taken. */
+  onAnswer?: AnswerObserver;
 }
+
+export type AnswerObserver = (operation: string, status: number | "error", seconds: number) => void;
 
 export interface HighLevelRequest {
   method: "GET" | "POST" | "PUT" | "DELETE";
@@ -36,6 +40,7 @@ export interface HighLevelResponse {
 export interface HighLevelHttp {
   request(req: HighLevelRequest): Promise<HighLevelResponse>;
   close(): Promise<void>;
+  readonly onAnswer?: AnswerObserver;
 }
 
 /** Error codes meaning the request never left this machine, so HighLevel cannot have acted on it. */
@@ -104,6 +109,7 @@ export function createHighLevelHttp(options: HighLevelHttpOptions): HighLevelHtt
       }
     },
     close: () => pool.close(),
+    onAnswer: options.onAnswer,
   };
 }
 
@@ -175,13 +181,16 @@ export async function send<T>(
   onHeaders?: (headers: Record<string, unknown>, status: number) => void,
 ): Promise<T> {
   let response;
+  const started = performance.now();
   try {
     response = await http.request(req);
   } catch (err) {
+    http.onAnswer?.(operation, "error", (performance.now() - started) / 1000);
     const code = err instanceof TransportError ? err.code : errorCode(err);
     const why = TIMED_OUT.has(code) ? "timed out" : code;
     throw new HighLevelUnreachableError(`${operation}: HighLevel did not answer (${why})`, !NOT_SENT.has(code));
   }
+  http.onAnswer?.(operation, response.status, (performance.now() - started) / 1000);
   onHeaders?.(response.headers, response.status);
   if (response.status >= 200 && response.status < 300) return response.data as T;
   throw errorFromResponse(response.status, response.data, response.headers);

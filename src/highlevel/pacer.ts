@@ -10,12 +10,15 @@ export interface PacerOptions {
   /** A caller is not kept waiting longer than this: it gets a 429 with the wait instead (default 10 s). */
   maxWaitMs?: number;
   log?: Logger;
+  /** Called once for each call that could not go at its first answer and waits for a later slot. */
+  onWait?: () => void;
 }
 
 interface Waiter {
   resolve: () => void;
   reject: (err: unknown) => void;
   deadline: number;
+  waited?: boolean;
 }
 
 /** One owner's calls waiting in this process, first come first served. */
@@ -50,6 +53,7 @@ export class RateLimitPacer {
   private scheduled = false;
   private readonly maxWaitMs: number;
   private readonly log: Logger | undefined;
+  private readonly onWait: (() => void) | undefined;
 
   constructor(
     private readonly budget: RateBudget,
@@ -57,6 +61,7 @@ export class RateLimitPacer {
   ) {
     this.maxWaitMs = options.maxWaitMs ?? 10_000;
     this.log = options.log;
+    this.onWait = options.onWait;
   }
 
   /**
@@ -205,6 +210,11 @@ export class RateLimitPacer {
       if (at > w.deadline) w.reject(this.held(owner, q.heldUntil > now ? q.heldBy : "burst", at, now));
       else keep.push(w);
     });
+    for (const w of keep) {
+      if (w.waited) continue;
+      w.waited = true;
+      this.onWait?.();
+    }
     q.waiters = keep;
     if (keep.length === 0) return;
     // A little jitter, so processes waiting for the same slot do not all ask at the same instant.

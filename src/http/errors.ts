@@ -77,7 +77,8 @@ const wantsProblemJson = (req: Request) =>
   req.path.startsWith("/api") ||
   req.path.startsWith("/webhooks") ||
   req.path.startsWith("/app/api") ||
-  req.path === "/app/session";
+  req.path === "/app/session" ||
+  req.path === "/metrics";
 
 export function notFoundHandler(): RequestHandler {
   return (req, res) => {

@@ -42,6 +42,8 @@ export interface TokenServiceOptions {
    * entry at once, so the bound only limits what a missed notification could cost (default 10 min).
    */
   notifiedCacheMs?: number;
+  /** Told of each renewal asked of HighLevel and how it ended (metrics). */
+  onRenewal?: (owner: Owner, outcome: "ok" | "invalid_grant" | "inactive" | "error") => void;
 }
 
 type Outcome = { token: string } | { problem: AppError } | { companyTokenRejected: string };
@@ -251,6 +253,7 @@ export class TokenService {
         try {
           response = await this.obtain(owner, id, row, companyId, companyToken);
         } catch (err) {
+          this.options.onRenewal?.(owner, renewalOutcome(err));
           if (err instanceof InvalidAccessTokenError && companyToken) return { companyTokenRejected: companyToken };
           if (err instanceof InvalidGrantError) {
             await this.store.markStatus(tx, owner, id, "reauthorization_required", err.message);
@@ -264,6 +267,7 @@ export class TokenService {
           throw err; // transient: the transaction rolls back, the stored token stays as it was
         }
         await this.store.saveRenewed(tx, owner, id, response);
+        this.options.onRenewal?.(owner, "ok");
         this.log.info({ owner, id }, "token renewed");
         return { token: response.access_token };
       },
@@ -337,4 +341,10 @@ export class TokenService {
     }
     return null;
   }
+}
+
+function renewalOutcome(err: unknown): "invalid_grant" | "inactive" | "error" {
+  if (err instanceof InvalidGrantError) return "invalid_grant";
+  if (err instanceof LocationInactiveError) return "inactive";
+  return "error";
 }

@@ -26,7 +26,13 @@ export type BatchSettler = (events: WebhookEvent[]) => Promise<Map<string, Handl
 export class RetryLater extends Error {}
 
 /** A delivery's handler has run: what to write on its row. */
-type Finished = HandlerResult & { id: string; attempts: number | null };
+type Finished = HandlerResult & { id: string; type: string; attempts: number | null };
+
+/** What became of one attempt at a delivery, for metrics: `deferred` waits for HighLevel's rate limit. */
+export type DeliveryOutcome = "processed" | "ignored" | "failed" | "retry" | "deferred";
+
+/** Told of each attempt; `type` is a type some handler works, or `other` (the sender chooses types). */
+export type DeliveryObserver = (type: string, outcome: DeliveryOutcome) => void;
 
 /** Deliveries of a batch worked at once; below the database pool's size (10). */
 const APPLY_CONCURRENCY = 6;
@@ -48,8 +54,13 @@ export class WebhookProcessor {
     handlers: Record<string, WebhookHandler>,
     private readonly log: Logger,
     private readonly settlers: BatchSettler[] = [],
+    private readonly onDelivery: DeliveryObserver = () => {},
   ) {
     this.handlers = new Map(Object.entries(handlers));
+  }
+
+  private observe(type: string, outcome: DeliveryOutcome): void {
+    this.onDelivery(this.handlers.has(type) ? type : "other", outcome);
   }
 
   start(options: WorkOptions): Promise<void> {
@@ -68,7 +79,7 @@ export class WebhookProcessor {
       const event = byId.get(job.data.id);
       const result = event && settled.get(event.id);
       if (event && result) {
-        finished.push({ id: event.id, ...result, attempts: event.attempts + 1 });
+        finished.push({ id: event.id, type: event.type, ...result, attempts: event.attempts + 1 });
         return;
       }
       try {
@@ -106,15 +117,24 @@ export class WebhookProcessor {
     if (!event || event.status !== "received") return undefined;
     const id = event.id;
     const handler = this.handlers.get(event.type);
-    if (!handler) return { id, status: "ignored", outcome: `No handler for ${event.type} events.`, attempts: null };
+    if (!handler) {
+      return {
+        id,
+        type: event.type,
+        status: "ignored",
+        outcome: `No handler for ${event.type} events.`,
+        attempts: null,
+      };
+    }
     const attempts = event.attempts + 1;
     try {
-      return { id, ...(await handler(event)), attempts };
+      return { id, type: event.type, ...(await handler(event)), attempts };
     } catch (err) {
       const wait = rateLimitWait(err);
       if (wait) {
         // Not a failure (src/jobs/rate-limited.ts): no attempt is counted, the operator reads why it waits.
         await this.db.webhookEvent.update({ where: { id }, data: { outcome: `Will retry, ${wait.detail}` } });
+        this.observe(event.type, "deferred");
         throw err;
       }
       const error = err instanceof RetryLater ? undefined : asAppError(err);
@@ -129,6 +149,7 @@ export class WebhookProcessor {
           ? { attempts, outcome: `Will retry: ${reason}` }
           : { attempts, status: "failed", outcome: reason, processedAt: new Date() },
       });
+      this.observe(event.type, retry ? "retry" : "failed");
       if (retry) throw err;
       return undefined;
     }
@@ -144,5 +165,6 @@ export class WebhookProcessor {
                     ${done.map((d) => d.outcome)}::text[], ${done.map((d) => d.attempts)}::int[])
           AS u(id, status, outcome, attempts)
        WHERE w.id = u.id`;
+    for (const d of done) this.observe(d.type, d.status);
   }
 }

@@ -119,3 +119,18 @@ describe("pacing under HighLevel's rate limit", () => {
     }
   });
 });
+
+describe("a queued create that waited past its lease", () => {
+  it("sends nothing and ends rate-limited, so its item is put back instead of sent by two workers", async () => {
+    const started = await start();
+    const { locationId, ...body } = { locationId: "loc-solo", ...SLOT };
+    const late = started.services.blockSlots.create(locationId, body, {
+      origin: { origin: "bulk" },
+      actor: { kind: "bulk_job", id: "job", name: "api" },
+      // The lease this create was claimed under has already run out.
+      sendBy: Date.now() - 1,
+    });
+    await expect(late).rejects.toMatchObject({ code: "rate_limited" });
+    expect(posts()).toBe(0);
+  });
+});

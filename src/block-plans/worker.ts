@@ -3,7 +3,7 @@ import type { BlockSlotBody } from "../block-slots/schemas";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import { AppError, asAppError } from "../errors";
-import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { QUEUES, sendByForLease, type JobQueue, type WorkOptions } from "../jobs/queue";
 import { settleOne, type PlanBlockRef } from "./store";
 
 /** Transient failures before a block fails for good with its last reason. */
@@ -61,6 +61,7 @@ export class PlanWorker {
   /** Throws to have the queue retry the block later. */
   async process(ref: PlanBlockRef): Promise<void> {
     const { planId, blockId } = ref;
+    const sendBy = sendByForLease(this.leaseSeconds);
     const [block] = await this.db.$queryRaw<ClaimedBlock[]>`
       WITH before AS (
         SELECT sent FROM plan_blocks
@@ -90,7 +91,7 @@ export class PlanWorker {
       title: block.title,
     };
     try {
-      const outcome = await this.apply(ref, block, body);
+      const outcome = await this.apply(ref, block, body, sendBy);
       await this.db.planBlock.update({
         where: { id: blockId },
         data: {
@@ -112,7 +113,7 @@ export class PlanWorker {
   }
 
   /** The one step this block needs, judged from the claimed row. */
-  private async apply(ref: PlanBlockRef, block: ClaimedBlock, body: BlockSlotBody): Promise<Outcome> {
+  private async apply(ref: PlanBlockRef, block: ClaimedBlock, body: BlockSlotBody, sendBy: number): Promise<Outcome> {
     const origin = { origin: "plan", originId: ref.planId } as const;
     const actor = { kind: "plan", id: ref.planId } as const;
     const applied = { startTime: body.startTime, endTime: body.endTime, title: body.title ?? "" };
@@ -123,7 +124,13 @@ export class PlanWorker {
         : null,
     };
     const create = async (lookFirst: boolean): Promise<Outcome> => {
-      const slot = await this.slots.create(block.location_id, body, { origin, actor, lookFirst, onlyOwn: true });
+      const slot = await this.slots.create(block.location_id, body, {
+        origin,
+        actor,
+        lookFirst,
+        onlyOwn: true,
+        sendBy,
+      });
       return { blockSlotId: slot.id, applied };
     };
 

@@ -60,6 +60,12 @@ export interface CreateOptions {
    * equal block of another plan stays that plan's, so deleting one plan never deletes another's.
    */
   onlyOwn?: boolean;
+  /**
+   * Queued work: the latest moment (epoch ms) the create may be sent, inside the lease the worker
+   * holds on its item. Waits (rate limit, retries) that run past it send nothing and end as
+   * `rate_limited`, so the item is put back rather than sent by two workers.
+   */
+  sendBy?: number;
 }
 
 /** Block slots for one location, with that location's token, through the one HighLevel client. */
@@ -115,7 +121,7 @@ export class BlockSlotService {
           if (found) return found;
         }
         try {
-          return await this.highlevel.createBlockSlot(token, { ...body, locationId });
+          return await this.highlevel.createBlockSlot(token, { ...body, locationId }, options.sendBy);
         } catch (err) {
           if (!outcomeUnknown(err)) throw err;
           uncertain = true;

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import { asAppError } from "../errors";
-import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { QUEUES, sendByForLease, type JobQueue, type WorkOptions } from "../jobs/queue";
 import { rateLimitWait } from "../jobs/rate-limited";
 import type { BulkItemRef } from "./service";
 
@@ -48,6 +48,7 @@ export class BulkWorker {
 
   /** Throws to have the queue retry the item later. */
   async process({ jobId, index }: BulkItemRef): Promise<void> {
+    const sendBy = sendByForLease(this.leaseSeconds);
     const [item] = await this.db.$queryRaw<ClaimedItem[]>`
       WITH before AS (
         SELECT sent FROM bulk_items
@@ -91,6 +92,7 @@ export class BulkWorker {
       }
       const slot = await this.slots.create(item.location_id, body, {
         lookFirst: item.was_sent,
+        sendBy,
         origin,
         actor: { kind: "bulk_job", id: jobId, name: item.source },
       });

@@ -1,4 +1,5 @@
 import { send, type HighLevelHttp, type HighLevelRequest } from "./http";
+import { RateLimitHeld } from "./errors";
 import type { RateLimitPacer } from "./pacer";
 
 export const CALENDARS_VERSION = "2021-04-15";
@@ -27,18 +28,30 @@ export class HighLevelCalendars {
     return { Authorization: `Bearer ${accessToken}`, Version: CALENDARS_VERSION };
   }
 
-  private async paced<T>(locationId: string, operation: string, config: HighLevelRequest): Promise<T> {
-    await this.pacer.acquire(locationId);
+  /**
+   * `sendBy`: the latest moment the request may leave (epoch ms). Queued work holds a lease on its
+   * item only so long; a create sent after another worker may have taken the item over could be
+   * made twice. Past it nothing is sent, and the work is put back as rate-limited (no failure).
+   */
+  private async paced<T>(locationId: string, operation: string, config: HighLevelRequest, sendBy?: number): Promise<T> {
+    await this.pacer.acquire(locationId, sendBy === undefined ? {} : { maxWaitMs: Math.max(0, sendBy - Date.now()) });
+    if (sendBy !== undefined && Date.now() > sendBy)
+      throw new RateLimitHeld(locationId, "burst", new Date(Date.now() + 1000));
     return send<T>(this.http, operation, config, (headers, status) => this.pacer.observe(locationId, headers, status));
   }
 
-  createBlockSlot(accessToken: string, input: BlockSlotInput): Promise<BlockSlot> {
-    return this.paced(input.locationId, "create block slot", {
-      method: "POST",
-      url: "/calendars/events/block-slots",
-      data: input,
-      headers: this.headers(accessToken),
-    });
+  createBlockSlot(accessToken: string, input: BlockSlotInput, sendBy?: number): Promise<BlockSlot> {
+    return this.paced(
+      input.locationId,
+      "create block slot",
+      {
+        method: "POST",
+        url: "/calendars/events/block-slots",
+        data: input,
+        headers: this.headers(accessToken),
+      },
+      sendBy,
+    );
   }
 
   updateBlockSlot(accessToken: string, eventId: string, input: BlockSlotInput): Promise<BlockSlot> {

@@ -4,6 +4,14 @@ import type { Logger } from "pino";
 import { databaseUnavailable } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 
+/**
+ * The latest moment a queued create may be sent, for work that just took a lease of `leaseSeconds`
+ * on its item: well inside the lease, leaving room for the request itself (HighLevel's time-out
+ * is 10 s), so no second worker can take the item over while the first one's create is out.
+ */
+export const sendByForLease = (leaseSeconds: number, now = Date.now()): number =>
+  now + Math.max(leaseSeconds * 500, leaseSeconds * 1000 - 15_000);
+
 /** Queue names. One queue per kind of work, so each has its own retry and time-out policy. */
 export const QUEUES = {
   bulkItem: "bulk-item",

@@ -194,11 +194,15 @@ describe("console pages", () => {
     expect(failed.text).toContain("<code>loc-c</code>");
     expect(failed.text).not.toContain("<code>loc-a</code>");
     expect(failed.text).toMatch(/<option value="failed" selected>/);
+    // Plain English, whatever the status: not "that is could not connect".
+    expect(failed.text).toMatch(/that <strong>could not connect<\/strong>/);
     const active = await get("/console?status=active", cookie).expect(200);
     expect(active.text).toContain("<code>loc-a</code>");
     expect(active.text).not.toContain("<code>loc-c</code>");
     const none = await get("/console?status=uninstalled", cookie).expect(200);
-    expect(none.text).toContain("No sub-account is <strong>uninstalled</strong> right now.");
+    expect(none.text).toContain("No sub-account <strong>is uninstalled</strong> right now.");
+    const reinstall = await get("/console?status=reauthorization_required", cookie).expect(200);
+    expect(reinstall.text).toContain("No sub-account <strong>needs a reinstall</strong> right now.");
   });
 
   it("offers a reinstall for a location whose connection HighLevel no longer accepts", async () => {
@@ -277,6 +281,16 @@ describe("console pages", () => {
     expect(detail.text).toMatch(/<code>nowhere<\/code>[\s\S]*?location_not_installed/);
     expect(detail.text).not.toMatch(/<code>loc-a<\/code>/); // only failed items are listed
     expect(detail.text).toContain(`GET /api/block-slots/bulk/${body.id}`);
+    // Finished: the page stays still.
+    expect(detail.text).not.toContain('http-equiv="refresh"');
+
+    // Under way (an item still pending, with no queue entry to work it): the page follows it by itself.
+    const waiting = await h.db.bulkJob.create({ data: { owner: "someone", source: "api", total: 1 } });
+    await h.db.bulkItem.create({
+      data: { jobId: waiting.id, index: 0, ...items[0]! },
+    });
+    const following = await get(`/console/jobs/${waiting.id}`, cookie).expect(200);
+    expect(following.text).toContain('<meta http-equiv="refresh" content="5">');
 
     // Another key's jobs are neither listed nor readable.
     const { key } = await h.services.apiKeys.create("Solo ops", { scope: "company", companyId: "agency-2" });

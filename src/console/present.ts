@@ -18,6 +18,16 @@ export const INSTALL_STATUS: Record<string, Label> = {
   failed: { text: "Could not connect", tone: "bad" },
 };
 
+/** The status as the end of a sentence about sub-accounts: "… that are connecting", "No sub-account needs a reinstall". */
+export const INSTALL_STATUS_PHRASE: Record<string, { one: string; many: string }> = {
+  connecting: { one: "is connecting", many: "are connecting" },
+  active: { one: "is connected", many: "are connected" },
+  reauthorization_required: { one: "needs a reinstall", many: "need a reinstall" },
+  inactive: { one: "is inactive", many: "are inactive" },
+  uninstalled: { one: "is uninstalled", many: "are uninstalled" },
+  failed: { one: "could not connect", many: "could not connect" },
+};
+
 export const JOB_STATUS: Record<string, Label> = {
   queued: { text: "Queued", tone: "neutral" },
   running: { text: "Running", tone: "info" },
@@ -97,6 +107,7 @@ export function href(path: string, query: Record<string, string | number | undef
 /** Everything the views use, passed to every console render. */
 export const present = {
   INSTALL_STATUS,
+  INSTALL_STATUS_PHRASE,
   JOB_STATUS,
   PLAN_STATUS,
   PLAN_BLOCK_STATUS,

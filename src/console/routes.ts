@@ -98,6 +98,8 @@ export function consoleRoutes(services: Services): Router {
     const failed = job.counts.failed > 0 ? await failedItems(db, job.id) : [];
     page(res, "job", "jobs", {
       title: "Bulk job",
+      // A job under way is followed without a reload button; a finished one stays still.
+      refreshSeconds: job.status === "queued" || job.status === "running" ? 5 : 0,
       job,
       progress: progress(job.total, job.counts),
       failed,

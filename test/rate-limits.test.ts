@@ -4,7 +4,7 @@ import { apiAs, installCompany, installLocation } from "./support/api";
 import { waitForJob } from "./support/bulk";
 import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
 import { spawnTs, waitForLine } from "./support/processes";
-import { AGENCY, SOLO, SOLO_SLOT, SOLO_SLOTS } from "./support/sandbox-fixtures";
+import { AGENCY, SOLO, SOLO_SLOT, SOLO_SLOTS, withCalendars } from "./support/sandbox-fixtures";
 import { deliver, event, processed, webhookSigners } from "./support/webhooks";
 
 let h: Harness | undefined;
@@ -154,14 +154,15 @@ describe("queued work meeting a rate limit is rescheduled, never failed", () => 
   it("a webhook delivery whose block is held back counts no attempt and says what it waits for", async () => {
     const signers = webhookSigners();
     h = await startHarness({
-      sandbox: { companies: [AGENCY, SOLO] },
+      // Rules name calendars HighLevel lists for their locations.
+      sandbox: {
+        companies: [withCalendars(AGENCY, { "loc-a": ["cal-1"] }), withCalendars(SOLO, { "loc-solo": ["cal-1"] })],
+      },
       env: { ...signers.env, HIGHLEVEL_DAILY_LIMIT: "50" },
     });
     await installCompany(h, "agency-1");
     await installLocation(h, "loc-solo");
     await apiAs(h).post(SOLO_SLOTS).send(slot(1)).expect(201);
-    // loc-solo's calls of the day are used up, as 50 calls from any process would leave them.
-    await h.db.$executeRaw`SELECT highlevel_rate_note('loc-solo', 0, 50, 0)`;
     await apiAs(h)
       .post("/api/blocking-rules")
       .send({
@@ -169,6 +170,8 @@ describe("queued work meeting a rate limit is rescheduled, never failed", () => 
         targets: [{ locationId: "loc-solo", calendarId: "cal-1" }],
       })
       .expect(201);
+    // loc-solo's calls of the day are used up, as 50 calls from any process would leave them.
+    await h.db.$executeRaw`SELECT highlevel_rate_note('loc-solo', 0, 50, 0)`;
     const booked = event({
       type: "AppointmentCreate",
       locationId: "loc-a",

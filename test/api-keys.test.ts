@@ -1,6 +1,8 @@
 import request from "supertest";
 import { apiAs, installCompany, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
+import { Writable } from "node:stream";
+import { runApiKeyCli } from "../src/cli/api-key";
 import { runCli } from "./support/processes";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AGENCY, SOLO } from "./support/sandbox-fixtures";
@@ -26,8 +28,31 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
   while (!(await condition())) await sleep(20);
 }
 
-/** `npm run api-key -- …` against the test database, as an operator would run it. */
-const cli = (...args: string[]) => runCli("src/cli/api-key.ts", args, h.childEnv);
+/**
+ * `npm run api-key -- …` against the test database, run in this process: a spawned TypeScript
+ * process per call took seconds each on a loaded machine. One test below spawns the real command.
+ */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new Collector();
+  const err = new Collector();
+  const saved = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = h.childEnv.DATABASE_URL;
+  try {
+    const code = await runApiKeyCli(args, out, err);
+    return { code, stdout: out.text, stderr: err.text };
+  } finally {
+    if (saved === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = saved;
+  }
+}
+
+class Collector extends Writable {
+  text = "";
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
 async function createKey(...scope: string[]): Promise<{ key: string; id: string }> {
   const res = await cli("create", "--name", `key for ${scope.join(" ")}`, ...scope);
   expect(res.stderr).toBe("");
@@ -138,6 +163,17 @@ describe("API keys from the CLI", () => {
     expect(noName.code).toBe(2);
     expect(noName.stderr).toContain("--name is required");
     expect(await h.db.apiKey.count({ where: { name: "x" } })).toBe(0);
+  });
+
+  it("works as the shell runs it: a key printed with exit 0, a usage mistake exits 2", async () => {
+    const made = await runCli("src/cli/api-key.ts", ["create", "--name", "from the shell", "--all"], h.childEnv);
+    expect(made.stderr).toBe("");
+    expect(made.code).toBe(0);
+    const key = /^\s+(hlbs_\S+)$/m.exec(made.stdout)![1]!;
+    await apiAs(h, key).get(slots("loc-solo")).query(WINDOW).expect(200);
+    const wrong = await runCli("src/cli/api-key.ts", ["create", "--name", "x"], h.childEnv);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("Usage:");
   });
 });
 

@@ -98,10 +98,25 @@ export async function apiKeyCli(argv: string[], out: NodeJS.WritableStream = pro
   }
 }
 
+/**
+ * Runs the command as the shell would: returns the exit code (0, 1 for a failure, 2 for a usage
+ * mistake) and writes the reason to `err`. Tests call this in the test's own process.
+ */
+export async function runApiKeyCli(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+  try {
+    await apiKeyCli(argv, out);
+    return 0;
+  } catch (e: unknown) {
+    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    err.write(`${e instanceof Error ? e.message : String(e)}\n${usage ? `\n${USAGE}` : ""}`);
+    return usage ? 2 : 1;
+  }
+}
+
 if (require.main === module) {
-  apiKeyCli(process.argv.slice(2)).catch((err: unknown) => {
-    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${usage ? `\n${USAGE}` : ""}`);
-    process.exit(usage ? 2 : 1);
-  });
+  void runApiKeyCli(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

@@ -33,7 +33,7 @@ export async function withCliDatabase<T>(fn: (db: Db) => Promise<T>): Promise<T>
   const running = env.DATABASE_URL ? undefined : runningEmbeddedUrl();
   const database = running
     ? { url: running, stop: async () => {} }
-    : await openDatabase(env.DATABASE_URL || undefined, createLogger("warn"));
+    : await openDatabase(env.DATABASE_URL || undefined, createLogger("warn", process.stderr)); // stdout is the answer
   try {
     await applyMigrations(database.url);
     const db = createDb(database.url, { max: 2 });

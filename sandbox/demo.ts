@@ -50,7 +50,8 @@ async function main() {
     HOST: process.env.HOST ?? "127.0.0.1",
     APP_BASE_URL: process.env.APP_BASE_URL ?? `http://localhost:${port}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-    API_KEYS: apiKey,
+    // Named, so the console and the audit trail say whose key it was.
+    API_KEYS: `Demo key:${apiKey}`,
     ...sandbox.appSettings,
     // "Open in HighLevel" on the install page: the sandbox's screens, on the app's host name.
     HIGHLEVEL_APP_URL: `http://localhost:${new URL(sandbox.url).port}`,

@@ -113,6 +113,24 @@ const splitKeys = (value: string) =>
     .map((k) => k.trim())
     .filter(Boolean);
 
+/** A full-access key from API_KEYS, with the name the console and the audit trail show for it. */
+export interface BootstrapKey {
+  name: string;
+  key: string;
+}
+
+/**
+ * API_KEYS entries are `key` or `name:key` ("Ops team:5f2c…"): a name tells operators and the audit
+ * trail whose key it was. Generated keys (base64, hex, hlbs_…) hold no colon.
+ */
+export function bootstrapKeys(value: string): BootstrapKey[] {
+  return splitKeys(value).map((entry, i) => {
+    const colon = entry.indexOf(":");
+    const name = colon > 0 ? entry.slice(0, colon).trim() : "";
+    return name ? { name, key: entry.slice(colon + 1).trim() } : { name: `Bootstrap key ${i + 1}`, key: entry };
+  });
+}
+
 /** Required by `npm start`; `demo` and tests supply their own. */
 const required = (message: string) => z.preprocess(emptyToUndefined, z.string({ error: message }));
 
@@ -155,7 +173,7 @@ const schema = z.object({
     emptyToUndefined,
     z.string({ error: "is required: 32 random bytes, base64 (openssl rand -base64 32)" }).pipe(keyring),
   ),
-  API_KEYS: z.preprocess(emptyToUndefined, z.string().default("").transform(splitKeys)),
+  API_KEYS: z.preprocess(emptyToUndefined, z.string().default("").transform(bootstrapKeys)),
   /** Bearer token for GET /metrics (a full-access API key works too). */
   METRICS_TOKEN: optionalString,
   HIGHLEVEL_BURST_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).default(90)),
@@ -216,7 +234,7 @@ export interface LoadOptions {
 
 /** Production rules, checked even when other settings are wrong; a key is named by its position, never shown. */
 function strictProblems(env: NodeJS.ProcessEnv): string[] {
-  const problems = splitKeys(env.API_KEYS ?? "").flatMap((key, i) =>
+  const problems = bootstrapKeys(env.API_KEYS ?? "").flatMap(({ key }, i) =>
     key.length < MIN_BOOTSTRAP_KEY_LENGTH
       ? [
           `API_KEYS entry #${i + 1} is shorter than ${MIN_BOOTSTRAP_KEY_LENGTH} characters: use a long random key (openssl rand -base64 32)`,

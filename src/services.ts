@@ -215,7 +215,7 @@ export function createServices(
   const consoleSessions = new ConsoleSessions(db, {
     secret: sessionSecret,
     baseUrl: config.APP_BASE_URL,
-    bootstrapKeys: config.API_KEYS,
+    bootstrapKeys: config.API_KEYS.map((k) => k.key),
   });
   const housekeeping = new Housekeeping(
     databaseUrl,

@@ -81,7 +81,7 @@ describe("what the trail records", () => {
       outcome: "failed",
       errorCode: "not_found",
       blockSlotId: "no-such-block",
-      actor: { kind: "api_key", name: "API_KEYS #1" },
+      actor: { kind: "api_key", name: "Test operator" },
     });
   });
 

@@ -69,7 +69,19 @@ describe("configuration", () => {
     expect(found).toEqual([expect.stringMatching(/^API_KEYS entry #2 is shorter than 32 characters/)]);
     expect(found.join("\n")).not.toContain(short);
     // Tests and the demo build their configuration without the production rules.
-    expect(loadConfig(env).API_KEYS).toEqual(["k".repeat(32), short]);
+    expect(loadConfig(env).API_KEYS.map((k) => k.key)).toEqual(["k".repeat(32), short]);
+  });
+
+  it("takes a bootstrap key's name from `name:key`, and checks the key's length, not the entry's", () => {
+    const key = "k".repeat(32);
+    const env = { ...valid, API_KEYS: `Ops team:${key}, ${key.slice(1)}x` };
+    expect(loadConfig(env).API_KEYS).toEqual([
+      { name: "Ops team", key },
+      { name: "Bootstrap key 2", key: `${key.slice(1)}x` },
+    ]);
+    expect(problems({ ...valid, API_KEYS: `A rather long name for a key:short` }, { strict: true })).toEqual([
+      expect.stringMatching(/^API_KEYS entry #1 is shorter than 32 characters/),
+    ]);
   });
 
   it("derives the redirect URI from APP_BASE_URL", () => {

@@ -181,7 +181,7 @@ describe("console pages", () => {
     expect(res.text).toMatch(/Bright Smiles Uptown<\/span> <code>loc-b<\/code>[\s\S]*?badge good">Connected/);
     expect(res.text).toMatch(/Bright Smiles Airport<\/span> <code>loc-c<\/code>[\s\S]*?badge bad">Could not connect/);
     expect(res.text).toContain("Location is not active"); // loc-c's last error
-    expect(res.text).toContain("Signed in as <strong>API_KEYS #1</strong>");
+    expect(res.text).toContain("Signed in as <strong>Test operator</strong>"); // the name given in API_KEYS
     expect(res.text).toContain('<a href="/console" aria-current="page">Installations</a>');
     expect(res.text).toMatch(/<th scope="col">Location<\/th>/);
     expect(res.text).toMatch(/<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\d{4}-\d\d-\d\d [\d:]{8} UTC<\/time>/);
@@ -193,7 +193,10 @@ describe("console pages", () => {
     const failed = await get("/console?status=failed", cookie).expect(200);
     expect(failed.text).toContain("<code>loc-c</code>");
     expect(failed.text).not.toContain("<code>loc-a</code>");
-    expect(failed.text).toMatch(/<option value="failed" selected>/);
+    // One status control: the links with counts; the search form carries the chosen status along.
+    expect(failed.text).toMatch(/<a href="\/console\?status=failed" aria-current="page"[^>]*>Could not connect/);
+    expect(failed.text).not.toContain("<select");
+    expect(failed.text).toContain('<input type="hidden" name="status" value="failed">');
     // Plain English, whatever the status: not "that is could not connect".
     expect(failed.text).toMatch(/that <strong>could not connect<\/strong>/);
     const active = await get("/console?status=active", cookie).expect(200);
@@ -408,5 +411,75 @@ describe("console pages", () => {
     const res = await get("/console/nope", await signIn()).expect(404);
     expect(res.headers["content-type"]).toContain("text/html");
     expect(res.text).toContain("There is no console page at this address.");
+  });
+});
+
+describe("times in the operator's zone", () => {
+  beforeEach(async () => {
+    h = await startHarness({ sandbox: { companies: [AGENCY] } });
+    await installCompany(h, "agency-1");
+  });
+
+  const cookiesOf = (res: request.Response) => setCookies(res).map((c) => c.split(";")[0]!);
+  const times = (html: string) => [...html.matchAll(/<time datetime="([^"]+)">([^<]+)<\/time>/g)];
+  /** The wall clock of `iso` in `zone`, by the browser's own rules (Intl), not the app's code. */
+  const wallClock = (iso: string, zone: string) =>
+    new Date(iso).toLocaleString("sv-SE", { timeZone: zone, hour12: false }).replace(",", "");
+
+  it("shows every time in the zone the browser sent at sign-in, with the zone named", async () => {
+    const login = await request(h.app)
+      .post("/console/login")
+      .type("form")
+      .send({ key: TEST_API_KEY, tz: "America/New_York" })
+      .expect(303);
+    const page = await get("/console", cookiesOf(login).join("; ")).expect(200);
+    expect(page.text).toMatch(
+      /Times in <a href="\/console\/time-zone\?next=%2Fconsole"[^>]*>America\/New_York \(UTC-0[45]:00\)<\/a>/,
+    );
+    const shown = times(page.text);
+    expect(shown.length).toBeGreaterThan(0);
+    for (const [, iso, text] of shown)
+      expect(text).toBe(`${wallClock(iso!, "America/New_York")} ${/E[SD]T$/.exec(text!)?.[0]}`);
+  });
+
+  it("shows UTC without a zone, and keeps the zone the operator picks over the browser's", async () => {
+    const cookie = await signIn();
+    const before = await get("/console/jobs", cookie).expect(200);
+    expect(before.text).toContain("Times in <a");
+    expect(before.text).toMatch(/>UTC<\/a>/);
+
+    const form = await get("/console/time-zone?next=/console", cookie).expect(200);
+    expect(form.text).toContain('<option value="UTC" selected>UTC</option>');
+    expect(form.text).toContain('<option value="Asia/Tokyo">Asia/Tokyo</option>');
+    const bad = await request(h.app)
+      .post("/console/time-zone")
+      .set("Cookie", cookie)
+      .type("form")
+      .send({ zone: "Mars/Olympus_Mons", next: "/console" })
+      .expect(400);
+    expect(bad.text).toContain("Pick a time zone from the list.");
+    expect(cookiesOf(bad)).toEqual([]);
+
+    const saved = await request(h.app)
+      .post("/console/time-zone")
+      .set("Cookie", cookie)
+      .type("form")
+      .send({ zone: "Asia/Kolkata", next: "/console" })
+      .expect(303);
+    expect(saved.headers.location).toBe("/console");
+    const zone = cookiesOf(saved).find((c) => c.startsWith("console_tz="))!;
+    const page = await get("/console", `${cookie}; ${zone}`).expect(200);
+    for (const [, iso, text] of times(page.text)) expect(text).toBe(`${wallClock(iso!, "Asia/Kolkata")} GMT+5:30`);
+    const picker = await get("/console/time-zone", `${cookie}; ${zone}`).expect(200);
+    expect(picker.text).toContain('<option value="Asia/Kolkata" selected>Asia/Kolkata</option>');
+
+    // Signing in again from a browser in another zone does not undo the choice.
+    const again = await request(h.app)
+      .post("/console/login")
+      .set("Cookie", zone)
+      .type("form")
+      .send({ key: TEST_API_KEY, tz: "Europe/London" })
+      .expect(303);
+    expect(cookiesOf(again).some((c) => c.startsWith("console_tz="))).toBe(false);
   });
 });

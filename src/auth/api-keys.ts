@@ -5,6 +5,7 @@ import type { Actor, AuditLog } from "../audit/log";
 import type { Db } from "../db/client";
 import { NotifiedCache } from "../db/notified-cache";
 import type { ApiKeyScope } from "../generated/prisma/client";
+import type { BootstrapKey } from "../config";
 
 /** Who is calling: a bootstrap key from API_KEYS (full access) or a stored key with its scope. */
 export interface Principal {
@@ -68,13 +69,13 @@ export class ApiKeyService {
 
   constructor(
     private readonly db: Db,
-    bootstrapKeys: readonly string[],
+    bootstrapKeys: readonly BootstrapKey[],
     private readonly audit: AuditLog,
   ) {
     this.bootstrap = new Map(
-      bootstrapKeys.map((key, i) => {
+      bootstrapKeys.map(({ name, key }) => {
         const hash = digestHex(key);
-        return [hash, { id: `bootstrap:${hash.slice(0, 16)}`, name: `API_KEYS #${i + 1}`, scope: "all" as const }];
+        return [hash, { id: `bootstrap:${hash.slice(0, 16)}`, name, scope: "all" as const }];
       }),
     );
   }

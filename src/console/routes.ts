@@ -7,6 +7,7 @@ import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES
 import { failedItems, failedItemsCsv, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
 import { planPage } from "./plans";
 import { present, scopeText } from "./present";
+import { allZones, describeZone, formatIn, hasZone, keepZone, operatorZone, validZone } from "./time-zone";
 import { consolePrincipal, requireSession, type LoginRenderer } from "./session";
 import { parseWebhookStatus, recentDeliveries, RECENT_DELIVERIES, WEBHOOK_STATUSES } from "./webhooks";
 
@@ -20,9 +21,17 @@ export function consoleRoutes(services: Services): Router {
 
   const page = (res: Response, view: string, nav: Nav, locals: Record<string, unknown>, status = 200) => {
     const principal = consolePrincipal(res);
-    res
-      .status(status)
-      .render(`console/${view}`, { ...locals, principal, scopeText: scopeText(principal), nav, present });
+    const zone = operatorZone(res.req);
+    res.status(status).render(`console/${view}`, {
+      ...locals,
+      principal,
+      scopeText: scopeText(principal),
+      nav,
+      present,
+      zoneText: describeZone(zone),
+      zoneHref: present.href("/console/time-zone", { next: res.req.originalUrl }),
+      when: (at: Date) => formatIn(at, zone),
+    });
   };
   const message = (res: Response, status: number, title: string, text: string, hint: string | null = null) =>
     page(res, "message", null, { title, message: text, hint }, status);
@@ -53,6 +62,8 @@ export function consoleRoutes(services: Services): Router {
         const principal = await services.apiKeys.authenticate(key);
         if (principal) {
           await sessions.start(res, principal);
+          // The browser's zone, sent by the form's script, unless this browser already chose one.
+          if (validZone(body.tz) && !hasZone(req)) keepZone(res, body.tz, config.APP_BASE_URL);
           return res.redirect(303, next ?? "/console");
         }
         await authThrottle.failed(req.ip);
@@ -84,6 +95,21 @@ export function consoleRoutes(services: Services): Router {
       installUrl: "/oauth/install",
       giveUpDays: config.REFRESH_GIVE_UP_DAYS,
     });
+  });
+
+  const zonePage = (res: Response, next: string, error?: string) => {
+    const zone = operatorZone(res.req);
+    page(res, "time-zone", null, { title: "Time zone", zone, zones: allZones(zone), next, error }, error ? 400 : 200);
+  };
+
+  router.get("/console/time-zone", (req, res) => zonePage(res, safeNext(req.query.next) ?? "/console"));
+
+  router.post("/console/time-zone", fromConsole, express.urlencoded({ extended: false, limit: "10kb" }), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const next = safeNext(body.next) ?? "/console";
+    if (!validZone(body.zone)) return zonePage(res, next, "Pick a time zone from the list.");
+    keepZone(res, body.zone, config.APP_BASE_URL);
+    res.redirect(303, next);
   });
 
   router.get("/console/jobs", async (_req, res) => {

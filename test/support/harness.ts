@@ -11,6 +11,7 @@ import { generateKey } from "../../src/tokens/crypto";
 import { createTestDatabase } from "./postgres";
 
 export const TEST_API_KEY = "test-api-key-0123456789-abcdefghij";
+export const TEST_OPERATOR = "Test operator";
 
 /** Every log line the app wrote, so tests can prove no secret reaches a log. */
 export class LogCapture extends Writable {
@@ -61,7 +62,8 @@ export async function startHarness(
     APP_BASE_URL: "http://127.0.0.1:3999",
     PORT: "0",
     LOG_LEVEL: "debug",
-    API_KEYS: TEST_API_KEY,
+    // Named as an operator would name it: the console and the audit trail show "Test operator".
+    API_KEYS: `${TEST_OPERATOR}:${TEST_API_KEY}`,
     ...options.env,
   });
   const logs = new LogCapture();

@@ -77,6 +77,19 @@ describe("an agency install answers at once", () => {
     expect(after.body.companies).toEqual([expect.objectContaining({ id: "agency-tz", name: "Harbour Dental Group" })]);
   });
 
+  it("an INSTALL that arrives before the code exchange names the agency as soon as the exchange is done", async () => {
+    await harness();
+    // HighLevel sends INSTALL as the consent is given, often before the browser comes back.
+    const early = event({ type: "INSTALL", appId: "app", companyId: "agency-tz", companyName: "Harbour Dental Group" });
+    await deliver(h, signers, early).expect(200);
+    await installCompany(h, "agency-tz");
+    // Named from the stored delivery, not only once its retry comes round.
+    const res = await apiAs(h).get("/api/installations").expect(200);
+    expect(res.body.companies).toEqual([expect.objectContaining({ id: "agency-tz", name: "Harbour Dental Group" })]);
+    const delivery = await h.db.webhookEvent.findUniqueOrThrow({ where: { id: early.webhookId } });
+    expect(delivery.status).toBe("received");
+  });
+
   it("LocationUpdate reads the location again: a new name and time zone show", async () => {
     await harness();
     await installCompany(h, "agency-tz");

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Actor, AuditLog } from "../audit/log";
 import type { Db } from "../db/client";
+import type { Prisma } from "../generated/prisma/client";
 import { HighLevelError } from "../highlevel/errors";
 import type { TokenResponse } from "../highlevel/oauth";
 import type { LocationDirectory } from "../locations/directory";
@@ -110,7 +111,9 @@ export class InstallService {
     const approved = [...new Set(response.approvedLocations ?? [])];
     const installId = await this.db.$transaction(
       async (tx) => {
-        await tx.company.upsert({ where: { id: companyId }, create: { id: companyId, ...fields }, update: fields });
+        const name = await nameFromInstallWebhook(tx, companyId);
+        const named = name ? { ...fields, name } : fields;
+        await tx.company.upsert({ where: { id: companyId }, create: { id: companyId, ...named }, update: named });
         const installId = await this.records.create(tx, { kind: "company", companyId });
         await this.audit.within(tx, {
           action: "install",
@@ -135,4 +138,19 @@ export class InstallService {
     this.log.info({ companyId, installId, locations: approved.length || "to be listed" }, "company installed");
     return { installId, kind: "company", companyId };
   }
+}
+
+/**
+ * The agency's name from an INSTALL delivery already received: HighLevel sends it as consent is
+ * given, often before the browser comes back, and its handler waits for this exchange (retried
+ * with a growing delay), so the console would show an unnamed agency meanwhile.
+ */
+async function nameFromInstallWebhook(tx: Prisma.TransactionClient, companyId: string): Promise<string | undefined> {
+  const delivery = await tx.webhookEvent.findFirst({
+    where: { type: "INSTALL", companyId },
+    orderBy: { receivedAt: "desc" },
+    select: { payload: true },
+  });
+  const name = (delivery?.payload as { companyName?: unknown } | undefined)?.companyName;
+  return typeof name === "string" && name.trim() ? name : undefined;
 }

@@ -97,7 +97,7 @@ function companyOptions(company: SandboxCompany): string {
     .join("");
   return `<h2>${name}</h2>
 <label class="opt agency"><input type="radio" name="target" value="company:${id}">
-<span>Whole agency: ${name}<small>Installs on all ${n} sub-account${n === 1 ? "" : "s"} and future ones (agency token)</small></span></label>
+<span>Whole agency: ${name}<small>Installs on ${n === 1 ? "its one sub-account" : `all ${n} sub-accounts`} and future ones (agency token)</small></span></label>
 <label class="opt agency"><input type="radio" name="target" value="company-some:${id}">
 <span>Some sub-accounts of ${name}<small>Installs on the ones ticked below (agency token)</small></span></label>
 ${fold(`Tick sub-accounts (${n})`, n, `<div class="ticks">${ticks}</div>`)}

@@ -60,6 +60,8 @@ async function main() {
     HIGHLEVEL_SSO_KEY: ssoKey,
     // The sandbox's "HighLevel" screen frames the custom page, as app.gohighlevel.com does.
     HIGHLEVEL_FRAME_ORIGINS: `http://localhost:${new URL(sandbox.url).port}`,
+    // The sandbox signs its webhooks (INSTALL with the agency's name, appointments booked) with its own key.
+    HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY: sandbox.state.webhookPublicKey,
     // The demo always runs on its own embedded PostgreSQL, never on a configured database.
     DATABASE_URL: "",
   });
@@ -73,6 +75,8 @@ async function main() {
   });
 
   sandbox.state.customPage = { appUrl: running.url, ssoKey };
+  // Webhooks go where HighLevel would send them: installs name their agency, bookings trigger rules.
+  sandbox.state.webhookUrl = `http://127.0.0.1:${new URL(running.url).port}/webhooks/highlevel`;
   // Same host name as the app, so the page's session cookie is first-party inside the frame.
   const highLevel = `http://localhost:${new URL(sandbox.url).port}/_sandbox/app`;
   process.stdout.write(

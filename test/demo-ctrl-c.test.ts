@@ -61,10 +61,15 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-it("stops the app, its PostgreSQL and both ports within 5 s of Ctrl-C", async () => {
-  const [port, sandboxPort] = [await freePort(), await freePort()];
+let port = 0;
+let sandboxPort = 0;
+let screen = "";
+
+/** Types `npm run demo` at the terminal's prompt, once; resolves when the demo says it is running. */
+async function demoRunning(): Promise<void> {
+  if (terminal) return;
+  [port, sandboxPort] = [await freePort(), await freePort()];
   terminal = spawn("script", ["-qfc", "bash --norc --noprofile -i", "/dev/null"], { cwd: ROOT });
-  let screen = "";
   terminal.stdout?.on("data", (chunk: Buffer) => (screen += chunk.toString()));
   // Typed at the prompt, so only the demo's own processes carry DEMO_DATA_DIR, not the shell.
   terminal.stdin?.write(`PORT=${port} SANDBOX_PORT=${sandboxPort} DEMO_DATA_DIR='${dataDir}' npm run demo\n`);
@@ -72,13 +77,51 @@ it("stops the app, its PostgreSQL and both ports within 5 s of Ctrl-C", async ()
     if (terminal.exitCode !== null) throw new Error(`the demo did not start:\n${screen.slice(-3000)}`);
     await sleep(100);
   }
+}
+
+it("installs a whole agency through the demo's HighLevel, which names it by its INSTALL webhook", async () => {
+  await demoRunning();
+  const app = `http://127.0.0.1:${port}`;
+  const key = /API key \(kept in [^)]*\): (\S+)/.exec(screen)![1]!;
+  // The marketplace's consent page, as the README's first step opens it.
+  const toConsent = await fetch(`${app}/oauth/install`, { redirect: "manual" });
+  const consentUrl = new URL(toConsent.headers.get("location")!, app);
+  const consent = await (await fetch(consentUrl)).text();
+  const action = new URL(
+    /<form method="post" action="([^"]+)"/.exec(consent)![1]!.replaceAll("&amp;", "&"),
+    consentUrl,
+  );
+  const agency = /value="(company:[^"]+)"/.exec(consent)![1]!;
+  const allowed = await fetch(action, {
+    method: "POST",
+    body: new URLSearchParams({ target: agency, decision: "allow" }),
+    redirect: "manual",
+  });
+  const callback = await fetch(allowed.headers.get("location")!);
+  expect(callback.status).toBe(200);
+
+  // HighLevel's token answer carries no agency name; only its INSTALL webhook does.
+  let name: unknown;
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline && !name; await sleep(200)) {
+    const listed = (await (
+      await fetch(`${app}/api/installations`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as {
+      companies: { id: string; name: string | null }[];
+    };
+    name = listed.companies.find((c) => `company:${c.id}` === agency)?.name;
+  }
+  expect(name).toBe("Acme Agency");
+});
+
+it("stops the app, its PostgreSQL and both ports within 5 s of Ctrl-C", async () => {
+  await demoRunning();
   const running = processesOfThisDemo().map(commandOf);
   expect(running.some((c) => c.includes(`postgres -D ${path.join(dataDir, "postgres")}`))).toBe(true);
   expect(running.some((c) => c.includes("sandbox/demo.ts"))).toBe(true);
   expect(await listening(port)).toBe(true);
   expect(await listening(sandboxPort)).toBe(true);
 
-  terminal.stdin?.write("\x03");
+  terminal!.stdin?.write("\x03");
   const deadline = Date.now() + STOPS_WITHIN_MS;
   while (processesOfThisDemo().length > 0 && Date.now() < deadline) await sleep(100);
 

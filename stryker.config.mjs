@@ -13,6 +13,10 @@ export const MODULES = {
   "src/auth/*.ts": ["api-keys", "tenant-scope", "change-notifications"],
   "src/http/idempotency.ts": ["idempotency"],
   "src/bulk/worker.ts": ["bulk-worker", "bulk"],
+  "src/block-slots/ledger.ts": ["block-ledger", "appointments"],
+  "src/block-plans/schedule.ts": ["block-plan-times"],
+  "src/block-plans/planner.ts": ["block-plans", "block-plan-times"],
+  "src/block-plans/worker.ts": ["block-plans"],
 };
 
 const target = process.env.MUTATE;

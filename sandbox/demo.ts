@@ -60,7 +60,7 @@ async function main() {
     HIGHLEVEL_SSO_KEY: ssoKey,
     // The sandbox's "HighLevel" screen frames the custom page, as app.gohighlevel.com does.
     HIGHLEVEL_FRAME_ORIGINS: `http://localhost:${new URL(sandbox.url).port}`,
-    // The sandbox signs its webhooks (INSTALL with the agency's name, appointments booked) with its own key.
+    // The sandbox signs its webhooks (INSTALL with the agency's name, appointments) with its own key.
     HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY: sandbox.state.webhookPublicKey,
     // The demo always runs on its own embedded PostgreSQL, never on a configured database.
     DATABASE_URL: "",

@@ -72,7 +72,8 @@ describe("a sub-account's page plans over its own calendars only", () => {
           locationName: "Harbour Clinic New York",
           timeZone: "America/New_York",
           blocks: 2,
-          places: 1,
+          calendars: 1,
+          teamMembers: 0,
           first: [
             { startTime: "2026-03-02T12:00:00-05:00", endTime: "2026-03-02T13:00:00-05:00" },
             { startTime: "2026-03-03T12:00:00-05:00", endTime: "2026-03-03T13:00:00-05:00" },

@@ -97,7 +97,8 @@ export async function describePreview(
     return {
       ...names.location(id),
       blocks: list.length,
-      places: new Set(list.map((b) => b.calendarId ?? `user:${b.assignedUserId}`)).size,
+      calendars: new Set(list.flatMap((b) => (b.calendarId ? [b.calendarId] : []))).size,
+      teamMembers: new Set(list.flatMap((b) => (b.assignedUserId ? [b.assignedUserId] : []))).size,
       occurrences: occurrences.length,
       first: occurrences.slice(0, FIRST).map((o) => ({ startTime: o.startTime, endTime: o.endTime })),
     };

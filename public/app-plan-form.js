@@ -12,7 +12,7 @@
     return node;
   };
   /** Set by init: the view's sub-accounts, and for a sub-account page its own calendars and people. */
-  const ctx = { agency: false, locations: [], companyId: null, whose: new Map() };
+  const ctx = { agency: false, locations: [], companyId: null, whose: new Map(), listing: 0 };
   const skipped = new Set();
   let lastBody = null;
 
@@ -36,7 +36,7 @@
       : `Times are ${t.zoneLabel(ctx.locations[0].timeZone)}, this sub-account's time zone, wherever you are.`;
     $("plan-all-count").textContent = `(${ctx.locations.length})`;
     $("plan-locations").replaceChildren(
-      ...ctx.locations.map((l) =>
+      ...(ctx.agency ? ctx.locations : []).map((l) =>
         el(
           "label",
           {},
@@ -85,31 +85,33 @@
     if (kind === "all") return;
     const kept = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
     box.replaceChildren(el("p", { className: "muted", textContent: "Loading…" }));
-    const groups = [];
-    for (const l of chosenLocations()) {
-      try {
-        const whose = await whoseOf(l.id);
-        const items = kind === "calendars" ? whose.calendars : whose.teamMembers;
-        const boxes = items.map((i) => {
-          const value = `${l.id}|${i.id}`;
-          return el("label", {}, el("input", { type: "checkbox", value, checked: kept.has(value) }), ` ${i.name}`);
-        });
-        const none = el("span", {
-          className: "muted",
-          textContent: kind === "calendars" ? "No calendars" : "No team members",
-        });
-        groups.push(
-          el(
+    // Sub-accounts are read side by side; a newer choice made meanwhile wins.
+    const mine = ++ctx.listing;
+    const groups = await Promise.all(
+      chosenLocations().map(async (l) => {
+        try {
+          const whose = await whoseOf(l.id);
+          const items = kind === "calendars" ? whose.calendars : whose.teamMembers;
+          const boxes = items.map((i) => {
+            const value = `${l.id}|${i.id}`;
+            return el("label", {}, el("input", { type: "checkbox", value, checked: kept.has(value) }), ` ${i.name}`);
+          });
+          const none = el("span", {
+            className: "muted",
+            textContent: kind === "calendars" ? "No calendars" : "No team members",
+          });
+          return el(
             "div",
             { className: "group" },
             ctx.agency ? el("strong", { textContent: l.name || l.id }) : "",
             ...(boxes.length ? boxes : [none]),
-          ),
-        );
-      } catch (err) {
-        groups.push(el("p", { className: "error", textContent: `${l.name || l.id}: ${err.message}` }));
-      }
-    }
+          );
+        } catch (err) {
+          return el("p", { className: "error", textContent: `${l.name || l.id}: ${err.message}` });
+        }
+      }),
+    );
+    if (mine !== ctx.listing) return;
     box.replaceChildren(
       ...(groups.length ? groups : [el("p", { className: "muted", textContent: "Choose sub-accounts first." })]),
     );

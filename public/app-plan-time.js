@@ -72,7 +72,9 @@
       .join(", ");
   }
 
-  const zoneLabel = (zone) => (zone ? `${zone.split("/").pop().replaceAll("_", " ")} time (${zone})` : "");
+  /** "New York time", and with the zone's full name where it is first named on screen. */
+  const zoneShort = (zone) => (zone ? `${zone.split("/").pop().replaceAll("_", " ")} time` : "");
+  const zoneLabel = (zone) => (zone ? `${zoneShort(zone)} (${zone})` : "");
 
   /** An instant range as the wall clock of `zone`: "Tue, Mar 3, 2026, 12:30 – 13:00". */
   function spanIn(startTime, endTime, zone) {
@@ -93,5 +95,14 @@
     return `${full.format(start)} – ${sameDay ? format({ hour: "2-digit", minute: "2-digit" }).format(end) : full.format(end)}`;
   }
 
-  window.BlockSlots.planTime = { DAYS, rrule, repeatWords, scheduleWords, zoneLabel, spanIn, localWords };
+  window.BlockSlots.planTime = {
+    DAYS,
+    rrule,
+    repeatWords,
+    scheduleWords,
+    zoneShort,
+    zoneLabel,
+    spanIn,
+    localWords,
+  };
 })();

@@ -76,7 +76,7 @@
               "li",
               {},
               el("strong", { textContent: `${c.locationName} · ${c.who}: ` }),
-              `${c.kind === "appointment" ? "Appointment" : "Blocked time"}${c.title ? ` “${c.title}”` : ""}, ${t.spanIn(c.startTime, c.endTime, c.timeZone)} (${t.zoneLabel(c.timeZone)})`,
+              `${c.kind === "appointment" ? "Appointment" : "Blocked time"}${c.title ? ` “${c.title}”` : ""}, ${t.spanIn(c.startTime, c.endTime, c.timeZone)} ${t.zoneShort(c.timeZone)}`,
             ),
           ),
           ...(preview.moreConflicts ? [el("li", { textContent: `and ${preview.moreConflicts} more` })] : []),
@@ -125,7 +125,7 @@
         {},
         el("td", { textContent: b.locationName }),
         el("td", { textContent: b.who }),
-        el("td", { textContent: `${t.spanIn(b.startTime, b.endTime, b.timeZone)} (${t.zoneLabel(b.timeZone)})` }),
+        el("td", { textContent: `${t.spanIn(b.startTime, b.endTime, b.timeZone)} ${t.zoneShort(b.timeZone)}` }),
         el("td", {
           textContent: `${BLOCK_STATUS[b.status] || b.status}${b.error ? `: ${bs.words({ code: b.error }, 500)}` : ""}`,
         }),
@@ -193,13 +193,15 @@
     const head = el(
       "tr",
       {},
-      ...["Title", "When (local time)", "Where", "Status", ""].map((h) => el("th", { scope: "col", textContent: h })),
+      ...["Title", "When (each sub-account's local time)", "Where", "Status", ""].map((h) =>
+        el("th", { scope: "col", textContent: h }),
+      ),
     );
     const rows = plans.map((p) => {
       const details = el("button", { type: "button", className: "secondary", textContent: "Details" });
       details.setAttribute("aria-label", `Details of ${p.title}`);
       details.addEventListener("click", () => bs.followPlan(p.id, p.title));
-      const actions = el("td", { className: "actions" }, details);
+      const actions = el("td", { className: "row-actions" }, details);
       if (view.canWrite && p.status !== "deleted" && p.status !== "deleting") {
         const undo = el("button", { type: "button", className: "danger", textContent: "Undo" });
         undo.setAttribute("aria-label", `Undo ${p.title}`);

@@ -70,17 +70,17 @@ describeInBrowser("closing sub-accounts and blocking hours from the custom page"
       await frame.getByRole("checkbox", { name: /Harbour Clinic London — London time/ }).check();
       await frame.getByText("Times are each sub-account's own local time").waitFor();
       // Monday 3 March 2031, 12:00–13:00 local, every weekday, twice.
-      await frame.locator("#plan-start").fill("2031-03-03T12:00");
-      await frame.locator("#plan-end").fill("2031-03-03T11:00");
+      await frame.getByLabel("From", { exact: true }).fill("2031-03-03T12:00");
+      await frame.getByLabel("To", { exact: true }).fill("2031-03-03T11:00");
       await frame.getByLabel("Repeat", { exact: true }).selectOption({ label: "Every weekday (Monday to Friday)" });
-      await frame.getByLabel("How the repeat ends").selectOption({ label: "this many times" });
+      await frame.getByLabel("Keep repeating").selectOption({ label: "this many times" });
       await frame.getByLabel("Number of times").fill("2");
-      await frame.getByRole("textbox", { name: "Title (shown on every block)" }).fill("Staff training");
+      await frame.getByRole("textbox", { name: "Block title (shown on every block)" }).fill("Staff training");
 
       await frame.getByRole("button", { name: "Preview" }).click();
       await frame.getByText("The end must be after the start.").waitFor();
       await screenshot(page, "plan-form-error");
-      await frame.locator("#plan-end").fill("2031-03-03T13:00");
+      await frame.getByLabel("To", { exact: true }).fill("2031-03-03T13:00");
       await frame.getByRole("button", { name: "Preview" }).click();
 
       await frame.getByText("This makes 8 blocks in 2 sub-accounts. Nothing has changed yet.").waitFor();
@@ -91,7 +91,7 @@ describeInBrowser("closing sub-accounts and blocking hours from the custom page"
       await expect(preview.getByText("Mon, Mar 3, 2031, 12:00 – 13:00").count()).resolves.toBe(2);
       const conflict = preview.locator("ul.conflicts li");
       await expect(conflict.allTextContents()).resolves.toEqual([
-        "Harbour Clinic New York · Chairs: Appointment “Crown fitting”, Tue, Mar 4, 2031, 12:30 – 13:15 (New York time (America/New_York))",
+        "Harbour Clinic New York · Chairs: Appointment “Crown fitting”, Tue, Mar 4, 2031, 12:30 – 13:15 New York time",
       ]);
       expect(held("Staff training")).toEqual([]);
       await screenshot(page, "plan-preview");
@@ -141,9 +141,17 @@ describeInBrowser("closing sub-accounts and blocking hours from the custom page"
       await frame.getByLabel("Only these calendars").check();
       await frame.getByRole("checkbox", { name: "X-ray" }).check();
       // Monday 10 March 2031: New York is on daylight time since the 9th.
-      await frame.locator("#plan-start").fill("2031-03-10T08:00");
-      await frame.locator("#plan-end").fill("2031-03-10T09:00");
-      await frame.getByRole("textbox", { name: "Title (shown on every block)" }).fill("Machine service");
+      await frame.getByLabel("From", { exact: true }).fill("2031-03-10T08:00");
+      await frame.getByLabel("To", { exact: true }).fill("2031-03-10T09:00");
+      await frame.getByRole("textbox", { name: "Block title (shown on every block)" }).fill("Machine service");
+      // Every day for thirty years is refused in words, before anything is made.
+      await frame.getByLabel("Repeat", { exact: true }).selectOption({ label: "Every day" });
+      await frame.getByLabel("Last date").fill("2060-12-31");
+      await frame.getByRole("button", { name: "Preview" }).click();
+      await frame
+        .getByText(/That is too many blocks at once \(more than 10,000\): one plan can make at most/)
+        .waitFor();
+      await frame.getByLabel("Repeat", { exact: true }).selectOption({ label: "Does not repeat" });
       await frame.getByRole("button", { name: "Preview" }).click();
       await frame.getByText("This makes 1 block in 1 sub-account.").waitFor();
       await frame.getByText("Nothing is booked in these hours.").waitFor();

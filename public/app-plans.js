@@ -145,6 +145,7 @@
   bs.followPlan = async function (id, title) {
     const mine = ++view.following;
     $("plan-progress").hidden = false;
+    $("plan-progress").scrollIntoView({ block: "nearest" });
     $("plan-progress-blocks").replaceChildren();
     $("plan-progress-heading").textContent = `“${title}”`;
     let plan;

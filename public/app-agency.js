@@ -26,8 +26,14 @@
     $("location-panel").hidden = false;
     showLocations(agency.locations);
     $("agency-panel").hidden = false;
-    if (!session.agencyAdmin) return;
     const active = agency.locations.filter((l) => l.status === "active");
+    const plans = bs.showPlans({
+      agency: true,
+      companyId: agency.id,
+      locations: active,
+      canWrite: session.agencyAdmin,
+    });
+    if (!session.agencyAdmin) return plans;
     for (const select of document.querySelectorAll(".location-select")) {
       select.replaceChildren(
         new Option("Choose a sub-account…", ""),
@@ -37,7 +43,7 @@
       fillWhose("", $(select.dataset.whose));
     }
     $("rules-panel").hidden = false;
-    await showRules();
+    await Promise.all([plans, showRules()]);
   };
 
   function showLocations(locations) {

@@ -45,6 +45,12 @@
     fillWhose(data.calendars, data.teamMembers);
     $("calendar-panel").hidden = false;
     renderCalendar();
+    await bs.showPlans({
+      agency: false,
+      locations: [{ id: loc.id, name: loc.name, timeZone: loc.timeZone }],
+      whose: { calendars: data.calendars, teamMembers: data.teamMembers },
+      canWrite: true,
+    });
   };
 
   function fillWhose(calendars, teamMembers) {

@@ -1,4 +1,4 @@
-import { actorOf, type AuditAction, type AuditLog } from "../audit/log";
+import { actorOf, type Actor, type AuditAction, type AuditLog } from "../audit/log";
 import type { Principal } from "../auth/api-keys";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
@@ -46,13 +46,18 @@ export class BlockPlanService {
    * A plan's audit record: the plan, and its location when it has one (a plan over many
    * locations names none, and is seen in the trail by full-access keys and its own key's company).
    */
-  private record(principal: Principal, action: AuditAction, locations: readonly { locationId: string }[]) {
+  private record(
+    principal: Principal,
+    action: AuditAction,
+    locations: readonly { locationId: string }[],
+    actor: Actor = actorOf(principal),
+  ) {
     const ids = new Set(locations.map((l) => l.locationId));
     const locationId = ids.size === 1 ? [...ids][0] : null;
     return (tx: Prisma.TransactionClient, planId: string) =>
       this.audit.within(tx, {
         action,
-        actor: actorOf(principal),
+        actor,
         locationId,
         companyId: principal.companyId ?? null,
         subjectId: planId,
@@ -72,10 +77,11 @@ export class BlockPlanService {
     return this.plan(principal, body);
   }
 
-  async create(principal: Principal, body: PlanBody) {
+  /** `actor`: who asked, when not the key itself (a user on the custom page). */
+  async create(principal: Principal, body: PlanBody, actor?: Actor) {
     const { blocks, conflicts } = await this.plan(principal, body);
     if (blocks.length === 0) throw nothingToDo();
-    const audit = this.record(principal, "plan.applied", blocks);
+    const audit = this.record(principal, "plan.applied", blocks, actor);
     const id = await insertPlan(this.db, this.queue, principal, body, blocks, conflicts, audit);
     return { id, status: "applying" as const, total: blocks.length };
   }
@@ -97,7 +103,7 @@ export class BlockPlanService {
     return { id, status: planStatus(false, counts), total: blocks.length };
   }
 
-  async remove(principal: Principal, id: string) {
+  async remove(principal: Principal, id: string, actor?: Actor) {
     const plan = await this.own(principal, id);
     const targets = await this.db.planBlock.findMany({
       where: { planId: id },
@@ -105,7 +111,7 @@ export class BlockPlanService {
       select: { locationId: true },
       take: 2,
     });
-    await deletePlan(this.db, this.queue, id, this.record(principal, "plan.deleted", targets));
+    await deletePlan(this.db, this.queue, id, this.record(principal, "plan.deleted", targets, actor));
     return { id, status: planStatus(true, await this.counts(id)), total: plan.total };
   }
 
@@ -166,7 +172,16 @@ export class BlockPlanService {
       where: principal.scope === "all" ? {} : { owner: principal.id },
       orderBy: { createdAt: "desc" },
       take: RECENT_PLANS,
-      select: { id: true, title: true, total: true, createdAt: true, deletedAt: true, ownerName: true },
+      select: {
+        id: true,
+        title: true,
+        total: true,
+        createdAt: true,
+        deletedAt: true,
+        ownerName: true,
+        schedule: true,
+        targets: true,
+      },
     });
     const groups = plans.length
       ? await this.db.planBlock.groupBy({

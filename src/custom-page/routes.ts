@@ -8,6 +8,7 @@ import type { Services } from "../services";
 import { decryptSsoPayload, SsoDecryptError } from "../sso/decrypt";
 import { eventsIn, whoseTime } from "./calendar-view";
 import { agencyRoutes } from "./agency-routes";
+import { planRoutes } from "./plan-routes";
 import { agencyPrincipal, PageSessions, pageUser } from "./session";
 
 /** FullCalendar's browser build, from npm (no CDN: the page's CSP allows only its own origin). */
@@ -178,5 +179,6 @@ export function customPageRoutes(services: Services): Router {
   });
 
   agencyRoutes(router, services, sessions, json);
+  planRoutes(router, services, sessions);
   return router;
 }

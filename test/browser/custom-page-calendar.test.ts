@@ -88,7 +88,7 @@ describeInBrowser("the custom page's calendar in a real browser", () => {
   it("blocks a dragged range in the sub-account's time, explains mistakes, deletes and undoes", async () => {
     const { page, frame } = await open("loc-ny");
     try {
-      await frame.getByText("New York time (America/New_York)").waitFor();
+      await frame.getByText("New York time (America/New_York)", { exact: true }).waitFor();
       const date = await nextMonday(frame);
       await drag(page, frame, date, "10:00", "10:30");
       // The selection reads in New York's time, not the browser's (Tokyo).
@@ -140,7 +140,7 @@ describeInBrowser("the custom page's calendar in a real browser", () => {
   it("blocks a team member by name, deletes that block, and never offers to delete an appointment", async () => {
     const { page, frame } = await open("loc-ny");
     try {
-      await frame.getByText("New York time (America/New_York)").waitFor();
+      await frame.getByText("New York time (America/New_York)", { exact: true }).waitFor();
       const date = await nextMonday(frame);
       h.sandbox.state.addAppointment({
         locationId: "loc-ny",
@@ -180,7 +180,7 @@ describeInBrowser("the custom page's calendar in a real browser", () => {
   it("deletes several chosen blocks at once, and undoes that too", async () => {
     const { page, frame } = await open("loc-ny");
     try {
-      await frame.getByText("New York time (America/New_York)").waitFor();
+      await frame.getByText("New York time (America/New_York)", { exact: true }).waitFor();
       const date = await nextMonday(frame);
       const at = (time: string) => DateTime.fromMillis(instant(date, time, "America/New_York")).toISO()!;
       for (const [title, from, to] of [
@@ -220,7 +220,7 @@ describeInBrowser("the custom page's calendar in a real browser", () => {
   it("shows and blocks London time in the London sub-account", async () => {
     const { page, frame } = await open("loc-ldn");
     try {
-      await frame.getByText("London time (Europe/London)").waitFor();
+      await frame.getByText("London time (Europe/London)", { exact: true }).waitFor();
       const date = await nextMonday(frame);
       await drag(page, frame, date, "09:00", "09:30");
       await frame.getByLabel("Whose time").selectOption({ label: "Rehab" });
@@ -234,7 +234,7 @@ describeInBrowser("the custom page's calendar in a real browser", () => {
       // Tall, so the whole frame is in the screenshot.
       await page.setViewportSize({ width: 390, height: 1600 });
       await page.reload();
-      await frame.getByText("London time (Europe/London)").waitFor();
+      await frame.getByText("London time (Europe/London)", { exact: true }).waitFor();
       await frame.getByRole("button", { name: "Next Week" }).click();
       await frame.getByText("Blocked · Rehab", { exact: true }).waitFor();
       await frame.getByText(/^9:00\s?(am|AM)?\s?–\s?10:00\s?(am|AM)$/).waitFor();

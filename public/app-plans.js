@@ -1,0 +1,258 @@
+// Closures and blocked hours after the form: the preview, the progress of one being applied or
+// undone (it updates itself until finished), and the list of those made here, each with Undo.
+"use strict";
+
+(function () {
+  const bs = window.BlockSlots;
+  const { $, call, message } = bs;
+  const t = bs.planTime;
+  const el = (tag, props, ...children) => {
+    const node = Object.assign(document.createElement(tag), props || {});
+    node.append(...children);
+    return node;
+  };
+  const plural = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
+  const view = { locations: [], canWrite: false, following: 0 };
+  const POLL_MS = 1000;
+
+  /** Shows the panel: the form for those who may use it, the list for everyone. */
+  bs.showPlans = async function (options) {
+    view.locations = options.locations;
+    view.canWrite = options.canWrite;
+    $("plan-form").hidden = !options.canWrite;
+    if (options.canWrite) bs.planForm(options);
+    else $("plans-intro").textContent = "Only agency admins can close sub-accounts or block hours across them.";
+    $("plans-panel").hidden = false;
+    await showList();
+  };
+
+  const whoseCount = (l) =>
+    [l.calendars ? plural(l.calendars, "calendar") : "", l.teamMembers ? plural(l.teamMembers, "team member") : ""]
+      .filter(Boolean)
+      .join(" and ");
+
+  // ---- preview ------------------------------------------------------------------------------
+  bs.showPreview = function (preview) {
+    const places = preview.locations.length;
+    $("plan-preview-total").textContent =
+      `This makes ${plural(preview.total, "block")} in ${plural(places, "sub-account")}. Nothing has changed yet.`;
+    $("plan-preview-places").replaceChildren(
+      ...preview.locations.map((l) => {
+        const more = l.occurrences - l.first.length;
+        return el(
+          "div",
+          { className: "place" },
+          el("h4", { textContent: `${l.locationName} — ${t.zoneLabel(l.timeZone)}` }),
+          el("p", {
+            textContent: `${plural(l.blocks, "block")}: ${plural(l.occurrences, "time")} on ${whoseCount(l)}`,
+          }),
+          el(
+            "ul",
+            {},
+            ...l.first.map((o) => el("li", { textContent: t.spanIn(o.startTime, o.endTime, l.timeZone) })),
+            ...(more > 0 ? [el("li", { className: "muted", textContent: `and ${plural(more, "more time")}` })] : []),
+          ),
+        );
+      }),
+    );
+    const conflicts = preview.conflicts;
+    const box = $("plan-preview-conflicts");
+    if (!conflicts.length) {
+      box.replaceChildren(el("p", { className: "good-note", textContent: "Nothing is booked in these hours." }));
+    } else {
+      const count = conflicts.length + preview.moreConflicts;
+      box.replaceChildren(
+        el("h4", { textContent: `Already in these hours (${count})` }),
+        el("p", {
+          className: "muted",
+          textContent:
+            "Applying does not cancel appointments: those customers still expect to come, so contact them if the time is closed.",
+        }),
+        el(
+          "ul",
+          { className: "conflicts" },
+          ...conflicts.map((c) =>
+            el(
+              "li",
+              {},
+              el("strong", { textContent: `${c.locationName} · ${c.who}: ` }),
+              `${c.kind === "appointment" ? "Appointment" : "Blocked time"}${c.title ? ` “${c.title}”` : ""}, ${t.spanIn(c.startTime, c.endTime, c.timeZone)} ${t.zoneShort(c.timeZone)}`,
+            ),
+          ),
+          ...(preview.moreConflicts ? [el("li", { textContent: `and ${preview.moreConflicts} more` })] : []),
+        ),
+      );
+    }
+    $("plan-apply").textContent = `Block this time (${plural(preview.total, "block")})`;
+    $("plan-preview").hidden = false;
+    $("plan-preview").scrollIntoView({ block: "nearest" });
+  };
+
+  // ---- progress -----------------------------------------------------------------------------
+  const STATUS = {
+    applying: "Blocking time…",
+    applied: "Done",
+    applied_with_errors: "Done, with some failures",
+    deleting: "Undoing…",
+    deleted: "Undone",
+  };
+
+  function progressWords(plan) {
+    const c = plan.counts;
+    if (plan.status === "applying")
+      return `${c.created} of ${plan.total} done, ${c.failed} failed, ${c.pending} remaining.`;
+    if (plan.status === "applied") return `Done: ${plural(c.created, "block")} made.`;
+    if (plan.status === "applied_with_errors")
+      return `${plural(c.created, "block")} made; ${c.failed} could not be made (listed below). Undo and try again later, or block those by hand.`;
+    if (plan.status === "deleting") return `Undoing: ${c.removed} deleted, ${c.pending} remaining.`;
+    return `Undone: every block it made is deleted${c.failed ? `, except ${c.failed} that could not be (listed below)` : ""}.`;
+  }
+
+  const BLOCK_STATUS = { pending: "Waiting", created: "Made", failed: "Failed", removed: "Deleted" };
+
+  function blocksTable(plan) {
+    if (!plan.blocks || !plan.blocks.length) return "";
+    const head = el(
+      "tr",
+      {},
+      ...["Sub-account", "Calendar or team member", "When (its local time)", "Status"].map((h) =>
+        el("th", { scope: "col", textContent: h }),
+      ),
+    );
+    const rows = plan.blocks.map((b) =>
+      el(
+        "tr",
+        {},
+        el("td", { textContent: b.locationName }),
+        el("td", { textContent: b.who }),
+        el("td", { textContent: `${t.spanIn(b.startTime, b.endTime, b.timeZone)} ${t.zoneShort(b.timeZone)}` }),
+        el("td", {
+          textContent: `${BLOCK_STATUS[b.status] || b.status}${b.error ? `: ${bs.words({ code: b.error }, 500)}` : ""}`,
+        }),
+      ),
+    );
+    return el(
+      "div",
+      {},
+      el("table", { className: "locations" }, el("thead", {}, head), el("tbody", {}, ...rows)),
+      plan.moreBlocks
+        ? el("p", { className: "muted", textContent: `and ${plural(plan.moreBlocks, "more block")}` })
+        : "",
+    );
+  }
+
+  /** Follows one plan until nothing is left to do, then lists its blocks; a newer follow stops it. */
+  bs.followPlan = async function (id, title) {
+    const mine = ++view.following;
+    $("plan-progress").hidden = false;
+    $("plan-progress").scrollIntoView({ block: "nearest" });
+    $("plan-progress-blocks").replaceChildren();
+    $("plan-progress-heading").textContent = `“${title}”`;
+    let plan;
+    for (;;) {
+      try {
+        plan = await call("GET", `/app/api/plans/${encodeURIComponent(id)}?blocks=none`);
+      } catch (err) {
+        $("plan-progress-text").textContent = err.message;
+        return;
+      }
+      if (mine !== view.following) return;
+      $("plan-progress-heading").textContent = `“${plan.title}”: ${STATUS[plan.status]}`;
+      $("plan-progress-bar").value = plan.total ? (plan.total - plan.counts.pending) / plan.total : 1;
+      $("plan-progress-text").textContent = progressWords(plan);
+      if (plan.counts.pending === 0) break;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    await showList();
+    const full = await call("GET", `/app/api/plans/${encodeURIComponent(id)}`).catch(() => null);
+    if (full && mine === view.following) $("plan-progress-blocks").replaceChildren(blocksTable(full));
+  };
+
+  // ---- the list -----------------------------------------------------------------------------
+  function whereWords(targets) {
+    const names = new Map(view.locations.map((l) => [l.id, l.name || l.id]));
+    if (targets.some((x) => x.companyId)) return "All sub-accounts, every calendar";
+    const where = [...new Set(targets.map((x) => names.get(x.locationId) || x.locationId))].join(", ");
+    const calendars = targets.flatMap((x) => x.calendarIds || []).length;
+    const users = targets.flatMap((x) => x.userIds || []).length;
+    const whose = calendars ? plural(calendars, "calendar") : users ? plural(users, "team member") : "every calendar";
+    return `${where}, ${whose}`;
+  }
+
+  async function showList() {
+    let plans;
+    try {
+      ({ plans } = await call("GET", "/app/api/plans"));
+    } catch (err) {
+      message("plans-message", err.message, true);
+      return;
+    }
+    if (!plans.length) {
+      $("plans-list").replaceChildren(el("p", { className: "muted", textContent: "None yet." }));
+      return;
+    }
+    const head = el(
+      "tr",
+      {},
+      ...["Title", "When (each sub-account's local time)", "Where", "Status", ""].map((h) =>
+        el("th", { scope: "col", textContent: h }),
+      ),
+    );
+    const rows = plans.map((p) => {
+      const details = el("button", { type: "button", className: "secondary", textContent: "Details" });
+      details.setAttribute("aria-label", `Details of ${p.title}`);
+      details.addEventListener("click", () => bs.followPlan(p.id, p.title));
+      const actions = el("td", { className: "row-actions" }, details);
+      if (view.canWrite && p.status !== "deleted" && p.status !== "deleting") {
+        const undo = el("button", { type: "button", className: "danger", textContent: "Undo" });
+        undo.setAttribute("aria-label", `Undo ${p.title}`);
+        undo.addEventListener("click", () => askUndo(p));
+        actions.append(undo);
+      }
+      const c = p.counts;
+      const counts =
+        p.status.startsWith("applied") || p.status === "applying"
+          ? `${c.created} of ${p.total} made${c.failed ? `, ${c.failed} failed` : ""}`
+          : `${c.removed} of ${p.total} deleted`;
+      return el(
+        "tr",
+        {},
+        el("td", { textContent: p.title }),
+        el("td", { textContent: t.scheduleWords(p.schedule) }),
+        el("td", { textContent: whereWords(p.targets) }),
+        el(
+          "td",
+          {},
+          el("strong", { textContent: STATUS[p.status] }),
+          el("br"),
+          el("span", { className: "muted", textContent: counts }),
+        ),
+        actions,
+      );
+    });
+    $("plans-list").replaceChildren(
+      el("table", { className: "locations plans" }, el("thead", {}, head), el("tbody", {}, ...rows)),
+    );
+  }
+
+  // ---- undo ---------------------------------------------------------------------------------
+  let undoing = null;
+  function askUndo(plan) {
+    undoing = plan;
+    $("plan-undo-heading").textContent = `Undo “${plan.title}”?`;
+    $("plan-undo-what").textContent =
+      `${t.scheduleWords(plan.schedule)} — ${whereWords(plan.targets)}. ${plural(plan.counts.created, "block")} made.`;
+    $("plan-undo-dialog").showModal();
+  }
+  $("plan-undo-cancel").addEventListener("click", () => $("plan-undo-dialog").close());
+  $("plan-undo-confirm").addEventListener("click", async () => {
+    $("plan-undo-dialog").close();
+    const plan = undoing;
+    try {
+      await call("DELETE", `/app/api/plans/${encodeURIComponent(plan.id)}`);
+      await bs.followPlan(plan.id, plan.title);
+    } catch (err) {
+      message("plans-message", err.message, true);
+    }
+  });
+})();

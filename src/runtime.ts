@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { createApp } from "./app";
 import { createHttpServer, type AppServer } from "./http/server";
 import type { Config } from "./config";
-import { createDb } from "./db/client";
+import { createDb, warmUp } from "./db/client";
 import { openDatabase } from "./db/database";
 import { applyMigrations } from "./db/migrate";
 import { createServices, type Services } from "./services";
@@ -42,6 +42,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   const db = createDb(database.url);
   const services = createServices(config, db, log, database.url);
   const app = createApp(services);
+  await warmUp(db);
   await services.changes.start();
   // Before listening: a bulk submit writes to the queue's tables, which the queue creates on start.
   await services.startJobs();

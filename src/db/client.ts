@@ -27,3 +27,13 @@ export async function databaseAnswers(db: Db, timeoutMs = 2_000): Promise<boolea
     clearTimeout(timer);
   }
 }
+
+/**
+ * Makes the client do its one-time start (loading its query compiler, the pool's first
+ * connection) before the server listens: otherwise the first request pays it, over a second on a
+ * busy machine, which the first agency install's callback did while the browser waited.
+ */
+export async function warmUp(db: Db): Promise<void> {
+  await db.$queryRaw`SELECT 1`;
+  await db.company.findFirst({ select: { id: true } });
+}

@@ -71,19 +71,20 @@ export class InstallRecords {
   async connect(tx: Tx, installId: string, companyId: string, locations: AgencyLocation[]): Promise<number> {
     const byId = new Map(locations.map((l) => [l.id, l]));
     const ids = [...byId.keys()];
-    const now = new Date();
-    const existing = await tx.location.findMany({
-      where: { id: { in: ids } },
-      select: { id: true, status: true, accessTokenEnc: true },
-    });
-    const kept = new Set(existing.filter((l) => l.status === "active" && l.accessTokenEnc).map((l) => l.id));
-    const known = new Set(existing.map((l) => l.id));
-    const toMint = ids.filter((id) => !kept.has(id));
-    // Raw inserts of one JSON parameter each: Prisma's createMany compiles every row into its
-    // statement, seconds of CPU for a 1,000-location agency while the browser waits.
+    // Raw statements of one JSON parameter each, one round trip per step: Prisma compiles every
+    // listed id into its statement, and each new statement shape on a process's first install,
+    // which together took most of a second for a 1,000-location agency while the browser waited.
     // The columns hold UTC without a zone (Prisma's DateTime): the same instant as `now`, whatever the server's zone.
-    const at = now.toISOString();
+    const at = new Date().toISOString();
+    const existing = await tx.$queryRaw<{ id: string; kept: boolean }[]>`
+      SELECT id, (status = 'active' AND access_token_enc IS NOT NULL) AS kept
+        FROM locations WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(ids)}::json))`;
+    const kept = existing.filter((l) => l.kept).map((l) => l.id);
+    const known = new Set(existing.map((l) => l.id));
+    const keptSet = new Set(kept);
+    const toMint = ids.filter((id) => !keptSet.has(id));
     const fresh = toMint.filter((id) => !known.has(id)).map((id) => ({ id, name: byId.get(id)?.name ?? null }));
+    const again = toMint.filter((id) => known.has(id));
     if (fresh.length > 0)
       await tx.$executeRaw`
         INSERT INTO locations (id, company_id, name, source, status, installed_at, updated_at)
@@ -92,36 +93,35 @@ export class InstallRecords {
           FROM json_to_recordset(${JSON.stringify(fresh)}::json) AS r(id text, name text)
         ON CONFLICT (id) DO NOTHING`;
     // Rows that existed (failed, uninstalled, needing a reinstall…) start connecting afresh.
-    await tx.location.updateMany({
-      where: { id: { in: toMint.filter((id) => known.has(id)) } },
-      data: {
-        companyId,
-        source: "agency",
-        status: "connecting",
-        lastError: null,
-        accessTokenEnc: null,
-        refreshTokenEnc: null,
-        tokenExpiresAt: null,
-        installedAt: now,
-      },
-    });
+    if (again.length > 0)
+      await tx.$executeRaw`
+        UPDATE locations
+           SET company_id = ${companyId}, source = 'agency'::"LocationSource", status = 'connecting'::"InstallStatus",
+               last_error = NULL, access_token_enc = NULL, refresh_token_enc = NULL, token_expires_at = NULL,
+               installed_at = ${at}::timestamptz AT TIME ZONE 'UTC', updated_at = ${at}::timestamptz AT TIME ZONE 'UTC'
+         WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(again)}::json))`;
     // A newer install: an UNINSTALL received before it must not undo it (src/webhooks/lifecycle.ts).
-    if (kept.size > 0) await tx.location.updateMany({ where: { id: { in: [...kept] } }, data: { installedAt: now } });
+    if (kept.length > 0)
+      await tx.$executeRaw`
+        UPDATE locations SET installed_at = ${at}::timestamptz AT TIME ZONE 'UTC', updated_at = ${at}::timestamptz AT TIME ZONE 'UTC'
+         WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(kept)}::json))`;
     await tx.$executeRaw`
       INSERT INTO install_locations (install_id, location_id)
       SELECT ${installId}, x FROM json_array_elements_text(${JSON.stringify(ids)}::json) AS x
       ON CONFLICT DO NOTHING`;
+    // A mint row left by an earlier install is the agency's again, its failures forgotten; its
+    // lease stays, so a mint in flight is never doubled.
     await tx.$executeRaw`
       INSERT INTO location_mints (location_id, company_id, updated_at)
       SELECT x, ${companyId}, ${at}::timestamptz AT TIME ZONE 'UTC' FROM json_array_elements_text(${JSON.stringify(toMint)}::json) AS x
-      ON CONFLICT DO NOTHING`;
-    await tx.locationMint.updateMany({ where: { locationId: { in: toMint } }, data: { companyId, failures: 0 } });
+      ON CONFLICT (location_id) DO UPDATE SET company_id = EXCLUDED.company_id, failures = 0, updated_at = EXCLUDED.updated_at`;
     await this.queue.insertWithin(
       tx,
       QUEUES.locationMint,
       toMint.map((locationId) => ({ data: { locationId } satisfies MintRef })),
     );
-    await tx.install.update({ where: { id: installId }, data: { locationsKnownAt: now } });
+    await tx.$executeRaw`
+      UPDATE installs SET locations_known_at = ${at}::timestamptz AT TIME ZONE 'UTC' WHERE id = ${installId}`;
     return toMint.length;
   }
 

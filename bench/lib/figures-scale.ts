@@ -1,4 +1,8 @@
-import { agency, authHeaders, installAgency, slotFor, startStack } from "./stack";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { agency, authHeaders, installAgency, sleep, slotFor, startStack } from "./stack";
 
 /**
  * Agency scale, figure 1: an agency of `locations` sub-accounts installed through the real
@@ -34,14 +38,18 @@ export async function agencyInstall(options: { locations: number }) {
  * at once, the sandbox at HighLevel's real limit. Every answer must be 201, or 429 with Retry-After.
  */
 export async function sharedPacing(options: { processes: number; creates: number }) {
+  const sendTimes = path.join(os.tmpdir(), `bench-send-times-${process.pid}`);
   const stack = await startStack({
+    nodeArgs: ["--require", path.join(__dirname, "send-times.cjs")],
     processes: options.processes,
     sandbox: { companies: [agency(1)], rateLimit: { burst: 100, intervalMs: 10_000 } },
-    env: { HIGHLEVEL_BURST_LIMIT: "90" },
+    env: { HIGHLEVEL_BURST_LIMIT: "90", SEND_TIMES_FILE: sendTimes },
   });
+  const loop = monitorEventLoopDelay({ resolution: 20 });
   try {
     await installAgency(stack, "bench-agency");
     stack.sandbox.state.rateLimiter.reset();
+    loop.enable();
     const started = performance.now();
     const answers = await Promise.all(
       Array.from({ length: options.creates }, async (_, i) => {
@@ -56,8 +64,13 @@ export async function sharedPacing(options: { processes: number; creates: number
         return { status: res.status, retryAfter: res.headers.get("retry-after") };
       }),
     );
+    loop.disable();
+    await sleep(700);
+    const writes = stack.apps.flatMap((a) => JSON.parse(fs.readFileSync(`${sendTimes}.${a.pid}`, "utf8")) as number[]);
     const limiter = stack.sandbox.state.rateLimiter;
     return {
+      appPeakPer10s: peakPer(writes, 10_000),
+      benchLoopStallMs: Math.round(loop.max / 1e6),
       processes: options.processes,
       creates: options.creates,
       wallS: Math.round((performance.now() - started) / 100) / 10,
@@ -72,5 +85,17 @@ export async function sharedPacing(options: { processes: number; creates: number
     };
   } finally {
     await stack.close();
+    for (const app of stack.apps) fs.rmSync(`${sendTimes}.${app.pid}`, { force: true });
   }
+}
+
+/** The most of `times` (epoch ms) within any `spanMs`-long span. */
+function peakPer(times: number[], spanMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  for (let i = 0, head = 0; i < sorted.length; i++) {
+    while (sorted[head]! <= sorted[i]! - spanMs) head++;
+    peak = Math.max(peak, i - head + 1);
+  }
+  return peak;
 }

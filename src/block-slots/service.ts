@@ -131,7 +131,10 @@ export class BlockSlotService {
           if (found) return { slot: found, made: false };
         }
         try {
-          return { slot: await this.highlevel.createBlockSlot(token, { ...body, locationId }, options.sendBy), made: true };
+          return {
+            slot: await this.highlevel.createBlockSlot(token, { ...body, locationId }, options.sendBy),
+            made: true,
+          };
         } catch (err) {
           if (!outcomeUnknown(err)) throw err;
           uncertain = true;

@@ -92,7 +92,13 @@ export class WebhookProcessor {
       const event = byId.get(job.data.id);
       const result = event && settled.get(event.id);
       if (event && result) {
-        finished.push({ id: event.id, type: event.type, ...result, attempts: event.attempts + 1, since: eventTime(event) });
+        finished.push({
+          id: event.id,
+          type: event.type,
+          ...result,
+          attempts: event.attempts + 1,
+          since: eventTime(event),
+        });
         return;
       }
       try {

@@ -84,7 +84,7 @@ export function timeTicks(
   if (daily) t = t.startOf("day");
   for (; t.toMillis() < end; t = daily ? t.plus({ days: 1 }) : t.plus({ hours: 1 })) {
     if (t.toMillis() < start) continue;
-    if (daily) ticks.push({ at: t.toMillis(), text: t.toFormat("ccc d LLL") });
+    if (daily) ticks.push({ at: t.toMillis(), text: t.toFormat("ccc d") });
     else if (t.hour % everyHours === 0)
       ticks.push({ at: t.toMillis(), text: t.hour === 0 ? t.toFormat("ccc d") : t.toFormat("HH:mm") });
   }

@@ -35,7 +35,7 @@ function figure<K extends keyof Figures>(name: K, options: Parameters<Figures[K]
 }
 
 const quick = process.argv.includes("--quick");
-/** `--only=throughput,storm,bulk,webhooks,scaling` runs just those figures (and writes no RESULTS.md). */
+/** `--only=throughput,metrics,storm,bulk,webhooks,scaling` runs just those figures (and writes no RESULTS.md). */
 const only = process.argv
   .find((a) => a.startsWith("--only="))
   ?.slice(7)
@@ -53,9 +53,11 @@ async function main() {
   say(`Measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}.`);
   say();
 
+  const rounds = quick ? 1 : 2;
+  let withMetrics: Awaited<ReturnType<typeof throughput>> | undefined;
   if (want("throughput")) {
-    const rounds = quick ? 1 : 2;
     const t = await figure("throughput", { connections: 50, durationS: S, locations: 500, steadyRate: 300, rounds });
+    withMetrics = t;
     say(
       `### 1. Create block slot: through the app (the agency's stored, company-scoped API key) vs. straight to the sandbox (50 connections, keep-alive${rounds > 1 ? `; best of ${rounds} interleaved runs each: the highest rate flat out, the lowest p99 at a steady rate` : ""})`,
     );
@@ -109,6 +111,29 @@ async function main() {
     const plain = await figure("throughput", { connections: 50, durationS: S, locations: 500, nodeArgs: defaults });
     say(
       `With V8's own settings instead of the app's (\`node ${defaults.join(" ")}\`, DECISIONS #21), the same run peaked at ${plain.peakRssMb} MB at ${plain.app.rps} creates/s.`,
+    );
+    say();
+  }
+
+  if (want("throughput") || want("metrics")) {
+    const flatOut = { connections: 50, durationS: S, locations: 500, rounds };
+    const on = withMetrics ?? (await figure("throughput", flatOut));
+    const off = await figure("throughput", { ...flatOut, metrics: "off" });
+    const cost = (1 - on.app.rps / off.app.rps) * 100;
+    const cpu = (r: typeof on) => (r.appCpuMsPerRequest === undefined ? "—" : r.appCpuMsPerRequest.toFixed(2));
+    say("### 1b. The cost of metrics: (1) flat out with metrics on (as shipped) and with `METRICS=off`");
+    say();
+    say("| app | requests/s | p50 ms | p99 ms | CPU ms per request | ratio to direct |");
+    say("|---|---|---|---|---|---|");
+    for (const [label, r] of [
+      ["metrics on: /metrics series and dashboard buckets", on],
+      ["METRICS=off: nothing counted", off],
+    ] as const) {
+      say(`| ${label} | ${r.app.rps} | ${r.app.p50} | ${r.app.p99} | ${cpu(r)} | ${r.ratio.toFixed(2)} |`);
+    }
+    say();
+    say(
+      `Metrics cost ${cost.toFixed(1)} % of the app's flat-out throughput (negative: within the noise); the ratio with metrics on is ${on.ratio.toFixed(2)} (goal ≥ 0.8: ${goal(on.ratio >= 0.8)}). The dashboard's buckets held ${on.bucketedBlocks} of the blocks created (flushed every 10 s; the figure ends with SIGKILL, which loses the last interval's counts, as a crash would).`,
     );
     say();
   }

@@ -30,7 +30,8 @@ export function createApp(services: Services): express.Express {
   app.disable("x-powered-by");
 
   useRequestLog(app, log);
-  app.use(countRequests(services.metrics));
+  // METRICS=off: not even the per-request hook runs (what `npm run bench` compares against).
+  if (services.metrics.enabled) app.use(countRequests(services.metrics));
   // Over plain http (the demo, a local run) upgrading requests to https would break every asset.
   const https = services.config.APP_BASE_URL.startsWith("https:");
   app.use(
@@ -44,14 +45,16 @@ export function createApp(services: Services): express.Express {
   mount(api, operations, services);
   app.use(api);
 
-  app.use(
-    metricsRoutes({
-      metrics: services.metrics,
-      apiKeys: services.apiKeys,
-      authThrottle: services.authThrottle,
-      metricsToken: services.config.METRICS_TOKEN,
-    }),
-  );
+  if (services.metrics.enabled) {
+    app.use(
+      metricsRoutes({
+        metrics: services.metrics,
+        apiKeys: services.apiKeys,
+        authThrottle: services.authThrottle,
+        metricsToken: services.config.METRICS_TOKEN,
+      }),
+    );
+  }
 
   app.use("/static", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
   // Browsers ask for /favicon.ico whatever the page says; answer with the app's icon, not a 404.

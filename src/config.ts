@@ -176,6 +176,16 @@ const schema = z.object({
   API_KEYS: z.preprocess(emptyToUndefined, z.string().default("").transform(bootstrapKeys)),
   /** Bearer token for GET /metrics (a full-access API key works too). */
   METRICS_TOKEN: optionalString,
+  /**
+   * `off`: the app counts nothing (no /metrics, no dashboard counts from this process); for
+   * measuring what counting costs (`npm run bench`) or a process that should not add to the charts.
+   */
+  METRICS: z.preprocess(
+    (v) => (typeof v === "string" ? emptyToUndefined(v.trim().toLowerCase()) : v),
+    z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
+  ),
+  /** Days the console dashboard's 5-minute buckets are kept: a week's chart and a day to spare. */
+  METRICS_RETENTION_DAYS: days(8),
   HIGHLEVEL_BURST_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).default(90)),
   HIGHLEVEL_BURST_WINDOW_MS: z.preprocess(
     emptyToUndefined,

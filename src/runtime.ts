@@ -54,6 +54,10 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   });
   services.refresher.start();
   services.housekeeping.start();
+  if (services.metrics.enabled) {
+    services.buckets.start();
+    services.queueSampler.start();
+  }
   const { address, port } = server.address() as AddressInfo;
   // PORT=0 (tests, benchmarks) means "any free port": the configured base URL cannot know it.
   const host =
@@ -85,9 +89,12 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
         step("jobs", () => services.stopJobs(), DRAIN_MS + STEP_MS),
         step("refresher", () => services.refresher.stop()),
         step("housekeeping", () => services.housekeeping.stop()),
+        step("queue sampler", () => services.queueSampler.stop()),
         // Early: a database that stops first would otherwise be reported as lost, mid-stop.
         step("change notifications", () => services.changes.stop()),
       ]);
+      // Once nothing more is counted, and while Prisma is still connected: the dashboard's last counts.
+      await step("dashboard counts", () => services.buckets.stop());
       await Promise.all([step("services", () => services.close()), step("prisma", () => db.$disconnect())]);
       const wentFirst = goneFirst;
       await step("database", () => database.stop());

@@ -30,6 +30,8 @@ import { RateLimitPacer } from "./highlevel/pacer";
 import { createRateBudgetPool, RateBudget } from "./highlevel/rate-budget";
 import { LocationDirectory } from "./locations/directory";
 import { AppMetrics } from "./metrics/metrics";
+import { BucketRecorder } from "./metrics/buckets";
+import { QueueSampler } from "./metrics/queue";
 import { HighLevelOAuth } from "./highlevel/oauth";
 import { Housekeeping } from "./housekeeping/housekeeping";
 import { purgeTasks } from "./housekeeping/tasks";
@@ -95,8 +97,12 @@ export interface Services {
   webhooks: WebhookProcessor;
   /** Started by the runtime: purges what is no longer needed, one process at a time. */
   housekeeping: Housekeeping;
-  /** This app's Prometheus series (GET /metrics). */
+  /** This app's Prometheus series (GET /metrics); also where the dashboard's counts come from. */
   metrics: AppMetrics;
+  /** The dashboard's counts, written to PostgreSQL every few seconds (started by the runtime; `stop()` flushes). */
+  buckets: BucketRecorder;
+  /** Samples the queue's depth for the dashboard, once a minute across all processes (started by the runtime). */
+  queueSampler: QueueSampler;
   /** Server secret for signed session cookies (derived from the primary token encryption key). */
   sessionSecret: Buffer;
   /** Starts the queue (and, with WORKER_CONCURRENCY > 0, works it); `stopJobs` lets running jobs finish. */
@@ -120,8 +126,10 @@ export function createServices(
   options: ServiceOptions = {},
 ): Services {
   // 10 s per call: the token service makes at most three calls under a row lock (45 s budget).
-  const metrics = new AppMetrics();
+  const metrics = new AppMetrics({ enabled: config.METRICS === "on" });
   metrics.collectFrom(db, log);
+  const buckets = new BucketRecorder(db, log);
+  metrics.recordTo(buckets);
   const http = createHighLevelHttp({
     baseUrl: config.HIGHLEVEL_API_URL,
     timeoutMs: 10_000,
@@ -136,7 +144,7 @@ export function createServices(
       windowMs: config.HIGHLEVEL_BURST_WINDOW_MS,
       daily: config.HIGHLEVEL_DAILY_LIMIT,
     }),
-    { log, onWait: () => metrics.rateLimitWaits.inc() },
+    { log, onWait: () => metrics.rateLimitWaited() },
   );
   const oauth = new HighLevelOAuth(
     http,
@@ -146,14 +154,16 @@ export function createServices(
   const tokens = new TokenStore(db, TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY));
   const tokenService = new TokenService(db, tokens, oauth, log, {
     installUrl: `${config.APP_BASE_URL}/oauth/install`,
-    onRenewal: (owner, outcome) => metrics.tokenRefreshes.inc({ owner, outcome }),
+    onRenewal: (owner, outcome) => metrics.tokenRenewed(owner, outcome),
   });
   const changes = new ChangeListener(databaseUrl, log);
   const refresher = new TokenRefresher(db, tokenService, log, { giveUpAfterDays: config.REFRESH_GIVE_UP_DAYS });
   const calendars = new HighLevelCalendars(http, pacer);
   const locations = new LocationDirectory(db, tokenService, new HighLevelLocations(http, pacer), log);
   const audit = new AuditLog(db, log);
-  const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db, audit), audit);
+  const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db, audit), audit, (origin) =>
+    metrics.blockCreated(origin),
+  );
   const access = new AccessPolicy(db);
   const apiKeys = new ApiKeyService(db, config.API_KEYS, audit);
   // Each cache lives long while notified of changes, and drops a row the moment it changes.
@@ -193,7 +203,7 @@ export function createServices(
     },
     log,
     [(events) => mirror.settleUnwatched(events)],
-    (type, outcome) => metrics.webhookDeliveries.inc({ type, outcome }),
+    (type, outcome, lagSeconds) => metrics.webhookWorked(type, outcome, lagSeconds),
   );
   const sessionSecret = crypto
     .createHash("sha256")
@@ -259,6 +269,8 @@ export function createServices(
     webhooks,
     housekeeping,
     metrics,
+    buckets,
+    queueSampler: new QueueSampler(db, buckets, log),
     sessionSecret,
     async startJobs() {
       await queue.start();
@@ -276,6 +288,8 @@ export function createServices(
     stopJobs: () => queue.stop(),
     async close() {
       await housekeeping.stop();
+      // Before the pools close: what was counted since the last flush (the runtime flushed already).
+      await buckets.stop();
       await changes.stop();
       await queue.stop();
       // After the jobs: a running job may still be talking to HighLevel.

@@ -135,6 +135,19 @@ describe("housekeeping keeps every table from growing without end", () => {
     expect(left).toEqual([{ subjectId: young.body.id }]);
   });
 
+  it("metric_buckets: the dashboard's buckets go after METRICS_RETENTION_DAYS (8 by default)", async () => {
+    // Counted as the app counts them: through its recorder, each at its own time.
+    const { buckets } = h.services;
+    buckets.count("blocks_created", "api", 3, daysAgo(9).getTime());
+    buckets.count("blocks_created", "api", 2, daysAgo(7).getTime());
+    buckets.count("blocks_created", "api", 1);
+    await buckets.flush();
+
+    expect((await run()).purged.metric_buckets).toBe(1);
+    const left = await h.db.metricBucket.findMany({ select: { total: true }, orderBy: { bucketStart: "asc" } });
+    expect(left.map((b) => b.total)).toEqual([2, 1]);
+  });
+
   it("idempotency keys go after their 25 hours, and the run says what it purged", async () => {
     await h.db.idempotencyRecord.createMany({
       data: [

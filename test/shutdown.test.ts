@@ -65,6 +65,13 @@ describe("stopping the server", () => {
         expect(await h.db.bulkItem.findMany({ where: { jobId: job.id }, select: { status: true } })).toEqual([
           { status: "succeeded" },
         ]);
+        // Its last counts reached the dashboard before it exited: both blocks it made, by origin.
+        const counted = await h.db.metricBucket.groupBy({
+          by: ["label"],
+          where: { series: "blocks_created" },
+          _sum: { total: true },
+        });
+        expect(Object.fromEntries(counted.map((c) => [c.label, c._sum.total]))).toEqual({ api: 1, bulk: 1 });
       } finally {
         server.child.kill("SIGKILL");
       }

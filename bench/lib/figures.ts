@@ -63,11 +63,14 @@ export async function throughput(options: {
   nodeArgs?: string[];
   /** Flat-out runs of each (direct and app), interleaved; the best of each is reported. */
   rounds?: number;
+  /** `off`: the app counts nothing (METRICS=off): no /metrics series, no dashboard buckets. */
+  metrics?: "on" | "off";
 }) {
   const stack = await startStack({
     processes: options.processes ?? 1,
     nodeArgs: options.nodeArgs,
     sandbox: { companies: [agency(options.locations, COMPANY)] },
+    env: { METRICS: options.metrics ?? "on" },
   });
   try {
     await installAgency(stack, COMPANY);
@@ -151,7 +154,12 @@ export async function throughput(options: {
     const steady = steadyBefore &&
       steadyAfter && { rate: options.steadyRate!, before: steadyBefore, after: steadyAfter };
     fresh(); // counts the last run's invalid requests
+    // What reached the dashboard's buckets (flushed every 10 s; the figure ends with a SIGKILL).
+    const [counted] = await stack.query<{ blocks: number }>(
+      "SELECT coalesce(sum(total), 0)::float8 AS blocks FROM metric_buckets WHERE series = 'blocks_created'",
+    );
     return {
+      bucketedBlocks: counted?.blocks ?? 0,
       direct: flatOut,
       app,
       ratio: app.rps / flatOut.rps,

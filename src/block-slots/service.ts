@@ -75,6 +75,8 @@ export class BlockSlotService {
     private readonly highlevel: HighLevelCalendars,
     private readonly ledger: BlockLedger,
     private readonly audit: AuditLog,
+    /** Told of each block HighLevel made on a create this service sent (metrics). */
+    private readonly onCreated: (origin: Origin["origin"]) => void = () => {},
   ) {}
 
   /**
@@ -106,22 +108,33 @@ export class BlockSlotService {
    */
   async create(locationId: string, body: BlockSlotBody, options: CreateOptions): Promise<BlockSlot> {
     const entry = { action: "block.created", actor: options.actor, locationId, ...where(body) } as const;
-    const slot = await this.attempt(entry, () => this.send(locationId, body, options));
+    const { slot, made } = await this.attempt(entry, () => this.send(locationId, body, options));
     await this.ledger.record(locationId, slot, body, options.origin, options.actor);
+    // Counted when HighLevel answers a create: one found after a lost answer was made by an
+    // earlier attempt and is not counted again (that attempt's count may have been lost with it).
+    if (made) this.onCreated(options.origin.origin);
     return slot;
   }
 
-  private send(locationId: string, body: BlockSlotBody, options: CreateOptions): Promise<BlockSlot> {
+  /** `made`: HighLevel made it now; otherwise an earlier attempt's block was found. */
+  private send(
+    locationId: string,
+    body: BlockSlotBody,
+    options: CreateOptions,
+  ): Promise<{ slot: BlockSlot; made: boolean }> {
     // Outside the attempt: a 429 or a 401 restarts it, and it must still look before sending.
     let uncertain = options.lookFirst ?? false;
     return this.call(locationId, false, async (token) => {
       for (let resend = 0; ; resend++) {
         if (uncertain) {
           const found = await this.find(token, locationId, body, options.onlyOwn ? options.origin : undefined);
-          if (found) return found;
+          if (found) return { slot: found, made: false };
         }
         try {
-          return await this.highlevel.createBlockSlot(token, { ...body, locationId }, options.sendBy);
+          return {
+            slot: await this.highlevel.createBlockSlot(token, { ...body, locationId }, options.sendBy),
+            made: true,
+          };
         } catch (err) {
           if (!outcomeUnknown(err)) throw err;
           uncertain = true;

@@ -1,6 +1,7 @@
 import express, { Router, type Response } from "express";
 import { AppError } from "../errors";
 import { auditPage, parseAuditQuery } from "./audit";
+import { loadDashboard, parseDashboardQuery, RANGES } from "./dashboard";
 import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
@@ -11,9 +12,9 @@ import { allZones, describeZone, formatIn, hasZone, keepZone, operatorZone, vali
 import { consolePrincipal, requireSession, type LoginRenderer } from "./session";
 import { parseWebhookStatus, recentDeliveries, RECENT_DELIVERIES, WEBHOOK_STATUSES } from "./webhooks";
 
-type Nav = "installations" | "jobs" | "plans" | "webhooks" | "audit" | null;
+type Nav = "dashboard" | "installations" | "jobs" | "plans" | "webhooks" | "audit" | null;
 
-/** The operator console (`/console`): installations, bulk jobs, block plans, webhook deliveries and the audit trail, signed in with an API key. */
+/** The operator console (`/console`): a dashboard, installations, bulk jobs, block plans, webhook deliveries and the audit trail, signed in with an API key. */
 export function consoleRoutes(services: Services): Router {
   const { db, access, bulk, plans, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();
@@ -110,6 +111,22 @@ export function consoleRoutes(services: Services): Router {
     if (!validZone(body.zone)) return zonePage(res, next, "Pick a time zone from the list.");
     keepZone(res, body.zone, config.APP_BASE_URL);
     res.redirect(303, next);
+  });
+
+  router.get("/console/dashboard", async (req, res) => {
+    const title = "Dashboard";
+    // The charts add up every tenant's activity: like /metrics, for full-access keys only.
+    if (consolePrincipal(res).scope !== "all")
+      return page(res, "dashboard", "dashboard", { title, allowed: false }, 403);
+    const query = parseDashboardQuery(req.query, operatorZone(req));
+    page(res, "dashboard", "dashboard", {
+      title,
+      allowed: true,
+      query,
+      ranges: RANGES,
+      panels: await loadDashboard(db, query),
+      metricsOff: !services.metrics.enabled,
+    });
   });
 
   router.get("/console/jobs", async (_req, res) => {

@@ -16,7 +16,10 @@ interface Purges {
 }
 
 export interface PurgeSources {
-  config: Pick<Config, "WEBHOOK_RETENTION_DAYS" | "JOB_RETENTION_DAYS" | "AUDIT_RETENTION_DAYS">;
+  config: Pick<
+    Config,
+    "WEBHOOK_RETENTION_DAYS" | "JOB_RETENTION_DAYS" | "AUDIT_RETENTION_DAYS" | "METRICS_RETENTION_DAYS"
+  >;
   db: Db;
   /** Idempotency keys (src/http/idempotency.ts). */
   idempotency: Purges;
@@ -50,6 +53,11 @@ export function purgeTasks(sources: PurgeSources): PurgeTask[] {
     { name: "mirrored_blocks", purge: (n) => purgeDeletedBlocks(db, n, webhookDays) },
     { name: "bulk_jobs", purge: (n) => purgeFinishedJobs(db, n, config.JOB_RETENTION_DAYS) },
     { name: "audit_events", purge: (n) => deleteBatch(db, "audit_events", Prisma.sql`at < ${auditCutoff()}`, n) },
+    {
+      name: "metric_buckets",
+      purge: (n) =>
+        deleteBatch(db, "metric_buckets", Prisma.sql`bucket_start < ${daysAgo(config.METRICS_RETENTION_DAYS)}`, n),
+    },
     // An install's progress page lives a week (src/install/progress.ts), unless it is still connecting.
     {
       name: "installs",

@@ -25,14 +25,27 @@ export type BatchSettler = (events: WebhookEvent[]) => Promise<Map<string, Handl
 /** Thrown by a handler whose event cannot be done yet (e.g. INSTALL before the code exchange ended). */
 export class RetryLater extends Error {}
 
-/** A delivery's handler has run: what to write on its row. */
-type Finished = HandlerResult & { id: string; type: string; attempts: number | null };
+/** A delivery's handler has run: what to write on its row. `since`: when its event happened (for its lag). */
+type Finished = HandlerResult & { id: string; type: string; attempts: number | null; since: Date };
 
 /** What became of one attempt at a delivery, for metrics: `deferred` waits for HighLevel's rate limit. */
 export type DeliveryOutcome = "processed" | "ignored" | "failed" | "retry" | "deferred";
 
-/** Told of each attempt; `type` is a type some handler works, or `other` (the sender chooses types). */
-export type DeliveryObserver = (type: string, outcome: DeliveryOutcome) => void;
+/**
+ * Told of each attempt; `type` is a type some handler works, or `other` (the sender chooses types).
+ * `lagSeconds`, once a delivery is done: from its event to now (see `eventTime`).
+ */
+export type DeliveryObserver = (type: string, outcome: DeliveryOutcome, lagSeconds?: number) => void;
+
+/**
+ * When the event happened: HighLevel's timestamp when the delivery carries one (the inbox refused
+ * it if it was more than minutes off), else when it was received.
+ */
+export function eventTime(event: Pick<WebhookEvent, "payload" | "receivedAt">): Date {
+  const stamp = (event.payload as { timestamp?: unknown } | null)?.timestamp;
+  const at = typeof stamp === "number" ? stamp : typeof stamp === "string" ? Date.parse(stamp) : NaN;
+  return Number.isFinite(at) ? new Date(at) : event.receivedAt;
+}
 
 /** Deliveries of a batch worked at once; below the database pool's size (10). */
 const APPLY_CONCURRENCY = 6;
@@ -59,8 +72,8 @@ export class WebhookProcessor {
     this.handlers = new Map(Object.entries(handlers));
   }
 
-  private observe(type: string, outcome: DeliveryOutcome): void {
-    this.onDelivery(this.handlers.has(type) ? type : "other", outcome);
+  private observe(type: string, outcome: DeliveryOutcome, lagSeconds?: number): void {
+    this.onDelivery(this.handlers.has(type) ? type : "other", outcome, lagSeconds);
   }
 
   start(options: WorkOptions): Promise<void> {
@@ -79,7 +92,13 @@ export class WebhookProcessor {
       const event = byId.get(job.data.id);
       const result = event && settled.get(event.id);
       if (event && result) {
-        finished.push({ id: event.id, type: event.type, ...result, attempts: event.attempts + 1 });
+        finished.push({
+          id: event.id,
+          type: event.type,
+          ...result,
+          attempts: event.attempts + 1,
+          since: eventTime(event),
+        });
         return;
       }
       try {
@@ -116,6 +135,7 @@ export class WebhookProcessor {
   private async apply(event: WebhookEvent | null | undefined): Promise<Finished | undefined> {
     if (!event || event.status !== "received") return undefined;
     const id = event.id;
+    const since = eventTime(event);
     const handler = this.handlers.get(event.type);
     if (!handler) {
       return {
@@ -124,11 +144,12 @@ export class WebhookProcessor {
         status: "ignored",
         outcome: `No handler for ${event.type} events.`,
         attempts: null,
+        since,
       };
     }
     const attempts = event.attempts + 1;
     try {
-      return { id, type: event.type, ...(await handler(event)), attempts };
+      return { id, type: event.type, ...(await handler(event)), attempts, since };
     } catch (err) {
       const wait = rateLimitWait(err);
       if (wait) {
@@ -149,7 +170,8 @@ export class WebhookProcessor {
           ? { attempts, outcome: `Will retry: ${reason}` }
           : { attempts, status: "failed", outcome: reason, processedAt: new Date() },
       });
-      this.observe(event.type, retry ? "retry" : "failed");
+      if (retry) this.observe(event.type, "retry");
+      else this.observe(event.type, "failed", Math.max(0, Date.now() - since.getTime()) / 1000);
       if (retry) throw err;
       return undefined;
     }
@@ -165,6 +187,8 @@ export class WebhookProcessor {
                     ${done.map((d) => d.outcome)}::text[], ${done.map((d) => d.attempts)}::int[])
           AS u(id, status, outcome, attempts)
        WHERE w.id = u.id`;
-    for (const d of done) this.observe(d.type, d.status);
+    const now = Date.now();
+    // Never below zero: HighLevel's clock may run a little ahead of ours.
+    for (const d of done) this.observe(d.type, d.status, Math.max(0, now - d.since.getTime()) / 1000);
   }
 }

@@ -14,7 +14,7 @@ export const MODULES = {
   "src/http/idempotency.ts": ["idempotency"],
   "src/bulk/worker.ts": ["bulk-worker", "bulk"],
   "src/block-slots/ledger.ts": ["block-ledger", "appointments"],
-  "src/block-plans/schedule.ts": ["block-plan-times"],
+  "src/block-plans/schedule.ts": ["block-plan-schedule", "block-plan-times"],
   "src/block-plans/planner.ts": ["block-plans", "block-plan-times"],
   "src/block-plans/worker.ts": ["block-plans"],
 };

@@ -64,10 +64,11 @@ export function parseRule(rule: string, start: DateTime): { options: Partial<Opt
     );
     return { problem: bad ? `${bad} cannot be read: ${options}` : options };
   }
-  if (!options.count && !options.until) return { problem: "must end: give COUNT or UNTIL" };
+  // Before "must end": COUNT=0 is given, and wrong, not missing.
   if (options.count !== undefined && options.count !== null && options.count < 1) {
     return { problem: "COUNT must be at least 1" };
   }
+  if (!options.count && !options.until) return { problem: "must end: give COUNT or UNTIL" };
   const until = /(?:^|;)UNTIL=(\d{8})(T\d{6}Z?)?(?:;|$)/i.exec(text);
   if (until) {
     const day = DateTime.fromFormat(until[1]!, "yyyyMMdd", { zone: "utc" });

@@ -1,0 +1,136 @@
+import { LOCAL_DATE, LOCAL_DATE_TIME, floating, occurrences, parseRule, place } from "../src/block-plans/schedule";
+
+/**
+ * The schedule module on its own: how a plan's wall-clock schedule becomes occurrences, and which
+ * rules it refuses, in words an API caller reads. No database, no HighLevel: pure time arithmetic.
+ */
+const locals = (schedule: Parameters<typeof occurrences>[0], limit = 100) =>
+  occurrences(schedule, limit).map((o) => [o.key, o.local, o.end.toFormat("yyyy-MM-dd'T'HH:mm")]);
+const problem = (rule: string) => {
+  const parsed = parseRule(rule, floating("2026-03-02T09:00"));
+  return "problem" in parsed ? parsed.problem : undefined;
+};
+
+describe("local date-times", () => {
+  it("takes a wall-clock time with or without seconds, and nothing around it", () => {
+    expect(LOCAL_DATE_TIME.test("2026-12-25T00:00")).toBe(true);
+    expect(LOCAL_DATE_TIME.test("2026-12-25T00:00:30")).toBe(true);
+    for (const bad of ["x2026-12-25T00:00", "2026-12-25T00:00Z", "2026-12-25T00:00:3", "2026-12-25T00:00:ab"]) {
+      expect([bad, LOCAL_DATE_TIME.test(bad)]).toEqual([bad, false]);
+    }
+    expect(LOCAL_DATE.test("2026-12-31")).toBe(true);
+    expect(LOCAL_DATE.test("2026-12-31T00:00")).toBe(false);
+    expect(LOCAL_DATE.test("on 2026-12-31")).toBe(false);
+  });
+});
+
+describe("occurrences", () => {
+  it("a single block without a rule, as long as asked", () => {
+    expect(locals({ start: "2026-12-25T00:00", end: "2026-12-26T00:00" })).toEqual([
+      ["2026-12-25", "2026-12-25T00:00", "2026-12-26T00:00"],
+    ]);
+  });
+
+  it("skips excluded dates, and an excluded date does not use up the limit", () => {
+    const schedule = {
+      start: "2026-03-02T12:00",
+      end: "2026-03-02T13:00",
+      rrule: "RRULE:FREQ=DAILY;COUNT=5",
+      exdates: ["2026-03-03", "2026-03-05"],
+    };
+    expect(locals(schedule).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-04", "2026-03-06"]);
+    expect(locals(schedule, 2).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-04"]);
+  });
+
+  it("stops at the limit, so a rule of millions is never expanded", () => {
+    const many = { start: "2026-01-01T09:00", end: "2026-01-01T10:00", rrule: "FREQ=MINUTELY;COUNT=5000000" };
+    expect(occurrences(many, 3)).toHaveLength(3);
+  });
+
+  it("names a second occurrence on the same local day by its rank", () => {
+    const twice = { start: "2026-03-02T09:00", end: "2026-03-02T10:00", rrule: "FREQ=HOURLY;INTERVAL=4;COUNT=3" };
+    expect(locals(twice)).toEqual([
+      ["2026-03-02", "2026-03-02T09:00", "2026-03-02T10:00"],
+      ["2026-03-02#2", "2026-03-02T13:00", "2026-03-02T14:00"],
+      ["2026-03-02#3", "2026-03-02T17:00", "2026-03-02T18:00"],
+    ]);
+  });
+
+  it("a date-only UNTIL includes that whole local day; a timed one is local wall-clock time, Z or not", () => {
+    const daily = (until: string) =>
+      locals({ start: "2026-03-02T12:00", end: "2026-03-02T13:00", rrule: `FREQ=DAILY;UNTIL=${until}` }).map(
+        ([key]) => key,
+      );
+    expect(daily("20260304")).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
+    expect(daily("20260304T120000Z")).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
+    expect(daily("20260304T115900")).toEqual(["2026-03-02", "2026-03-03"]);
+  });
+
+  it("refuses to expand a rule it cannot read", () => {
+    expect(() => occurrences({ start: "2026-03-02T09:00", end: "2026-03-02T10:00", rrule: "FREQ=DAILY" }, 5)).toThrow(
+      "schedule.rrule must end: give COUNT or UNTIL",
+    );
+  });
+});
+
+describe("rules refused, with the reason", () => {
+  it.each([
+    ["", "is empty"],
+    ["RRULE:", "is empty"],
+    ["FREQ=DAILY", "must end: give COUNT or UNTIL"],
+    ["FREQ=DAILY;COUNT=0", "COUNT must be at least 1"],
+    ["COUNT=3", "FREQ is required (e.g. FREQ=WEEKLY)"],
+    [
+      "FREQ=FORTNIGHTLY;COUNT=3",
+      "FREQ=FORTNIGHTLY is not one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY, SECONDLY",
+    ],
+    ["FREQ=DAILY;UNTIL=20261340", "UNTIL=20261340 is not a real date"],
+    ["FREQ=DAILY;UNTIL=20261201T250000", "UNTIL=20261201T250000 is not a real date-time"],
+  ])("%j: %s", (rule, reason) => {
+    expect(problem(rule)).toBe(reason);
+  });
+
+  it("refuses DTSTART and TZID: the start and the zone come from the plan", () => {
+    expect(problem("DTSTART=20260101T000000;FREQ=DAILY;COUNT=2")).toMatch(
+      /^DTSTART is not allowed: the start is schedule\.start/,
+    );
+    expect(problem("FREQ=DAILY;COUNT=2;tzid=Europe/Paris")).toMatch(/^tzid is not allowed/);
+    // A part that only contains the word is something else, and is read (or refused) as such.
+    expect(problem("FREQ=DAILY;COUNT=2;X-DTSTART-NOTE=1")).not.toMatch(/is not allowed/);
+  });
+
+  it("names the part it cannot read", () => {
+    expect(problem("FREQ=WEEKLY;COUNT=2;BYDAY=XX")).toMatch(/^BYDAY=XX cannot be read: /);
+  });
+
+  it("accepts a rule written with its RRULE: prefix, in any case", () => {
+    expect(problem("rrule:FREQ=WEEKLY;BYDAY=MO;COUNT=2")).toBeUndefined();
+  });
+});
+
+describe("placing an occurrence in a zone", () => {
+  const at = (start: string, end: string) => ({
+    key: start.slice(0, 10),
+    local: start,
+    start: floating(start),
+    end: floating(end),
+  });
+
+  it("an occurrence wholly inside the spring-forward gap does not exist that day", () => {
+    expect(place(at("2026-03-08T02:10", "2026-03-08T02:50"), "America/New_York")).toBeUndefined();
+  });
+
+  it("one that starts in the gap starts when the clocks do", () => {
+    expect(place(at("2026-03-08T02:30", "2026-03-08T04:00"), "America/New_York")).toEqual({
+      startTime: "2026-03-08T03:30:00-04:00",
+      endTime: "2026-03-08T04:00:00-04:00",
+    });
+  });
+
+  it("an ambiguous time takes the first of the two", () => {
+    expect(place(at("2026-11-01T01:30", "2026-11-01T01:45"), "America/New_York")).toEqual({
+      startTime: "2026-11-01T01:30:00-04:00",
+      endTime: "2026-11-01T01:45:00-04:00",
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import type { Actor, AuditLog } from "../audit/log";
 import type { Db } from "../db/client";
-import type { BlockOrigin } from "../generated/prisma/client";
+import { Prisma, type BlockOrigin } from "../generated/prisma/client";
 import type { BlockSlot } from "../highlevel/calendars";
 import type { BlockSlotBody } from "./schemas";
 
@@ -53,15 +53,30 @@ export class BlockLedger {
   ) {}
 
   async record(locationId: string, slot: BlockSlot, body: BlockSlotBody, origin: Origin, actor: Actor): Promise<void> {
-    const fields = { ...identity(locationId, body), origin: origin.origin, originId: origin.originId ?? null };
-    await this.audit.alongside(
-      (db) =>
-        db.block.upsert({
+    const id = identity(locationId, body);
+    const fields = { ...id, origin: origin.origin, originId: origin.originId ?? null };
+    // Every block the app makes passes here: one statement for the row and its audit record.
+    // Timestamps without a zone are kept in UTC, as Prisma writes them.
+    const upsert = Prisma.sql`
+      INSERT INTO blocks (id, block_slot_id, location_id, calendar_id, assigned_user_id, start_at, end_at, title,
+                          origin, origin_id, created_at, updated_at)
+      VALUES (gen_random_uuid(), ${slot.id}, ${id.locationId}, ${id.calendarId}, ${id.assignedUserId},
+              ${id.startAt}, ${id.endAt}, ${id.title}, ${fields.origin}::"BlockOrigin", ${fields.originId},
+              now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+      ON CONFLICT (block_slot_id) DO UPDATE SET
+        location_id = EXCLUDED.location_id, calendar_id = EXCLUDED.calendar_id,
+        assigned_user_id = EXCLUDED.assigned_user_id, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at,
+        title = EXCLUDED.title, deleted_at = NULL, updated_at = now() AT TIME ZONE 'UTC'
+      RETURNING 1`;
+    await this.audit.alongsideStatement(
+      upsert,
+      { action: "block.created", actor, ...place(locationId, slot.id, body) },
+      () =>
+        this.db.block.upsert({
           where: { blockSlotId: slot.id },
           create: { blockSlotId: slot.id, ...fields },
-          update: { ...identity(locationId, body), deletedAt: null },
+          update: { ...id, deletedAt: null },
         }),
-      { action: "block.created", actor, ...place(locationId, slot.id, body) },
     );
   }
 

@@ -3,12 +3,7 @@
 
 (function () {
   const bs = window.BlockSlots;
-  const { $, call, message, clearErrors, showErrors } = bs;
-  const el = (tag, props, ...children) => {
-    const node = Object.assign(document.createElement(tag), props || {});
-    node.append(...children);
-    return node;
-  };
+  const { $, el, call, message, clearErrors, showErrors } = bs;
   const STATUS_WORDS = {
     active: "Connected",
     connecting: "Connecting…",

@@ -149,5 +149,12 @@ window.BlockSlots = (function () {
     return new Date(wallAsUtc(ms, zone)).toISOString().slice(0, 16);
   }
 
-  return { $, state, status, call, message, clearErrors, showErrors, words, instantFromWall, wallFromInstant };
+  /** An element with properties and children: the views build their lists and tables with it. */
+  const el = (tag, props, ...children) => {
+    const node = Object.assign(document.createElement(tag), props || {});
+    node.append(...children);
+    return node;
+  };
+
+  return { $, el, state, status, call, message, clearErrors, showErrors, words, instantFromWall, wallFromInstant };
 })();

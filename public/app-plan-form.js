@@ -4,13 +4,8 @@
 
 (function () {
   const bs = window.BlockSlots;
-  const { $, call, message } = bs;
+  const { $, el, call, message } = bs;
   const t = bs.planTime;
-  const el = (tag, props, ...children) => {
-    const node = Object.assign(document.createElement(tag), props || {});
-    node.append(...children);
-    return node;
-  };
   /** Set by init: the view's sub-accounts, and for a sub-account page its own calendars and people. */
   const ctx = { agency: false, locations: [], companyId: null, whose: new Map(), listing: 0 };
   const skipped = new Set();

@@ -4,13 +4,8 @@
 
 (function () {
   const bs = window.BlockSlots;
-  const { $, call, message } = bs;
+  const { $, el, call, message } = bs;
   const t = bs.planTime;
-  const el = (tag, props, ...children) => {
-    const node = Object.assign(document.createElement(tag), props || {});
-    node.append(...children);
-    return node;
-  };
   const plural = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
   const view = { locations: [], canWrite: false, following: 0 };
   const POLL_MS = 1000;

@@ -65,7 +65,8 @@ export async function refresherCycle(options: { installations: number; failing: 
     const before = state.refreshCount();
 
     const workers = Array.from({ length: options.processes }, () =>
-      spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "refresher-worker.ts")], {
+      // The refresher test's worker: the app's real services, one sweep on "go".
+      spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "test", "support", "refresher-worker.ts")], {
         cwd: ROOT,
         env: { ...stack.env, LOG_LEVEL: "error" },
         stdio: ["pipe", "pipe", "inherit"],

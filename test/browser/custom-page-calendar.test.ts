@@ -1,10 +1,8 @@
-import type { Server } from "node:http";
 import { DateTime } from "luxon";
 import type { Browser, FrameLocator, Page } from "playwright-core";
 import type { SandboxCompany } from "../../sandbox";
-import { installCompany } from "../support/api";
-import { closeServer, describeInBrowser, freePort, launchBrowser, listen, screenshot } from "../support/browser";
-import { startHarness, type Harness } from "../support/harness";
+import { customPageStack, describeInBrowser, screenshot, type CustomPageStack } from "../support/browser";
+import type { Harness } from "../support/harness";
 
 const SSO_KEY = "shared-secret-of-the-test-app";
 const CLINICS: SandboxCompany = {
@@ -29,28 +27,13 @@ const CLINICS: SandboxCompany = {
 
 describeInBrowser("the custom page's calendar in a real browser", () => {
   let h: Harness;
-  let app: { url: string; server: Server };
   let browser: Browser;
+  let stack: CustomPageStack;
   beforeAll(async () => {
-    const [port, sandboxPort] = [await freePort(), await freePort()];
-    h = await startHarness({
-      sandbox: { companies: [CLINICS], port: sandboxPort },
-      env: {
-        HIGHLEVEL_SSO_KEY: SSO_KEY,
-        APP_BASE_URL: `http://127.0.0.1:${port}`,
-        HIGHLEVEL_FRAME_ORIGINS: `http://127.0.0.1:${sandboxPort}`,
-      },
-    });
-    app = await listen(h.app, port);
-    browser = await launchBrowser();
-    await installCompany(h, "agency-7");
-    h.sandbox.state.customPage = { appUrl: app.url, ssoKey: SSO_KEY };
+    stack = await customPageStack({ companies: [CLINICS], install: "agency-7", ssoKey: SSO_KEY });
+    ({ h, browser } = stack);
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await closeServer(app.server);
-    await h.close();
-  });
+  afterAll(() => stack?.close());
 
   /** The frame of the page as HighLevel shows it, for a browser in a third time zone. */
   async function open(locationId?: string) {

@@ -1,37 +1,19 @@
-import type { Server } from "node:http";
 import type { Browser } from "playwright-core";
-import { installCompany } from "../support/api";
-import { closeServer, describeInBrowser, freePort, launchBrowser, listen, screenshot } from "../support/browser";
-import { startHarness, type Harness } from "../support/harness";
+import { customPageStack, describeInBrowser, screenshot, type CustomPageStack } from "../support/browser";
+import type { Harness } from "../support/harness";
 import { CLINICS } from "../support/plans";
 
 const SSO_KEY = "shared-secret-of-the-test-app";
 
 describeInBrowser("closing sub-accounts and blocking hours from the custom page", () => {
   let h: Harness;
-  let app: { url: string; server: Server };
   let browser: Browser;
+  let stack: CustomPageStack;
   beforeAll(async () => {
-    const [port, sandboxPort] = [await freePort(), await freePort()];
-    h = await startHarness({
-      sandbox: { companies: [CLINICS], port: sandboxPort },
-      env: {
-        HIGHLEVEL_SSO_KEY: SSO_KEY,
-        APP_BASE_URL: `http://127.0.0.1:${port}`,
-        HIGHLEVEL_FRAME_ORIGINS: `http://127.0.0.1:${sandboxPort}`,
-      },
-      jobs: true,
-    });
-    app = await listen(h.app, port);
-    browser = await launchBrowser();
-    await installCompany(h, CLINICS.id);
-    h.sandbox.state.customPage = { appUrl: app.url, ssoKey: SSO_KEY };
+    stack = await customPageStack({ companies: [CLINICS], install: CLINICS.id, ssoKey: SSO_KEY, jobs: true });
+    ({ h, browser } = stack);
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await closeServer(app.server);
-    await h.close();
-  });
+  afterAll(() => stack?.close());
 
   /** The page as HighLevel frames it, for a browser in a third time zone. */
   async function open(locationId?: string) {

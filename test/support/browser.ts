@@ -3,6 +3,9 @@ import type { Server } from "node:http";
 import path from "node:path";
 import type express from "express";
 import { chromium, type Browser, type Page } from "playwright-core";
+import type { SandboxCompany } from "../../sandbox";
+import { installCompany } from "./api";
+import { startHarness, type Harness } from "./harness";
 
 /** Debian's Chromium (`apt-get install chromium`; .ci/run installs it), or CHROMIUM_PATH. */
 const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
@@ -37,7 +40,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-export { freePort } from "../../src/util/net";
+import { freePort } from "../../src/util/net";
+export { freePort };
 
 export function listen(app: express.Express, port = 0): Promise<{ url: string; server: Server }> {
   return new Promise((resolve) => {
@@ -53,3 +57,47 @@ export const closeServer = (server: Server) =>
     server.close(() => resolve());
     server.closeAllConnections();
   });
+
+/** What a browser test of the custom page works with: the app on a real port, HighLevel's sandbox framing it. */
+export interface CustomPageStack {
+  h: Harness;
+  app: { url: string; server: Server };
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * The custom page as HighLevel shows it: the app listening on a port of its own, the sandbox
+ * framing it (its origin allowed to), the SSO secret shared, `companyId` installed, Chromium up.
+ */
+export async function customPageStack(options: {
+  companies: SandboxCompany[];
+  install: string;
+  ssoKey: string;
+  jobs?: boolean;
+}): Promise<CustomPageStack> {
+  const [port, sandboxPort] = [await freePort(), await freePort()];
+  const h = await startHarness({
+    sandbox: { companies: options.companies, port: sandboxPort },
+    env: {
+      HIGHLEVEL_SSO_KEY: options.ssoKey,
+      APP_BASE_URL: `http://127.0.0.1:${port}`,
+      HIGHLEVEL_FRAME_ORIGINS: `http://127.0.0.1:${sandboxPort}`,
+    },
+    ...(options.jobs ? { jobs: true } : {}),
+  });
+  const app = await listen(h.app, port);
+  const browser = await launchBrowser();
+  await installCompany(h, options.install);
+  h.sandbox.state.customPage = { appUrl: app.url, ssoKey: options.ssoKey };
+  return {
+    h,
+    app,
+    browser,
+    close: async () => {
+      await browser.close();
+      await closeServer(app.server);
+      await h.close();
+    },
+  };
+}

@@ -23,6 +23,12 @@ export interface Stoppable {
  * Installed before the app starts, so a signal during start-up stops it as soon as it is up.
  * `started()` hands over what to stop.
  */
+/** PostgreSQL shutting down (57P01–57P03), or its connection gone. */
+const DATABASE_GONE = new Set(["57P01", "57P02", "57P03", "ECONNREFUSED", "ECONNRESET"]);
+const databaseGone = (err: unknown): boolean =>
+  DATABASE_GONE.has((err as { code?: unknown } | null)?.code as string) ||
+  /Connection terminated/i.test(err instanceof Error ? err.message : "");
+
 export function exitInOrder(log: Logger, options: { forceAfterMs?: number } = {}): { started(app: Stoppable): void } {
   let app: Stoppable | undefined;
   /** Set once a stop was asked for: the code to exit with. */
@@ -64,6 +70,12 @@ export function exitInOrder(log: Logger, options: { forceAfterMs?: number } = {}
     begin(0);
   };
   const onBug = (kind: string) => (err: unknown) => {
+    // Once a stop is under way the database may stop with us (a terminal's Ctrl-C reaches the
+    // embedded PostgreSQL too): a library's unawaited query failing then is expected, not a bug.
+    if (exitCode !== undefined && databaseGone(err)) {
+      log.warn({ err, kind }, "the database went away during the stop");
+      return;
+    }
     log.fatal({ err, kind }, "programmer error: shutting down");
     begin(1);
   };

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import type { bulk, refreshStorm, throughput, webhookIntake } from "./lib/figures";
-import { machine, writeSection } from "./lib/report";
+import { goal, machine, report, writeSection } from "./lib/report";
 
 type Figures = {
   bulk: typeof bulk;
@@ -44,12 +44,7 @@ const want = (name: string) => !only || only.includes(name);
 const S = quick ? 3 : 10;
 
 async function main() {
-  const lines: string[] = [];
-  const say = (line = "") => {
-    lines.push(line);
-    process.stdout.write(`${line}\n`);
-  };
-  const goal = (ok: boolean) => (ok ? "meets goal" : "MISSES goal");
+  const { lines, say } = report();
   say(`Measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}.`);
   say();
 

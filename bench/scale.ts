@@ -5,15 +5,10 @@
  */
 import { agencyInstall, sharedPacing } from "./lib/figures-scale";
 import { refresherCycle } from "./lib/figures-refresher";
-import { machine, writeSection } from "./lib/report";
+import { goal, machine, report, writeSection } from "./lib/report";
 
 async function main() {
-  const lines: string[] = [];
-  const say = (line = "") => {
-    lines.push(line);
-    process.stdout.write(`${line}\n`);
-  };
-  const goal = (ok: boolean) => (ok ? "meets goal" : "MISSES goal");
+  const { lines, say } = report();
   say("## Agency scale");
   say();
   say(`\`npm run bench:scale\`, ${new Date().toISOString().slice(0, 16)}Z on ${machine()}.`);

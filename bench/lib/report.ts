@@ -23,3 +23,18 @@ export function writeSection(name: string, text: string): void {
     from >= 0 && to > from ? doc.slice(0, from) + block + doc.slice(to + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
   fs.writeFileSync(RESULTS, doc);
 }
+
+/** A report written as it is printed: `say` prints a line and keeps it for RESULTS.md. */
+export function report(): { lines: string[]; say: (line?: string) => void } {
+  const lines: string[] = [];
+  return {
+    lines,
+    say: (line = "") => {
+      lines.push(line);
+      process.stdout.write(`${line}\n`);
+    },
+  };
+}
+
+/** How a figure is judged beside its goal. */
+export const goal = (ok: boolean) => (ok ? "meets goal" : "MISSES goal");

@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import { Pool } from "pg";
 import { PrismaClient } from "../generated/prisma/client";
 
 export type Db = PrismaClient;
@@ -8,8 +9,15 @@ export type Db = PrismaClient;
  * docs/DECISIONS.md). The pool is bounded so several app processes fit one server.
  */
 export function createDb(connectionString: string, options: { max?: number } = {}): Db {
-  const adapter = new PrismaPg({ connectionString, max: options.max ?? 10, connectionTimeoutMillis: 5_000 });
-  return new PrismaClient({ adapter });
+  const pool = new Pool({
+    connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    // Prisma sends a DateTime as UTC without a zone, which PostgreSQL reads in the session's time
+    // zone: on a server whose TimeZone is not UTC every timestamptz written would move by its offset.
+    options: "-c TimeZone=UTC",
+  });
+  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
 }
 
 /** Readiness: true when the database answers a trivial query. */

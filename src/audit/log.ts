@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Principal } from "../auth/api-keys";
-import type { Db } from "../db/client";
+import { executeStatement, type Db } from "../db/client";
 import { asAppError } from "../errors";
 import { Prisma, type AuditActorKind } from "../generated/prisma/client";
 
@@ -119,14 +119,17 @@ export class AuditLog {
   async alongsideStatement(change: Prisma.Sql, entry: AuditEntry, fallback: () => Promise<unknown>): Promise<void> {
     const r = row(entry, "ok");
     try {
-      await this.db.$executeRaw`
+      await executeStatement(
+        this.db,
+        Prisma.sql`
         WITH change AS (${change})
         INSERT INTO audit_events (action, actor_kind, actor_id, actor_name, company_id, location_id, block_slot_id,
                                   calendar_id, assigned_user_id, subject_id, outcome)
         SELECT ${r.action}, ${r.actorKind}::"AuditActorKind", ${r.actorId}, ${r.actorName},
                COALESCE(${r.companyId}, (SELECT company_id FROM locations WHERE id = ${r.locationId})),
                ${r.locationId}, ${r.blockSlotId}, ${r.calendarId}, ${r.assignedUserId}, ${r.subjectId}, 'ok'
-        FROM change`;
+        FROM change`,
+      );
     } catch {
       // As `alongside`: the change is made whatever becomes of its record.
       await fallback();

@@ -47,13 +47,20 @@ interface ClockSample {
 /** How fast a sample's error is taken to grow with its age: 1 ms per 10 s (clocks drift, slowly). */
 const DRIFT_PER_MS = 1 / 10_000;
 
-/** A small pool of its own: no queue of Prisma queries ever stands between a call and its grant. */
+/**
+ * A small pool of its own: no queue of Prisma queries ever stands between a call and its grant.
+ * Its commits do not wait for the disk (`synchronous_commit=off`, DECISIONS #40): a grant is
+ * pacing state that matters for seconds, and waiting for a flush cost each HighLevel call one
+ * more disk round trip. A database crash can forget the last fraction of a second of grants;
+ * its recovery takes longer than that, and HighLevel's own headers and 429s still hold the pace.
+ */
 export function createRateBudgetPool(databaseUrl: string, log: Logger): Pool {
   const pool = new Pool({
     connectionString: databaseUrl,
     max: 2,
     connectionTimeoutMillis: 5_000,
     statement_timeout: 5_000,
+    options: "-c synchronous_commit=off",
     application_name: "highlevel-block-slots rate limits",
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.

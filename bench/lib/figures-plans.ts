@@ -184,7 +184,7 @@ export async function blockPlanFigure(options: { locations: number; killAt: numb
     // first plan is gone from HighLevel by now, so nothing of it is a conflict of this one.
     const crashTitle = "Lunch – crashed";
     const crashed = expect(await call<{ id: string }>("POST", "/api/block-plans", body(crashTitle)), 202, "apply");
-    await until(() => Promise.resolve(held(stack, crashTitle) >= expected.size * options.killAt), 3_600_000, 20);
+    await until(() => Promise.resolve(held(stack, crashTitle) >= expected.size * options.killAt), 3_600_000, 100);
     const victim = stack.apps.at(-1)!;
     victim.child.kill("SIGKILL");
     const killedAt = performance.now();

@@ -76,7 +76,7 @@ async function main() {
   );
   say();
   say(
-    `What the rate limit allows: each location gets ${perLocation} creates, and the apply reads its 2 calendars' events as it plans, ${callsPerLocation} calls per location, under the 90 the app grants a location at once. So the limit alone lets every block go at once: its minimum is ${minimumS} s, and no measured time can be within 10 % of it. The bound is elsewhere: ${binding(f.machineBusy, busy, cpuPerBlockMs)}.`,
+    `What the rate limit allows: each location gets ${perLocation} creates, and the apply reads its 2 calendars' events as it plans, ${callsPerLocation} calls per location (${callsPerLocation + 5} with the previews' reads just before), under the 90 the app grants a location at once. So the limit alone lets every block go at once: its minimum is ${minimumS} s, and no measured time can be within 10 % of it. The bound is elsewhere: ${binding(f.machineBusy, busy, cpuPerBlockMs)}.`,
   );
   say();
   say(

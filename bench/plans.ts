@@ -72,7 +72,7 @@ async function main() {
   say(`| requests HighLevel's OpenAPI refused | ${f.invalid} | 0: ${goal(f.invalid === 0)} |`);
   say();
   say(
-    `Everything goes through the public API with the agency's company-scoped key: one target \`{"companyId", "calendars": "all"}\`, lunch 12:00–13:00 local on \`FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=20\` from 1 March 2027 (the US zones move to summer time on the 14th), each location in its own zone (nine zones from Los Angeles to Sydney). The app runs as one process with its shipped settings (budget 90 per 10 s per location, \`WORKER_CONCURRENCY\` 200, \`JOB_TIMEOUT_SECONDS\` 120). Before the preview is timed the install has stored every location's zone and a first preview has listed the calendars, which the app keeps for 5 minutes; each preview still reads every calendar's events over the plan's span (${f.locations * 2} reads) to report conflicts.`,
+    `Everything goes through the public API with the agency's company-scoped key: one target \`{"companyId", "calendars": "all"}\`, lunch 12:00–13:00 local on \`FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=20\` from 1 March 2027 (the US zones move to summer time on the 14th), each location in its own zone, nine zones in turn from Los Angeles to Sydney. The app runs as one process with its shipped settings (budget 90 per 10 s per location, \`WORKER_CONCURRENCY\` 200, \`JOB_TIMEOUT_SECONDS\` 120). Before the preview is timed the install has stored every location's zone and a first preview has listed the calendars, which the app keeps for 5 minutes; each preview still reads every calendar's events over the plan's span (${f.locations * 2} reads) to report conflicts.`,
   );
   say();
   say(

@@ -15,7 +15,7 @@ export function writeSection(name: string, text: string): void {
   const end = `<!-- ${name}:end -->`;
   let doc = fs.existsSync(RESULTS)
     ? fs.readFileSync(RESULTS, "utf8")
-    : "# Benchmark results\n\nProduced by `npm run bench` and `npm run bench:faults`; figures from one run on the machine named.\n";
+    : "# Benchmark results\n\nProduced by `npm run bench`, `npm run bench:faults`, `npm run bench:scale` and `npm run bench:plans`; figures from one run on the machine named.\n";
   const block = `${start}\n${text.trim()}\n${end}`;
   const from = doc.indexOf(start);
   const to = doc.indexOf(end);

@@ -26,7 +26,7 @@ interface Row {
 interface LoopReport {
   /** The latest a timer ran, in wall-clock ms: on a loaded machine this includes waiting for a core. */
   lateMs: number;
-  /** The most CPU one turn of the loop used, in ms: the app's own doing, whatever the load. */
+  /** The most CPU one turn of the loop used (its own thread's), in ms: the app's own doing, whatever the load. */
   cpuMs: number;
 }
 
@@ -209,7 +209,7 @@ export async function badInputCorpus(): Promise<FaultResult> {
         ["5xx answers", fives.length],
         ["HighLevel calls beyond the expected ones", Math.max(0, strayCalls)],
         [
-          `longest turn of the app's event loop during the ${watched.length} worst-case uploads, in CPU (goal ≤ ${STALL_GOAL_MS} ms)`,
+          `longest turn of the app's event loop during the ${watched.length} worst-case uploads, in CPU of the loop's thread (goal ≤ ${STALL_GOAL_MS} ms)`,
           byCpu ? `${byCpu.stall!.cpuMs} ms (${byCpu.name})` : "none",
         ],
         [

@@ -98,15 +98,26 @@ describe("a sandbox restarted on the same stateFile", () => {
 
   it("saves shortly after a change, without waiting for close (a killed demo loses little)", async () => {
     const s = await start();
-    const saved = () => JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, { token?: string; id?: string }[]>;
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
+    const saved = () =>
+      (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {}) as Record<
+        string,
+        { token?: string; id?: string }[]
+      >;
+    // Saved while the sandbox runs: a few hundred ms at rest, later on a loaded machine (a save
+    // waits ten times as long as the last one took); close() is never called before the checks.
+    const savedSoon = async (check: (file: ReturnType<typeof saved>) => boolean) => {
+      for (let waited = 0; waited < 10_000 && !check(saved()); waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return saved();
+    };
     const tokens = await exchange(s, s.state.issueCode({ locationId: "loc-a" }));
-    await settle();
-    expect(saved().refreshTokens?.map((t) => t.token)).toContain(tokens.refresh_token);
+    const first = await savedSoon((f) => (f.refreshTokens ?? []).some((t) => t.token === tokens.refresh_token));
+    expect(first.refreshTokens?.map((t) => t.token)).toContain(tokens.refresh_token);
     // Routes store slots without a SandboxState method: the save after each answer covers them.
     const slot = (await createSlot(s, tokens.access_token, SLOT).expect(201)).body as { id: string };
-    await settle();
-    expect(saved().slots?.map((t) => t.id)).toEqual([slot.id]);
+    const second = await savedSoon((f) => (f.slots ?? []).length > 0);
+    expect(second.slots?.map((t) => t.id)).toEqual([slot.id]);
     expect(fs.existsSync(`${file}.tmp`)).toBe(false);
   });
 });

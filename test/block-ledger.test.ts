@@ -128,3 +128,58 @@ describe("a single create with ifExists=skip", () => {
     });
   });
 });
+
+describe("edits, deletions and records keep the ledger true", () => {
+  const SLOTS = "/api/locations/loc-1/block-slots";
+  const at = (hour: number, title: string) => ({
+    calendarId: "cal-1",
+    title,
+    startTime: `2031-03-04T${String(hour).padStart(2, "0")}:00:00Z`,
+    endTime: `2031-03-04T${String(hour + 1).padStart(2, "0")}:00:00Z`,
+  });
+  const skip = (body: object) => apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(body);
+
+  it("finds an edited block at its new time, and leaves the others where they were", async () => {
+    const moved = (await apiAs(h).post(SLOTS).send(at(9, "Moved")).expect(201)).body.id as string;
+    const other = (await apiAs(h).post(SLOTS).send(at(11, "Untouched")).expect(201)).body.id as string;
+    await apiAs(h).put(`${SLOTS}/${moved}`).send(at(14, "Moved")).expect(200);
+    expect((await skip(at(14, "Moved")).expect(200)).body.id).toBe(moved);
+    expect((await skip(at(11, "Untouched")).expect(200)).body.id).toBe(other);
+  });
+
+  it("after one block is deleted, the others are still found, and the deleted one is made again", async () => {
+    const gone = (await apiAs(h).post(SLOTS).send(at(16, "Deleted")).expect(201)).body.id as string;
+    const kept = (await apiAs(h).post(SLOTS).send(at(18, "Kept")).expect(201)).body.id as string;
+    await apiAs(h).delete(`${SLOTS}/${gone}`).expect(204);
+    expect((await skip(at(18, "Kept")).expect(200)).body.id).toBe(kept);
+    expect((await skip(at(16, "Deleted")).expect(201)).body.id).not.toBe(gone);
+  });
+
+  it("records the bulk job behind each block it made", async () => {
+    const job = await waitForJob(
+      h,
+      (
+        await apiAs(h)
+          .post(BULK)
+          .send({ items: titled("Origin", 2) })
+          .expect(202)
+      ).body.id,
+    );
+    for (const item of job.items!) {
+      expect(await h.db.block.findUnique({ where: { blockSlotId: item.blockSlotId! } })).toMatchObject({
+        origin: "bulk",
+        originId: job.id,
+      });
+    }
+  });
+
+  it("writes where each block was made and deleted to the audit trail", async () => {
+    const id = (await apiAs(h).post(SLOTS).send(at(20, "Audited")).expect(201)).body.id as string;
+    await apiAs(h).delete(`${SLOTS}/${id}`).expect(204);
+    const events = (await apiAs(h).get("/api/audit").query({ locationId: "loc-1", limit: 100 }).expect(200)).body
+      .events as { action: string; blockSlotId: string }[];
+    const place = { locationId: "loc-1", blockSlotId: id, calendarId: "cal-1", assignedUserId: null };
+    expect(events.find((e) => e.action === "block.created" && e.blockSlotId === id)).toMatchObject(place);
+    expect(events.find((e) => e.action === "block.deleted" && e.blockSlotId === id)).toMatchObject(place);
+  });
+});

@@ -155,6 +155,20 @@ describe("edits, deletions and records keep the ledger true", () => {
     expect((await skip(at(16, "Deleted")).expect(201)).body.id).not.toBe(gone);
   });
 
+  it("knows its own blocks by id: a customer's appointment stays out of reach", async () => {
+    await apiAs(h).post(SLOTS).send(at(7, "Ours")).expect(201);
+    const appointment = h.sandbox.state.addAppointment({
+      locationId: "loc-1",
+      calendarId: "cal-1",
+      title: "Cleaning with Ms. Jones",
+      startTime: "2031-03-05T09:00:00Z",
+      endTime: "2031-03-05T10:00:00Z",
+    });
+    const res = await apiAs(h).delete(`${SLOTS}/${appointment.id}`).expect(409);
+    expect(res.body.code).toBe("not_a_block_slot");
+    expect(h.sandbox.state.appointments.get(appointment.id)).toBeDefined();
+  });
+
   it("records the bulk job behind each block it made", async () => {
     const job = await waitForJob(
       h,

@@ -169,6 +169,19 @@ describe("edits, deletions and records keep the ledger true", () => {
     expect(h.sandbox.state.appointments.get(appointment.id)).toBeDefined();
   });
 
+  it("a block of a user's time: another user's is another block, and the audit trail names the user", async () => {
+    const user = (assignedUserId: string) => ({ ...at(21, "Away"), calendarId: undefined, assignedUserId });
+    const id = (await apiAs(h).post(SLOTS).send(user("user-1")).expect(201)).body.id as string;
+    expect((await skip(user("user-1")).expect(200)).body.id).toBe(id);
+    expect((await skip(user("user-2")).expect(201)).body.id).not.toBe(id);
+    await apiAs(h).delete(`${SLOTS}/${id}`).expect(204);
+    const events = (await apiAs(h).get("/api/audit").query({ locationId: "loc-1", limit: 100 }).expect(200)).body
+      .events as { action: string; blockSlotId: string }[];
+    const place = { calendarId: null, assignedUserId: "user-1" };
+    expect(events.find((e) => e.action === "block.created" && e.blockSlotId === id)).toMatchObject(place);
+    expect(events.find((e) => e.action === "block.deleted" && e.blockSlotId === id)).toMatchObject(place);
+  });
+
   it("records the bulk job behind each block it made", async () => {
     const job = await waitForJob(
       h,

@@ -155,6 +155,35 @@ describe("API keys from the CLI", () => {
     await apiAs(h, key).get("/api/installations").expect(401);
   });
 
+  it("keeps only the key's first characters in plain, for telling keys apart", async () => {
+    const { key, id } = await createKey("--all");
+    const row = await h.db.apiKey.findUniqueOrThrow({ where: { id } });
+    expect(row.prefix).toBe(key.slice(0, "hlbs_".length + 6));
+    expect((await cli("list")).stdout).toContain(`${row.prefix}…`);
+  });
+
+  it("revoking one key, by id or by the key itself, leaves every other key working", async () => {
+    const keys = h.services.apiKeys;
+    const kept = await keys.create("kept", { scope: "all" });
+    const byId = await keys.create("revoked by id", { scope: "all" });
+    const byKey = await keys.create("revoked by key", { scope: "all" });
+    expect(await keys.revoke(byId.id)).toBe(true);
+    expect(await keys.revoke(byKey.key)).toBe(true);
+    expect(await keys.revoke("not-a-key-id")).toBe(false);
+    await apiAs(h, kept.key).get("/api/installations").expect(200);
+    await apiAs(h, byId.key).get("/api/installations").expect(401);
+    await apiAs(h, byKey.key).get("/api/installations").expect(401);
+  });
+
+  it("records a key's use on that key only", async () => {
+    const keys = h.services.apiKeys;
+    const used = await keys.create("used", { scope: "all" });
+    const idle = await keys.create("idle", { scope: "all" });
+    await apiAs(h, used.key).get("/api/installations").expect(200);
+    await until(async () => (await h.db.apiKey.findUniqueOrThrow({ where: { id: used.id } })).lastUsedAt !== null);
+    expect(await h.db.apiKey.findUniqueOrThrow({ where: { id: idle.id } })).toMatchObject({ lastUsedAt: null });
+  });
+
   it("refuses a create without a scope or a name, and says how to use it", async () => {
     const noScope = await cli("create", "--name", "x");
     expect(noScope.code).toBe(2);
@@ -178,6 +207,18 @@ describe("API keys from the CLI", () => {
 });
 
 describe("authentication", () => {
+  it("accepts a key from API_KEYS on every location", async () => {
+    await apiAs(h).get(slots("loc-a")).query(WINDOW).expect(200);
+    await apiAs(h).get(slots("loc-solo")).query(WINDOW).expect(200);
+  });
+
+  it("says whether the key is missing or not valid", async () => {
+    const missing = await request(h.app).get("/api/installations").expect(401);
+    expect(missing.body.detail).toBe("Send an API key as `Authorization: Bearer <key>`.");
+    const wrong = await apiAs(h, "hlbs_not-a-real-key").get("/api/installations").expect(401);
+    expect(wrong.body.detail).toBe("The API key is not valid or has been revoked.");
+  });
+
   it.each([
     ["no Authorization header", undefined],
     ["an unknown key", "Bearer hlbs_not-a-real-key"],

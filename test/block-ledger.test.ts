@@ -128,3 +128,85 @@ describe("a single create with ifExists=skip", () => {
     });
   });
 });
+
+describe("edits, deletions and records keep the ledger true", () => {
+  const SLOTS = "/api/locations/loc-1/block-slots";
+  const at = (hour: number, title: string) => ({
+    calendarId: "cal-1",
+    title,
+    startTime: `2031-03-04T${String(hour).padStart(2, "0")}:00:00Z`,
+    endTime: `2031-03-04T${String(hour + 1).padStart(2, "0")}:00:00Z`,
+  });
+  const skip = (body: object) => apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(body);
+
+  it("finds an edited block at its new time, and leaves the others where they were", async () => {
+    const moved = (await apiAs(h).post(SLOTS).send(at(9, "Moved")).expect(201)).body.id as string;
+    const other = (await apiAs(h).post(SLOTS).send(at(11, "Untouched")).expect(201)).body.id as string;
+    await apiAs(h).put(`${SLOTS}/${moved}`).send(at(14, "Moved")).expect(200);
+    expect((await skip(at(14, "Moved")).expect(200)).body.id).toBe(moved);
+    expect((await skip(at(11, "Untouched")).expect(200)).body.id).toBe(other);
+  });
+
+  it("after one block is deleted, the others are still found, and the deleted one is made again", async () => {
+    const gone = (await apiAs(h).post(SLOTS).send(at(16, "Deleted")).expect(201)).body.id as string;
+    const kept = (await apiAs(h).post(SLOTS).send(at(18, "Kept")).expect(201)).body.id as string;
+    await apiAs(h).delete(`${SLOTS}/${gone}`).expect(204);
+    expect((await skip(at(18, "Kept")).expect(200)).body.id).toBe(kept);
+    expect((await skip(at(16, "Deleted")).expect(201)).body.id).not.toBe(gone);
+  });
+
+  it("knows its own blocks by id: a customer's appointment stays out of reach", async () => {
+    await apiAs(h).post(SLOTS).send(at(7, "Ours")).expect(201);
+    const appointment = h.sandbox.state.addAppointment({
+      locationId: "loc-1",
+      calendarId: "cal-1",
+      title: "Cleaning with Ms. Jones",
+      startTime: "2031-03-05T09:00:00Z",
+      endTime: "2031-03-05T10:00:00Z",
+    });
+    const res = await apiAs(h).delete(`${SLOTS}/${appointment.id}`).expect(409);
+    expect(res.body.code).toBe("not_a_block_slot");
+    expect(h.sandbox.state.appointments.get(appointment.id)).toBeDefined();
+  });
+
+  it("a block of a user's time: another user's is another block, and the audit trail names the user", async () => {
+    const user = (assignedUserId: string) => ({ ...at(21, "Away"), calendarId: undefined, assignedUserId });
+    const id = (await apiAs(h).post(SLOTS).send(user("user-1")).expect(201)).body.id as string;
+    expect((await skip(user("user-1")).expect(200)).body.id).toBe(id);
+    expect((await skip(user("user-2")).expect(201)).body.id).not.toBe(id);
+    await apiAs(h).delete(`${SLOTS}/${id}`).expect(204);
+    const events = (await apiAs(h).get("/api/audit").query({ locationId: "loc-1", limit: 100 }).expect(200)).body
+      .events as { action: string; blockSlotId: string }[];
+    const place = { calendarId: null, assignedUserId: "user-1" };
+    expect(events.find((e) => e.action === "block.created" && e.blockSlotId === id)).toMatchObject(place);
+    expect(events.find((e) => e.action === "block.deleted" && e.blockSlotId === id)).toMatchObject(place);
+  });
+
+  it("records the bulk job behind each block it made", async () => {
+    const job = await waitForJob(
+      h,
+      (
+        await apiAs(h)
+          .post(BULK)
+          .send({ items: titled("Origin", 2) })
+          .expect(202)
+      ).body.id,
+    );
+    for (const item of job.items!) {
+      expect(await h.db.block.findUnique({ where: { blockSlotId: item.blockSlotId! } })).toMatchObject({
+        origin: "bulk",
+        originId: job.id,
+      });
+    }
+  });
+
+  it("writes where each block was made and deleted to the audit trail", async () => {
+    const id = (await apiAs(h).post(SLOTS).send(at(20, "Audited")).expect(201)).body.id as string;
+    await apiAs(h).delete(`${SLOTS}/${id}`).expect(204);
+    const events = (await apiAs(h).get("/api/audit").query({ locationId: "loc-1", limit: 100 }).expect(200)).body
+      .events as { action: string; blockSlotId: string }[];
+    const place = { locationId: "loc-1", blockSlotId: id, calendarId: "cal-1", assignedUserId: null };
+    expect(events.find((e) => e.action === "block.created" && e.blockSlotId === id)).toMatchObject(place);
+    expect(events.find((e) => e.action === "block.deleted" && e.blockSlotId === id)).toMatchObject(place);
+  });
+});

@@ -87,3 +87,63 @@ describe("a location key and its agency's other locations", () => {
     expect(await stored()).toEqual({ ...before, jobs: before.jobs + 1 });
   });
 });
+
+describe("what a key may list", () => {
+  const ids = (rows: { id: string }[]) => rows.map((r) => r.id).sort();
+
+  it("a company key lists its own agency and locations only; a full key lists both agencies", async () => {
+    const own = await apiAs(h, agencyKey).get("/api/installations").expect(200);
+    expect(ids(own.body.companies)).toEqual(["agency-1"]);
+    expect(own.body.locations.every((l: { companyId: string }) => l.companyId === "agency-1")).toBe(true);
+    const all = await apiAs(h).get("/api/installations").expect(200);
+    expect(ids(all.body.companies)).toEqual(["agency-1", "agency-big"]);
+  });
+
+  it("a scoped key reads only its own locations' audit records", async () => {
+    const everything = (await apiAs(h).get("/api/audit").query({ limit: 100 }).expect(200)).body.events;
+    expect(everything.some((e: { companyId: string | null }) => e.companyId === "agency-big")).toBe(true);
+    const company = (await apiAs(h, agencyKey).get("/api/audit").query({ limit: 100 }).expect(200)).body.events;
+    expect(company.length).toBeGreaterThan(0);
+    expect(company.every((e: { companyId: string | null }) => e.companyId === "agency-1")).toBe(true);
+    const location = (await apiAs(h, locationKey).get("/api/audit").query({ limit: 100 }).expect(200)).body.events;
+    expect(location.length).toBeGreaterThan(0);
+    expect(location.every((e: { locationId: string | null }) => e.locationId === "loc-a")).toBe(true);
+  });
+});
+
+describe("a refusal says what the key may reach and what was outside it", () => {
+  const refusal = async (key: string, locations: string[]) =>
+    (
+      await apiAs(h, key)
+        .post(BULK)
+        .send({ items: itemsFor(locations, locations.length) })
+        .expect(403)
+    ).body.detail as string;
+
+  it("names the company or location of the key, and each location outside it", async () => {
+    expect(await refusal(agencyKey, ["loc-0"])).toBe(
+      `The API key "Bright Smiles" may act only on company agency-1's locations, not on location loc-0.`,
+    );
+    expect(await refusal(locationKey, ["loc-b", "loc-0"])).toBe(
+      `The API key "Downtown" may act only on location loc-a, not on locations loc-b, loc-0.`,
+    );
+    const window = { calendarId: "cal-1", startTime: "2030-05-01T00:00:00Z", endTime: "2030-05-02T00:00:00Z" };
+    const single = (key: string, locationId: string) =>
+      apiAs(h, key).get(`/api/locations/${locationId}/block-slots`).query(window).expect(403);
+    expect((await single(locationKey, "loc-b")).body.detail).toBe(
+      `The API key "Downtown" may act only on location loc-a, not on location loc-b.`,
+    );
+    expect((await single(agencyKey, "loc-0")).body.detail).toBe(
+      `The API key "Bright Smiles" may act only on company agency-1's locations, not on location loc-0.`,
+    );
+  });
+
+  it("names ten locations outside the scope and counts the rest", async () => {
+    const many = Array.from({ length: 12 }, (_, i) => `elsewhere-${i + 1}`);
+    expect(await refusal(agencyKey, many)).toBe(
+      `The API key "Bright Smiles" may act only on company agency-1's locations, not on locations ` +
+        `${many.slice(0, 10).join(", ")} and 2 more.`,
+    );
+    expect(await refusal(agencyKey, many.slice(0, 10))).toMatch(/elsewhere-10\.$/);
+  });
+});

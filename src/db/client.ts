@@ -41,8 +41,9 @@ const nameOf = (text: string) => {
  * Runs one raw statement on the client's own pool, prepared once per connection, and returns the
  * rows it touched. For the statement every block create runs (DECISIONS #40): Prisma's raw path
  * costs about 0.15 ms more CPU per call than node-postgres, and PostgreSQL plans it every time.
- * Dates are sent as UTC (the columns are timestamps without a zone, kept in UTC as Prisma writes
- * them); node-postgres would send the host's local time. A client made elsewhere uses Prisma.
+ * Dates are sent as ISO instants: right for timestamptz columns, and, with the session in UTC, for
+ * the timestamp columns Prisma keeps in UTC; node-postgres would send the host's local time.
+ * A client not made by `createDb` (none in the app) goes through Prisma.
  */
 export async function executeStatement(db: Db, sql: Prisma.Sql): Promise<number> {
   const pool = pools.get(db);

@@ -31,5 +31,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# Applies pending migrations, then serves (npm start without npm: signals reach node directly).
-CMD ["node", "dist/server.js"]
+# Applies pending migrations, then serves: `npm start`'s command without npm, so signals reach node
+# directly. The young generation's size is a start-up flag (DECISIONS #41).
+CMD ["node", "--max-semi-space-size=8", "dist/server.js"]

@@ -69,14 +69,16 @@ done
 cd "$IMAGE"
 
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-step "node dist/server.js on port $PORT"
+# `npm start`'s own command (the image's CMD is the same words), run without npm as the image does.
+START="$(node -p 'require("./package.json").scripts.start')"
+step "$START on port $PORT"
 env -i PATH="$PATH" HOME="$HOME" NODE_ENV=production \
   DATABASE_URL="$DATABASE_URL" \
   HIGHLEVEL_CLIENT_ID=ci-client-id HIGHLEVEL_CLIENT_SECRET=ci-client-secret \
   TOKEN_ENCRYPTION_KEY="$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')" \
   API_KEYS="$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')" \
   APP_BASE_URL="http://127.0.0.1:$PORT" HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn \
-  node dist/server.js >"$WORK/server.log" 2>&1 &
+  $START >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
 ready=""

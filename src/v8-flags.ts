@@ -11,6 +11,9 @@ import v8 from "node:v8";
  * - `--heap-growing-percent=100`: under load, V8 let the old space grow to four times what was
  *   live before it collected it; twice is enough (peak 232 → 190 MB under the create load, for
  *   the same CPU).
+ *
+ * The young generation's size (`--max-semi-space-size=8`) is fixed when V8 makes its heap, before
+ * any of this runs, so `npm start` puts it on the command line instead (DECISIONS #41).
  */
 export const V8_FLAGS = ["--liftoff-only", "--heap-growing-percent=100"];
 

@@ -11,6 +11,16 @@ import { startSandbox, type Sandbox, type SandboxCompany, type SandboxOptions } 
 import { generateKey } from "../../src/tokens/crypto";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * The node options `npm start` gives the server (package.json), so each figure measures the process
+ * production runs; a figure's own options come after them and win.
+ */
+export const START_NODE_ARGS: string[] = (() => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(words.indexOf("node") + 1, words.indexOf("dist/server.js"));
+})();
 export const API_KEY = "bench-api-key-0123456789abcdef-0123456789";
 
 /** An agency with `count` sub-accounts named loc-0 … loc-{count-1}. */
@@ -32,7 +42,7 @@ export interface Stack {
   databaseUrl: string;
   env: Record<string, string>;
   apps: AppProcess[];
-  /** Starts one more app process (the built server, `node dist/server.js`) on the same database. */
+  /** Starts one more app process (the built server, as `npm start` runs it) on the same database. */
   startApp(extraEnv?: Record<string, string>, nodeArgs?: string[]): Promise<AppProcess>;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
@@ -102,7 +112,7 @@ export async function startStack(
   };
   const apps: AppProcess[] = [];
   const startApp = async (extraEnv: Record<string, string> = {}, nodeArgs: string[] = options.nodeArgs ?? []) => {
-    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, "dist", "server.js")], {
+    const child = spawn(process.execPath, [...START_NODE_ARGS, ...nodeArgs, path.join(ROOT, "dist", "server.js")], {
       cwd: ROOT,
       env: { ...env, LOG_LEVEL: "info", ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],

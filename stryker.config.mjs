@@ -11,7 +11,7 @@ export const MODULES = {
   "src/block-slots/service.ts": ["block-slots", "block-slot-retries", "block-slot-matching"],
   "src/webhooks/signature.ts": ["webhook-signature"],
   "src/auth/*.ts": ["api-keys", "tenant-scope", "change-notifications", "auth-throttle"],
-  "src/http/idempotency.ts": ["idempotency"],
+  "src/http/idempotency.ts": ["idempotency-key", "idempotency"],
   "src/bulk/worker.ts": ["bulk-worker", "bulk"],
   "src/block-slots/ledger.ts": ["block-ledger", "appointments"],
   "src/block-plans/schedule.ts": ["block-plan-schedule", "block-plan-times"],

@@ -1,3 +1,4 @@
+import { BlockLedger } from "../src/block-slots/ledger";
 import { apiAs, installCompany } from "./support/api";
 import { bigAgency, itemsFor, waitForJob } from "./support/bulk";
 import { startHarness, type Harness } from "./support/harness";
@@ -208,5 +209,42 @@ describe("edits, deletions and records keep the ledger true", () => {
     const place = { locationId: "loc-1", blockSlotId: id, calendarId: "cal-1", assignedUserId: null };
     expect(events.find((e) => e.action === "block.created" && e.blockSlotId === id)).toMatchObject(place);
     expect(events.find((e) => e.action === "block.deleted" && e.blockSlotId === id)).toMatchObject(place);
+  });
+
+  it("finds the newest of several equal blocks when the older ones were deleted by hand", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await apiAs(h).post(SLOTS).send(at(22, "Six times")).expect(201)).body.id);
+    for (const id of ids.slice(0, 5)) h.sandbox.state.slots.delete(id);
+    expect((await skip(at(22, "Six times")).expect(200)).body.id).toBe(ids[5]);
+  });
+
+  it("records an untitled block with an empty title, as HighLevel shows it, and finds it again", async () => {
+    const { title: _title, ...untitled } = at(5, "");
+    const id = (await apiAs(h).post(SLOTS).send(untitled).expect(201)).body.id as string;
+    expect(await h.db.block.findUnique({ where: { blockSlotId: id } })).toMatchObject({ title: "" });
+    expect((await skip(untitled).expect(200)).body.id).toBe(id);
+  });
+
+  it("keeps the ledger true when the audit trail cannot be written", async () => {
+    // Every audit insert fails (NOT VALID: the rows already there are not checked).
+    await h.db.$executeRawUnsafe("ALTER TABLE audit_events ADD CONSTRAINT audit_refused CHECK (false) NOT VALID");
+    try {
+      const id = (await apiAs(h).post(SLOTS).send(at(3, "Unaudited")).expect(201)).body.id as string;
+      expect(await h.db.block.findUnique({ where: { blockSlotId: id } })).toMatchObject({
+        title: "Unaudited",
+        calendarId: "cal-1",
+        origin: "api",
+        deletedAt: null,
+      });
+      // Found again after the ledger had marked it gone (a look-first that finds an earlier attempt's block).
+      const ledger = new BlockLedger(h.db, h.services.audit);
+      await ledger.deleted(id);
+      const slot = h.sandbox.state.slots.get(id)!;
+      await ledger.record("loc-1", slot, at(3, "Unaudited"), { origin: "api" }, { kind: "webhook" });
+      expect(await h.db.block.findUnique({ where: { blockSlotId: id } })).toMatchObject({ deletedAt: null });
+      expect((await skip(at(3, "Unaudited")).expect(200)).body.id).toBe(id);
+    } finally {
+      await h.db.$executeRawUnsafe("ALTER TABLE audit_events DROP CONSTRAINT audit_refused");
+    }
   });
 });

@@ -10,7 +10,7 @@ export const MODULES = {
   "src/tokens/service.ts": ["token-refresh", "token-retries", "token-minting", "change-notifications"],
   "src/block-slots/service.ts": ["block-slots", "block-slot-retries", "block-slot-matching"],
   "src/webhooks/signature.ts": ["webhook-signature"],
-  "src/auth/*.ts": ["api-keys", "tenant-scope", "change-notifications", "auth-throttle"],
+  "src/auth/*.ts": ["api-keys", "tenant-scope", "change-notifications", "auth-throttle", "session-cookie"],
   "src/http/idempotency.ts": ["idempotency-key", "idempotency"],
   "src/bulk/worker.ts": ["bulk-worker", "bulk"],
   "src/block-slots/ledger.ts": ["block-ledger", "appointments"],

@@ -8,7 +8,14 @@
  */
 export const MODULES = {
   "src/tokens/service.ts": ["token-refresh", "token-retries", "token-minting", "change-notifications"],
-  "src/block-slots/service.ts": ["block-slots", "block-slot-retries", "block-slot-matching"],
+  "src/block-slots/service.ts": [
+    "block-slot-outcomes",
+    "block-slots",
+    "block-slot-retries",
+    "block-slot-matching",
+    "block-slot-safety",
+    "block-ledger",
+  ],
   "src/webhooks/signature.ts": ["webhook-signature"],
   "src/auth/*.ts": ["api-keys", "tenant-scope", "change-notifications", "auth-throttle", "session-cookie"],
   "src/http/idempotency.ts": ["idempotency-key", "idempotency"],

@@ -1,0 +1,103 @@
+import { apiAs, installLocation } from "./support/api";
+import { startHarness, type Harness } from "./support/harness";
+import { CREATE_REQUEST as CREATE, SOLO, SOLO_SLOT, SOLO_SLOTS as SLOTS } from "./support/sandbox-fixtures";
+
+/**
+ * What a single block's create or delete leaves behind besides HighLevel's answer: the count of
+ * blocks made (dashboard and /metrics), the audit trail's failures, and the ledger of blocks.
+ */
+const LOOK = { method: "GET", path: "/calendars/blocked-slots" };
+const DELETE = { method: "DELETE", path: "/calendars/events" };
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ sandbox: { companies: [SOLO] } });
+  await installLocation(h, "loc-solo");
+});
+afterAll(async () => {
+  const invalid = h.sandbox.state.invalidRequests();
+  await h.close();
+  expect(invalid).toEqual([]);
+});
+beforeEach(() => h.sandbox.state.resetRequests());
+
+let hour = 0;
+/** A block of its own for each call: no test finds another's. */
+const slot = (title: string) => {
+  hour++;
+  const day = `2030-06-${String(1 + Math.floor(hour / 20)).padStart(2, "0")}`;
+  const at = (h: number) => `${day}T${String(h).padStart(2, "0")}:00:00Z`;
+  return { ...SOLO_SLOT, title, startTime: at(hour % 20), endTime: at((hour % 20) + 1) };
+};
+const blocksCounted = async () =>
+  (await h.services.metrics.blocksCreated.get()).values
+    .filter((v) => v.labels.origin === "api")
+    .reduce((sum, v) => sum + v.value, 0);
+const failures = async () =>
+  (await apiAs(h).get("/api/audit").query({ locationId: "loc-solo", limit: 100 }).expect(200)).body.events.filter(
+    (e: { outcome: string }) => e.outcome === "failed",
+  ) as { action: string; errorCode: string }[];
+
+describe("creating a block", () => {
+  it("sends it at once, without looking in HighLevel first", async () => {
+    await apiAs(h).post(SLOTS).send(slot("Plain")).expect(201);
+    expect(h.sandbox.state.count(CREATE.method, CREATE.path)).toBe(1);
+    expect(h.sandbox.state.count(LOOK.method, LOOK.path)).toBe(0);
+  });
+
+  it("counts a block HighLevel made once, and not again when a lost answer's block is found", async () => {
+    const before = await blocksCounted();
+    await apiAs(h).post(SLOTS).send(slot("Counted")).expect(201);
+    expect(await blocksCounted()).toBe(before + 1);
+
+    // HighLevel makes the block and the answer is lost: the app looks, finds it, and does not re-send.
+    h.sandbox.state.failNext(CREATE, { drop: "after" });
+    const found = await apiAs(h).post(SLOTS).send(slot("Answer lost")).expect(201);
+    expect(h.sandbox.state.count(CREATE.method, CREATE.path)).toBe(2);
+    expect(h.sandbox.state.slots.has(found.body.id)).toBe(true);
+    expect(await blocksCounted()).toBe(before + 1);
+  });
+
+  it("records a create HighLevel refused in the audit trail, with its code", async () => {
+    const before = (await failures()).length;
+    h.sandbox.state.failNext(CREATE, { status: 422, body: { statusCode: 422, message: ["closed that day"] } });
+    await apiAs(h).post(SLOTS).send(slot("Refused")).expect(422);
+    const after = await failures();
+    expect(after).toHaveLength(before + 1);
+    expect(after[0]).toMatchObject({ action: "block.created", errorCode: "invalid_request" });
+  });
+});
+
+describe("deleting a block", () => {
+  it("marks a block deleted by hand in HighLevel as gone from the ledger: 404, and made again on request", async () => {
+    const body = slot("Deleted by hand");
+    const id = (await apiAs(h).post(SLOTS).send(body).expect(201)).body.id as string;
+    h.sandbox.state.slots.delete(id);
+    await apiAs(h).delete(`${SLOTS}/${id}`).expect(404);
+    expect(await h.db.block.findUnique({ where: { blockSlotId: id } })).toMatchObject({ deletedAt: expect.any(Date) });
+    const again = await apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(body).expect(201);
+    expect(again.body.id).not.toBe(id);
+  });
+
+  it("keeps a block live in the ledger when HighLevel failed to delete it: it is still found, not made twice", async () => {
+    const body = slot("Still there");
+    const id = (await apiAs(h).post(SLOTS).send(body).expect(201)).body.id as string;
+    h.sandbox.state.failNext(DELETE, { status: 503, body: { message: "down" } }, 10);
+    const res = await apiAs(h).delete(`${SLOTS}/${id}`);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(await h.db.block.findUnique({ where: { blockSlotId: id } })).toMatchObject({ deletedAt: null });
+    h.sandbox.state.resetRequests();
+    expect((await apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(body).expect(200)).body.id).toBe(id);
+    expect(h.sandbox.state.count(CREATE.method, CREATE.path)).toBe(0);
+  });
+});
+
+// Last: HighLevel's "wait 60 s" holds every later call to this location.
+describe("a create HighLevel rate-limited", () => {
+  it("is not recorded as a failure: the caller retries it, and its outcome is recorded then", async () => {
+    const before = (await failures()).length;
+    h.sandbox.state.failNext(CREATE, { status: 429, headers: { "Retry-After": "60" }, body: {} });
+    await apiAs(h).post(SLOTS).send(slot("Limited")).expect(429);
+    expect(await failures()).toHaveLength(before);
+  });
+});

@@ -1,5 +1,6 @@
-import { apiAs, installLocation } from "./support/api";
+import { apiAs, installCompany, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
+import { CLINICS } from "./support/plans";
 import { CREATE_REQUEST as CREATE, SOLO, SOLO_SLOT, SOLO_SLOTS as SLOTS } from "./support/sandbox-fixtures";
 
 /**
@@ -11,7 +12,7 @@ const DELETE = { method: "DELETE", path: "/calendars/events" };
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ sandbox: { companies: [SOLO] } });
+  h = await startHarness({ sandbox: { companies: [SOLO, CLINICS] } });
   await installLocation(h, "loc-solo");
 });
 afterAll(async () => {
@@ -89,6 +90,45 @@ describe("deleting a block", () => {
     h.sandbox.state.resetRequests();
     expect((await apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(body).expect(200)).body.id).toBe(id);
     expect(h.sandbox.state.count(CREATE.method, CREATE.path)).toBe(0);
+  });
+});
+
+describe("reading", () => {
+  it("lists a user's blocks by user, not the calendar's", async () => {
+    const { calendarId: _calendar, ...times } = slot("Away");
+    const mine = (
+      await apiAs(h)
+        .post(SLOTS)
+        .send({ ...times, assignedUserId: "user-1" })
+        .expect(201)
+    ).body.id;
+    const window = { startTime: times.startTime, endTime: times.endTime };
+    const byUser = await apiAs(h)
+      .get(SLOTS)
+      .query({ ...window, userId: "user-1" })
+      .expect(200);
+    expect(byUser.body.blockSlots.map((b: { id: string }) => b.id)).toEqual([mine]);
+    expect(h.sandbox.state.requests.find((r) => r.method === "GET" && r.path === LOOK.path)?.query).toMatchObject({
+      userId: "user-1",
+    });
+  });
+
+  it("retries reading calendars and events after a HighLevel 5xx: a plan's preview still answers", async () => {
+    await installCompany(h, CLINICS.id);
+    h.sandbox.state.resetRequests();
+    const down = { status: 503, body: { message: "down" } };
+    h.sandbox.state.failNext({ method: "GET", path: "/calendars/" }, down);
+    h.sandbox.state.failNext({ method: "GET", path: "/calendars/events" }, down);
+    const res = await apiAs(h)
+      .post("/api/block-plans/preview")
+      .send({
+        title: "Closed",
+        targets: [{ locationId: "clinic-ny", calendars: "all" }],
+        schedule: { start: "2030-07-01T09:00", end: "2030-07-01T17:00" },
+      })
+      .expect(200);
+    expect(res.body.total).toBe(2); // both of the clinic's calendars
+    expect(h.sandbox.state.requests.filter((r) => r.status === 503)).toHaveLength(2);
   });
 });
 

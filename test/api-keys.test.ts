@@ -1,6 +1,6 @@
 import request from "supertest";
 import { apiAs, installCompany, installLocation } from "./support/api";
-import { startHarness, type Harness } from "./support/harness";
+import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
 import { Writable } from "node:stream";
 import { runApiKeyCli } from "../src/cli/api-key";
 import { runCli } from "./support/processes";
@@ -184,6 +184,16 @@ describe("API keys from the CLI", () => {
     expect(await h.db.apiKey.findUniqueOrThrow({ where: { id: idle.id } })).toMatchObject({ lastUsedAt: null });
   });
 
+  it("lists keys oldest first, whichever was used last", async () => {
+    const keys = h.services.apiKeys;
+    const first = await keys.create("first", { scope: "all" });
+    const second = await keys.create("second", { scope: "all" });
+    await apiAs(h, first.key).get("/api/installations").expect(200);
+    await until(async () => (await h.db.apiKey.findUniqueOrThrow({ where: { id: first.id } })).lastUsedAt !== null);
+    const ids = (await keys.list()).map((k) => k.id);
+    expect(ids.indexOf(first.id)).toBeLessThan(ids.indexOf(second.id));
+  });
+
   it("refuses a create without a scope or a name, and says how to use it", async () => {
     const noScope = await cli("create", "--name", "x");
     expect(noScope.code).toBe(2);
@@ -217,6 +227,16 @@ describe("authentication", () => {
     expect(missing.body.detail).toBe("Send an API key as `Authorization: Bearer <key>`.");
     const wrong = await apiAs(h, "hlbs_not-a-real-key").get("/api/installations").expect(401);
     expect(wrong.body.detail).toBe("The API key is not valid or has been revoked.");
+  });
+
+  it("reads the Authorization header as RFC 6750 writes it: any case of Bearer, any spaces, nothing else", async () => {
+    const as = (header: string) => request(h.app).get("/api/installations").set("Authorization", header);
+    for (const ok of [`Bearer ${TEST_API_KEY}`, `bearer ${TEST_API_KEY}`, `Bearer   ${TEST_API_KEY}  `]) {
+      await as(ok).expect(200);
+    }
+    for (const bad of [`xBearer ${TEST_API_KEY}`, `Bearer ${TEST_API_KEY} extra`, `Bearer${TEST_API_KEY}`]) {
+      await as(bad).expect(401);
+    }
   });
 
   it.each([

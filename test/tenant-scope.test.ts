@@ -71,6 +71,18 @@ describe("a company key and another agency's known location", () => {
   });
 });
 
+describe("a full-access key", () => {
+  it("reaches any location: one never installed is 404 location_not_installed, not 403", async () => {
+    const { locationId: _where, ...body } = itemsFor(["loc-0"], 1)[0]!;
+    const res = await apiAs(h).post("/api/locations/loc-never-installed/block-slots").send(body).expect(404);
+    expect(res.body.code).toBe("location_not_installed");
+    await apiAs(h)
+      .post(BULK)
+      .send({ items: itemsFor(["loc-never-installed"], 1) })
+      .expect(202);
+  });
+});
+
 describe("a location key and its agency's other locations", () => {
   it("gets 403 for a bulk job or rule naming a sibling location", async () => {
     const before = await stored();

@@ -77,3 +77,64 @@ export async function waitForPlan(
     `plan ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(plan?.counts)} ${plan?.status}`,
   );
 }
+
+/** Applies a plan through the API (whoever works the queue makes its blocks); its blocks' row ids. */
+export async function applyPlan(h: Harness, body: object): Promise<{ planId: string; blockIds: string[] }> {
+  const { id } = (await apiAs(h).post(PLANS).send(body).expect(202)).body as { id: string };
+  const blocks = await h.db.planBlock.findMany({
+    where: { planId: id },
+    orderBy: { key: "asc" },
+    select: { id: true },
+  });
+  return { planId: id, blockIds: blocks.map((b) => b.id) };
+}
+
+let lunches = 0;
+/**
+ * Applies a plan of one lunch-hour block (by default on clinic-ny's chairs), on a day and with a
+ * title no earlier call used, then forgets the requests it took to plan it.
+ */
+export async function oneBlockPlan(
+  h: Harness,
+  target: Record<string, unknown> = { locationId: "clinic-ny", calendarIds: ["ny-chairs"] },
+) {
+  lunches += 1;
+  const day = new Date(Date.UTC(2027, 0, lunches)).toISOString().slice(0, 10);
+  const body = {
+    title: `Lunch ${lunches}`,
+    targets: [target],
+    schedule: { start: `${day}T12:00`, end: `${day}T13:00` },
+  };
+  const { planId, blockIds } = await applyPlan(h, body);
+  h.sandbox.state.resetRequests();
+  return { planId, blockId: blockIds[0]!, body, title: body.title };
+}
+
+/** Queue entries waiting for one plan block (nobody has worked them), oldest first. */
+export function waitingBlockEntries(h: Harness, blockId: string): Promise<{ startAfter: Date }[]> {
+  return h.db.$queryRaw<{ startAfter: Date }[]>`
+    SELECT start_after AS "startAfter" FROM pgboss.job
+    WHERE name = 'plan-block' AND state IN ('created', 'retry') AND data->>'blockId' = ${blockId}
+    ORDER BY start_after`;
+}
+
+/**
+ * Puts in HighLevel the block a plan block's create made when its answer (and the worker) were
+ * lost: HighLevel holds it, the app never recorded it. Its id.
+ */
+export async function lostCreate(h: Harness, blockId: string): Promise<string> {
+  const b = await h.db.planBlock.findUniqueOrThrow({ where: { id: blockId } });
+  const [id, now] = [`lost-${blockId}`, new Date().toISOString()];
+  const { locationId, startTime, endTime, title } = b;
+  h.sandbox.state.slots.set(id, {
+    id,
+    locationId,
+    calendarId: b.calendarId!,
+    startTime,
+    endTime,
+    title,
+    dateAdded: now,
+    dateUpdated: now,
+  });
+  return id;
+}

@@ -13,7 +13,12 @@ const hash = (body: unknown, over?: Partial<Request>) => fingerprint(request(ove
 describe("the same request", () => {
   it("is the same whatever the order of the body's fields, at every depth", () => {
     const body = { title: "Lunch", startTime: "a", endTime: "b", nested: { z: 1, y: [1, { q: 2, p: 3 }], x: null } };
-    const reordered = { nested: { x: null, y: [1, { p: 3, q: 2 }], z: 1 }, endTime: "b", title: "Lunch", startTime: "a" };
+    const reordered = {
+      nested: { x: null, y: [1, { p: 3, q: 2 }], z: 1 },
+      endTime: "b",
+      title: "Lunch",
+      startTime: "a",
+    };
     expect(hash(reordered)).toBe(hash(body));
   });
 

@@ -1,58 +1,19 @@
 /**
  * The plan worker's claim, lease, resume and settling, driven block by block against real
  * PostgreSQL and the sandbox: what a crash or a change leaves behind is written to the block's
- * row, then the worker is run on it. (test/block-plans-crash.test.ts kills a real server as well.)
+ * row, then the worker is run on it (test/block-plan-worker-failures.test.ts: its failures).
+ * test/block-plans-crash.test.ts kills a real server as well.
  */
-import { apiAs, installCompany } from "./support/api";
-import { startHarness, type Harness } from "./support/harness";
-import { applyPlan, CLINICS, lostCreate, oneBlockPlan, PLANS, waitingBlockEntries } from "./support/plans";
-import { CREATE_REQUEST as CREATE } from "./support/sandbox-fixtures";
-
-const LOOK = "/calendars/blocked-slots";
-const EDIT = "/calendars/events/block-slots/";
+import { startPlanHarness, planWorkerKit, CREATE, EDIT, down, refused } from "./support/plan-worker";
+import type { Harness } from "./support/harness";
+import { applyPlan } from "./support/plans";
 
 let h: Harness;
-const count = (method: string, path: string) => h.sandbox.state.count(method, path);
-const posts = () => count("POST", CREATE.path);
-const looks = () => count("GET", LOOK);
-const run = (planId: string, blockId: string) => h.services.planWorker.process({ planId, blockId });
-const row = (id: string) => h.db.planBlock.findUniqueOrThrow({ where: { id } });
-const setRow = (id: string, data: Parameters<Harness["db"]["planBlock"]["update"]>[0]["data"]) =>
-  h.db.planBlock.update({ where: { id }, data });
-const titled = (title: string) => h.sandbox.state.blockSlots().filter((s) => s.title === title);
-const waiting = (blockId: string) => waitingBlockEntries(h, blockId);
-
-const newPlan = (target?: Record<string, unknown>) => oneBlockPlan(h, target);
-/** A plan whose block the worker has made. */
-async function madePlan() {
-  const plan = await newPlan();
-  await run(plan.planId, plan.blockId);
-  h.sandbox.state.resetRequests();
-  return { ...plan, blockSlotId: (await row(plan.blockId)).blockSlotId! };
-}
-/** Changes (with a body) or deletes the plan through the API, as its owner would. */
-const edit = async (planId: string, body?: object) => {
-  const call = body ? apiAs(h).put(`${PLANS}/${planId}`).send(body) : apiAs(h).delete(`${PLANS}/${planId}`);
-  await call.expect(202);
-  h.sandbox.state.resetRequests();
-};
-/** An equal block made through the app's API: another origin than any plan. Its id. */
-const apiBlock = async (blockId: string): Promise<string> => {
-  const { calendarId, startTime, endTime, title } = await row(blockId);
-  const made = await apiAs(h)
-    .post("/api/locations/clinic-ny/block-slots")
-    .send({ calendarId, startTime, endTime, title });
-  expect(made.status).toBe(201);
-  return made.body.id as string;
-};
-const refused = { status: 422, body: { statusCode: 422, message: ["closed that day"] } };
-const down = { status: 503, body: { statusCode: 503, message: "HighLevel is down" } };
+const { count, run, row, setRow, newPlan, posts, looks, titled, madePlan, edit, waiting, apiBlock, lostCreate } =
+  planWorkerKit(() => h);
 
 beforeAll(async () => {
-  h = await startHarness({ sandbox: { companies: [CLINICS] } });
-  await installCompany(h, CLINICS.id);
-  // The queue takes re-queued blocks; nobody works it, so a block runs only when a test says so.
-  await h.services.queue.start();
+  h = await startPlanHarness();
 });
 afterAll(() => h.close());
 afterEach(() => expect(h.sandbox.state.invalidRequests()).toEqual([]));
@@ -93,7 +54,7 @@ describe("a wanted block", () => {
 
   it("whose create went out before a crash looks first and adopts the block HighLevel made", async () => {
     const { planId, blockId, title } = await newPlan();
-    const lost = await lostCreate(h, blockId);
+    const lost = await lostCreate(blockId);
     await setRow(blockId, { sent: true, startedAt: new Date(), leaseUntil: new Date(Date.now() - 1000) });
     await run(planId, blockId);
     expect(await row(blockId)).toMatchObject({ status: "created", blockSlotId: lost, sent: false });
@@ -172,7 +133,7 @@ describe("a block the plan no longer wants", () => {
 
   it("whose create may have gone out is looked up and deleted, and an equal block of another origin kept", async () => {
     const { planId, blockId, title } = await newPlan();
-    const lost = await lostCreate(h, blockId);
+    const lost = await lostCreate(blockId);
     await apiBlock(blockId);
     await setRow(blockId, { sent: true, startedAt: new Date() });
     await edit(planId);
@@ -256,78 +217,5 @@ describe("a wanted block HighLevel already holds", () => {
     await run(planId, blockId);
     expect([count("PUT", EDIT), looks(), posts()]).toEqual([0, 1, 1]);
     expect(titled(title)).toHaveLength(1);
-  });
-
-  it("is queued again when the plan changed while HighLevel was answering", async () => {
-    const { planId, blockId, title } = await newPlan();
-    const slots = h.services.blockSlots;
-    const create = slots.create.bind(slots);
-    const spy = jest.spyOn(slots, "create").mockImplementation(async (...args) => {
-      const made = await create(...args);
-      await setRow(blockId, { title: `${title}, moved` }); // what a change of the plan writes
-      return made;
-    });
-    const queued = (await waiting(blockId)).length;
-    try {
-      await run(planId, blockId);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(await row(blockId)).toMatchObject({ status: "pending", appliedTitle: title });
-    expect(await waiting(blockId)).toHaveLength(queued + 1);
-
-    await run(planId, blockId);
-    expect(await row(blockId)).toMatchObject({ status: "created", appliedTitle: `${title}, moved` });
-    expect([posts(), count("PUT", EDIT)]).toEqual([1, 1]);
-  });
-});
-
-describe("failures", () => {
-  it("a transient one is counted and the block released to be retried; the fifth fails it", async () => {
-    const { planId, blockId, title } = await newPlan();
-    await setRow(blockId, { failures: 3 });
-    h.sandbox.state.failNext(CREATE, down, 3);
-    await expect(run(planId, blockId)).rejects.toThrow(/HighLevel is down/);
-    const error = { errorCode: "upstream_error", errorDetail: expect.stringContaining("HighLevel is down") };
-    expect(await row(blockId)).toMatchObject({
-      status: "pending",
-      failures: 4,
-      sent: true,
-      leaseUntil: null,
-      ...error,
-    });
-
-    h.sandbox.state.failNext(CREATE, down, 3);
-    await expect(run(planId, blockId)).resolves.toBeUndefined();
-    expect(await row(blockId)).toMatchObject({ status: "failed", failures: 5, ...error });
-    expect(titled(title)).toHaveLength(0);
-  });
-
-  it("a refusal fails the block at once with HighLevel's reason", async () => {
-    const { planId, blockId } = await newPlan();
-    h.sandbox.state.failNext(CREATE, refused);
-    await expect(run(planId, blockId)).resolves.toBeUndefined();
-    expect(await row(blockId)).toMatchObject({
-      status: "failed",
-      failures: 1,
-      errorCode: "invalid_request",
-      errorDetail: "closed that day",
-      leaseUntil: null,
-    });
-    expect(posts()).toBe(1);
-  });
-
-  // Last, and in London: HighLevel's 429 holds the location's calls for a while.
-  it("a rate limit is not a failure: the block is released and queued for when HighLevel says", async () => {
-    const { planId, blockId } = await newPlan({ locationId: "clinic-ldn", calendarIds: ["ldn-chairs"] });
-    await setRow(blockId, { failures: 4 });
-    const before = await waiting(blockId);
-    const body = { statusCode: 429, message: "Too many requests" };
-    h.sandbox.state.failNext(CREATE, { status: 429, headers: { "Retry-After": "30" }, body });
-    await expect(run(planId, blockId)).resolves.toBeUndefined();
-    expect(await row(blockId)).toMatchObject({ status: "pending", failures: 4, leaseUntil: null, errorCode: null });
-    const after = await waiting(blockId);
-    expect(after).toHaveLength(before.length + 1);
-    expect(after.at(-1)!.startAfter.getTime()).toBeGreaterThan(Date.now() + 25_000);
   });
 });

@@ -6,7 +6,7 @@ import { startPlanHarness, planWorkerKit, CREATE, EDIT, down, refused } from "./
 import type { Harness } from "./support/harness";
 
 let h: Harness;
-const { count, run, row, setRow, newPlan, posts, titled, waiting } = planWorkerKit(() => h);
+const { count, run, row, setRow, newPlan, posts, titled, madePlan, edit, waiting } = planWorkerKit(() => h);
 
 beforeAll(async () => {
   h = await startPlanHarness();
@@ -48,6 +48,30 @@ describe("a change of the plan while HighLevel answers", () => {
     await run(plan.planId, blockId);
     expect(await row(blockId)).toMatchObject({ status: "created", appliedTitle: `${title}, moved` });
     expect([posts(), count("PUT", EDIT)]).toEqual([1, 1]);
+  });
+
+  it("after a refusal, the block is not failed but settled again: a plan deleted meanwhile deletes it", async () => {
+    const plan = await madePlan();
+    const { planId, blockId, blockSlotId, body } = plan;
+    await edit(planId, { ...body, title: `${body.title}, moved` });
+    h.sandbox.state.failNext({ method: "PUT", path: EDIT }, refused);
+    await runWhile(plan, "update", () => edit(planId));
+    expect(await row(blockId)).toMatchObject({ status: "pending", wanted: false, failures: 0 });
+
+    await run(planId, blockId);
+    expect(h.sandbox.state.slots.has(blockSlotId)).toBe(false);
+    expect(await row(blockId)).toMatchObject({ status: "removed", blockSlotId: null });
+  });
+  it("after a refusal, a rename meanwhile is tried again, not failed", async () => {
+    const plan = await newPlan();
+    const title = `${plan.title}, renamed`;
+    h.sandbox.state.failNext(CREATE, refused);
+    await runWhile(plan, "create", () => edit(plan.planId, { ...plan.body, title }));
+    expect(await row(plan.blockId)).toMatchObject({ status: "pending", failures: 0 });
+
+    await run(plan.planId, plan.blockId);
+    expect(await row(plan.blockId)).toMatchObject({ status: "created", appliedTitle: title });
+    expect(titled(title)).toHaveLength(1);
   });
 });
 

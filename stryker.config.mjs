@@ -23,7 +23,7 @@ export const MODULES = {
   "src/block-slots/ledger.ts": ["block-ledger", "appointments"],
   "src/block-plans/schedule.ts": ["block-plan-schedule", "block-plan-times"],
   "src/block-plans/planner.ts": ["block-plans", "block-plan-times"],
-  "src/block-plans/worker.ts": ["block-plans"],
+  "src/block-plans/worker.ts": ["block-plan-worker", "block-plan-worker-failures", "block-plans"],
 };
 
 const target = process.env.MUTATE;

@@ -186,6 +186,24 @@ export class PlanWorker {
       },
     });
     if (!final) throw err;
+    // A change or a delete that arrived while HighLevel refused is the user asking again: its own
+    // queue entry found the block held, so it is settled here (a change after this sees `failed`).
+    if (await this.changedSince(ref, block)) await settleOne(this.db, this.queue, ref);
+  }
+
+  /** Whether the plan wants something else of the block than what was claimed. */
+  private async changedSince(ref: PlanBlockRef, block: ClaimedBlock): Promise<boolean> {
+    const now = await this.db.planBlock.findUnique({
+      where: { id: ref.blockId },
+      select: { wanted: true, startTime: true, endTime: true, title: true },
+    });
+    return (
+      now !== null &&
+      (now.wanted !== block.wanted ||
+        now.startTime !== block.start_time ||
+        now.endTime !== block.end_time ||
+        now.title !== block.title)
+    );
   }
 }
 

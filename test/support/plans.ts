@@ -77,3 +77,14 @@ export async function waitForPlan(
     `plan ${id} did not get there in ${timeoutMs} ms; last seen: ${JSON.stringify(plan?.counts)} ${plan?.status}`,
   );
 }
+
+/** Applies a plan through the API (whoever works the queue makes its blocks); its blocks' row ids. */
+export async function applyPlan(h: Harness, body: object): Promise<{ planId: string; blockIds: string[] }> {
+  const { id } = (await apiAs(h).post(PLANS).send(body).expect(202)).body as { id: string };
+  const blocks = await h.db.planBlock.findMany({
+    where: { planId: id },
+    orderBy: { key: "asc" },
+    select: { id: true },
+  });
+  return { planId: id, blockIds: blocks.map((b) => b.id) };
+}

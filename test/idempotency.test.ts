@@ -25,6 +25,7 @@ describe("Idempotency-Key on create", () => {
     expect(first.headers["idempotent-replayed"]).toBeUndefined();
     const again = await create("k-1").expect(201);
     expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.headers["content-type"]).toContain("application/json");
     expect(again.body).toEqual(first.body);
     // The same body with its fields in another order is the same request.
     const reordered = Object.fromEntries(Object.entries(SLOT).reverse());
@@ -38,6 +39,9 @@ describe("Idempotency-Key on create", () => {
     const res = await create("k-2", { ...SLOT, title: "Other" }).expect(409);
     expect(res.headers["content-type"]).toContain("application/problem+json");
     expect(res.body.code).toBe("idempotency_conflict");
+    expect(res.body.detail).toBe(
+      "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+    );
     expect(posts()).toBe(1);
   });
 
@@ -56,6 +60,30 @@ describe("Idempotency-Key on create", () => {
     for (const a of answers.filter((x) => x.status === 409)) expect(a.headers["retry-after"]).toBe("1");
     expect(posts()).toBe(1);
     expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
+  });
+
+  it("answers a second request 409 while the first with its key is still at work, and runs it once", async () => {
+    const store = h.services.idempotency;
+    let finish!: (answer: { status: number; body: unknown }) => void;
+    const first = store.run("owner-1", "k-busy", "hash-1", () => new Promise((resolve) => (finish = resolve)));
+    // The first holds the key once its row is there.
+    while (!(await h.db.idempotencyRecord.findFirst({ where: { key: "k-busy" } }))) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const second = jest.fn(() => Promise.resolve({ status: 201, body: { id: "second" } }));
+    await expect(store.run("owner-1", "k-busy", "hash-1", second)).rejects.toMatchObject({
+      code: "idempotency_conflict",
+      message: "A request with this Idempotency-Key is still being answered; retry in a moment.",
+      retryAfterSeconds: 1,
+    });
+    expect(second).not.toHaveBeenCalled();
+    finish({ status: 201, body: { id: "first" } });
+    expect(await first).toEqual({ status: 201, body: { id: "first" }, replayed: false });
+    expect(await store.run("owner-1", "k-busy", "hash-1", second)).toMatchObject({
+      body: { id: "first" },
+      replayed: true,
+    });
+    expect(second).not.toHaveBeenCalled();
   });
 
   it.each([400, 422])("replays HighLevel's %i too: the same request would be refused again", async (status) => {
@@ -80,6 +108,22 @@ describe("Idempotency-Key on create", () => {
     await installLocation(h, "loc-solo");
     expect((await create("k-reinstall").expect(201)).headers["idempotent-replayed"]).toBeUndefined();
   });
+
+  it.each([
+    ["connecting", "location_connecting"],
+    ["inactive", "location_inactive"],
+  ] as const)(
+    "does not store a refusal while the location is %s: the retry after does the work",
+    async (status, code) => {
+      await h.db.location.update({ where: { id: "loc-solo" }, data: { status, updatedAt: new Date() } });
+      h.services.tokenService.forgetAll();
+      expect((await create(`k-${status}`)).body.code).toBe(code);
+      await h.db.location.update({ where: { id: "loc-solo" }, data: { status: "active" } });
+      const retry = await create(`k-${status}`).expect(201);
+      expect(retry.headers["idempotent-replayed"]).toBeUndefined();
+      expect(posts()).toBe(1);
+    },
+  );
 
   it("without a key, sends each create at once: no look first, no replay", async () => {
     for (const title of ["One", "Two"]) {

@@ -12,6 +12,26 @@ let h: Harness;
 const { count, run, row, setRow, newPlan, posts, looks, titled, madePlan, edit, waiting, apiBlock, lostCreate } =
   planWorkerKit(() => h);
 
+/**
+ * A block whose create went out with the plan's first times and whose worker died before the answer:
+ * the row says it was sent (and with what), and HighLevel holds the block.
+ */
+async function sentThenLost() {
+  const plan = await newPlan();
+  h.sandbox.state.failNext(CREATE, down, 3); // the create and its two re-sends
+  await expect(run(plan.planId, plan.blockId)).rejects.toThrow();
+  const sent = await row(plan.blockId);
+  expect(sent).toMatchObject({
+    sent: true,
+    blockSlotId: null,
+    appliedStartTime: sent.startTime,
+    appliedTitle: plan.title,
+  });
+  await lostCreate(plan.blockId);
+  h.sandbox.state.resetRequests();
+  return plan;
+}
+
 beforeAll(async () => {
   h = await startPlanHarness();
 });
@@ -60,6 +80,30 @@ describe("a wanted block", () => {
     expect(await row(blockId)).toMatchObject({ status: "created", blockSlotId: lost, sent: false });
     expect([looks(), posts()]).toEqual([1, 0]);
     expect(titled(title)).toHaveLength(1);
+  });
+
+  it("whose create went out before a crash, then the plan changed, is found as sent and moved: one block", async () => {
+    const { planId, blockId, body, title } = await sentThenLost();
+    const day = body.schedule.start.slice(0, 10);
+    const renamed = `${title} (moved)`;
+    await edit(planId, { ...body, title: renamed, schedule: { start: `${day}T14:00`, end: `${day}T15:00` } });
+
+    await run(planId, blockId);
+    await run(planId, blockId); // the entry the first run queued: the adopted block is moved
+    expect(posts()).toBe(0);
+    expect(count("PUT", EDIT)).toBe(1);
+    expect(titled(title)).toHaveLength(0);
+    const [moved] = titled(renamed);
+    expect(moved?.startTime).toBe((await row(blockId)).startTime);
+    expect(await row(blockId)).toMatchObject({ status: "created", blockSlotId: moved!.id, appliedTitle: renamed });
+  });
+
+  it("whose create went out before a crash, then the plan was deleted, deletes the block it sent", async () => {
+    const { planId, blockId, title } = await sentThenLost();
+    await edit(planId);
+    await run(planId, blockId);
+    expect(titled(title)).toHaveLength(0);
+    expect(await row(blockId)).toMatchObject({ status: "removed", blockSlotId: null });
   });
 
   it("whose create went out before a crash but never reached HighLevel looks, then is created once", async () => {

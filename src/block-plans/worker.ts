@@ -2,12 +2,15 @@ import type { Logger } from "pino";
 import type { BlockSlotBody } from "../block-slots/schemas";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
+import { Prisma } from "../generated/prisma/client";
 import { AppError, asAppError } from "../errors";
 import { QUEUES, sendByForLease, type JobQueue, type WorkOptions } from "../jobs/queue";
 import { settleOne, type PlanBlockRef } from "./store";
 
 /** Transient failures before a block fails for good with its last reason. */
 const MAX_FAILURES = 5;
+/** In the claim: this claim is the one that marks a create as going out. */
+const FIRST_SEND = Prisma.sql`(NOT plan_blocks.sent AND wanted AND block_slot_id IS NULL)`;
 
 interface ClaimedBlock {
   location_id: string;
@@ -70,6 +73,11 @@ export class PlanWorker {
       )
       UPDATE plan_blocks
       SET sent = plan_blocks.sent OR (wanted AND block_slot_id IS NULL),
+          -- A create about to go out: what it sends is kept, so that after a crash and a change of
+          -- the plan it is that block which is looked for, not the one the plan wants now.
+          applied_start_time = CASE WHEN ${FIRST_SEND} THEN start_time ELSE applied_start_time END,
+          applied_end_time = CASE WHEN ${FIRST_SEND} THEN end_time ELSE applied_end_time END,
+          applied_title = CASE WHEN ${FIRST_SEND} THEN title ELSE applied_title END,
           started_at = coalesce(started_at, now()), updated_at = now(),
           lease_until = now() + make_interval(secs => ${this.leaseSeconds})
       FROM before
@@ -134,19 +142,40 @@ export class PlanWorker {
       return { blockSlotId: slot.id, applied };
     };
 
+    // A create went out and its answer was never recorded: the block it sent may exist. With no
+    // block id, the row's applied fields are what that create sent (rows from before they were
+    // kept have none: then it sent what the plan wants).
+    const sent: BlockSlotBody =
+      block.applied_start_time && block.applied_end_time
+        ? {
+            ...body,
+            startTime: block.applied_start_time,
+            endTime: block.applied_end_time,
+            title: block.applied_title ?? "",
+          }
+        : body;
+    const lookUpSent = async () =>
+      block.was_sent ? ((await this.slots.lookUp(block.location_id, sent, origin))?.id ?? null) : null;
+
     if (!block.wanted) {
-      let id = block.block_slot_id;
-      // A create went out and its answer was never recorded: the block may exist.
-      if (!id && block.was_sent) id = (await this.slots.lookUp(block.location_id, body, origin))?.id ?? null;
+      const id = block.block_slot_id ?? (await lookUpSent());
       if (id) await this.slots.remove(block.location_id, id, actor).catch((err: unknown) => ignoreIf(gone(err), err));
       return { blockSlotId: null, applied: null };
     }
-    if (!block.block_slot_id) return create(block.was_sent);
-    const same =
-      current.applied?.startTime === applied.startTime &&
-      current.applied.endTime === applied.endTime &&
-      current.applied.title === applied.title;
-    if (same) return current;
+    if (!block.block_slot_id) {
+      if (sameTimes(sent, applied)) return create(block.was_sent);
+      // The plan changed after its create went out: that block, if HighLevel made it, is adopted
+      // as sent and then moved by the next attempt. If not, what goes out now is recorded first.
+      const made = await lookUpSent();
+      if (made)
+        return {
+          blockSlotId: made,
+          applied: { startTime: sent.startTime, endTime: sent.endTime, title: sent.title ?? "" },
+        };
+      await this.markSending(ref.blockId, applied);
+      return create(false);
+    }
+    if (current.applied && sameTimes(current.applied, applied)) return current;
     try {
       await this.slots.update(block.location_id, block.block_slot_id, body, actor);
       return { blockSlotId: block.block_slot_id, applied };
@@ -154,12 +183,23 @@ export class PlanWorker {
       if (!gone(err)) throw err;
       // Deleted by hand in HighLevel: the plan still wants it, so it is made again. The row says
       // first that a create is going out, so a crash right after is looked for, not repeated.
-      await this.db.planBlock.update({
-        where: { id: ref.blockId },
-        data: { blockSlotId: null, appliedStartTime: null, appliedEndTime: null, appliedTitle: null, sent: true },
-      });
+      await this.markSending(ref.blockId, applied);
       return create(false);
     }
+  }
+
+  /** Before a create the claim did not mark: the row says it is going out, and with what. */
+  private async markSending(blockId: string, body: { startTime: string; endTime: string; title: string }) {
+    await this.db.planBlock.update({
+      where: { id: blockId },
+      data: {
+        blockSlotId: null,
+        appliedStartTime: body.startTime,
+        appliedEndTime: body.endTime,
+        appliedTitle: body.title,
+        sent: true,
+      },
+    });
   }
 
   private async failed(ref: PlanBlockRef, block: ClaimedBlock, err: unknown): Promise<void> {
@@ -206,6 +246,10 @@ export class PlanWorker {
     );
   }
 }
+
+/** The same block in HighLevel's eyes: the same instants and title (an absent title is ""). */
+const sameTimes = (a: { startTime: string; endTime: string; title?: string }, b: typeof a) =>
+  a.startTime === b.startTime && a.endTime === b.endTime && (a.title ?? "") === (b.title ?? "");
 
 function ignoreIf(condition: boolean, err: unknown): void {
   if (!condition) throw err;

@@ -86,6 +86,16 @@ describe("Idempotency-Key on create", () => {
     expect(second).not.toHaveBeenCalled();
   });
 
+  it("does not store a failure of the app's own (500): a retry with the key runs again", async () => {
+    const store = h.services.idempotency;
+    const bug = () => Promise.reject(new TypeError("a bug"));
+    await expect(store.run("owner-1", "k-bug", "hash-1", bug)).rejects.toThrow("a bug");
+    const retry = await store.run("owner-1", "k-bug", "hash-1", () =>
+      Promise.resolve({ status: 201, body: { id: "made" } }),
+    );
+    expect(retry).toEqual({ status: 201, body: { id: "made" }, replayed: false });
+  });
+
   it.each([400, 422])("replays HighLevel's %i too: the same request would be refused again", async (status) => {
     h.sandbox.state.failNext(CREATE, { status, body: { statusCode: status, message: ["closed that day"] } });
     const first = await create("k-refused").expect(status);

@@ -110,6 +110,18 @@ describe("failures", () => {
     expect(posts()).toBe(1);
   });
 
+  it("after a refusal, the plan changed to what HighLevel accepts is sent as changed, once", async () => {
+    const { planId, blockId, body, title } = await newPlan();
+    h.sandbox.state.failNext(CREATE, refused);
+    await run(planId, blockId);
+    const accepted = `${title}, another day`;
+    await edit(planId, { ...body, title: accepted });
+    await run(planId, blockId);
+    expect([posts(), count("PUT", EDIT)]).toEqual([1, 0]);
+    expect(titled(accepted)).toHaveLength(1);
+    expect(await row(blockId)).toMatchObject({ status: "created", appliedTitle: accepted });
+  });
+
   // Last, and in London: HighLevel's 429 holds the location's calls for a while.
   it("a rate limit is not a failure: the block is released and queued for when HighLevel says", async () => {
     const { planId, blockId } = await newPlan({ locationId: "clinic-ldn", calendarIds: ["ldn-chairs"] });

@@ -131,50 +131,34 @@ export class PlanWorker {
         ? { startTime: block.applied_start_time!, endTime: block.applied_end_time!, title: block.applied_title! }
         : null,
     };
-    const create = async (lookFirst: boolean): Promise<Outcome> => {
-      const slot = await this.slots.create(block.location_id, body, {
-        origin,
-        actor,
-        lookFirst,
-        onlyOwn: true,
-        sendBy,
-      });
-      return { blockSlotId: slot.id, applied };
+    // With no block id, the row's applied fields are what the create in flight sent (the claim
+    // wrote them); rows from before they were kept have none, and sent what the plan wants.
+    const sent =
+      block.applied_start_time && block.applied_end_time
+        ? { startTime: block.applied_start_time, endTime: block.applied_end_time, title: block.applied_title ?? "" }
+        : applied;
+    const create = async (what: typeof applied, lookFirst: boolean): Promise<Outcome> => {
+      const slot = await this.slots.create(
+        block.location_id,
+        { ...body, ...what },
+        { origin, actor, lookFirst, onlyOwn: true, sendBy },
+      );
+      return { blockSlotId: slot.id, applied: what };
     };
 
-    // A create went out and its answer was never recorded: the block it sent may exist. With no
-    // block id, the row's applied fields are what that create sent (rows from before they were
-    // kept have none: then it sent what the plan wants).
-    const sent: BlockSlotBody =
-      block.applied_start_time && block.applied_end_time
-        ? {
-            ...body,
-            startTime: block.applied_start_time,
-            endTime: block.applied_end_time,
-            title: block.applied_title ?? "",
-          }
-        : body;
-    const lookUpSent = async () =>
-      block.was_sent ? ((await this.slots.lookUp(block.location_id, sent, origin))?.id ?? null) : null;
-
     if (!block.wanted) {
-      const id = block.block_slot_id ?? (await lookUpSent());
+      // A create went out and its answer was never recorded: the block it sent may exist.
+      const id =
+        block.block_slot_id ??
+        (block.was_sent
+          ? ((await this.slots.lookUp(block.location_id, { ...body, ...sent }, origin))?.id ?? null)
+          : null);
       if (id) await this.slots.remove(block.location_id, id, actor).catch((err: unknown) => ignoreIf(gone(err), err));
       return { blockSlotId: null, applied: null };
     }
-    if (!block.block_slot_id) {
-      if (sameTimes(sent, applied)) return create(block.was_sent);
-      // The plan changed after its create went out: that block, if HighLevel made it, is adopted
-      // as sent and then moved by the next attempt. If not, what goes out now is recorded first.
-      const made = await lookUpSent();
-      if (made)
-        return {
-          blockSlotId: made,
-          applied: { startTime: sent.startTime, endTime: sent.endTime, title: sent.title ?? "" },
-        };
-      await this.markSending(ref.blockId, applied);
-      return create(false);
-    }
+    // The create in flight is finished as it was sent: found in HighLevel (it went out before a
+    // crash), or sent. Should the plan have changed since, the next attempt moves that block.
+    if (!block.block_slot_id) return create(sent, block.was_sent);
     if (current.applied && sameTimes(current.applied, applied)) return current;
     try {
       await this.slots.update(block.location_id, block.block_slot_id, body, actor);
@@ -184,7 +168,7 @@ export class PlanWorker {
       // Deleted by hand in HighLevel: the plan still wants it, so it is made again. The row says
       // first that a create is going out, so a crash right after is looked for, not repeated.
       await this.markSending(ref.blockId, applied);
-      return create(false);
+      return create(applied, false);
     }
   }
 
@@ -223,6 +207,9 @@ export class PlanWorker {
         errorDetail: error.message,
         leaseUntil: null,
         ...(final ? { status: "failed" } : {}),
+        // HighLevel refused the request itself: no block of this row exists, so a change of the
+        // plan is sent as it is then, not by finishing the refused create first.
+        ...(error.code === "invalid_request" ? { sent: false } : {}),
       },
     });
     if (!final) throw err;

@@ -15,6 +15,7 @@ export const MODULES = {
     "block-slot-matching",
     "block-slot-safety",
     "block-ledger",
+    "block-plan-worker",
   ],
   "src/webhooks/signature.ts": ["webhook-signature"],
   "src/auth/*.ts": ["api-keys", "tenant-scope", "change-notifications", "auth-throttle", "session-cookie"],

@@ -65,7 +65,21 @@ describe("creating a block", () => {
     await apiAs(h).post(SLOTS).send(slot("Refused")).expect(422);
     const after = await failures();
     expect(after).toHaveLength(before + 1);
-    expect(after[0]).toMatchObject({ action: "block.created", errorCode: "invalid_request" });
+    expect(after[0]).toMatchObject({ action: "block.created", errorCode: "invalid_request", calendarId: "cal-1" });
+  });
+});
+
+describe("creating a block only if it is not there (ifExists=skip)", () => {
+  it("finds it every time, and looks again after a HighLevel 5xx", async () => {
+    const body = slot("Skip me");
+    const id = (await apiAs(h).post(SLOTS).send(body).expect(201)).body.id as string;
+    for (let i = 0; i < 2; i++) {
+      expect((await apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(body).expect(200)).body.id).toBe(id);
+    }
+    h.sandbox.state.failNext(LOOK, { status: 503, body: { message: "down" } });
+    expect((await apiAs(h).post(SLOTS).query({ ifExists: "skip" }).send(body).expect(200)).body.id).toBe(id);
+    expect(h.sandbox.state.count(CREATE.method, CREATE.path)).toBe(1);
+    expect(await h.db.block.findUnique({ where: { blockSlotId: id } })).toMatchObject({ deletedAt: null });
   });
 });
 

@@ -45,6 +45,9 @@ describe("a customer's appointment", () => {
     const res = await apiAs(h).delete(`${SLOTS}/${appt.id}`).expect(409);
     expect(res.headers["content-type"]).toContain("application/problem+json");
     expect(res.body.code).toBe("not_a_block_slot");
+    expect(res.body.detail).toBe(
+      `Event ${appt.id} is an appointment, not a block slot. Block-slot routes never edit or delete appointments.`,
+    );
     expect(changes()).toEqual([]);
     expect(h.sandbox.state.appointments.get(appt.id)).toBeDefined();
   });

@@ -28,6 +28,10 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
   while (!(await condition())) await sleep(20);
 }
 
+/** Until the key's use is recorded (beside the request, not in its way). */
+const usedRecorded = (id: string) =>
+  until(async () => (await h.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt !== null);
+
 /**
  * `npm run api-key -- …` against the test database, run in this process: a spawned TypeScript
  * process per call took seconds each on a loaded machine. One test below spawns the real command.
@@ -82,8 +86,7 @@ describe("API keys from the CLI", () => {
     );
 
     await apiAs(h, key).get(slots("loc-solo")).query(WINDOW).expect(200);
-    // Recorded beside the request, not in its way.
-    await until(async () => (await h.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt !== null);
+    await usedRecorded(id);
     const after = await cli("list");
     expect(row(after.stdout)).toMatch(new RegExp(`UTC\\s+${today} \\d\\d:\\d\\d UTC\\s+active$`));
   });
@@ -180,7 +183,7 @@ describe("API keys from the CLI", () => {
     const used = await keys.create("used", { scope: "all" });
     const idle = await keys.create("idle", { scope: "all" });
     await apiAs(h, used.key).get("/api/installations").expect(200);
-    await until(async () => (await h.db.apiKey.findUniqueOrThrow({ where: { id: used.id } })).lastUsedAt !== null);
+    await usedRecorded(used.id);
     expect(await h.db.apiKey.findUniqueOrThrow({ where: { id: idle.id } })).toMatchObject({ lastUsedAt: null });
   });
 
@@ -189,7 +192,7 @@ describe("API keys from the CLI", () => {
     const first = await keys.create("first", { scope: "all" });
     const second = await keys.create("second", { scope: "all" });
     await apiAs(h, first.key).get("/api/installations").expect(200);
-    await until(async () => (await h.db.apiKey.findUniqueOrThrow({ where: { id: first.id } })).lastUsedAt !== null);
+    await usedRecorded(first.id);
     const ids = (await keys.list()).map((k) => k.id);
     expect(ids.indexOf(first.id)).toBeLessThan(ids.indexOf(second.id));
   });

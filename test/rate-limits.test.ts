@@ -1,5 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import type { Response } from "supertest";
+import { RateLimitPacer } from "../src/highlevel/pacer";
+import { createRateBudgetPool, RateBudget } from "../src/highlevel/rate-budget";
 import { apiAs, installCompany, installLocation } from "./support/api";
 import { waitForJob } from "./support/bulk";
 import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
@@ -185,5 +187,31 @@ describe("queued work meeting a rate limit is rescheduled, never failed", () => 
     expect(row).toMatchObject({ status: "received", attempts: 0 });
     expect(row.outcome).toMatch(/waiting: daily HighLevel limit reached for this location, resumes at/);
     expect(creates()).toHaveLength(1);
+  });
+});
+
+describe("callers waiting in one process", () => {
+  it("a caller arriving while the budget is being asked is not refused on a guess: queued work would lose a window", async () => {
+    h = await startHarness({ sandbox: { companies: [SOLO] } });
+    const pool = createRateBudgetPool(h.databaseUrl, h.services.log);
+    try {
+      // Two calls per 2 s (each counted 3 s with the late second); callers wait up to 4 s.
+      const pacer = new RateLimitPacer(new RateBudget(pool, { perWindow: 2, windowMs: 2000, daily: 1000 }), {
+        maxWaitMs: 4000,
+      });
+      await pacer.acquire("loc-one");
+      await pacer.acquire("loc-one");
+      const third = pacer.acquire("loc-one");
+      // The third caller's question is out (asked after this turn of the event loop) when the fourth comes.
+      await new Promise((resolve) => setImmediate(resolve));
+      const fourth = pacer.acquire("loc-one");
+      const started = Date.now();
+      // Both fit in the next window, 3 s away: both wait for it. Refused on the guess "behind the
+      // third, a whole window later", the fourth would have been put back past its slot.
+      await expect(Promise.all([third, fourth])).resolves.toEqual([undefined, undefined]);
+      expect(Date.now() - started).toBeGreaterThan(2000);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -200,23 +200,30 @@ export class RateLimitPacer {
     const last = grant.waitsMs[grant.waitsMs.length - 1] ?? 0;
     // When each waiting caller could go, as far as this answer knows (other processes may take
     // slots first); a caller who came after the question is counted behind those it was for.
+    const held = q.heldUntil > now;
     const earliest = (i: number) =>
-      q.heldUntil > now
+      held
         ? q.heldUntil
         : now + (grant.waitsMs[i] ?? last + windowMs * Math.ceil((i - grant.waitsMs.length + 1) / perWindow));
+    // The callers this answer was for; those who came after it are not refused on that guess (it
+    // can be a whole window too late: queued work put back for it lost a window), but asked for.
+    const judged = held ? q.waiters.length : asked - grant.granted;
     const keep: Waiter[] = [];
+    let unjudged = 0;
     q.waiters.forEach((w, i) => {
-      const at = earliest(i);
-      if (at > w.deadline) w.reject(this.held(owner, q.heldUntil > now ? q.heldBy : "burst", at, now));
-      else keep.push(w);
+      keep.push(w);
+      if (i >= judged) unjudged += 1;
+      else if (earliest(i) > w.deadline)
+        keep.pop()!.reject(this.held(owner, held ? q.heldBy : "burst", earliest(i), now));
+      else if (!w.waited) {
+        w.waited = true;
+        this.onWait?.();
+      }
     });
-    for (const w of keep) {
-      if (w.waited) continue;
-      w.waited = true;
-      this.onWait?.();
-    }
     q.waiters = keep;
-    if (keep.length === 0) return;
+    // Nothing to wait for, or callers to ask for at once (the caller `wake`s the owner): one more
+    // round trip gives every caller its own answer, the first ones the same wait as this one.
+    if (keep.length === 0 || unjudged > 0) return;
     // A little jitter, so processes waiting for the same slot do not all ask at the same instant.
     const delay = Math.max(0, earliest(0) - now) + Math.random() * 20;
     q.timer = setTimeout(() => {

@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import { Prisma } from "../generated/prisma/client";
 import { AppError, asAppError } from "../errors";
 import { QUEUES, sendByForLease, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { rateLimitWait } from "../jobs/rate-limited";
 import { settleOne, type PlanBlockRef } from "./store";
 
 /** Transient failures before a block fails for good with its last reason. */
@@ -187,14 +188,15 @@ export class PlanWorker {
   }
 
   private async failed(ref: PlanBlockRef, block: ClaimedBlock, err: unknown): Promise<void> {
-    const error = asAppError(err);
     const where = { id: ref.blockId };
-    if (error.code === "rate_limited") {
-      // Not a failure: the location's budget is spent. Come back when HighLevel says.
+    const wait = rateLimitWait(err);
+    if (wait) {
+      // Not a failure (src/jobs/rate-limited.ts): the location's budget is spent. Come back when it is not.
       await this.db.planBlock.update({ where, data: { leaseUntil: null } });
-      await this.queue.send(QUEUES.planBlock, ref, { startAfterSeconds: error.retryAfterSeconds ?? 10 });
+      await this.queue.send(QUEUES.planBlock, ref, { startAfter: wait.resumesAt });
       return;
     }
+    const error = asAppError(err);
     const failures = block.failures + 1;
     const final = !error.retryable || failures >= MAX_FAILURES;
     // A bug fails the block once, loudly; repeating it would only hide it.

@@ -109,7 +109,7 @@ export class BulkWorker {
           where,
           data: { leaseUntil: null, errorCode: "rate_limited", errorDetail: wait.detail },
         });
-        await this.queue.send(QUEUES.bulkItem, { jobId, index }, { startAfterSeconds: wait.seconds });
+        await this.queue.send(QUEUES.bulkItem, { jobId, index }, { startAfter: wait.resumesAt });
         return;
       }
       const error = asAppError(err);

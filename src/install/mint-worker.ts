@@ -5,6 +5,7 @@ import { asAppError } from "../errors";
 import { LocationInactiveError } from "../highlevel/errors";
 import type { HighLevelOAuth, TokenResponse } from "../highlevel/oauth";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { rateLimitWait } from "../jobs/rate-limited";
 import type { TokenService } from "../tokens/service";
 import type { TokenStore } from "../tokens/store";
 import type { InstallRecords, MintRef } from "./records";
@@ -123,16 +124,17 @@ export class LocationMintWorker {
 
   /** What a failed mint means for the location: later, again soon, or failed with the reason. */
   private async setback(locationId: string, claim: string, err: unknown): Promise<MintOutcome> {
-    const error = asAppError(err);
     const release = { leaseUntil: null, claim: null };
     const mine = { locationId, OR: [{ claim }, { claim: null }] };
-    if (error.code === "rate_limited") {
-      // Not a failure: the agency's budget is spent for now. Queued again before the lease goes,
-      // so a crash in between leaves a job (this one, retried) rather than none.
-      await this.queue.send(QUEUES.locationMint, { locationId }, { startAfterSeconds: error.retryAfterSeconds ?? 10 });
+    const wait = rateLimitWait(err, "the agency");
+    if (wait) {
+      // Not a failure (src/jobs/rate-limited.ts): the agency's budget is spent for now. Queued again
+      // before the lease goes, so a crash in between leaves a job (this one, retried) rather than none.
+      await this.queue.send(QUEUES.locationMint, { locationId }, { startAfter: wait.resumesAt });
       await this.db.locationMint.updateMany({ where: mine, data: release });
       return "rescheduled";
     }
+    const error = asAppError(err);
     const { failures } = await this.db.locationMint.update({
       where: { locationId },
       data: { failures: { increment: 1 } },

@@ -158,10 +158,14 @@ export class JobQueue {
     );
   }
 
-  async send(name: QueueName, data: object, options: { startAfterSeconds?: number } = {}): Promise<void> {
+  /**
+   * `startAfter` to the millisecond: work put back for a rate limit comes back when the budget does,
+   * not at the next whole second (every window of a long backlog would lose up to a second).
+   */
+  async send(name: QueueName, data: object, options: { startAfter?: Date } = {}): Promise<void> {
     await this.boss.send(name, data, {
       expireInSeconds: this.options.timeoutSeconds,
-      ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
     });
   }
 

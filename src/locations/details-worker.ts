@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { asAppError } from "../errors";
 import type { DetailsRef } from "../install/records";
 import { QUEUES, type JobQueue, type WorkOptions } from "../jobs/queue";
+import { rateLimitWait } from "../jobs/rate-limited";
 import type { LocationDirectory } from "./directory";
 
 /**
@@ -41,15 +42,12 @@ export class LocationDetailsWorker {
       if (viaAgency) await this.directory.refreshWithAgency(locationId, viaAgency);
       else await this.directory.refresh(locationId);
     } catch (err) {
-      const error = asAppError(err);
-      if (error.code === "rate_limited") {
-        await this.queue.send(
-          QUEUES.locationDetails,
-          { locationId, requestedAt },
-          { startAfterSeconds: error.retryAfterSeconds ?? 10 },
-        );
+      const wait = rateLimitWait(err);
+      if (wait) {
+        await this.queue.send(QUEUES.locationDetails, { locationId, requestedAt }, { startAfter: wait.resumesAt });
         return;
       }
+      const error = asAppError(err);
       if (error.retryable) throw err;
       // The name stays as it was (or the id shows); a later LocationUpdate or install reads it again.
       this.log.warn({ locationId, reason: error.message }, "location details could not be read");

@@ -107,7 +107,7 @@ export class WebhookProcessor {
       } catch (err) {
         const wait = rateLimitWait(err);
         // A rate limit: the delivery comes back when the budget does, as a new entry (no attempt spent).
-        if (wait) await this.queue.send(QUEUES.webhook, { id: job.data.id }, { startAfterSeconds: wait.seconds });
+        if (wait) await this.queue.send(QUEUES.webhook, { id: job.data.id }, { startAfter: wait.resumesAt });
         else await this.queue.fail(QUEUES.webhook, job.id, err instanceof Error ? err.message : String(err));
       }
     });

@@ -280,7 +280,7 @@ export function createServices(
         // Deliveries are light (a few queries each): bigger batches, or a burst would drain at 40/s.
         await webhooks.start({ loops: 1, batchSize: 100 });
         // Mints wait on the agency's rate limit, not on this process: one loop of a few is enough.
-        await mintWorker.start({ loops: 1, batchSize: 25 });
+        await mintWorker.start({ loops: 1, batchSize: 100 });
         await discovery.start({ loops: 1, batchSize: 5 });
         await detailsWorker.start({ loops: 1, batchSize: 50 });
       }

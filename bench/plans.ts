@@ -2,6 +2,8 @@
  * `npm run bench:plans`: a block plan of 8,000 blocks (200 locations × 2 calendars × 20 weekdays)
  * at HighLevel's real limits: preview, apply, undo, and a SIGKILL mid-apply; written to bench/RESULTS.md.
  */
+import { HIGHLEVEL_BURST_DEFAULT } from "../src/config";
+import { LATE_MS } from "../src/highlevel/rate-budget";
 import { blockPlanFigure } from "./lib/figures-plans";
 import { goal, machine, report, writeSection } from "./lib/report";
 
@@ -25,9 +27,10 @@ async function main() {
   const f = await blockPlanFigure({ locations, killAt: 0.3 });
   const perLocation = f.blocks / f.locations;
   // Per location the apply sends its creates and, as it plans, one read of each calendar's events.
-  // The app grants 90 calls at once and 90 more every 10 s + LATE_MS (bench/scale.ts says why).
+  // The app grants its budget at once and as much more every 10 s + LATE_MS (bench/scale.ts says why).
   const callsPerLocation = perLocation + 2;
-  const minimumS = Math.floor((callsPerLocation - 1) / 90) * 11;
+  const budget = HIGHLEVEL_BURST_DEFAULT;
+  const minimumS = Math.floor((callsPerLocation - 1) / budget) * (10 + LATE_MS / 1000);
   const applyS = f.applyMs / 1000;
   const cpuS = (f.cpuMs.app + f.cpuMs.pg + f.cpuMs.bench) / 1000;
   const busy = cpuS / (2 * applyS);
@@ -72,11 +75,11 @@ async function main() {
   say(`| requests HighLevel's OpenAPI refused | ${f.invalid} | 0: ${goal(f.invalid === 0)} |`);
   say();
   say(
-    `Everything goes through the public API with the agency's company-scoped key: one target \`{"companyId", "calendars": "all"}\`, lunch 12:00–13:00 local on \`FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=20\` from 1 March 2027 (the US zones move to summer time on the 14th), each location in its own zone, nine zones in turn from Los Angeles to Sydney. The app runs as one process with its shipped settings (budget 90 per 10 s per location, \`WORKER_CONCURRENCY\` 200, \`JOB_TIMEOUT_SECONDS\` 120). Before the preview is timed the install has stored every location's zone and a first preview has listed the calendars, which the app keeps for 5 minutes; each preview still reads every calendar's events over the plan's span (${f.locations * 2} reads) to report conflicts.`,
+    `Everything goes through the public API with the agency's company-scoped key: one target \`{"companyId", "calendars": "all"}\`, lunch 12:00–13:00 local on \`FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=20\` from 1 March 2027 (the US zones move to summer time on the 14th), each location in its own zone, nine zones in turn from Los Angeles to Sydney. The app runs as one process with its shipped settings (budget ${budget} per 10 s per location, \`WORKER_CONCURRENCY\` 200, \`JOB_TIMEOUT_SECONDS\` 120). Before the preview is timed the install has stored every location's zone and a first preview has listed the calendars, which the app keeps for 5 minutes; each preview still reads every calendar's events over the plan's span (${f.locations * 2} reads) to report conflicts.`,
   );
   say();
   say(
-    `What the rate limit allows: each location gets ${perLocation} creates, and the apply reads its 2 calendars' events as it plans, ${callsPerLocation} calls per location (${callsPerLocation + 5} with the previews' reads just before), under the 90 the app grants a location at once. So the limit alone lets every block go at once: its minimum is ${minimumS} s, and no measured time can be within 10 % of it. The bound is elsewhere: ${binding(f.machineBusy, busy, cpuPerBlockMs)}.`,
+    `What the rate limit allows: each location gets ${perLocation} creates, and the apply reads its 2 calendars' events as it plans, ${callsPerLocation} calls per location (${callsPerLocation + 5} with the previews' reads just before), under the ${budget} the app grants a location at once. So the limit alone lets every block go at once: its minimum is ${minimumS} s, and no measured time can be within 10 % of it. The bound is elsewhere: ${binding(f.machineBusy, busy, cpuPerBlockMs)}.`,
   );
   say();
   say(

@@ -74,6 +74,9 @@ const frameOrigins = z.preprocess(
 );
 
 /** Express's `trust proxy` setting: true/false, a hop count, or addresses, CIDR ranges and names such as loopback. */
+/** HighLevel's burst limit, per app and location (or company): the app's budget unless set otherwise. */
+export const HIGHLEVEL_BURST_DEFAULT = 100;
+
 export type TrustProxy = boolean | number | string[];
 
 const trustProxy = z.preprocess(
@@ -186,7 +189,10 @@ const schema = z.object({
   ),
   /** Days the console dashboard's 5-minute buckets are kept: a week's chart and a day to spare. */
   METRICS_RETENTION_DAYS: days(8),
-  HIGHLEVEL_BURST_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).default(90)),
+  HIGHLEVEL_BURST_LIMIT: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(1).max(100_000).default(HIGHLEVEL_BURST_DEFAULT),
+  ),
   HIGHLEVEL_BURST_WINDOW_MS: z.preprocess(
     emptyToUndefined,
     z.coerce.number().int().min(100).max(3_600_000).default(10_000),

@@ -153,7 +153,7 @@ describe("install from the marketplace", () => {
     expect(done.counts).toEqual({ total: 130, connected: 130, failed: 0, connecting: 0 });
     expect(await h.db.location.count({ where: { status: "active", companyId: "agency-big" } })).toBe(130);
     expect(h.sandbox.state.count("GET", "/oauth/installedLocations")).toBeGreaterThanOrEqual(2);
-    // 130 mints at the agency's pace (90 per 10 s) take a little over 10 s.
+    // 130 mints at the agency's pace (100 per 11 s) take a little over 11 s.
   }, 60_000);
 
   it("waits out HighLevel's rate limit while minting an agency's location tokens", async () => {

@@ -99,7 +99,7 @@ export async function blockPlanFigure(options: { locations: number; killAt: numb
   const stack = await startStack({
     processes: 1,
     sandbox: { companies: [company], rateLimit: { burst: 100, intervalMs: 10_000 } },
-    env: { HIGHLEVEL_BURST_LIMIT: "90" },
+    env: { HIGHLEVEL_BURST_LIMIT: "" },
   });
   try {
     await installAgency(stack, AGENCY, 900_000);

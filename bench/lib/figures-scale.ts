@@ -12,8 +12,8 @@ export async function agencyInstall(options: { locations: number }) {
   const stack = await startStack({
     processes: 1,
     sandbox: { companies: [agency(options.locations)], rateLimit: { burst: 100, intervalMs: 10_000 } },
-    // The app's own budget as shipped (90 per 10 s), not the benches' unlimited one.
-    env: { HIGHLEVEL_BURST_LIMIT: "90" },
+    // The app's own budget as shipped (its default), not the benches' unlimited one.
+    env: { HIGHLEVEL_BURST_LIMIT: "" },
   });
   try {
     const install = await installAgency(stack, "bench-agency", 900_000);
@@ -43,7 +43,7 @@ export async function sharedPacing(options: { processes: number; creates: number
     nodeArgs: ["--require", path.join(__dirname, "send-times.cjs")],
     processes: options.processes,
     sandbox: { companies: [agency(1)], rateLimit: { burst: 100, intervalMs: 10_000 } },
-    env: { HIGHLEVEL_BURST_LIMIT: "90", SEND_TIMES_FILE: sendTimes },
+    env: { HIGHLEVEL_BURST_LIMIT: "", SEND_TIMES_FILE: sendTimes },
   });
   const loop = monitorEventLoopDelay({ resolution: 20 });
   try {

@@ -106,7 +106,7 @@ export async function startStack(
     LOG_LEVEL: "warn",
     PORT: "0",
     // Nor does the app pace itself, unless a figure sets it: installing a 1,000-location agency at
-    // the real 90 per 10 s would take two minutes before every figure.
+    // the real 100 per 11 s would take two minutes before every figure.
     HIGHLEVEL_BURST_LIMIT: "100000",
     ...options.env,
   };

@@ -6,7 +6,8 @@ import type { Logger } from "pino";
  * window is kept this much longer than HighLevel's, and a grant that comes back later than this
  * is not used (`RateLimitPacer`), so no span of HighLevel's window ever sees more than the limit.
  * A second: a busy machine can hold an answer for a few hundred ms, and a grant thrown away is
- * budget lost; the price is a window of 11 s instead of 10 (90 calls per 11 s at most).
+ * budget lost; the price is a window of 11 s instead of 10 (100 calls per 11 s at most). This second
+ * is the app's whole margin under HighLevel's limit, which is per app (DECISIONS #43).
  */
 export const LATE_MS = 1000;
 

@@ -43,7 +43,10 @@ describe("failed API keys are throttled per client address", () => {
     const refused = await wrongKey();
     expectTooMany(refused);
     expect(refused.headers["content-type"]).toContain("application/problem+json");
-    expect(refused.body).toMatchObject({ code: "too_many_attempts", detail: expect.stringContaining("Try again") });
+    expect(refused.body).toMatchObject({
+      code: "too_many_attempts",
+      detail: "Too many failed authentication attempts from your address. Try again in 5 minutes.",
+    });
     expectTooMany(await goodKey());
   });
 
@@ -96,12 +99,31 @@ describe("the window", () => {
 
   it("ends: the address may try again, and its count can be purged", async () => {
     await failTimes(3, () => wrongKey(), 401);
-    expectTooMany(await goodKey(), 2);
+    const refused = await goodKey();
+    expectTooMany(refused, 2);
+    expect(refused.body.detail).toMatch(/Try again in a minute\.$/);
     await sleep(1600);
     await goodKey().expect(200);
     expect(await h.services.authThrottle.purge(100)).toBe(1);
     expect(await h.db.authFailure.count()).toBe(0);
     await failTimes(3, () => wrongKey(), 401);
+  });
+});
+
+describe("the addresses one process remembers as blocked", () => {
+  beforeEach(async () => {
+    h = await startHarness({ throttle: { limit: 1, windowMs: 60_000, maxBlocked: 2 } });
+  });
+
+  it("are bounded: past the bound the oldest is forgotten, and blocked again at its next failure", async () => {
+    for (const address of ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) await wrongKey(address).expect(401);
+    // The first was dropped to make room; the two others are still refused without a query.
+    await goodKey("203.0.113.1").expect(200);
+    expectTooMany(await goodKey("203.0.113.2"), 60);
+    expectTooMany(await goodKey("203.0.113.3"), 60);
+    // Its count is still in PostgreSQL: one more failure and it is refused again.
+    expectTooMany(await wrongKey("203.0.113.1"), 60);
+    expectTooMany(await goodKey("203.0.113.1"), 60);
   });
 });
 

@@ -9,12 +9,14 @@ export interface ThrottleOptions {
   limit: number;
   /** The window starts at an address's first failure and lasts this long. */
   windowMs: number;
+  /** Addresses kept blocked in this process at most (default 100,000; tests use a few). */
+  maxBlocked?: number;
 }
 
 /** docs/DECISIONS.md #25: a person mistyping never gets near it; guessing a key takes forever. */
 export const AUTH_THROTTLE: ThrottleOptions = { limit: 20, windowMs: 5 * 60_000 };
 
-/** Addresses kept blocked in this process at most (a flood of addresses cannot grow it without bound). */
+/** Addresses kept blocked in this process at most: a flood of addresses cannot grow it without bound. */
 const MAX_BLOCKED = 100_000;
 
 /** An IPv6 address by its /64: one subscriber usually holds the whole /64 and can pick any address in it. */
@@ -102,11 +104,12 @@ export class AuthThrottle {
   }
 
   private block(key: string, until: number): void {
-    if (this.blocked.size >= MAX_BLOCKED) {
+    const max = this.options.maxBlocked ?? MAX_BLOCKED;
+    if (this.blocked.size >= max) {
       const now = Date.now();
       for (const [k, end] of this.blocked) if (end <= now) this.blocked.delete(k);
       // Still full: the oldest entry goes; that address is blocked again at its next failure.
-      if (this.blocked.size >= MAX_BLOCKED) this.blocked.delete(this.blocked.keys().next().value!);
+      if (this.blocked.size >= max) this.blocked.delete(this.blocked.keys().next().value!);
     }
     this.blocked.delete(key);
     this.blocked.set(key, until);

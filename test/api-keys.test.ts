@@ -5,6 +5,11 @@ import { Writable } from "node:stream";
 import { runApiKeyCli } from "../src/cli/api-key";
 import { runCli } from "./support/processes";
 import { setTimeout as sleep } from "node:timers/promises";
+import crypto from "node:crypto";
+import os from "node:os";
+import { createLogger } from "../src/logger";
+import { createServices } from "../src/services";
+import { LogCapture } from "./support/harness";
 import { AGENCY, SOLO } from "./support/sandbox-fixtures";
 
 const SLOT = {
@@ -185,6 +190,40 @@ describe("API keys from the CLI", () => {
     await apiAs(h, used.key).get("/api/installations").expect(200);
     await usedRecorded(used.id);
     expect(await h.db.apiKey.findUniqueOrThrow({ where: { id: idle.id } })).toMatchObject({ lastUsedAt: null });
+  });
+
+  it("records a key's use at most every five minutes, also when several processes use it", async () => {
+    const { id, key } = await h.services.apiKeys.create("busy", { scope: "all" });
+    await apiAs(h, key).get("/api/installations").expect(200);
+    await usedRecorded(id);
+    const first = (await h.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt;
+    // Another process has not recorded this key's use yet; the row says it was recorded just now.
+    const other = createServices(h.config, h.db, createLogger("silent", new LogCapture()), h.databaseUrl);
+    try {
+      await sleep(5);
+      expect(await other.apiKeys.authenticate(key)).toMatchObject({ id });
+      await sleep(200);
+      expect((await h.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt).toEqual(first);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("names in the audit trail who made a key at the command line, and whose key it is", async () => {
+    const { id } = await createKey("--location", "loc-solo");
+    const made = await h.db.auditEvent.findFirstOrThrow({ where: { action: "api_key.created", subjectId: id } });
+    expect(made).toMatchObject({ actorKind: "cli", actorName: os.userInfo().username, locationId: "loc-solo" });
+    const { id: agencyKey } = await createKey("--company", "agency-1");
+    const agency = await h.db.auditEvent.findFirstOrThrow({
+      where: { action: "api_key.created", subjectId: agencyKey },
+    });
+    expect(agency).toMatchObject({ companyId: "agency-1", locationId: null });
+  });
+
+  it("knows a key from API_KEYS by a short id that stays the same and does not give the key away", async () => {
+    const principal = await h.services.apiKeys.authenticate(TEST_API_KEY);
+    const digest = crypto.createHash("sha256").update(TEST_API_KEY).digest("hex");
+    expect(principal).toMatchObject({ id: `bootstrap:${digest.slice(0, 16)}`, scope: "all" });
   });
 
   it("lists keys oldest first, whichever was used last", async () => {

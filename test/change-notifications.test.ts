@@ -76,4 +76,31 @@ describe("caches across processes", () => {
       );
     expect(await eventually(reach, "refused")).toBe("refused");
   });
+
+  it("forgets keys and scopes when its connection is cut: changes it could not hear still take effect", async () => {
+    const { id, key } = await h.services.apiKeys.create("integration", { scope: "all" });
+    const { key: agencyKey } = await h.services.apiKeys.create("agency", { scope: "company", companyId: "agency-1" });
+    const agency = (await h.services.apiKeys.authenticate(agencyKey))!;
+    expect(await h.services.apiKeys.authenticate(key)).toMatchObject({ id });
+    await h.services.access.assertLocation(agency, "loc-a");
+    // Changes whose notifications never come (as when they are made while the connection is down).
+    await h.db.$transaction([
+      h.db.$executeRaw`SET LOCAL session_replication_role = replica`,
+      h.db.$executeRaw`UPDATE api_keys SET revoked_at = now() WHERE id = ${id}::uuid`,
+      h.db.$executeRaw`UPDATE locations SET company_id = NULL WHERE id = 'loc-a'`,
+    ]);
+    const reach = () =>
+      h.services.access.assertLocation(agency, "loc-a").then(
+        () => "allowed",
+        () => "refused",
+      );
+    // Unheard: both are still as this process last read them.
+    expect(await h.services.apiKeys.authenticate(key)).toMatchObject({ id });
+    expect(await reach()).toBe("allowed");
+    await h.db.$executeRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`;
+    const read = async () => (await h.services.apiKeys.authenticate(key))?.id;
+    expect(await eventually(read, undefined)).toBeUndefined();
+    expect(await eventually(reach, "refused")).toBe("refused");
+  });
 });

@@ -73,10 +73,10 @@ const frameOrigins = z.preprocess(
     }),
 );
 
-/** Express's `trust proxy` setting: true/false, a hop count, or addresses, CIDR ranges and names such as loopback. */
 /** HighLevel's burst limit, per app and location (or company): the app's budget unless set otherwise. */
 export const HIGHLEVEL_BURST_DEFAULT = 100;
 
+/** Express's `trust proxy` setting: true/false, a hop count, or addresses, CIDR ranges and names such as loopback. */
 export type TrustProxy = boolean | number | string[];
 
 const trustProxy = z.preprocess(

@@ -208,22 +208,23 @@ export class RateLimitPacer {
     // The callers this answer was for; those who came after it are not refused on that guess (it
     // can be a whole window too late: queued work put back for it lost a window), but asked for.
     const judged = held ? q.waiters.length : asked - grant.granted;
-    const keep: Waiter[] = [];
-    let unjudged = 0;
-    q.waiters.forEach((w, i) => {
-      keep.push(w);
-      if (i >= judged) unjudged += 1;
-      else if (earliest(i) > w.deadline)
-        keep.pop()!.reject(this.held(owner, held ? q.heldBy : "burst", earliest(i), now));
-      else if (!w.waited) {
+    const unjudged = q.waiters.length > judged;
+    q.waiters = q.waiters.filter((w, i) => {
+      if (i >= judged) return true;
+      const at = earliest(i);
+      if (at > w.deadline) {
+        w.reject(this.held(owner, held ? q.heldBy : "burst", at, now));
+        return false;
+      }
+      if (!w.waited) {
         w.waited = true;
         this.onWait?.();
       }
+      return true;
     });
-    q.waiters = keep;
     // Nothing to wait for, or callers to ask for at once (the caller `wake`s the owner): one more
     // round trip gives every caller its own answer, the first ones the same wait as this one.
-    if (keep.length === 0 || unjudged > 0) return;
+    if (q.waiters.length === 0 || unjudged) return;
     // A little jitter, so processes waiting for the same slot do not all ask at the same instant.
     const delay = Math.max(0, earliest(0) - now) + Math.random() * 20;
     q.timer = setTimeout(() => {

@@ -2,9 +2,8 @@
  * `npm run bench:plans`: a block plan of 8,000 blocks (200 locations × 2 calendars × 20 weekdays)
  * at HighLevel's real limits: preview, apply, undo, and a SIGKILL mid-apply; written to bench/RESULTS.md.
  */
-import { HIGHLEVEL_BURST_DEFAULT } from "../src/config";
-import { LATE_MS } from "../src/highlevel/rate-budget";
 import { blockPlanFigure } from "./lib/figures-plans";
+import { BUDGET as budget, paceMinimumS } from "./lib/figures-scale";
 import { goal, machine, report, writeSection } from "./lib/report";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -29,8 +28,7 @@ async function main() {
   // Per location the apply sends its creates and, as it plans, one read of each calendar's events.
   // The app grants its budget at once and as much more every 10 s + LATE_MS (bench/scale.ts says why).
   const callsPerLocation = perLocation + 2;
-  const budget = HIGHLEVEL_BURST_DEFAULT;
-  const minimumS = Math.floor((callsPerLocation - 1) / budget) * (10 + LATE_MS / 1000);
+  const minimumS = paceMinimumS(callsPerLocation);
   const applyS = f.applyMs / 1000;
   const cpuS = (f.cpuMs.app + f.cpuMs.pg + f.cpuMs.bench) / 1000;
   const busy = cpuS / (2 * applyS);

@@ -3,9 +3,7 @@
  * shared by several processes) at HighLevel's real limits, written to bench/RESULTS.md. They are
  * bound by those limits, not by this machine: the install takes over a minute and a half by design.
  */
-import { HIGHLEVEL_BURST_DEFAULT } from "../src/config";
-import { LATE_MS } from "../src/highlevel/rate-budget";
-import { agencyInstall, sharedPacing } from "./lib/figures-scale";
+import { agencyInstall, BUDGET as budget, paceMinimumS, sharedPacing } from "./lib/figures-scale";
 import { refresherCycle } from "./lib/figures-refresher";
 import { goal, machine, report, writeSection } from "./lib/report";
 
@@ -21,9 +19,8 @@ async function main() {
   // HighLevel's limit alone (100 per 10 s) lets 1,000 mints go in 10 windows: ~100 s, the goal
   // allowing 10 % more. The app grants its budget per window of 10 s + LATE_MS (11 s), the first
   // window's at once, so its own minimum is a little under that.
-  const budget = HIGHLEVEL_BURST_DEFAULT;
   const limitMinimumS = Math.ceil(install.locations / 100) * 10;
-  const appMinimumS = Math.floor((install.locations - 1) / budget) * (10 + LATE_MS / 1000);
+  const appMinimumS = paceMinimumS(install.locations);
   say(
     `### 1. Agency install of ${install.locations} locations, sandbox at HighLevel's limits (100 per 10 s per company)`,
   );

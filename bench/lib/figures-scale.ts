@@ -2,6 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { HIGHLEVEL_BURST_DEFAULT } from "../../src/config";
+import { LATE_MS } from "../../src/highlevel/rate-budget";
 import { agency, authHeaders, installAgency, sleep, slotFor, startStack } from "./stack";
 
 /**
@@ -99,3 +101,10 @@ function peakPer(times: number[], spanMs: number): number {
   }
   return peak;
 }
+
+/** The app's shipped budget per owner, and its window: 10 s plus the late second each grant counts for. */
+export const BUDGET = HIGHLEVEL_BURST_DEFAULT;
+const WINDOW_S = 10 + LATE_MS / 1000;
+
+/** The soonest the last of `calls` for one owner can go at the app's pace: a budget at once, then one per window. */
+export const paceMinimumS = (calls: number) => Math.floor((calls - 1) / BUDGET) * WINDOW_S;

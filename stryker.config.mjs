@@ -30,7 +30,7 @@ export const MODULES = {
   "src/bulk/worker.ts": ["bulk-worker", "bulk"],
   "src/block-slots/ledger.ts": ["block-ledger", "appointments"],
   "src/block-plans/schedule.ts": ["block-plan-schedule", "block-plan-times"],
-  "src/block-plans/planner.ts": ["block-plans", "block-plan-times"],
+  "src/block-plans/planner.ts": ["block-plan-expand", "block-plans", "block-plan-times"],
   "src/block-plans/worker.ts": ["block-plan-worker", "block-plan-worker-failures", "block-plans"],
 };
 

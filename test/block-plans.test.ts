@@ -105,6 +105,41 @@ describe("preview", () => {
     h.sandbox.state.deleteAppointment(outside.id);
     await apiAs(h).delete(`/api/locations/clinic-ny/block-slots/${block.body.id}`).expect(204);
   });
+  it("leaves out freed appointments and events that only touch a block; names a user's", async () => {
+    const add = (day: string, from: string, to: string, fields: Record<string, string> = {}) =>
+      h.sandbox.state.addAppointment({
+        locationId: "clinic-ny",
+        calendarId: "ny-xray",
+        startTime: `2026-03-0${day}T${from}:00-05:00`,
+        endTime: `2026-03-0${day}T${to}:00-05:00`,
+        ...fields,
+      });
+    const quiet = [
+      add("2", "12:15", "12:45", { appointmentStatus: "cancelled" }),
+      add("3", "12:15", "12:45", { appointmentStatus: "invalid" }),
+      add("3", "11:00", "12:00"), // ends as the block starts
+      add("3", "13:00", "14:00"), // starts as the block ends
+    ];
+    const overlapping = add("4", "12:59", "13:30", { appointmentStatus: "noshow", assignedUserId: "lee-ny" });
+    const res = await apiAs(h)
+      .post(`${PLANS}/preview`)
+      .send({
+        title: "Lunch",
+        targets: [
+          { locationId: "clinic-ny", calendarIds: ["ny-xray"] },
+          { locationId: "clinic-ny", userIds: ["lee-ny"] },
+        ],
+        schedule: LUNCH,
+      })
+      .expect(200);
+    const seen = { eventId: overlapping.id, kind: "appointment", title: "Appointment" };
+    const times = { startTime: overlapping.startTime, endTime: overlapping.endTime };
+    expect(res.body.conflicts).toEqual([
+      { locationId: "clinic-ny", calendarId: "ny-xray", ...times, ...seen },
+      { locationId: "clinic-ny", assignedUserId: "lee-ny", ...times, ...seen },
+    ]);
+    for (const a of [...quiet, overlapping]) h.sandbox.state.deleteAppointment(a.id);
+  });
 });
 
 describe("refusals: nothing read, nothing stored", () => {
@@ -219,6 +254,8 @@ describe("applying, changing and deleting a plan", () => {
         .sort();
     expect(ids(third)).toEqual(ids(second));
     expect(slotsOf("Dr. Lee away").map((s) => s.startTime.slice(11, 16))).toEqual(Array(9).fill("12:30"));
+    // The plan's own blocks, in its new windows, are not conflicts of the plan.
+    expect(third.conflicts).toEqual([]);
     expect(h.sandbox.state.invalidRequests()).toEqual([]);
 
     await apiAs(h).delete(`${PLANS}/${id}`).expect(202);

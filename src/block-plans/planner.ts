@@ -1,6 +1,6 @@
 import type { BlockSlotService } from "../block-slots/service";
 import { AppError } from "../errors";
-import { isAppointment } from "../highlevel/calendars";
+import { freesTime, isAppointment } from "../highlevel/calendars";
 import { mapLimit } from "../util/concurrency";
 import { occurrences, place } from "./schedule";
 import { MAX_BLOCKS, type Conflict, type PlanBody } from "./schemas";
@@ -20,8 +20,6 @@ export interface PlannedBlock {
   title: string;
 }
 
-/** Appointment statuses that no longer hold the time. */
-const FREED = new Set(["cancelled", "canceled", "invalid"]);
 /** Calendars (or users) whose events are read side by side. */
 const CONCURRENCY = 8;
 
@@ -90,7 +88,7 @@ export async function findConflicts(
       endTime: Math.max(...spans.map(([, e]) => e)),
     });
     return events.flatMap((event): Conflict[] => {
-      if (ownIds.has(event.id) || FREED.has((event.appointmentStatus ?? "").toLowerCase())) return [];
+      if (ownIds.has(event.id) || freesTime(event.appointmentStatus)) return [];
       const [from, to] = [Date.parse(event.startTime), Date.parse(event.endTime)];
       if (!spans.some(([s, e]) => from < e && to > s)) return [];
       return [

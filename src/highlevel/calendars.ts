@@ -139,6 +139,14 @@ export type CalendarEvent = BlockSlot & {
 
 export const isAppointment = (event: CalendarEvent) => !!event.contactId || !!event.appointmentStatus;
 
+/**
+ * Appointment statuses that no longer hold the time: HighLevel keeps a cancelled appointment with
+ * status "cancelled" (or "invalid"). The American spelling and any case are read the same, so a
+ * change of wording never leaves a freed slot blocked.
+ */
+const FREED = new Set(["cancelled", "canceled", "invalid"]);
+export const freesTime = (appointmentStatus: string | undefined) => FREED.has((appointmentStatus ?? "").toLowerCase());
+
 /** A type, not an interface: HighLevel's events carry more fields than these, and callers pass them on. */
 export type BlockSlot = {
   id: string;

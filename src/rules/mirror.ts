@@ -4,6 +4,7 @@ import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import type { MirroredBlock, WebhookEvent } from "../generated/prisma/client";
 import { asAppError } from "../errors";
+import { freesTime } from "../highlevel/calendars";
 import { appointmentPayload, readPayload } from "../webhooks/payloads";
 import { RetryLater, type HandlerResult, type WebhookHandler } from "../webhooks/processor";
 import { toRule, type BlockingRule } from "./service";
@@ -11,8 +12,6 @@ import type { RuleEndpoint } from "./schemas";
 
 /** How long one delivery may hold an appointment; a dead worker's hold runs out after this. */
 const LEASE_SECONDS = 120;
-/** Appointment statuses that free the time again. */
-const FREED = new Set(["cancelled", "canceled", "invalid"]);
 
 /** The deliveries this mirror handles. */
 const MIRRORED_TYPES = new Set(["AppointmentCreate", "AppointmentUpdate", "AppointmentDelete"]);
@@ -49,7 +48,7 @@ function readAppointment(event: WebhookEvent): Appointment | undefined {
     startTime: a.startTime,
     endTime: a.endTime,
     ...(end.success ? { endsAt: new Date(end.data) } : {}),
-    freed: event.type === "AppointmentDelete" || FREED.has((a.appointmentStatus ?? "").toLowerCase()),
+    freed: event.type === "AppointmentDelete" || freesTime(a.appointmentStatus),
   };
 }
 

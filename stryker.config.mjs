@@ -7,7 +7,7 @@
  * that reach its code.
  */
 export const MODULES = {
-  "src/tokens/service.ts": ["token-refresh", "token-retries", "token-minting", "change-notifications"],
+  "src/tokens/service.ts": ["token-service", "token-refresh", "token-retries", "token-minting", "change-notifications"],
   "src/block-slots/service.ts": [
     "block-slot-outcomes",
     "block-slots",

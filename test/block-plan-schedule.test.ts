@@ -1,3 +1,4 @@
+import { Settings } from "luxon";
 import { LOCAL_DATE, LOCAL_DATE_TIME, floating, occurrences, parseRule, place } from "../src/block-plans/schedule";
 
 /**
@@ -29,6 +30,10 @@ describe("occurrences", () => {
     expect(locals({ start: "2026-12-25T00:00", end: "2026-12-26T00:00" })).toEqual([
       ["2026-12-25", "2026-12-25T00:00", "2026-12-26T00:00"],
     ]);
+  });
+
+  it("leaves out a single block whose date is excluded", () => {
+    expect(locals({ start: "2026-12-25T00:00", end: "2026-12-26T00:00", exdates: ["2026-12-25"] })).toEqual([]);
   });
 
   it("skips excluded dates, and an excluded date does not use up the limit", () => {
@@ -66,6 +71,34 @@ describe("occurrences", () => {
     expect(daily("20260304T115900")).toEqual(["2026-03-02", "2026-03-03"]);
   });
 
+  it("reads UNTIL as local wall-clock time wherever it stands in the rule", () => {
+    const first = { start: "2026-03-02T12:00", end: "2026-03-02T13:00", rrule: "UNTIL=20260304;FREQ=DAILY" };
+    expect(locals(first).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
+  });
+
+  it("does not depend on the server's own time zone", () => {
+    const server = Settings.defaultZone;
+    Settings.defaultZone = "Pacific/Kiritimati"; // UTC+14: any reading in it moves the dates
+    try {
+      const schedule = {
+        start: "2026-03-02T23:30",
+        end: "2026-03-03T00:30",
+        rrule: "FREQ=DAILY;UNTIL=20260303T233000Z",
+      };
+      expect(locals(schedule)).toEqual([
+        ["2026-03-02", "2026-03-02T23:30", "2026-03-03T00:30"],
+        ["2026-03-03", "2026-03-03T23:30", "2026-03-04T00:30"],
+      ]);
+      const [first] = occurrences({ ...schedule, rrule: "FREQ=DAILY;UNTIL=20260302" }, 10);
+      expect(place(first!, "Europe/London")).toEqual({
+        startTime: "2026-03-02T23:30:00+00:00",
+        endTime: "2026-03-03T00:30:00+00:00",
+      });
+    } finally {
+      Settings.defaultZone = server;
+    }
+  });
+
   it("refuses to expand a rule it cannot read", () => {
     expect(() => occurrences({ start: "2026-03-02T09:00", end: "2026-03-02T10:00", rrule: "FREQ=DAILY" }, 5)).toThrow(
       "schedule.rrule must end: give COUNT or UNTIL",
@@ -85,6 +118,10 @@ describe("rules refused, with the reason", () => {
       "FREQ=FORTNIGHTLY is not one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY, SECONDLY",
     ],
     ["FREQ=DAILY;UNTIL=20261340", "UNTIL=20261340 is not a real date"],
+    ["FREQ=DAILY;COUNT=x", "COUNT=x cannot be read: COUNT takes whole numbers"],
+    ["FREQ=WEEKLY;COUNT=4;interval=1.5", "interval=1.5 cannot be read: INTERVAL takes whole numbers"],
+    ["FREQ=MONTHLY;COUNT=4;BYMONTHDAY=1,,15", "BYMONTHDAY=1,,15 cannot be read: BYMONTHDAY takes whole numbers"],
+    ["FREQ=MONTHLY;COUNT=4;BYSETPOS=", "BYSETPOS= cannot be read: BYSETPOS takes whole numbers"],
     ["FREQ=DAILY;UNTIL=20261201T250000", "UNTIL=20261201T250000 is not a real date-time"],
   ])("%j: %s", (rule, reason) => {
     expect(problem(rule)).toBe(reason);
@@ -100,7 +137,17 @@ describe("rules refused, with the reason", () => {
   });
 
   it("names the part it cannot read", () => {
-    expect(problem("FREQ=WEEKLY;COUNT=2;BYDAY=XX")).toMatch(/^BYDAY=XX cannot be read: /);
+    expect(problem("FREQ=WEEKLY;COUNT=2;BYDAY=XX")).toBe("BYDAY=XX cannot be read: a value is not one RFC 5545 allows");
+    expect(problem("FREQ=DAILY;COUNT=2;XFREQ=1")).toMatch(/^XFREQ=1 cannot be read: /);
+    expect(problem("FREQ=DAILY;COUNT=2;BYHOUR=a")).toBe("BYHOUR=a cannot be read: BYHOUR takes whole numbers");
+    // Only the exact names are refused as the plan's own: these are unknown parts.
+    expect(problem("FREQ=DAILY;COUNT=2;X-TZID=1")).toMatch(/^X-TZID=1 cannot be read: /);
+    expect(problem("FREQ=DAILY;COUNT=2;DTSTARTX=1")).toMatch(/^DTSTARTX=1 cannot be read: /);
+  });
+
+  it("accepts a rule of one occurrence", () => {
+    expect(problem("FREQ=DAILY;COUNT=1")).toBeUndefined();
+    expect(problem("FREQ=MONTHLY;COUNT=3;BYMONTHDAY=1,-1;BYSETPOS=+1;INTERVAL=2")).toBeUndefined();
   });
 
   it("accepts a rule written with its RRULE: prefix, in any case", () => {
@@ -118,6 +165,8 @@ describe("placing an occurrence in a zone", () => {
 
   it("an occurrence wholly inside the spring-forward gap does not exist that day", () => {
     expect(place(at("2026-03-08T02:10", "2026-03-08T02:50"), "America/New_York")).toBeUndefined();
+    // Lord Howe Island moves its clocks by half an hour: 02:00 becomes 02:30.
+    expect(place(at("2026-10-04T02:05", "2026-10-04T02:20"), "Australia/Lord_Howe")).toBeUndefined();
   });
 
   it("one that starts in the gap starts when the clocks do", () => {
@@ -125,6 +174,11 @@ describe("placing an occurrence in a zone", () => {
       startTime: "2026-03-08T03:30:00-04:00",
       endTime: "2026-03-08T04:00:00-04:00",
     });
+  });
+
+  it("one that starts in the gap and would then end before it starts, or as it starts, does not exist", () => {
+    expect(place(at("2026-03-08T02:30", "2026-03-08T03:00"), "America/New_York")).toBeUndefined();
+    expect(place(at("2026-03-08T02:30", "2026-03-08T03:30"), "America/New_York")).toBeUndefined();
   });
 
   it("an ambiguous time takes the first of the two", () => {

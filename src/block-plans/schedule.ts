@@ -41,6 +41,11 @@ export const isValidZone = (zone: string): boolean => IANAZone.isValidZone(zone)
 
 const localOf = (d: DateTime) => d.toFormat("yyyy-MM-dd'T'HH:mm");
 
+/** RRULE parts whose values are integers (RFC 5545 3.3.10), and one or more of them, comma separated. */
+const NUMERIC_PARTS =
+  /^(COUNT|INTERVAL|BYSETPOS|BYMONTH|BYMONTHDAY|BYYEARDAY|BYWEEKNO|BYHOUR|BYMINUTE|BYSECOND|BYEASTER)$/i;
+const WHOLE_NUMBERS = /^[+-]?\d+(,[+-]?\d+)*$/;
+
 /**
  * The RRULE's options with the plan's start as DTSTART, or a plain reason why it is unusable.
  * A date-only UNTIL means "to the end of that local day"; any UNTIL is local wall-clock time,
@@ -51,9 +56,13 @@ export function parseRule(rule: string, start: DateTime): { options: Partial<Opt
   if (!text) return { problem: "is empty" };
   const parts = text.split(";").filter(Boolean);
   for (const part of parts) {
-    const [name] = part.split("=");
-    if (/^(DTSTART|TZID)$/i.test(name ?? "")) {
+    const [name = "", value = ""] = part.split("=");
+    if (/^(DTSTART|TZID)$/i.test(name)) {
       return { problem: `${name} is not allowed: the start is schedule.start, the zone is the location's or timeZone` };
+    }
+    // The library reads COUNT=x or INTERVAL=1.5 without a word, and then runs a rule nobody wrote.
+    if (NUMERIC_PARTS.test(name) && !WHOLE_NUMBERS.test(value)) {
+      return { problem: `${part} cannot be read: ${name.toUpperCase()} takes whole numbers` };
     }
   }
   const options = readRule(text);

@@ -101,9 +101,11 @@ describe("tokens kept in memory", () => {
   beforeEach(() => start());
 
   it("while changes are heard, a token is read once and kept until its change is told", async () => {
-    const svc = service();
+    // Unheard, a token would be kept 1 ms; heard, it is kept until told.
+    const svc = service({ cacheMs: 1 });
     svc.listenForChanges({ listening: true });
     const first = await svc.accessToken("location", "solo");
+    await new Promise((r) => setTimeout(r, 20));
     // Another process renews it; this one has not heard yet.
     const renewed = await h.services.tokenService.renew("location", "solo", { rejected: first });
     expect(renewed).not.toBe(first);

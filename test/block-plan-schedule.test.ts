@@ -148,6 +148,8 @@ describe("rules refused, with the reason", () => {
   it("accepts a rule of one occurrence", () => {
     expect(problem("FREQ=DAILY;COUNT=1")).toBeUndefined();
     expect(problem("FREQ=MONTHLY;COUNT=3;BYMONTHDAY=1,-1;BYSETPOS=+1;INTERVAL=2")).toBeUndefined();
+    expect(problem("FREQ=MONTHLY;COUNT=3;BYMONTHDAY=1,15,28")).toBeUndefined();
+    expect(problem("  FREQ=DAILY;COUNT=2  ")).toBeUndefined();
   });
 
   it("accepts a rule written with its RRULE: prefix, in any case", () => {

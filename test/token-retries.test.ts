@@ -22,8 +22,6 @@ const list = () =>
     .query({ calendarId: "cal-1", startTime: "2030-05-01T00:00:00Z", endTime: "2030-05-02T00:00:00Z" });
 const listed = () => h.sandbox.state.requests.filter((r) => r.path === LIST);
 const tokenRequests = () => h.sandbox.state.count("POST", TOKEN.path);
-const logged = (msg: string) =>
-  h.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 
 /** The stored token is past its expiry, and HighLevel agrees: the next call must renew it. */
 async function expireToken() {
@@ -49,7 +47,7 @@ it("after a 401 and a renewal, later calls send the new token, never the rejecte
   expect(later.map((r) => r.status)).toEqual([200, 200]);
   for (const r of later) expect(r.headers.authorization).toBe(retried!.headers.authorization);
   expect(h.sandbox.state.refreshCount("solo")).toBe(1);
-  expect(logged("HighLevel rejected an access token; renewing once")).toEqual([
+  expect(h.logs.withMessage("HighLevel rejected an access token; renewing once")).toEqual([
     expect.objectContaining({ locationId: "solo" }),
   ]);
 });
@@ -63,7 +61,7 @@ it("a refresh answer lost on every try is sent again at once each time, within t
   expect(tokenRequests()).toBe(4);
   expect(h.sandbox.state.refreshCount("solo")).toBe(1);
   // What an operator reads: the answer was lost, and the same refresh token is tried again.
-  expect(logged("refresh answer lost; trying the same refresh token once more")).toEqual(
+  expect(h.logs.withMessage("refresh answer lost; trying the same refresh token once more")).toEqual(
     Array(2).fill(expect.objectContaining({ level: 40, userType: "Location" })),
   );
 });

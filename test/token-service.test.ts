@@ -42,8 +42,6 @@ async function expire(id: string) {
 
 const status = async (id: string) => (await h.db.location.findUniqueOrThrow({ where: { id } })).status;
 const mints = () => h.sandbox.state.count(MINT.method, MINT.path);
-const logged = (msg: string) =>
-  h.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 
 describe("a call made with a token", () => {
   beforeEach(() => start());
@@ -83,7 +81,7 @@ describe("a call made with a token", () => {
     expect(refresh?.body).toMatchObject({ grant_type: "refresh_token", user_type: "Company" });
     // The refused token is forgotten: later calls get the new one.
     expect(await svc.accessToken("company", AGENCY.id)).toBe(sent[1]);
-    expect(logged("HighLevel rejected an agency access token; renewing once")).toEqual([
+    expect(h.logs.withMessage("HighLevel rejected an agency access token; renewing once")).toEqual([
       expect.objectContaining({ companyId: AGENCY.id }),
     ]);
   });
@@ -93,7 +91,7 @@ describe("a call made with a token", () => {
     await service().accessToken("location", "solo");
     const [refresh] = h.sandbox.state.requests.filter((r) => r.path === TOKEN.path);
     expect(refresh?.body).toMatchObject({ grant_type: "refresh_token", user_type: "Location" });
-    expect(logged("token renewed")).toEqual([expect.objectContaining({ owner: "location", id: "solo" })]);
+    expect(h.logs.withMessage("token renewed")).toEqual([expect.objectContaining({ owner: "location", id: "solo" })]);
   });
 });
 
@@ -177,7 +175,7 @@ describe("a location minted from its agency", () => {
     });
     expect(mints()).toBe(0);
     expect(await status("loc-a")).toBe("active");
-    expect(logged("token renewal failed; stored token kept")).toContainEqual(
+    expect(h.logs.withMessage("token renewal failed; stored token kept")).toContainEqual(
       expect.objectContaining({ owner: "company", id: AGENCY.id, reason: expect.stringContaining("Unavailable") }),
     );
   });
@@ -238,7 +236,7 @@ describe("renewals and how they ended", () => {
       message: expect.stringContaining(`for location solo (`),
     });
     expect(outcomes.splice(0)).toEqual(["location invalid_grant"]);
-    expect(logged("refresh token rejected: reinstall required")).toEqual([
+    expect(h.logs.withMessage("refresh token rejected: reinstall required")).toEqual([
       expect.objectContaining({ owner: "location", id: "solo" }),
     ]);
     // From the stored status, without asking HighLevel again.

@@ -23,6 +23,10 @@ export class LogCapture extends Writable {
   get text(): string {
     return this.lines.join("");
   }
+  /** The records written with this message (pino writes one JSON object a line). */
+  withMessage(msg: string): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === msg);
+  }
 }
 
 export interface Harness {

@@ -73,6 +73,20 @@ describe("a change of the plan while HighLevel answers", () => {
     expect(await row(plan.blockId)).toMatchObject({ status: "created", appliedTitle: title });
     expect(titled(title)).toHaveLength(1);
   });
+
+  it("after a refusal, a new start or a new end meanwhile is tried again, not failed", async () => {
+    for (const moved of [{ start: "T11:30" }, { end: "T13:30" }]) {
+      const plan = await newPlan();
+      const day = plan.body.schedule.start.slice(0, 10);
+      const schedule = {
+        start: `${day}${moved.start ?? "T12:00"}`,
+        end: `${day}${moved.end ?? "T13:00"}`,
+      };
+      h.sandbox.state.failNext(CREATE, refused);
+      await runWhile(plan, "create", () => edit(plan.planId, { ...plan.body, schedule }));
+      expect(await row(plan.blockId)).toMatchObject({ status: "pending", failures: 0 });
+    }
+  });
 });
 
 describe("failures", () => {
@@ -108,6 +122,27 @@ describe("failures", () => {
       leaseUntil: null,
     });
     expect(posts()).toBe(1);
+  });
+
+  it("a bug fails the block at once and is logged as an error for the operator; a refusal is not", async () => {
+    const bugs = (blockId: string) =>
+      h.logs.withMessage("plan block failed: a bug").filter((r) => r.blockId === blockId);
+    const refusedPlan = await newPlan();
+    h.sandbox.state.failNext(CREATE, refused);
+    await run(refusedPlan.planId, refusedPlan.blockId);
+    expect(bugs(refusedPlan.blockId)).toEqual([]);
+
+    const { planId, blockId } = await newPlan();
+    const spy = jest.spyOn(h.services.blockSlots, "create").mockRejectedValue(new TypeError("slot.id is undefined"));
+    try {
+      await expect(run(planId, blockId)).resolves.toBeUndefined();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await row(blockId)).toMatchObject({ status: "failed", failures: 1, errorCode: "internal_error" });
+    expect(bugs(blockId)).toEqual([
+      expect.objectContaining({ level: 50, planId, err: expect.objectContaining({ message: "slot.id is undefined" }) }),
+    ]);
   });
 
   it("after a refusal, the plan changed to what HighLevel accepts is sent as changed, once", async () => {

@@ -190,6 +190,19 @@ describe("a block the plan no longer wants", () => {
     expect(await row(blockId)).toMatchObject({ status: "removed", blockSlotId: null, sent: false });
   });
 
+  it("that HighLevel fails to delete keeps its block id and is retried, not taken as removed", async () => {
+    const { planId, blockId, blockSlotId } = await madePlan();
+    await edit(planId);
+    h.sandbox.state.failNext({ method: "DELETE", path: `/calendars/events/${blockSlotId}` }, down, 3);
+    await expect(run(planId, blockId)).rejects.toThrow(/HighLevel is down/);
+    expect(h.sandbox.state.slots.has(blockSlotId)).toBe(true);
+    expect(await row(blockId)).toMatchObject({ status: "pending", wanted: false, blockSlotId, failures: 1 });
+
+    await run(planId, blockId);
+    expect(h.sandbox.state.slots.has(blockSlotId)).toBe(false);
+    expect(await row(blockId)).toMatchObject({ status: "removed", blockSlotId: null });
+  });
+
   it("already deleted by hand in HighLevel is removed without an error", async () => {
     const { planId, blockId, blockSlotId } = await madePlan();
     h.sandbox.state.slots.delete(blockSlotId);

@@ -225,6 +225,55 @@ describe("edits, deletions and records keep the ledger true", () => {
     expect((await skip(untitled).expect(200)).body.id).toBe(id);
   });
 
+  it("records blocks made at the same moment, each with its own row and audit record", async () => {
+    const ledger = new BlockLedger(h.db, h.services.audit);
+    const made = Array.from({ length: 12 }, (_, i) => ({
+      locationId: LOCATIONS[i % 3]!,
+      id: `together-${i}`,
+      body: at(8 + i, `Together ${i}`),
+      actor: { kind: "api_key", id: `key-${i}`, name: `Key ${i}` } as const,
+    }));
+    const record = (m: (typeof made)[number]) =>
+      ledger.record(m.locationId, { id: m.id } as never, m.body, { origin: "bulk", originId: "job-1" }, m.actor);
+    // The first goes at once, the others wait for it and go together.
+    await Promise.all(made.map(record));
+    // The same block twice in one go (found again by two retries): recorded, not refused.
+    const twice = { ...made[5]!, body: { ...made[5]!.body, title: "Together 5, found again" } };
+    await Promise.all([made[0]!, twice, twice].map(record));
+
+    const rows = await h.db.block.findMany({ where: { blockSlotId: { startsWith: "together-" } } });
+    expect(rows).toHaveLength(12);
+    for (const m of made) {
+      const title = m === made[5] ? twice.body.title : m.body.title;
+      expect(rows.find((r) => r.blockSlotId === m.id)).toMatchObject({
+        locationId: m.locationId,
+        calendarId: "cal-1",
+        startAt: new Date(m.body.startTime),
+        endAt: new Date(m.body.endTime),
+        title,
+        origin: "bulk",
+        originId: "job-1",
+        deletedAt: null,
+      });
+    }
+    const records = await h.db.auditEvent.findMany({ where: { blockSlotId: { startsWith: "together-" } } });
+    expect(records).toHaveLength(15);
+    for (const m of made) {
+      expect(records.filter((r) => r.blockSlotId === m.id)).toContainEqual(
+        expect.objectContaining({
+          action: "block.created",
+          actorKind: "api_key",
+          actorId: m.actor.id,
+          actorName: m.actor.name,
+          companyId: "agency-big",
+          locationId: m.locationId,
+          calendarId: "cal-1",
+          outcome: "ok",
+        }),
+      );
+    }
+  });
+
   it("keeps the ledger true when the audit trail cannot be written", async () => {
     // Every audit insert fails (NOT VALID: the rows already there are not checked).
     await h.db.$executeRawUnsafe("ALTER TABLE audit_events ADD CONSTRAINT audit_refused CHECK (false) NOT VALID");

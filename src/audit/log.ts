@@ -110,14 +110,17 @@ export class AuditLog {
   }
 
   /**
-   * `alongside` in ONE statement: `change` is an INSERT/UPDATE whose `RETURNING 1` rows say it
-   * happened, and the record is inserted from it (the location's company looked up in the same
-   * statement). For the hot path, a block made through the API: a transaction of separate
-   * statements cost a round trip each (BEGIN, the change, the location, the record, COMMIT),
-   * and each round trip wakes PostgreSQL; one statement is atomic on its own.
+   * `alongside` in ONE statement, for many changes at once: `change` is an INSERT/UPDATE that
+   * returns the `block_slot_id` of each block row it wrote, and the record of each entry naming
+   * one of them is inserted from it (the location's company looked up in the same statement).
+   * For the hot path, blocks made through the API: a transaction of separate statements costs a
+   * round trip each (BEGIN, the change, the location, the record, COMMIT), and each round trip
+   * wakes PostgreSQL; one statement is atomic on its own, and concurrent creates share it
+   * (`BlockLedger`'s group commit).
    */
-  async alongsideStatement(change: Prisma.Sql, entry: AuditEntry, fallback: () => Promise<unknown>): Promise<void> {
-    const r = row(entry, "ok");
+  async alongsideStatement(change: Prisma.Sql, entries: AuditEntry[], fallback: () => Promise<unknown>): Promise<void> {
+    const rows = entries.map((e) => row(e, "ok"));
+    const column = <K extends keyof ReturnType<typeof row>>(key: K) => rows.map((r) => r[key]);
     try {
       await executeStatement(
         this.db,
@@ -125,15 +128,21 @@ export class AuditLog {
         WITH change AS (${change})
         INSERT INTO audit_events (action, actor_kind, actor_id, actor_name, company_id, location_id, block_slot_id,
                                   calendar_id, assigned_user_id, subject_id, outcome)
-        SELECT ${r.action}, ${r.actorKind}::"AuditActorKind", ${r.actorId}, ${r.actorName},
-               COALESCE(${r.companyId}, (SELECT company_id FROM locations WHERE id = ${r.locationId})),
-               ${r.locationId}, ${r.blockSlotId}, ${r.calendarId}, ${r.assignedUserId}, ${r.subjectId}, 'ok'
-        FROM change`,
+        SELECT e.action, e.actor_kind::"AuditActorKind", e.actor_id, e.actor_name,
+               COALESCE(e.company_id, (SELECT company_id FROM locations WHERE id = e.location_id)),
+               e.location_id, e.block_slot_id, e.calendar_id, e.assigned_user_id, e.subject_id, 'ok'
+          FROM unnest(${column("action")}::text[], ${column("actorKind")}::text[], ${column("actorId")}::text[],
+                      ${column("actorName")}::text[], ${column("companyId")}::text[], ${column("locationId")}::text[],
+                      ${column("blockSlotId")}::text[], ${column("calendarId")}::text[],
+                      ${column("assignedUserId")}::text[], ${column("subjectId")}::text[])
+            AS e(action, actor_kind, actor_id, actor_name, company_id, location_id, block_slot_id, calendar_id,
+                 assigned_user_id, subject_id)
+          JOIN change c ON c.block_slot_id = e.block_slot_id`,
       );
     } catch {
-      // As `alongside`: the change is made whatever becomes of its record.
+      // As `alongside`: the changes are made whatever becomes of their records.
       await fallback();
-      await this.record(entry);
+      for (const entry of entries) await this.record(entry);
     }
   }
 

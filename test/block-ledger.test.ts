@@ -25,6 +25,7 @@ afterAll(async () => {
 const titled = (title: string, count: number) =>
   itemsFor(LOCATIONS, count).map((item, i) => ({ ...item, title: `${title} ${i}` }));
 const made = () => LOCATIONS.flatMap((l) => h.sandbox.state.blockSlots(l));
+const FELL_BACK = "audited statement failed; changes made one by one";
 
 describe("the same blocks submitted twice", () => {
   it("skips every block the first job made, naming the existing block", async () => {
@@ -227,6 +228,7 @@ describe("edits, deletions and records keep the ledger true", () => {
 
   it("records blocks made at the same moment, each with its own row and audit record", async () => {
     const ledger = new BlockLedger(h.db, h.services.audit);
+    const fellBack = h.logs.withMessage(FELL_BACK).length;
     const made = Array.from({ length: 12 }, (_, i) => ({
       locationId: LOCATIONS[i % 3]!,
       id: `together-${i}`,
@@ -256,6 +258,8 @@ describe("edits, deletions and records keep the ledger true", () => {
         deletedAt: null,
       });
     }
+    // Together in one statement: no fallback to one statement each, which would be logged.
+    expect(h.logs.withMessage(FELL_BACK)).toHaveLength(fellBack);
     const records = await h.db.auditEvent.findMany({ where: { blockSlotId: { startsWith: "together-" } } });
     expect(records).toHaveLength(15);
     for (const m of made) {
@@ -278,7 +282,10 @@ describe("edits, deletions and records keep the ledger true", () => {
     // Every audit insert fails (NOT VALID: the rows already there are not checked).
     await h.db.$executeRawUnsafe("ALTER TABLE audit_events ADD CONSTRAINT audit_refused CHECK (false) NOT VALID");
     try {
+      const fellBack = h.logs.withMessage(FELL_BACK).length;
       const id = (await apiAs(h).post(SLOTS).send(at(3, "Unaudited")).expect(201)).body.id as string;
+      // A statement refused for another reason than the same block twice is the operator's to know.
+      expect(h.logs.withMessage(FELL_BACK)).toHaveLength(fellBack + 1);
       expect(await h.db.block.findUnique({ where: { blockSlotId: id } })).toMatchObject({
         title: "Unaudited",
         calendarId: "cal-1",

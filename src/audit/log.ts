@@ -1,10 +1,13 @@
 import type { Logger } from "pino";
 import type { Principal } from "../auth/api-keys";
 import { executeStatement, type Db } from "../db/client";
-import { asAppError } from "../errors";
+import { asAppError, databaseUnavailable } from "../errors";
 import { Prisma, type AuditActorKind } from "../generated/prisma/client";
 
 type Tx = Prisma.TransactionClient;
+
+/** PostgreSQL's "ON CONFLICT DO UPDATE command cannot affect row a second time". */
+const CARDINALITY_VIOLATION = "21000";
 
 /** Who asked for a change. Names are for people reading the trail; ids are what filters match. */
 export interface Actor {
@@ -139,7 +142,12 @@ export class AuditLog {
                  assigned_user_id, subject_id)
           JOIN change c ON c.block_slot_id = e.block_slot_id`,
       );
-    } catch {
+    } catch (err) {
+      // The same row twice in one statement is expected now and then (two retries finding one
+      // block); anything else but a database that is down is a bug the fallback would hide.
+      if ((err as { code?: unknown }).code !== CARDINALITY_VIOLATION && !databaseUnavailable(err)) {
+        this.log.error({ err, entries: entries.length }, "audited statement failed; changes made one by one");
+      }
       // As `alongside`: the changes are made whatever becomes of their records.
       await fallback();
       for (const entry of entries) await this.record(entry);

@@ -217,6 +217,11 @@ describe("edits, deletions and records keep the ledger true", () => {
     for (let i = 0; i < 6; i++) ids.push((await apiAs(h).post(SLOTS).send(at(22, "Six times")).expect(201)).body.id);
     for (const id of ids.slice(0, 5)) h.sandbox.state.slots.delete(id);
     expect((await skip(at(22, "Six times")).expect(200)).body.id).toBe(ids[5]);
+    // The five newest were read: those gone from HighLevel while it still has an equal block are
+    // marked gone, the live one is not (the oldest, not read, waits for a later look).
+    const rows = await h.db.block.findMany({ where: { blockSlotId: { in: ids } } });
+    const gone = rows.filter((r) => r.deletedAt !== null).map((r) => r.blockSlotId);
+    expect(gone.sort()).toEqual(ids.slice(1, 5).sort());
   });
 
   it("records an untitled block with an empty title, as HighLevel shows it, and finds it again", async () => {

@@ -115,6 +115,18 @@ describe("a wanted block", () => {
     expect((await row(blockId)).blockSlotId).toBe(titled(title)[0]!.id);
   });
 
+  it("whose block was made and recorded, but the worker died before its row said so, adopts it: one block", async () => {
+    const { planId, blockId, title } = await madePlan();
+    const made = titled(title).map((s) => s.id);
+    // The row as the claim left it: the create was sent; its answer never reached the row.
+    await setRow(blockId, { status: "pending", blockSlotId: null, sent: true, startedAt: new Date() });
+
+    await run(planId, blockId);
+    expect([looks(), posts()]).toEqual([1, 0]);
+    expect(titled(title).map((s) => s.id)).toEqual(made);
+    expect(await row(blockId)).toMatchObject({ status: "created", blockSlotId: made[0] });
+  });
+
   it("adopts only a block its own plan made: an equal block of the API or another plan is left alone", async () => {
     const mine = await newPlan();
     const other = await applyPlan(h, mine.body);

@@ -67,6 +67,19 @@ describe("creating a block", () => {
     expect(after).toHaveLength(before + 1);
     expect(after[0]).toMatchObject({ action: "block.created", errorCode: "invalid_request", calendarId: "cal-1" });
   });
+
+  it("records a refused create of a user's time with that user", async () => {
+    const before = (await failures()).length;
+    const { calendarId: _calendar, ...body } = slot("Refused for a user");
+    h.sandbox.state.failNext(CREATE, { status: 422, body: { statusCode: 422, message: ["on leave"] } });
+    await apiAs(h)
+      .post(SLOTS)
+      .send({ ...body, assignedUserId: "user-7" })
+      .expect(422);
+    const after = await failures();
+    expect(after).toHaveLength(before + 1);
+    expect(after[0]).toMatchObject({ action: "block.created", assignedUserId: "user-7", calendarId: null });
+  });
 });
 
 describe("creating a block only if it is not there (ifExists=skip)", () => {

@@ -4,6 +4,7 @@
  */
 import { apiAs, installCompany } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
+import { expireStoredToken } from "./support/tokens";
 
 const AGENCY = {
   id: "agency-1",
@@ -31,8 +32,7 @@ const mints = () => h.sandbox.state.count("POST", MINT);
 
 /** The location's stored token is past its expiry, and HighLevel agrees. */
 async function expireLocation(id = "loc-a") {
-  await h.db.location.update({ where: { id }, data: { tokenExpiresAt: new Date(Date.now() - 60_000) } });
-  h.sandbox.state.expireAccessTokensFor(id);
+  await expireStoredToken(h, id);
   h.sandbox.state.resetRequests();
 }
 

@@ -4,6 +4,7 @@
  */
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
+import { expireStoredToken } from "./support/tokens";
 
 const DIRECT = { id: "agency-2", name: "Solo", locations: [{ id: "solo", name: "Solo Clinic" }] };
 const TOKEN = { method: "POST", path: "/oauth/token" };
@@ -25,8 +26,7 @@ const tokenRequests = () => h.sandbox.state.count("POST", TOKEN.path);
 
 /** The stored token is past its expiry, and HighLevel agrees: the next call must renew it. */
 async function expireToken() {
-  await h.db.location.update({ where: { id: "solo" }, data: { tokenExpiresAt: new Date(Date.now() - 60_000) } });
-  h.sandbox.state.expireAccessTokensFor("solo");
+  await expireStoredToken(h, "solo");
   h.sandbox.state.resetRequests();
 }
 

@@ -7,6 +7,7 @@ import { InvalidAccessTokenError } from "../src/highlevel/errors";
 import { TokenService, type TokenServiceOptions } from "../src/tokens/service";
 import { installCompany, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
+import { expireStoredToken } from "./support/tokens";
 
 const AGENCY = { id: "agency-1", name: "Bright Smiles Group", locations: [{ id: "loc-a", name: "Downtown" }] };
 const DIRECT = { id: "agency-2", name: "Solo", locations: [{ id: "solo", name: "Solo Clinic" }] };
@@ -31,14 +32,6 @@ const service = (options: Partial<TokenServiceOptions> = {}) =>
     retryDelaysMs: [1, 1],
     ...options,
   });
-
-/** The stored token is past its expiry, and HighLevel agrees. */
-async function expire(id: string) {
-  const data = { tokenExpiresAt: new Date(Date.now() - 60_000) };
-  if (id.startsWith("agency")) await h.db.company.update({ where: { id }, data });
-  else await h.db.location.update({ where: { id }, data });
-  h.sandbox.state.expireAccessTokensFor(id);
-}
 
 const status = async (id: string) => (await h.db.location.findUniqueOrThrow({ where: { id } })).status;
 const mints = () => h.sandbox.state.count(MINT.method, MINT.path);
@@ -87,7 +80,7 @@ describe("a call made with a token", () => {
   });
 
   it("of a location renews it as a Location token", async () => {
-    await expire("solo");
+    await expireStoredToken(h, "solo");
     await service().accessToken("location", "solo");
     const [refresh] = h.sandbox.state.requests.filter((r) => r.path === TOKEN.path);
     expect(refresh?.body).toMatchObject({ grant_type: "refresh_token", user_type: "Location" });
@@ -140,7 +133,7 @@ describe("a location minted from its agency", () => {
   beforeEach(() => start());
 
   it("whose agency's token is refused on every mint stops after renewing the agency twice", async () => {
-    await expire("loc-a");
+    await expireStoredToken(h, "loc-a");
     h.sandbox.state.failNext(MINT, { status: 401, body: { statusCode: 401, message: "Invalid JWT" } }, 20);
     const failure = service().accessToken("location", "loc-a");
     await expect(failure).rejects.toMatchObject({
@@ -154,7 +147,7 @@ describe("a location minted from its agency", () => {
 
   it("whose agency uninstalled the app must be reinstalled, and says why", async () => {
     await h.db.company.update({ where: { id: AGENCY.id }, data: { status: "uninstalled" } });
-    await expire("loc-a");
+    await expireStoredToken(h, "loc-a");
     await expect(service().accessToken("location", "loc-a")).rejects.toMatchObject({
       code: "reauthorization_required",
       message: expect.stringContaining(
@@ -166,8 +159,8 @@ describe("a location minted from its agency", () => {
   });
 
   it("is not marked for reinstall when renewing its agency's token fails for a while", async () => {
-    await expire("loc-a");
-    await expire(AGENCY.id);
+    await expireStoredToken(h, "loc-a");
+    await expireStoredToken(h, AGENCY.id, "agency");
     h.sandbox.state.failNext(TOKEN, { status: 503, body: { statusCode: 503, message: "Unavailable" } }, 100);
     await expect(service().accessToken("location", "loc-a")).rejects.toMatchObject({
       code: "upstream_error",
@@ -187,7 +180,7 @@ describe("a location minted from its agency", () => {
       message: expect.stringContaining("Agency agency-unknown has not installed this app"),
     });
     await h.db.location.update({ where: { id: "loc-a" }, data: { status: "connecting" } });
-    await expire("loc-a");
+    await expireStoredToken(h, "loc-a");
     await expect(svc.accessToken("location", "loc-a")).rejects.toMatchObject({ code: "location_connecting" });
     expect(mints()).toBe(0);
   });
@@ -197,7 +190,7 @@ describe("a location of an agency with a refresh token of its own", () => {
   beforeEach(() => start(true));
 
   it("is refreshed again after a 5xx, not minted in its place", async () => {
-    await expire("loc-a");
+    await expireStoredToken(h, "loc-a");
     h.sandbox.state.resetRequests();
     h.sandbox.state.failNext(TOKEN, { status: 502, body: { statusCode: 502, message: "Bad gateway" } });
     await service().accessToken("location", "loc-a");
@@ -213,7 +206,7 @@ describe("renewals and how they ended", () => {
     const outcomes: string[] = [];
     const svc = service({ onRenewal: (owner, outcome) => outcomes.push(`${owner} ${outcome}`) });
 
-    await expire("solo");
+    await expireStoredToken(h, "solo");
     h.sandbox.state.failNext(TOKEN, { status: 500, body: { statusCode: 500, message: "Internal error" } }, 3);
     await expect(svc.accessToken("location", "solo")).rejects.toMatchObject({
       code: "upstream_error",
@@ -223,7 +216,7 @@ describe("renewals and how they ended", () => {
     await svc.accessToken("location", "solo");
     expect(outcomes.splice(0)).toEqual(["location ok"]);
 
-    await expire("solo");
+    await expireStoredToken(h, "solo");
     h.sandbox.state.setLocationInactive("solo", true);
     await expect(svc.accessToken("location", "solo")).rejects.toMatchObject({ code: "location_inactive" });
     expect(outcomes.splice(0)).toEqual(["location inactive"]);

@@ -64,7 +64,8 @@ export class BlockLedger {
    */
   private readonly made = new GroupCommit<Made, void>((batch) => this.recordAll(batch), {
     maxBatch: 200,
-    // A statement that failed for one block's sake (the same block twice) must not fail the others.
+    // A batch fails only when its one-by-one fallback did too: then each block is tried on its
+    // own (one bad block must not fail the others), unless the database is down (each would fail).
     split: (err) => !databaseUnavailable(err),
   });
 

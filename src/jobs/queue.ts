@@ -215,7 +215,12 @@ export class JobQueue {
             await process(job.data);
           } catch (err) {
             retrying.log.warn({ err, ...(retrying.fields?.(job.data) ?? { job: job.data }) }, retrying.message);
-            await this.fail(name, job.id, err instanceof Error ? err.message : String(err));
+            await this.fail(name, job.id, err instanceof Error ? err.message : String(err)).catch((lost: unknown) => {
+              // The database went away (a shutdown, an outage): the job stays active until its
+              // expiry, then pg-boss hands it out again. Thrown on, pg-boss's own fail of the
+              // batch would meet the same closed pool, unhandled.
+              if (!databaseUnavailable(lost)) throw lost;
+            });
           }
         }),
       );

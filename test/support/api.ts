@@ -60,6 +60,7 @@ export const progressOf = async (h: Harness, installId: string): Promise<Progres
 export async function finishInstall(h: Harness, installId: string, timeoutMs = 30_000): Promise<ProgressBody> {
   const until = Date.now() + timeoutMs;
   const quietly = (work: Promise<unknown>) => work.catch(() => undefined);
+  let [lastNameless, namesSince] = [Infinity, Date.now()];
   for (;;) {
     await quietly(h.services.discovery.process({ installId }));
     const members = await h.db.installLocation.findMany({ where: { installId }, select: { locationId: true } });
@@ -79,7 +80,12 @@ export async function finishInstall(h: Harness, installId: string, timeoutMs = 3
       quietly(h.services.detailsWorker.process({ locationId: l.id, requestedAt: epoch })),
     );
     const progress = await progressOf(h, installId);
-    if (!progress.live) return progress;
+    // Done when every connected location also has its name: a test reading names right after
+    // the install must not race the read (a rate-limited one is put back on the queue).
+    // Names HighLevel will not give (a test's refusal) are waited for only while some still come.
+    const nameless = await h.db.location.count({ where: { ...covered, status: "active", detailsAt: null } });
+    if (nameless < lastNameless) [lastNameless, namesSince] = [nameless, Date.now()];
+    if (!progress.live && (nameless === 0 || Date.now() - namesSince > 2_000)) return progress;
     if (Date.now() > until) throw new Error(`install ${installId} not finished: ${JSON.stringify(progress.counts)}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -4,6 +4,7 @@ import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
 import { Writable } from "node:stream";
 import { runApiKeyCli } from "../src/cli/api-key";
 import { runCli } from "./support/processes";
+import { until } from "./support/server-process";
 import { setTimeout as sleep } from "node:timers/promises";
 import crypto from "node:crypto";
 import os from "node:os";
@@ -28,10 +29,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 beforeEach(() => h.sandbox.state.resetRequests());
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await sleep(20);
-}
 
 /** Until the key's use is recorded (beside the request, not in its way). */
 const usedRecorded = (id: string) =>

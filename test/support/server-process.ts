@@ -46,7 +46,7 @@ export async function startServerProcess(script: string, env: Record<string, str
   return { child, url: listening.url, lines, stderr: () => stderr, waitForLog, exited };
 }
 
-/** Resolves once `condition()` holds (checked every 20 ms). */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await sleep(20);
+/** Resolves once `condition()` holds (checked every 20 ms); a test's own time-out bounds the wait. */
+export async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await condition())) await sleep(20);
 }

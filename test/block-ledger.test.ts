@@ -1,4 +1,4 @@
-import { BlockLedger } from "../src/block-slots/ledger";
+import { BlockLedger, type Origin } from "../src/block-slots/ledger";
 import { apiAs, installCompany } from "./support/api";
 import { bigAgency, itemsFor, waitForJob } from "./support/bulk";
 import { startHarness, type Harness } from "./support/harness";
@@ -240,13 +240,15 @@ describe("edits, deletions and records keep the ledger true", () => {
       body: at(8 + i, `Together ${i}`),
       actor: { kind: "api_key", id: `key-${i}`, name: `Key ${i}` } as const,
     }));
-    const record = (m: (typeof made)[number]) =>
-      ledger.record(m.locationId, { id: m.id } as never, m.body, { origin: "bulk", originId: "job-1" }, m.actor);
+    const record = (m: (typeof made)[number], origin: Origin = { origin: "bulk", originId: "job-1" }) =>
+      ledger.record(m.locationId, { id: m.id } as never, m.body, origin, m.actor);
     // The first goes at once, the others wait for it and go together.
-    await Promise.all(made.map(record));
-    // The same block twice in one go (found again by two retries): recorded, not refused.
+    await Promise.all(made.map((m) => record(m)));
+    // The same block twice in one go (found again by two retries): recorded, not refused, and
+    // still the bulk job's: a block found again keeps the origin it was first recorded with.
     const twice = { ...made[5]!, body: { ...made[5]!.body, title: "Together 5, found again" } };
-    await Promise.all([made[0]!, twice, twice].map(record));
+    const plan = { origin: "plan", originId: "plan-9" } as const;
+    await Promise.all([record(made[0]!), record(twice, plan), record(twice, plan)]);
 
     const rows = await h.db.block.findMany({ where: { blockSlotId: { startsWith: "together-" } } });
     expect(rows).toHaveLength(12);

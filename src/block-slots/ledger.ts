@@ -109,12 +109,12 @@ export class BlockLedger {
       (m) => ({ action: "block.created", actor: m.actor, ...place(m.locationId, m.slot.id, m.body) }) as const,
     );
     await this.audit.alongsideStatement(upsert, entries, async () => {
-      for (const [i, m] of batch.entries()) {
-        const { blockSlotId, ...fields } = rows[i]!;
+      // As the statement's ON CONFLICT: a block recorded again keeps its first origin.
+      for (const { blockSlotId, origin, originId, ...id } of rows) {
         await this.db.block.upsert({
           where: { blockSlotId },
-          create: { blockSlotId, ...fields },
-          update: { ...identity(m.locationId, m.body), deletedAt: null },
+          create: { blockSlotId, origin, originId, ...id },
+          update: { ...id, deletedAt: null },
         });
       }
     });

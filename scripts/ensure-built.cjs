@@ -30,18 +30,13 @@ const sources = Math.max(
 const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
 if (built < sources) {
   process.stderr.write("Building the app first (once after each change, about 20 s)…\n");
-  // `prisma generate` empties and rewrites src/generated/ (part of `npm run build`). A test run
-  // builds through here while its other files read that client, so it is regenerated only when
-  // older than the schema (`npm ci` generates it), and otherwise only the compiler runs.
+  // `prisma generate` empties and rewrites src/generated/ (`npm run build` starts with it). A test
+  // run builds through here while its other files read that client, so it is regenerated only
+  // when older than the schema (`npm ci` generates it); otherwise only the app is compiled.
   const client = path.join(root, "src", "generated", "prisma", "client.ts");
   const current = fs.existsSync(client) && fs.statSync(client).mtimeMs >= schema;
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const result = current
-    ? spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-        cwd: root,
-        stdio: "inherit",
-      })
-    : spawnSync(npm, ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
+  const script = current ? "build:app" : "build";
+  const result = spawnSync(npm, ["run", "--silent", script], { cwd: root, stdio: "inherit" });
   if (result.status !== 0) process.exit(result.status ?? 1);
-  fs.writeFileSync(stamp, "");
 }

@@ -11,7 +11,7 @@ export interface ServerProcess {
   stderr(): string;
   /** Resolves with the first line that contains `text`; rejects if the process exits first. */
   waitForLog(text: string): Promise<string>;
-  /** The exit code, once it has exited. */
+  /** The exit code, once it has exited and everything it wrote has been read. */
   exited: Promise<number | null>;
 }
 
@@ -28,8 +28,9 @@ export async function startServerProcess(script: string, env: Record<string, str
     lines.push(...parts);
   });
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  // "close", not "exit": a process's last lines can still be in the pipe when "exit" fires.
   const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (c) => {
+    child.once("close", (c) => {
       code = c;
       resolve(c);
     }),

@@ -113,6 +113,7 @@ async function main() {
   if (want("throughput") || want("metrics")) {
     // Fresh runs, on and off in turn, the best of each: the machine's speed drifts over minutes,
     // and figure 1's own run, minutes earlier, once made metrics look like 22 % (and once -13 %).
+    // In turn the runs still differ by more than the counting costs, so that is timed alone too.
     const flatOut = { connections: 50, durationS: S, locations: 500 };
     const runs: { on: Awaited<ReturnType<typeof throughput>>[]; off: Awaited<ReturnType<typeof throughput>>[] } = {
       on: [],

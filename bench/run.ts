@@ -115,19 +115,17 @@ async function main() {
     // and figure 1's own run, minutes earlier, once made metrics look like 22 % (and once -13 %).
     // In turn the runs still differ by more than the counting costs, so that is timed alone too.
     const flatOut = { connections: 50, durationS: S, locations: 500 };
-    const runs: { on: Awaited<ReturnType<typeof throughput>>[]; off: Awaited<ReturnType<typeof throughput>>[] } = {
-      on: [],
-      off: [],
-    };
+    type Run = Awaited<ReturnType<typeof throughput>>;
+    const runs = { on: [] as Run[], off: [] as Run[] };
     for (let round = 0; round < rounds; round++) {
       runs.on.push(await figure("throughput", flatOut));
       runs.off.push(await figure("throughput", { ...flatOut, metrics: "off" }));
     }
-    const best = (list: typeof runs.on) => list.reduce((a, b) => (b.app.rps > a.app.rps ? b : a));
+    const best = (list: Run[]) => list.reduce((a, b) => (b.app.rps > a.app.rps ? b : a));
     const [on, off] = [best(runs.on), best(runs.off)];
     const countingUs = countingMicrosPerCreate();
     const cost = (1 - on.app.rps / off.app.rps) * 100;
-    const cpu = (r: typeof on) => (r.appCpuMsPerRequest === undefined ? "—" : r.appCpuMsPerRequest.toFixed(2));
+    const cpu = (r: Run) => (r.appCpuMsPerRequest === undefined ? "—" : r.appCpuMsPerRequest.toFixed(2));
     say(
       `### 1b. The cost of metrics: (1) flat out with metrics on (as shipped) and with \`METRICS=off\`${rounds > 1 ? `, ${rounds} runs of each in turn, the best of each` : ""}`,
     );

@@ -44,8 +44,10 @@ import { freePort } from "../../src/util/net";
 export { freePort };
 
 export function listen(app: express.Express, port = 0): Promise<{ url: string; server: Server }> {
-  return new Promise((resolve) => {
-    const server = app.listen(port, "127.0.0.1", () => {
+  return new Promise((resolve, reject) => {
+    // Express 5 hands a listen error to this callback: a port taken meanwhile fails here, not in a hang.
+    const server = app.listen(port, "127.0.0.1", (err?: Error) => {
+      if (err) return reject(err);
       const { port: actual } = server.address() as { port: number };
       resolve({ url: `http://127.0.0.1:${actual}`, server });
     });
@@ -67,6 +69,32 @@ export interface CustomPageStack {
 }
 
 /**
+ * The app's URL must be known before it starts, so its port is found free first; another process
+ * can take that port before the app listens on it (a client's outgoing connection picks its port
+ * from the same range). Then the harness starts again on other ports.
+ */
+async function onFreePorts(options: { companies: SandboxCompany[]; ssoKey: string; jobs?: boolean }) {
+  for (let attempt = 1; ; attempt++) {
+    const [port, sandboxPort] = [await freePort(), await freePort()];
+    const h = await startHarness({
+      sandbox: { companies: options.companies, port: sandboxPort },
+      env: {
+        HIGHLEVEL_SSO_KEY: options.ssoKey,
+        APP_BASE_URL: `http://127.0.0.1:${port}`,
+        HIGHLEVEL_FRAME_ORIGINS: `http://127.0.0.1:${sandboxPort}`,
+      },
+      ...(options.jobs ? { jobs: true } : {}),
+    });
+    try {
+      return { h, app: await listen(h.app, port) };
+    } catch (err) {
+      await h.close();
+      if ((err as { code?: string }).code !== "EADDRINUSE" || attempt === 3) throw err;
+    }
+  }
+}
+
+/**
  * The custom page as HighLevel shows it: the app listening on a port of its own, the sandbox
  * framing it (its origin allowed to), the SSO secret shared, `companyId` installed, Chromium up.
  */
@@ -76,17 +104,7 @@ export async function customPageStack(options: {
   ssoKey: string;
   jobs?: boolean;
 }): Promise<CustomPageStack> {
-  const [port, sandboxPort] = [await freePort(), await freePort()];
-  const h = await startHarness({
-    sandbox: { companies: options.companies, port: sandboxPort },
-    env: {
-      HIGHLEVEL_SSO_KEY: options.ssoKey,
-      APP_BASE_URL: `http://127.0.0.1:${port}`,
-      HIGHLEVEL_FRAME_ORIGINS: `http://127.0.0.1:${sandboxPort}`,
-    },
-    ...(options.jobs ? { jobs: true } : {}),
-  });
-  const app = await listen(h.app, port);
+  const { h, app } = await onFreePorts(options);
   const browser = await launchBrowser();
   await installCompany(h, options.install);
   h.sandbox.state.customPage = { appUrl: app.url, ssoKey: options.ssoKey };

@@ -294,6 +294,8 @@ export function createServices(
       await queue.stop();
       // After the jobs: a running job may still be talking to HighLevel.
       await http.close();
+      // Leased calls go back while the pool is open: the other processes can spend them at once.
+      await pacer.close();
       await ratePool.end();
     },
   };

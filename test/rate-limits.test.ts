@@ -1,7 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import type { Response } from "supertest";
 import { RateLimitPacer } from "../src/highlevel/pacer";
-import { createRateBudgetPool, RateBudget } from "../src/highlevel/rate-budget";
+import { createRateBudgetPool, RateBudget, type Ask } from "../src/highlevel/rate-budget";
 import { apiAs, installCompany, installLocation } from "./support/api";
 import { waitForJob } from "./support/bulk";
 import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
@@ -214,4 +214,94 @@ describe("callers waiting in one process", () => {
       await pool.end();
     }
   });
+});
+
+/** A budget that counts its round trips for grants. */
+class CountedBudget extends RateBudget {
+  takes = 0;
+  override take(asks: Map<string, Ask>) {
+    this.takes += 1;
+    return super.take(asks);
+  }
+}
+
+describe("leases: an owner called often spends calls granted ahead", () => {
+  const sentFor = async (owner: string) => {
+    const [row] = await h!.db.highLevelRateLimit.findMany({ where: { owner } });
+    return row?.sent.length ?? 0;
+  };
+  const withPacer = async (
+    perWindow: number,
+    work: (pacer: RateLimitPacer, budget: CountedBudget) => Promise<void>,
+  ) => {
+    h = await startHarness({ sandbox: { companies: [SOLO] } });
+    const pool = createRateBudgetPool(h.databaseUrl, h.services.log);
+    const budget = new CountedBudget(pool, { perWindow, windowMs: 10_000, daily: 100_000 });
+    try {
+      await work(new RateLimitPacer(budget), budget);
+    } finally {
+      await pool.end();
+    }
+  };
+
+  it("40 calls in a row take a handful of round trips, and what is left of the lease goes back on close", async () => {
+    await withPacer(100, async (pacer, budget) => {
+      for (let i = 0; i < 40; i++) await pacer.acquire("loc-busy");
+      // Each lease asks for as many calls as went in the last seconds (0, 1, 3, 7, 15, then 18:
+      // up to half the window), so the 40 calls took 6 round trips.
+      expect(budget.takes).toBe(6);
+      // Counted in the shared window: the 40 calls and the lease not yet spent, stamped 4 s later
+      // than the calls that went at once (they may go up to 4 s later).
+      const [row] = await h!.db.highLevelRateLimit.findMany({ where: { owner: "loc-busy" } });
+      expect(row!.sent.length).toBe(50);
+      expect(Number(row!.sent.at(-1)! - row!.sent[0]!)).toBeGreaterThanOrEqual(4000);
+      await pacer.close();
+      expect(await sentFor("loc-busy")).toBe(40);
+    });
+  });
+
+  it("past half its window an owner gets exact grants: nothing is held ahead that another process could need", async () => {
+    await withPacer(10, async (pacer, budget) => {
+      for (let i = 0; i < 8; i++) await pacer.acquire("loc-near");
+      // Leases while at most 5 of 10 are counted (calls 3 and 5); the calls after that each asked.
+      expect(budget.takes).toBe(6);
+      expect(await sentFor("loc-near")).toBe(8);
+      // The window is full at 10: the 11th call is refused, however the first ten were granted.
+      await pacer.acquire("loc-near");
+      await pacer.acquire("loc-near");
+      await expect(pacer.acquire("loc-near", { maxWaitMs: 100 })).rejects.toMatchObject({ code: "rate_limited" });
+    });
+  });
+
+  it("two processes calling one owner steadily: no span of HighLevel's window sees more than the limit", async () => {
+    h = await startHarness({ sandbox: { companies: [SOLO] } });
+    const pool = createRateBudgetPool(h.databaseUrl, h.services.log);
+    // 12 per second (each counted 2 s with the late second, a lease 400 ms longer); callers wait up to 5 s.
+    const limits = { perWindow: 12, windowMs: 1000, daily: 100_000 };
+    const processes = [
+      new RateLimitPacer(new RateBudget(pool, limits)),
+      new RateLimitPacer(new RateBudget(pool, limits)),
+    ];
+    const went: number[] = [];
+    try {
+      const end = Date.now() + 4000;
+      await Promise.all(
+        processes.map(async (pacer, p) => {
+          for (let i = 0; Date.now() < end; i++) {
+            await pacer.acquire("loc-shared", { maxWaitMs: 5000 });
+            went.push(Date.now());
+            // Bursts and pauses: leases are taken when calls come often, spent late in their span.
+            await new Promise((r) => setTimeout(r, (i + p) % 5 === 0 ? 300 : 20));
+          }
+        }),
+      );
+      await Promise.all(processes.map((pacer) => pacer.close()));
+    } finally {
+      await pool.end();
+    }
+    went.sort((a, b) => a - b);
+    const busiest = Math.max(...went.map((t) => went.filter((u) => u >= t && u < t + limits.windowMs).length));
+    expect(busiest).toBeLessThanOrEqual(limits.perWindow);
+    expect(went.length).toBeGreaterThan(2 * limits.perWindow);
+  }, 30_000);
 });

@@ -1,10 +1,14 @@
 import type { Logger } from "pino";
 import { RateLimitHeld } from "./errors";
-import { LATE_MS, type Grant, type RateBudget } from "./rate-budget";
+import { LATE_MS, leaseMs, type Grant, type Leftover, type RateBudget } from "./rate-budget";
 /** HighLevel said the day's calls are used up: when to try one call again (its day's reset is not documented). */
 const DAILY_PROBE_MS = 3_600_000;
 /** Queries for grants out at once per process; the calls arriving meanwhile wait for the next one together. */
 const MAX_INFLIGHT = 2;
+/** A process leases at most this many calls ahead for one owner. */
+const MAX_LEASE = 50;
+/** How often leases run out are given back and idle owners forgotten. */
+const SWEEP_MS = 1000;
 
 export interface PacerOptions {
   /** A caller is not kept waiting longer than this: it gets a 429 with the wait instead (default 10 s). */
@@ -12,6 +16,15 @@ export interface PacerOptions {
   log?: Logger;
   /** Called once for each call that could not go at its first answer and waits for a later slot. */
   onWait?: () => void;
+}
+
+/** Calls granted ahead to this process for one owner, to spend without asking PostgreSQL. */
+interface Lease {
+  left: number;
+  /** None is spent from this moment (epoch ms, this host's clock). */
+  until: number;
+  /** What PostgreSQL counted them as: what is left is given back under it. */
+  stampMs: number;
 }
 
 interface Waiter {
@@ -30,6 +43,9 @@ interface OwnerQueue {
   /** What the last answer said: nothing goes before this (epoch ms, this host's clock). */
   heldUntil: number;
   heldBy: "burst" | "daily";
+  lease: Lease | undefined;
+  /** When this process's latest calls for the owner went (at most MAX_LEASE, oldest first): what a lease asks for. */
+  recent: number[];
 }
 
 const header = (headers: Record<string, unknown>, name: string): number | undefined => {
@@ -43,7 +59,10 @@ const header = (headers: Record<string, unknown>, name: string): number | undefi
  * across all processes of the app: a call goes only once the shared budget in PostgreSQL
  * (`RateBudget`) granted it. The calls waiting in one process are asked for together, one round
  * trip for all the owners that have callers at that moment, so a busy process pays a fraction of
- * a round trip per call. HighLevel's X-RateLimit-* headers tighten the budget (`observe`).
+ * a round trip per call. An owner this process calls often gets a lease with its grants: as many
+ * calls ahead as it made in the last few seconds, spent without a round trip until the lease runs
+ * out, and given back unspent (DECISIONS #46). HighLevel's X-RateLimit-* headers tighten the budget
+ * (`observe`).
  */
 export class RateLimitPacer {
   private readonly owners = new Map<string, OwnerQueue>();
@@ -51,6 +70,12 @@ export class RateLimitPacer {
   private readonly ready = new Set<string>();
   private inflight = 0;
   private scheduled = false;
+  /** Leased calls to give back, in one query for all owners. */
+  private leftovers: Leftover[] = [];
+  private refunding: Promise<void> | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  /** How long a lease can be spent: the later stamp, plus the late second every grant has. */
+  private readonly leaseSpanMs: number;
   private readonly maxWaitMs: number;
   private readonly log: Logger | undefined;
   private readonly onWait: (() => void) | undefined;
@@ -62,6 +87,7 @@ export class RateLimitPacer {
     this.maxWaitMs = options.maxWaitMs ?? 10_000;
     this.log = options.log;
     this.onWait = options.onWait;
+    this.leaseSpanMs = leaseMs(budget.limits) + LATE_MS;
   }
 
   /**
@@ -73,6 +99,7 @@ export class RateLimitPacer {
     const now = Date.now();
     const maxWaitMs = options.maxWaitMs ?? this.maxWaitMs;
     if (q.heldUntil - now > maxWaitMs) return Promise.reject(this.held(owner, q.heldBy, q.heldUntil, now));
+    if (q.waiters.length === 0 && this.spend(q, now)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       q.waiters.push({ resolve, reject, deadline: now + maxWaitMs });
       this.wake(owner, q);
@@ -105,24 +132,107 @@ export class RateLimitPacer {
     if (note.pauseMs === undefined && note.dayUsed === undefined && note.dailyHoldMs === undefined) return;
     const q = this.queue(owner);
     const now = Date.now();
-    if (note.dailyHoldMs) this.hold(q, now + note.dailyHoldMs, "daily");
-    if (note.pauseMs) this.hold(q, now + note.pauseMs, "burst");
+    if (note.dailyHoldMs) this.hold(owner, q, now + note.dailyHoldMs, "daily");
+    if (note.pauseMs) this.hold(owner, q, now + note.pauseMs, "burst");
     this.budget.note(owner, note).catch((err: unknown) => this.log?.warn({ err, owner }, "rate-limit note lost"));
   }
 
   private queue(owner: string): OwnerQueue {
     let q = this.owners.get(owner);
     if (!q) {
-      q = { waiters: [], busy: false, timer: undefined, heldUntil: 0, heldBy: "burst" };
+      q = { waiters: [], busy: false, timer: undefined, heldUntil: 0, heldBy: "burst", lease: undefined, recent: [] };
       this.owners.set(owner, q);
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     }
     return q;
   }
 
-  private hold(q: OwnerQueue, until: number, by: "burst" | "daily"): void {
+  private hold(owner: string, q: OwnerQueue, until: number, by: "burst" | "daily"): void {
     if (until <= q.heldUntil) return;
     q.heldUntil = until;
     q.heldBy = by;
+    // HighLevel said stop: what is leased would only wait; others may need it when the hold ends.
+    this.giveBack(owner, q);
+  }
+
+  /** Takes one call from the owner's lease, if it has one to spend now. */
+  private spend(q: OwnerQueue, now: number): boolean {
+    const lease = q.lease;
+    if (!lease || lease.left === 0 || now >= lease.until || q.heldUntil > now) return false;
+    lease.left -= 1;
+    this.went(q, now);
+    return true;
+  }
+
+  private went(q: OwnerQueue, now: number): void {
+    q.recent.push(now);
+    if (q.recent.length > MAX_LEASE) q.recent.shift();
+  }
+
+  /** Calls to lease with the next grant: as many as went in the last lease span (none for a first call). */
+  private leaseAsk(q: OwnerQueue, now: number): number {
+    const since = now - this.leaseSpanMs;
+    let n = 0;
+    for (let i = q.recent.length - 1; i >= 0 && q.recent[i]! > since; i--) n++;
+    return n;
+  }
+
+  /** What is left of the owner's lease goes back to the shared budget (soon, with others'). */
+  private giveBack(owner: string, q: OwnerQueue): void {
+    const lease = q.lease;
+    q.lease = undefined;
+    if (lease) this.giveBackLease(owner, lease);
+  }
+
+  private giveBackLease(owner: string, lease: Lease): void {
+    if (lease.left === 0) return;
+    this.leftovers.push({ owner, stampMs: lease.stampMs, count: lease.left });
+    if (this.leftovers.length > 1) return; // a refund is already scheduled
+    setImmediate(() => void this.refund());
+  }
+
+  private async refund(): Promise<void> {
+    const batch = this.leftovers.splice(0);
+    if (batch.length === 0) return;
+    const done = this.budget
+      .refund(batch)
+      // Lost, the leased calls only count until their window passes: budget idle for a few seconds.
+      .catch((err: unknown) => this.log?.warn({ err }, "leased HighLevel calls not given back"));
+    this.refunding = done;
+    await done;
+  }
+
+  /** Gives back leases run out, and forgets owners with nothing waiting, leased or remembered. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [owner, q] of this.owners) {
+      if (q.lease && (q.lease.left === 0 || now >= q.lease.until)) this.giveBack(owner, q);
+      if (this.idle(q, now)) this.owners.delete(owner);
+    }
+    if (this.owners.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private idle(q: OwnerQueue, now: number): boolean {
+    return (
+      q.waiters.length === 0 &&
+      !q.busy &&
+      !q.timer &&
+      !q.lease &&
+      q.heldUntil <= now &&
+      (q.recent.at(-1) ?? 0) <= now - this.leaseSpanMs
+    );
+  }
+
+  /** Gives back every lease (a process stopping): the other processes can spend those calls at once. */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const [owner, q] of this.owners) this.giveBack(owner, q);
+    await this.refund();
+    await this.refunding;
   }
 
   private held(owner: string, by: "burst" | "daily", until: number, now: number): RateLimitHeld {
@@ -146,22 +256,27 @@ export class RateLimitPacer {
   }
 
   private async flush(): Promise<void> {
-    const batch = new Map<string, number>();
+    const batch = new Map<string, { calls: number; extra: number }>();
+    const now = Date.now();
     for (const owner of this.ready) {
       const q = this.owners.get(owner);
       if (!q || q.busy || q.waiters.length === 0) continue;
       q.busy = true;
-      batch.set(owner, q.waiters.length);
+      // Callers wait, so the lease is spent, run out or held: what is left of it goes back.
+      this.giveBack(owner, q);
+      batch.set(owner, { calls: q.waiters.length, extra: this.leaseAsk(q, now) });
     }
     this.ready.clear();
     if (batch.size === 0) return;
     this.inflight += 1;
     let grants: Map<string, Grant> | undefined;
     let late = false;
+    let made = { madeAt: 0, atMs: 0 };
     let failure: unknown;
     try {
       const answer = await this.budget.take(batch);
       grants = answer.grants;
+      made = answer;
       // Late: the process stalled after PostgreSQL granted; the grants are spent but not used,
       // or calls granted over a whole window could go out together.
       late = answer.ageMs > LATE_MS;
@@ -174,11 +289,10 @@ export class RateLimitPacer {
       const q = this.owners.get(owner)!;
       q.busy = false;
       const grant = grants?.get(owner);
-      if (grant) this.settle(owner, q, grant, batch.get(owner)!, late);
+      if (grant) this.settle(owner, q, grant, batch.get(owner)!.calls, late, made);
       // The database is down: the callers get its error (503), not a wait.
       else for (const w of q.waiters.splice(0)) w.reject(failure ?? new Error(`no rate-limit answer for ${owner}`));
       this.wake(owner, q);
-      if (q.waiters.length === 0 && !q.timer && q.heldUntil <= Date.now()) this.owners.delete(owner);
     }
     // Owners whose callers arrived while the queries were out.
     this.schedule();
@@ -188,12 +302,37 @@ export class RateLimitPacer {
    * Lets the granted callers go, refuses those who would wait too long, and asks again when a
    * slot frees. `asked`: the callers the answer is for; later arrivals are asked for next.
    */
-  private settle(owner: string, q: OwnerQueue, grant: Grant, asked: number, late: boolean): void {
+  private settle(
+    owner: string,
+    q: OwnerQueue,
+    grant: Grant,
+    asked: number,
+    late: boolean,
+    made: { madeAt: number; atMs: number },
+  ): void {
     const now = Date.now();
-    if (grant.heldBy) this.hold(q, now + grant.heldMs, grant.heldBy);
-    // Late: ask again at once (the caller `wake`s the owner); the spent grants only cost budget.
-    if (late && grant.granted > 0) return;
-    for (const w of q.waiters.splice(0, grant.granted)) w.resolve();
+    if (grant.heldBy) this.hold(owner, q, now + grant.heldMs, grant.heldBy);
+    const lease = grant.leased > 0 && {
+      left: grant.leased,
+      // Spent only while HighLevel's window of each call stays inside what PostgreSQL counts for it.
+      until: made.madeAt + this.leaseSpanMs,
+      stampMs: made.atMs + leaseMs(this.budget.limits),
+    };
+    // Late: ask again at once (the caller `wake`s the owner); the spent grants only cost budget,
+    // and the lease goes back.
+    if (late && (grant.granted > 0 || lease)) {
+      if (lease) this.giveBackLease(owner, lease);
+      return;
+    }
+    for (const w of q.waiters.splice(0, grant.granted)) {
+      this.went(q, now);
+      w.resolve();
+    }
+    if (lease) {
+      q.lease = lease;
+      // Callers who came while the question was out go on the lease.
+      while (q.waiters.length > 0 && this.spend(q, now)) q.waiters.shift()!.resolve();
+    }
     const full = asked > grant.granted;
     if (q.waiters.length === 0 || (!full && q.heldUntil <= now)) return;
     const { perWindow, windowMs } = this.budget.limits;

@@ -20,9 +20,26 @@ export interface RateLimits {
   daily: number;
 }
 
+/**
+ * How much later than an immediate grant a leased one may still go (and so how much longer it
+ * counts in the window): 4 s, or less than half a window when the window is short. A process
+ * that calls an owner often spends its lease over those seconds without asking PostgreSQL.
+ */
+export const leaseMs = (limits: RateLimits): number => Math.min(4000, Math.floor(limits.windowMs * 0.4));
+
+/** What a process asks the shared budget for one owner. */
+export interface Ask {
+  /** Calls waiting to go now. */
+  calls: number;
+  /** Further calls it would like to lease: to spend by itself until the lease runs out. */
+  extra: number;
+}
+
 /** What the shared budget answered for one owner. */
 export interface Grant {
   granted: number;
+  /** Calls leased besides (only when every asked call was granted and the owner is far from its limits). */
+  leased: number;
   /** For the calls not granted, oldest first: in how many ms each could go, as far as the window knows. */
   waitsMs: number[];
   /** Nothing is granted for this long (HighLevel said stop, or the day's calls are used up). */
@@ -30,9 +47,18 @@ export interface Grant {
   heldBy: "burst" | "daily" | null;
 }
 
+/** Leased calls a process gives back unspent. */
+export interface Leftover {
+  owner: string;
+  /** The stamp the leased calls were counted with (PostgreSQL's clock, epoch ms). */
+  stampMs: number;
+  count: number;
+}
+
 interface TakeRow {
   subject: string;
   granted: number;
+  leased: number;
   waits_ms: number[];
   held_ms: string;
   held_by: "burst" | "daily" | null;
@@ -70,9 +96,10 @@ export function createRateBudgetPool(databaseUrl: string, log: Logger): Pool {
 }
 
 /**
- * The per-owner budget every process of the app shares, kept in PostgreSQL by two functions
- * (migration `refresh_schedule_and_rate_limits`): `highlevel_rate_take` grants calls for many
- * owners in one round trip, `highlevel_rate_note` records what HighLevel's headers said.
+ * The per-owner budget every process of the app shares, kept in PostgreSQL by three functions
+ * (migrations `refresh_schedule_and_rate_limits` and `rate_leases`): `highlevel_rate_take` grants
+ * calls (and leases) for many owners in one round trip, `highlevel_rate_refund` gives back leased
+ * calls never sent, `highlevel_rate_note` records what HighLevel's headers said.
  */
 export class RateBudget {
   private clock: ClockSample | undefined;
@@ -83,25 +110,30 @@ export class RateBudget {
   ) {}
 
   /**
-   * Asks for `wanted` calls per owner in one round trip. `ageMs`: how long ago PostgreSQL made
+   * Asks for calls (and leases) per owner in one round trip. `ageMs`: how long ago PostgreSQL made
    * the grants, at most, now that the answer is here (a connection being opened first does not
-   * count; a process that stalled after the answer came does).
+   * count; a process that stalled after the answer came does); `madeAt`: the earliest moment, on
+   * this host's clock, they can have been made; `atMs`: when, on PostgreSQL's clock.
    */
-  async take(wanted: Map<string, number>): Promise<{ grants: Map<string, Grant>; ageMs: number }> {
-    const owners = [...wanted.keys()];
+  async take(
+    asks: Map<string, Ask>,
+  ): Promise<{ grants: Map<string, Grant>; ageMs: number; madeAt: number; atMs: number }> {
+    const owners = [...asks.keys()];
     const client = await this.pool.connect();
     let rows: TakeRow[];
     const sentAt = Date.now();
     try {
       ({ rows } = await client.query<TakeRow>({
-        name: "highlevel_rate_take",
-        text: "SELECT * FROM highlevel_rate_take($1::text[], $2::int[], $3, $4, $5)",
+        name: "highlevel_rate_take_leasing",
+        text: "SELECT * FROM highlevel_rate_take($1::text[], $2::int[], $3, $4, $5, $6::int[], $7)",
         values: [
           owners,
-          owners.map((o) => wanted.get(o)),
+          owners.map((o) => asks.get(o)!.calls),
           this.limits.perWindow,
           this.limits.windowMs + LATE_MS,
           this.limits.daily,
+          owners.map((o) => asks.get(o)!.extra),
+          leaseMs(this.limits),
         ],
       }));
     } finally {
@@ -110,14 +142,36 @@ export class RateBudget {
     const now = Date.now();
     const grantedAt = Number(rows[0]?.at_ms ?? now);
     const clock = this.sampleClock(grantedAt, sentAt, now);
-    const ageMs = now - (grantedAt - clock.offsetMs) + clock.errorMs + (now - clock.at) * DRIFT_PER_MS;
+    const ageMs = Math.max(0, now - (grantedAt - clock.offsetMs) + clock.errorMs + (now - clock.at) * DRIFT_PER_MS);
     const grants = new Map(
       rows.map((r) => [
         r.subject,
-        { granted: r.granted, waitsMs: r.waits_ms, heldMs: Number(r.held_ms), heldBy: r.held_by },
+        {
+          granted: r.granted,
+          leased: r.leased,
+          waitsMs: r.waits_ms,
+          heldMs: Number(r.held_ms),
+          heldBy: r.held_by,
+        },
       ]),
     );
-    return { grants, ageMs: Math.max(0, ageMs) };
+    return { grants, ageMs, madeAt: now - ageMs, atMs: grantedAt };
+  }
+
+  /** Gives back leased calls that were never sent, so other processes (and the day's count) have them again. */
+  async refund(leftovers: Leftover[]): Promise<void> {
+    if (leftovers.length === 0) return;
+    await this.pool.query({
+      name: "highlevel_rate_refund",
+      text: "SELECT highlevel_rate_refund($1::text[], $2::bigint[], $3::int[], $4::int[])",
+      values: [
+        leftovers.map((l) => l.owner),
+        leftovers.map((l) => l.stampMs),
+        leftovers.map((l) => l.count),
+        // The day the lease was granted on (its stamp is `leaseMs` after the grant).
+        leftovers.map((l) => Math.floor((l.stampMs - leaseMs(this.limits)) / 86_400_000)),
+      ],
+    });
   }
 
   /** Keeps the most precise estimate of PostgreSQL's clock against ours: the quickest round trip, allowing for drift. */

@@ -273,6 +273,24 @@ describe("leases: an owner called often spends calls granted ahead", () => {
     });
   });
 
+  it("a process of the previous version, asking with the five-argument function, still gets exact grants", async () => {
+    await withPacer(10, async (pacer) => {
+      for (let i = 0; i < 3; i++) await pacer.acquire("loc-mixed");
+      const pool = createRateBudgetPool(h!.databaseUrl, h!.services.log);
+      try {
+        const { rows } = await pool.query<{ granted: number; waits_ms: number[] }>(
+          "SELECT * FROM highlevel_rate_take($1::text[], $2::int[], $3, $4, $5)",
+          [["loc-mixed"], [9], 10, 11_000, 100_000],
+        );
+        // Three calls counted (the third from a lease of one): 7 of the 9 asked for go, 2 wait.
+        expect(rows).toEqual([expect.objectContaining({ granted: 7, waits_ms: expect.any(Array) })]);
+        expect(rows[0]!.waits_ms).toHaveLength(2);
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
   it("two processes calling one owner steadily: no span of HighLevel's window sees more than the limit", async () => {
     h = await startHarness({ sandbox: { companies: [SOLO] } });
     const pool = createRateBudgetPool(h.databaseUrl, h.services.log);

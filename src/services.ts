@@ -137,7 +137,9 @@ export function createServices(
   });
   // One pacer for every call made with a location's token (or an agency's), whatever the endpoint;
   // its budget is shared with every other process through PostgreSQL.
-  const ratePool = createRateBudgetPool(databaseUrl, log);
+  // Set when a stop begins (its first step stops the jobs).
+  let stopping = false;
+  const ratePool = createRateBudgetPool(databaseUrl, log, () => stopping);
   const pacer = new RateLimitPacer(
     new RateBudget(ratePool, {
       perWindow: config.HIGHLEVEL_BURST_LIMIT,
@@ -285,7 +287,10 @@ export function createServices(
         await detailsWorker.start({ loops: 1, batchSize: 50 });
       }
     },
-    stopJobs: () => queue.stop(),
+    stopJobs: () => {
+      stopping = true;
+      return queue.stop();
+    },
     async close() {
       await housekeeping.stop();
       // Before the pools close: what was counted since the last flush (the runtime flushed already).

@@ -1,5 +1,6 @@
 import { Pool } from "pg";
 import type { Logger } from "pino";
+import { databaseUnavailable } from "../errors";
 
 /**
  * A grant is counted from when PostgreSQL made it; the call goes when the answer is back. The
@@ -81,7 +82,7 @@ const DRIFT_PER_MS = 1 / 10_000;
  * more disk round trip. A database crash can forget the last fraction of a second of grants;
  * its recovery takes longer than that, and HighLevel's own headers and 429s still hold the pace.
  */
-export function createRateBudgetPool(databaseUrl: string, log: Logger): Pool {
+export function createRateBudgetPool(databaseUrl: string, log: Logger, stopping: () => boolean = () => false): Pool {
   const pool = new Pool({
     connectionString: databaseUrl,
     max: 2,
@@ -91,7 +92,12 @@ export function createRateBudgetPool(databaseUrl: string, log: Logger): Pool {
     application_name: "highlevel-block-slots rate limits",
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
-  pool.on("error", (err) => log.warn({ err }, "rate-limit database connection lost"));
+  // A database going away is one line without a stack, and none while stopping (a terminal's
+  // Ctrl-C stops the demo's embedded database too, often first).
+  pool.on("error", (err) => {
+    if (stopping()) return;
+    log.warn(databaseUnavailable(err) ? { reason: err.message } : { err }, "rate-limit database connection lost");
+  });
   return pool;
 }
 

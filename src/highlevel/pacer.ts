@@ -1,12 +1,11 @@
 import type { Logger } from "pino";
 import { RateLimitHeld } from "./errors";
-import { LATE_MS, leaseMs, type Grant, type Leftover, type RateBudget } from "./rate-budget";
+import { Leases, type LeaseState } from "./leases";
+import { LATE_MS, type Grant, type RateBudget } from "./rate-budget";
 /** HighLevel said the day's calls are used up: when to try one call again (its day's reset is not documented). */
 const DAILY_PROBE_MS = 3_600_000;
 /** Queries for grants out at once per process; the calls arriving meanwhile wait for the next one together. */
 const MAX_INFLIGHT = 2;
-/** A process leases at most this many calls ahead for one owner. */
-const MAX_LEASE = 50;
 /** How often leases run out are given back and idle owners forgotten. */
 const SWEEP_MS = 1000;
 
@@ -18,15 +17,6 @@ export interface PacerOptions {
   onWait?: () => void;
 }
 
-/** Calls granted ahead to this process for one owner, to spend without asking PostgreSQL. */
-interface Lease {
-  left: number;
-  /** None is spent from this moment (epoch ms, this host's clock). */
-  until: number;
-  /** What PostgreSQL counted them as: what is left is given back under it. */
-  stampMs: number;
-}
-
 interface Waiter {
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -34,8 +24,8 @@ interface Waiter {
   waited?: boolean;
 }
 
-/** One owner's calls waiting in this process, first come first served. */
-interface OwnerQueue {
+/** One owner's calls waiting in this process, first come first served; its lease, if any. */
+interface OwnerQueue extends LeaseState {
   waiters: Waiter[];
   /** A query for this owner is out, or a timer will ask again: nothing more to do until then. */
   busy: boolean;
@@ -43,9 +33,6 @@ interface OwnerQueue {
   /** What the last answer said: nothing goes before this (epoch ms, this host's clock). */
   heldUntil: number;
   heldBy: "burst" | "daily";
-  lease: Lease | undefined;
-  /** When this process's latest calls for the owner went (at most MAX_LEASE, oldest first): what a lease asks for. */
-  recent: number[];
 }
 
 const header = (headers: Record<string, unknown>, name: string): number | undefined => {
@@ -70,12 +57,8 @@ export class RateLimitPacer {
   private readonly ready = new Set<string>();
   private inflight = 0;
   private scheduled = false;
-  /** Leased calls to give back, in one query for all owners. */
-  private leftovers: Leftover[] = [];
-  private refunding: Promise<void> | undefined;
+  private readonly leases: Leases;
   private sweeper: NodeJS.Timeout | undefined;
-  /** How long a lease can be spent: the later stamp, plus the late second every grant has. */
-  private readonly leaseSpanMs: number;
   private readonly maxWaitMs: number;
   private readonly log: Logger | undefined;
   private readonly onWait: (() => void) | undefined;
@@ -87,7 +70,7 @@ export class RateLimitPacer {
     this.maxWaitMs = options.maxWaitMs ?? 10_000;
     this.log = options.log;
     this.onWait = options.onWait;
-    this.leaseSpanMs = leaseMs(budget.limits) + LATE_MS;
+    this.leases = new Leases(budget, options.log);
   }
 
   /**
@@ -152,61 +135,19 @@ export class RateLimitPacer {
     q.heldUntil = until;
     q.heldBy = by;
     // HighLevel said stop: what is leased would only wait; others may need it when the hold ends.
-    this.giveBack(owner, q);
+    this.leases.giveBack(owner, q);
   }
 
-  /** Takes one call from the owner's lease, if it has one to spend now. */
+  /** A call from the owner's lease, unless HighLevel said stop. */
   private spend(q: OwnerQueue, now: number): boolean {
-    const lease = q.lease;
-    if (!lease || lease.left === 0 || now >= lease.until || q.heldUntil > now) return false;
-    lease.left -= 1;
-    this.went(q, now);
-    return true;
-  }
-
-  private went(q: OwnerQueue, now: number): void {
-    q.recent.push(now);
-    if (q.recent.length > MAX_LEASE) q.recent.shift();
-  }
-
-  /** Calls to lease with the next grant: as many as went in the last lease span (none for a first call). */
-  private leaseAsk(q: OwnerQueue, now: number): number {
-    const since = now - this.leaseSpanMs;
-    let n = 0;
-    for (let i = q.recent.length - 1; i >= 0 && q.recent[i]! > since; i--) n++;
-    return n;
-  }
-
-  /** What is left of the owner's lease goes back to the shared budget (soon, with others'). */
-  private giveBack(owner: string, q: OwnerQueue): void {
-    const lease = q.lease;
-    q.lease = undefined;
-    if (lease) this.giveBackLease(owner, lease);
-  }
-
-  private giveBackLease(owner: string, lease: Lease): void {
-    if (lease.left === 0) return;
-    this.leftovers.push({ owner, stampMs: lease.stampMs, count: lease.left });
-    if (this.leftovers.length > 1) return; // a refund is already scheduled
-    setImmediate(() => void this.refund());
-  }
-
-  private async refund(): Promise<void> {
-    const batch = this.leftovers.splice(0);
-    if (batch.length === 0) return;
-    const done = this.budget
-      .refund(batch)
-      // Lost, the leased calls only count until their window passes: budget idle for a few seconds.
-      .catch((err: unknown) => this.log?.warn({ err }, "leased HighLevel calls not given back"));
-    this.refunding = done;
-    await done;
+    return q.heldUntil <= now && this.leases.spend(q, now);
   }
 
   /** Gives back leases run out, and forgets owners with nothing waiting, leased or remembered. */
   private sweep(): void {
     const now = Date.now();
     for (const [owner, q] of this.owners) {
-      if (q.lease && (q.lease.left === 0 || now >= q.lease.until)) this.giveBack(owner, q);
+      if (this.leases.over(q, now)) this.leases.giveBack(owner, q);
       if (this.idle(q, now)) this.owners.delete(owner);
     }
     if (this.owners.size === 0) {
@@ -216,23 +157,14 @@ export class RateLimitPacer {
   }
 
   private idle(q: OwnerQueue, now: number): boolean {
-    return (
-      q.waiters.length === 0 &&
-      !q.busy &&
-      !q.timer &&
-      !q.lease &&
-      q.heldUntil <= now &&
-      (q.recent.at(-1) ?? 0) <= now - this.leaseSpanMs
-    );
+    return q.waiters.length === 0 && !q.busy && !q.timer && q.heldUntil <= now && this.leases.forgettable(q, now);
   }
 
   /** Gives back every lease (a process stopping): the other processes can spend those calls at once. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
-    for (const [owner, q] of this.owners) this.giveBack(owner, q);
-    await this.refund();
-    await this.refunding;
+    await this.leases.close(this.owners);
   }
 
   private held(owner: string, by: "burst" | "daily", until: number, now: number): RateLimitHeld {
@@ -263,8 +195,8 @@ export class RateLimitPacer {
       if (!q || q.busy || q.waiters.length === 0) continue;
       q.busy = true;
       // Callers wait, so the lease is spent, run out or held: what is left of it goes back.
-      this.giveBack(owner, q);
-      batch.set(owner, { calls: q.waiters.length, extra: this.leaseAsk(q, now) });
+      this.leases.giveBack(owner, q);
+      batch.set(owner, { calls: q.waiters.length, extra: this.leases.ask(q, now) });
     }
     this.ready.clear();
     if (batch.size === 0) return;
@@ -312,20 +244,15 @@ export class RateLimitPacer {
   ): void {
     const now = Date.now();
     if (grant.heldBy) this.hold(owner, q, now + grant.heldMs, grant.heldBy);
-    const lease = grant.leased > 0 && {
-      left: grant.leased,
-      // Spent only while HighLevel's window of each call stays inside what PostgreSQL counts for it.
-      until: made.madeAt + this.leaseSpanMs,
-      stampMs: made.atMs + leaseMs(this.budget.limits),
-    };
+    const lease = this.leases.granted(grant.leased, made);
     // Late: ask again at once (the caller `wake`s the owner); the spent grants only cost budget,
     // and the lease goes back.
     if (late && (grant.granted > 0 || lease)) {
-      if (lease) this.giveBackLease(owner, lease);
+      if (lease) this.leases.giveBackLease(owner, lease);
       return;
     }
     for (const w of q.waiters.splice(0, grant.granted)) {
-      this.went(q, now);
+      this.leases.went(q, now);
       w.resolve();
     }
     if (lease) {

@@ -37,7 +37,12 @@ export class HighLevelCalendars {
     await this.pacer.acquire(locationId, sendBy === undefined ? {} : { maxWaitMs: Math.max(0, sendBy - Date.now()) });
     if (sendBy !== undefined && Date.now() > sendBy)
       throw new RateLimitHeld(locationId, "burst", new Date(Date.now() + 1000));
-    return send<T>(this.http, operation, config, (headers, status) => this.pacer.observe(locationId, headers, status));
+    return send<T>(
+      this.http,
+      operation,
+      config,
+      (headers, status) => void this.pacer.observe(locationId, headers, status),
+    );
   }
 
   createBlockSlot(accessToken: string, input: BlockSlotInput, sendBy?: number): Promise<BlockSlot> {

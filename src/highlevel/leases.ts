@@ -18,6 +18,8 @@ export interface LeaseState {
   lease: Lease | undefined;
   /** When this process's latest calls for the owner went (at most MAX_LEASE, oldest first): what a lease asks for. */
   recent: number[];
+  /** Leased calls this process sent, by the stamp PostgreSQL counts them under (later than they went). */
+  sentAhead: Map<number, number>;
 }
 
 /**
@@ -43,8 +45,18 @@ export class Leases {
     const lease = s.lease;
     if (!lease || lease.left === 0 || now >= lease.until) return false;
     lease.left -= 1;
+    s.sentAhead.set(lease.stampMs, (s.sentAhead.get(lease.stampMs) ?? 0) + 1);
     this.went(s, now);
     return true;
+  }
+
+  /**
+   * Leased calls of this process already sent whose stamps may still lie ahead: HighLevel counts
+   * them now, PostgreSQL only from their stamp (`highlevel_rate_note` counts those not yet reached).
+   */
+  sentAheadOf(s: LeaseState, now: number): { stamps: number[]; counts: number[] } {
+    for (const stamp of s.sentAhead.keys()) if (stamp < now - this.spanMs) s.sentAhead.delete(stamp);
+    return { stamps: [...s.sentAhead.keys()], counts: [...s.sentAhead.values()] };
   }
 
   /** A call for the owner went now (leased or granted). */

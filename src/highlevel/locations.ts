@@ -41,7 +41,7 @@ export class HighLevelLocations {
         url: `/locations/${encodeURIComponent(locationId)}`,
         headers: { Authorization: `Bearer ${accessToken}`, Version: LOCATIONS_VERSION },
       },
-      (headers, status) => this.pacer.observe(owner, headers, status),
+      (headers, status) => void this.pacer.observe(owner, headers, status),
     );
     const parsed = locationResponse.safeParse(body);
     if (!parsed.success) throw new HighLevelResponseError("get location: unexpected response from HighLevel");

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { RateLimitHeld } from "./errors";
 import { Leases, type LeaseState } from "./leases";
-import { LATE_MS, type Grant, type RateBudget } from "./rate-budget";
+import { LATE_MS, type Grant, type RateBudget, type RateNote } from "./rate-budget";
 /** HighLevel said the day's calls are used up: when to try one call again (its day's reset is not documented). */
 const DAILY_PROBE_MS = 3_600_000;
 /** Queries for grants out at once per process; the calls arriving meanwhile wait for the next one together. */
@@ -91,17 +91,30 @@ export class RateLimitPacer {
 
   /**
    * Reads HighLevel's answer headers (and status) for `owner`. None left in the burst window, or
-   * a 429: every process holds the owner for the window HighLevel gives. None left today: held
-   * for an hour, then one call tries again.
+   * a 429: every process holds the owner for the window HighLevel gives, unless (no 429) the app's
+   * own calls in that window account for the zero and its budget is no looser than HighLevel's
+   * limit: then the shared budget already keeps the next call back as long as needed, and a whole
+   * interval from this answer would only add the time the last hundred took to send (DECISIONS #47). None left today: held for an hour, then
+   * one call tries again. Resolves once the shared budget has the note (callers need not wait).
    */
-  observe(owner: string, headers: Record<string, unknown>, status?: number): void {
+  observe(owner: string, headers: Record<string, unknown>, status?: number): Promise<void> {
     const remaining = header(headers, "x-ratelimit-remaining");
     const intervalMs = header(headers, "x-ratelimit-interval-milliseconds");
+    const max = header(headers, "x-ratelimit-max");
     const dailyRemaining = header(headers, "x-ratelimit-daily-remaining");
     const dailyMax = header(headers, "x-ratelimit-limit-daily");
-    const note: { pauseMs?: number; dayUsed?: number; dailyHoldMs?: number } = {};
+    const note: RateNote = {};
     if (status === 429 || (remaining !== undefined && remaining <= 0)) {
       note.pauseMs = intervalMs && intervalMs > 0 ? intervalMs : this.budget.limits.windowMs;
+      // Only a budget as tight as HighLevel's own limit keeps the next call back long enough.
+      const { perWindow, windowMs } = this.budget.limits;
+      if (status !== 429 && max && max >= perWindow && windowMs >= note.pauseMs) {
+        note.unlessOwn = {
+          max,
+          intervalMs: note.pauseMs,
+          sentAhead: this.leases.sentAheadOf(this.queue(owner), Date.now()),
+        };
+      }
     }
     if (dailyRemaining !== undefined && dailyRemaining <= 0) note.dailyHoldMs = DAILY_PROBE_MS;
     else if (
@@ -109,21 +122,50 @@ export class RateLimitPacer {
       dailyMax !== undefined &&
       dailyRemaining < Math.max(1000, dailyMax / 100)
     ) {
-      // Near the day's end HighLevel's count wins over ours (it also sees calls this app did not pace).
       note.dayUsed = dailyMax - dailyRemaining;
     }
-    if (note.pauseMs === undefined && note.dayUsed === undefined && note.dailyHoldMs === undefined) return;
+    if (note.pauseMs === undefined && note.dayUsed === undefined && note.dailyHoldMs === undefined) {
+      return Promise.resolve();
+    }
     const q = this.queue(owner);
     const now = Date.now();
     if (note.dailyHoldMs) this.hold(owner, q, now + note.dailyHoldMs, "daily");
-    if (note.pauseMs) this.hold(owner, q, now + note.pauseMs, "burst");
-    this.budget.note(owner, note).catch((err: unknown) => this.log?.warn({ err, owner }, "rate-limit note lost"));
+    // Held here at once, in case the zero is not the app's own: nothing goes while PostgreSQL counts.
+    const before = { until: q.heldUntil, by: q.heldBy };
+    const pausedUntil = note.pauseMs ? now + note.pauseMs : 0;
+    if (pausedUntil) this.hold(owner, q, pausedUntil, "burst");
+    return this.budget.note(owner, note).then(
+      (paused) => {
+        if (!paused && note.unlessOwn && q.heldUntil === pausedUntil) this.release(owner, q, before);
+      },
+      (err: unknown) => this.log?.warn({ err, owner }, "rate-limit note lost"),
+    );
+  }
+
+  /** Lifts this process's own hold of `owner` back to what it was, and lets its callers ask again. */
+  private release(owner: string, q: OwnerQueue, to: { until: number; by: "burst" | "daily" }): void {
+    q.heldUntil = to.until;
+    q.heldBy = to.by;
+    if (q.timer) {
+      clearTimeout(q.timer);
+      q.timer = undefined;
+    }
+    this.wake(owner, q);
   }
 
   private queue(owner: string): OwnerQueue {
     let q = this.owners.get(owner);
     if (!q) {
-      q = { waiters: [], busy: false, timer: undefined, heldUntil: 0, heldBy: "burst", lease: undefined, recent: [] };
+      q = {
+        waiters: [],
+        busy: false,
+        timer: undefined,
+        heldUntil: 0,
+        heldBy: "burst",
+        lease: undefined,
+        recent: [],
+        sentAhead: new Map(),
+      };
       this.owners.set(owner, q);
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     }

@@ -28,6 +28,18 @@ export interface RateLimits {
  */
 export const leaseMs = (limits: RateLimits): number => Math.min(4000, Math.floor(limits.windowMs * 0.4));
 
+/** What HighLevel's answer headers said about one owner (`RateBudget.note`). */
+export interface RateNote {
+  pauseMs?: number;
+  dayUsed?: number;
+  dailyHoldMs?: number;
+  /**
+   * HighLevel's X-RateLimit-Max and interval: no pause if the app's own calls account for its zero,
+   * counting this process's leased calls already sent whose stamps are still ahead.
+   */
+  unlessOwn?: { max: number; intervalMs: number; sentAhead: { stamps: number[]; counts: number[] } };
+}
+
 /** What a process asks the shared budget for one owner. */
 export interface Ask {
   /** Calls waiting to go now. */
@@ -103,9 +115,10 @@ export function createRateBudgetPool(databaseUrl: string, log: Logger, stopping:
 
 /**
  * The per-owner budget every process of the app shares, kept in PostgreSQL by three functions
- * (migrations `refresh_schedule_and_rate_limits` and `rate_leases`): `highlevel_rate_take` grants
- * calls (and leases) for many owners in one round trip, `highlevel_rate_refund` gives back leased
- * calls never sent, `highlevel_rate_note` records what HighLevel's headers said.
+ * (migrations `refresh_schedule_and_rate_limits`, `rate_leases` and `rate_note_own_calls`):
+ * `highlevel_rate_take` grants calls (and leases) for many owners in one round trip,
+ * `highlevel_rate_refund` gives back leased calls never sent, `highlevel_rate_note` records what
+ * HighLevel's headers said.
  */
 export class RateBudget {
   private clock: ClockSample | undefined;
@@ -192,12 +205,27 @@ export class RateBudget {
     return this.clock!;
   }
 
-  /** Holds `owner` for `pauseMs`, counts at least `dayUsed` calls today, holds it `dailyHoldMs` for the day. */
-  async note(owner: string, what: { pauseMs?: number; dayUsed?: number; dailyHoldMs?: number }): Promise<void> {
-    await this.pool.query({
-      name: "highlevel_rate_note",
-      text: "SELECT highlevel_rate_note($1, $2, $3, $4)",
-      values: [owner, Math.ceil(what.pauseMs ?? 0), what.dayUsed ?? 0, Math.ceil(what.dailyHoldMs ?? 0)],
+  /**
+   * Holds `owner` for `pauseMs`, counts at least `dayUsed` calls today, holds it `dailyHoldMs` for
+   * the day. With `unlessOwn` (HighLevel's X-RateLimit-Max and interval) the pause is skipped when
+   * the app's own grants in that interval account for HighLevel's zero. Resolves with whether the
+   * owner was paused.
+   */
+  async note(owner: string, what: RateNote): Promise<boolean> {
+    const { rows } = await this.pool.query<{ paused: boolean }>({
+      name: "highlevel_rate_note_own",
+      text: "SELECT highlevel_rate_note($1, $2, $3, $4, $5, $6, $7::bigint[], $8::int[]) AS paused",
+      values: [
+        owner,
+        Math.ceil(what.pauseMs ?? 0),
+        what.dayUsed ?? 0,
+        Math.ceil(what.dailyHoldMs ?? 0),
+        what.unlessOwn?.max ?? 0,
+        Math.ceil(what.unlessOwn?.intervalMs ?? 0),
+        what.unlessOwn?.sentAhead.stamps ?? [],
+        what.unlessOwn?.sentAhead.counts ?? [],
+      ],
     });
+    return rows[0]?.paused ?? false;
   }
 }

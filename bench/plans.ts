@@ -1,8 +1,9 @@
 /**
  * `npm run bench:plans`: a block plan of 8,000 blocks (200 locations × 2 calendars × 20 weekdays)
- * at HighLevel's real limits: preview, apply, undo, and a SIGKILL mid-apply; written to bench/RESULTS.md.
+ * at HighLevel's real limits: preview, apply, undo, and a SIGKILL mid-apply; then a smaller plan the
+ * rate limit holds back, to time the apply against the limit's minimum. Written to bench/RESULTS.md.
  */
-import { blockPlanFigure } from "./lib/figures-plans";
+import { blockPlanFigure, limitBoundApplyFigure } from "./lib/figures-plans";
 import { BUDGET as budget, paceMinimumS } from "./lib/figures-scale";
 import { goal, machine, report, writeSection } from "./lib/report";
 
@@ -48,7 +49,8 @@ async function main() {
   say(`| the first preview (lists every location's calendars) | ${f.firstPreviewMs} ms | |`);
   say(`| apply answered (202) in | ${f.applyAnsweredMs} ms | |`);
   say(
-    `| apply: every block in HighLevel after | ${seconds(f.applyMs)} | ≤ 10 % over the rate limit's minimum (${minimumS} s): ${goal(applyS <= minimumS * 1.1)} |`,
+    // Against a minimum of 0 s no time can be within 10 %: the goal is timed in B, where the limit binds.
+    `| apply: every block in HighLevel after | ${seconds(f.applyMs)} | ${minimumS > 0 ? `≤ 10 % over the rate limit's minimum (${minimumS} s): ${goal(applyS <= minimumS * 1.1)}` : "the limit does not hold it back here (B times that goal)"} |`,
   );
   say(`| blocks created per second | ${Math.round(f.blocks / applyS)} | |`);
   say(
@@ -77,11 +79,36 @@ async function main() {
   );
   say();
   say(
-    `What the rate limit allows: each location gets ${perLocation} creates, and the apply reads its 2 calendars' events as it plans, ${callsPerLocation} calls per location (${callsPerLocation + 5} with the previews' reads just before), under the ${budget} the app grants a location at once. So the limit alone lets every block go at once: its minimum is ${minimumS} s, and no measured time can be within 10 % of it. The bound is elsewhere: ${binding(f.machineBusy, busy, cpuPerBlockMs)}.`,
+    `What the rate limit allows: each location gets ${perLocation} creates, and the apply reads its 2 calendars' events as it plans, ${callsPerLocation} calls per location (${callsPerLocation + 5} with the previews' reads just before), under the ${budget} the app grants a location at once. So the limit alone lets every block go at once (its minimum is ${minimumS} s, and no measured time can be within 10 % of it: B below times that goal where the limit binds). The bound is elsewhere: ${binding(f.machineBusy, busy, cpuPerBlockMs)}.`,
   );
   say();
   say(
     `The kill: the plan's blocks are queued, and its only app process is SIGKILLed once ${Math.round((f.heldAtKill / f.blocks) * 100)} % of them exist in HighLevel; a new process on the same database then finishes the plan. The blocks whose creates were in flight wait for their lease to run out (the job time-out, 120 s, then the queue's expiry sweep, every 30 s) before they are looked for in HighLevel and made only if missing. HighLevel's blocks are then compared with the preview's: each expected block exactly once, nothing else.`,
+  );
+  say();
+  const b = await limitBoundApplyFigure({ locations: 4, weekdays: 150 });
+  const bMinimumS = paceMinimumS(Math.ceil(b.callsPerLocation));
+  const bApplyS = b.applyMs / 1000;
+  say(
+    `### B. Where the limit binds: ${b.locations} locations × 2 calendars × 150 weekdays (${b.blocks.toLocaleString("en-US")} blocks, ${b.blocks / b.locations} per location), same limits and settings`,
+  );
+  say();
+  say("| figure | value | goal |");
+  say("|---|---|---|");
+  say(`| HighLevel calls per location during the apply | ${b.callsPerLocation} | |`);
+  say(`| each hundred of a location's calls sent over | ${seconds(b.hundredSentInMs)} (mean) | |`);
+  say(`| the next hundred's first call after a hundred's last | ${seconds(b.nextHundredAfterMs)} (mean) | |`);
+  say(
+    `| apply: every block in HighLevel after | ${seconds(b.applyMs)} | ≤ 10 % over the rate limit's minimum (${bMinimumS} s): ${goal(bMinimumS > 0 && bApplyS <= bMinimumS * 1.1)} |`,
+  );
+  say(
+    `| created / failed, then lost / duplicated / extra in HighLevel | ${b.counts?.created} / ${b.counts?.failed}, ${b.check.lost} / ${b.check.duplicated} / ${b.check.extra} | all created, 0 / 0 / 0: ${goal(b.counts?.created === b.blocks && b.check.lost + b.check.duplicated + b.check.extra === 0)} |`,
+  );
+  say(`| 429s provoked at HighLevel | ${b.rejected429} | 0: ${goal(b.rejected429 === 0)} |`);
+  say(`| requests HighLevel's OpenAPI refused | ${b.invalid} | 0: ${goal(b.invalid === 0)} |`);
+  say();
+  say(
+    `The limit's minimum: a location's first ${budget} calls go at once and each further ${budget} one window later, 10 s plus the late second a grant counts for (DECISIONS #46), so ${Math.ceil(b.callsPerLocation)} calls need ${bMinimumS} s at the least. A hundred cannot all go at once (the queue hands blocks to the workers, each a round trip to HighLevel and PostgreSQL); the next hundred's first call goes when the previous hundred's first leaves the window (DECISIONS #47), not a whole interval after its last. The apply starts once the preview's reads have left the window, and is timed from the request until HighLevel holds every block.`,
   );
   say();
   say(`Run in ${seconds(performance.now() - started)} in all, install of the agency included.`);

@@ -5,12 +5,12 @@ import { buildAgency, type SandboxCompany } from "../../sandbox";
 import { companyKey, cpuMs, installAgency, sleep, startStack, until, type Stack } from "./stack";
 
 const AGENCY = "bench-agency";
-/** Lunch on 20 weekdays from Monday 1 March 2027: the US zones change to summer time on the 14th. */
-const SCHEDULE = {
+/** Lunch on `weekdays` weekdays from Monday 1 March 2027: the US zones change to summer time on the 14th. */
+const lunch = (weekdays: number) => ({
   start: "2027-03-01T12:00",
   end: "2027-03-01T13:00",
-  rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=20",
-};
+  rrule: `FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=${weekdays}`,
+});
 
 /** The fixture agency (zones rotating over nine, one staff member each), with a second calendar per location. */
 export function planAgency(locations: number): SandboxCompany {
@@ -89,13 +89,11 @@ function safeCpu(pid: number): number {
 }
 
 /**
- * The block-plan figure: a plan over `locations` locations × 2 calendars × 20 weekdays, the sandbox
- * at HighLevel's real limits and the app at its shipped budget, driven through the public API with
- * the agency's company-scoped key. Preview (calendars and zones already known), apply, undo, and a
- * second apply whose only app process is SIGKILLed part-way and replaced by a fresh one.
+ * What both plan figures start from: the agency installed at HighLevel's real limits with the app's
+ * shipped budget, every location's zone stored, and the public API at hand with its company key.
  */
-export async function blockPlanFigure(options: { locations: number; killAt: number }) {
-  const company = planAgency(options.locations);
+async function planStack(locations: number, weekdays: number) {
+  const company = planAgency(locations);
   const stack = await startStack({
     processes: 1,
     sandbox: { companies: [company], rateLimit: { burst: 100, intervalMs: 10_000 } },
@@ -109,7 +107,7 @@ export async function blockPlanFigure(options: { locations: number; killAt: numb
         `SELECT count(*)::int AS n FROM locations WHERE company_id = $1 AND time_zone IS NOT NULL`,
         [AGENCY],
       );
-      return row!.n === options.locations;
+      return row!.n === locations;
     }, 300_000);
     if (!zoned) throw new Error("the install did not store every location's time zone");
     const key = await companyKey(stack, AGENCY);
@@ -130,12 +128,51 @@ export async function blockPlanFigure(options: { locations: number; killAt: numb
       return answer.body;
     };
     const plan = (id: string) => call<PlanView>("GET", `/api/block-plans/${id}?blocks=none`);
-    const body = (title: string) => ({ title, targets: [{ companyId: AGENCY, calendars: "all" }], schedule: SCHEDULE });
-    type Preview = {
-      total: number;
-      blocks: { locationId: string; calendarId: string; startTime: string; endTime: string }[];
+    const body = (title: string) => ({
+      title,
+      targets: [{ companyId: AGENCY, calendars: "all" }],
+      schedule: lunch(weekdays),
+    });
+    const rejected429 = () =>
+      company.locations.reduce((sum, l) => sum + stack.sandbox.state.rateLimiter.rejected(l.id), 0) +
+      stack.sandbox.state.rateLimiter.rejected(AGENCY);
+    /** Applies a plan, timed from the request until HighLevel holds every block and the plan says so. */
+    const apply = async (title: string) => {
+      const started = performance.now();
+      const applied = expect(await call<{ id: string }>("POST", "/api/block-plans", body(title)), 202, "apply");
+      const answeredMs = performance.now() - started;
+      let view: PlanView | undefined;
+      await until(
+        async () => {
+          view = expect(await plan(applied.id), 200, "plan");
+          return view.counts.pending === 0 && held(stack, title) >= view.counts.created;
+        },
+        3_600_000,
+        250,
+      );
+      return { applied, view, answeredMs, ms: performance.now() - started };
     };
+    return { stack, postmaster, call, expect, plan, body, apply, rejected429 };
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+}
 
+type Preview = {
+  total: number;
+  blocks: { locationId: string; calendarId: string; startTime: string; endTime: string }[];
+};
+
+/**
+ * The block-plan figure: a plan over `locations` locations × 2 calendars × 20 weekdays, the sandbox
+ * at HighLevel's real limits and the app at its shipped budget, driven through the public API with
+ * the agency's company-scoped key. Preview (calendars and zones already known), apply, undo, and a
+ * second apply whose only app process is SIGKILLed part-way and replaced by a fresh one.
+ */
+export async function blockPlanFigure(options: { locations: number; killAt: number }) {
+  const { stack, postmaster, call, expect, plan, body, apply, rejected429 } = await planStack(options.locations, 20);
+  try {
     // 1. Preview: the first lists every location's calendars; the one measured is the user's next look.
     let started = performance.now();
     expect(await call<Preview>("POST", "/api/block-plans/preview", body("Lunch")), 200, "first preview");
@@ -149,19 +186,7 @@ export async function blockPlanFigure(options: { locations: number; killAt: numb
     const applyTitle = "Lunch – applied";
     const cpuBefore = cpuNow(stack, postmaster);
     const load = os.loadavg()[0]!;
-    started = performance.now();
-    const applied = expect(await call<{ id: string }>("POST", "/api/block-plans", body(applyTitle)), 202, "apply");
-    const applyAnsweredMs = performance.now() - started;
-    let applyView: PlanView | undefined;
-    await until(
-      async () => {
-        applyView = expect(await plan(applied.id), 200, "plan");
-        return applyView.counts.pending === 0 && held(stack, applyTitle) >= applyView.counts.created;
-      },
-      3_600_000,
-      250,
-    );
-    const applyMs = performance.now() - started;
+    const { applied, view: applyView, answeredMs: applyAnsweredMs, ms: applyMs } = await apply(applyTitle);
     const cpuAfter = cpuNow(stack, postmaster);
     const applyCheck = compare(stack, applyTitle, expected);
 
@@ -210,7 +235,6 @@ export async function blockPlanFigure(options: { locations: number; killAt: numb
     await sleep(500); // an answer HighLevel sent just before may still be on its way to the sandbox's map
     const crashCheck = compare(stack, crashTitle, expected);
 
-    const limiter = stack.sandbox.state.rateLimiter;
     const cpu = (k: "app" | "pg" | "bench") => Math.round(cpuAfter[k] - cpuBefore[k]);
     const machineBusy =
       (cpuAfter.machineBusy - cpuBefore.machineBusy) / (cpuAfter.machineTotal - cpuBefore.machineTotal);
@@ -235,10 +259,66 @@ export async function blockPlanFigure(options: { locations: number; killAt: numb
       recoveryMs: Math.round(recoveryMs),
       crashStatus: crashView?.status,
       crashCheck,
-      rejected429: company.locations.reduce((sum, l) => sum + limiter.rejected(l.id), limiter.rejected(AGENCY)),
+      rejected429: rejected429(),
       invalid: stack.sandbox.state.invalidRequests().length,
     };
   } finally {
     await stack.close();
   }
+}
+
+/**
+ * An apply the rate limit holds back: few locations, many blocks each (`weekdays` × 2 calendars),
+ * so each location's calls take several of HighLevel's 10-second windows. Only the apply is timed,
+ * once the previews' reads have left the window; returned with the calls each location received.
+ */
+export async function limitBoundApplyFigure(options: { locations: number; weekdays: number }) {
+  const { stack, call, expect, body, apply, rejected429 } = await planStack(options.locations, options.weekdays);
+  try {
+    const preview = expect(await call<Preview>("POST", "/api/block-plans/preview", body("Lunch")), 200, "preview");
+    const expected = new Set(preview.blocks.map(blockKey));
+    // The preview's reads count against each location's window too: let them age out first.
+    await sleep(11_000);
+    const invalidBefore = stack.sandbox.state.invalidRequests().length;
+    stack.sandbox.state.resetRequests();
+    const title = "Lunch – held back";
+    const { view, ms } = await apply(title);
+    const calls = stack.sandbox.state.requests.filter((r) => r.path.startsWith("/calendars/"));
+    await sleep(500); // as in the main figure: a late answer may still be on its way
+    return {
+      locations: options.locations,
+      blocks: preview.total,
+      callsPerLocation: calls.length / options.locations,
+      ...hundreds(calls),
+      applyMs: Math.round(ms),
+      counts: view?.counts,
+      check: compare(stack, title, expected),
+      rejected429: rejected429(),
+      invalid: invalidBefore + stack.sandbox.state.invalidRequests().length,
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+/**
+ * How each location's calls went, a hundred (HighLevel's burst) at a time, averaged over the
+ * locations: how long a hundred took to send, and how long after its last call the next began.
+ */
+function hundreds(calls: { at: Date; headers: Record<string, unknown> }[]) {
+  const byOwner = new Map<string, number[]>();
+  for (const c of calls) {
+    const owner = String(c.headers.authorization);
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), c.at.getTime()]);
+  }
+  const spans: number[] = [];
+  const gaps: number[] = [];
+  for (const times of byOwner.values()) {
+    for (let k = 100; k < times.length; k += 100) {
+      spans.push(times[k - 1]! - times[k - 100]!);
+      gaps.push(times[k]! - times[k - 1]!);
+    }
+  }
+  const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1));
+  return { hundredSentInMs: mean(spans), nextHundredAfterMs: mean(gaps) };
 }

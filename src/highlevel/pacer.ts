@@ -1,9 +1,8 @@
 import type { Logger } from "pino";
 import { RateLimitHeld } from "./errors";
 import { Leases, type LeaseState } from "./leases";
-import { LATE_MS, type Grant, type RateBudget, type RateNote } from "./rate-budget";
-/** HighLevel said the day's calls are used up: when to try one call again (its day's reset is not documented). */
-const DAILY_PROBE_MS = 3_600_000;
+import { LATE_MS, type Grant, type RateBudget } from "./rate-budget";
+import { rateNoteOf } from "./rate-headers";
 /** Queries for grants out at once per process; the calls arriving meanwhile wait for the next one together. */
 const MAX_INFLIGHT = 2;
 /** How often leases run out are given back and idle owners forgotten. */
@@ -34,12 +33,6 @@ interface OwnerQueue extends LeaseState {
   heldUntil: number;
   heldBy: "burst" | "daily";
 }
-
-const header = (headers: Record<string, unknown>, name: string): number | undefined => {
-  const value = headers[name];
-  const n = typeof value === "string" || typeof value === "number" ? Number(value) : NaN;
-  return Number.isFinite(n) ? n : undefined;
-};
 
 /**
  * Keeps every owner (a location, or a company for its agency token) under HighLevel's limits
@@ -90,44 +83,18 @@ export class RateLimitPacer {
   }
 
   /**
-   * Reads HighLevel's answer headers (and status) for `owner`. None left in the burst window, or
-   * a 429: every process holds the owner for the window HighLevel gives, unless (no 429) the app's
-   * own calls in that window account for the zero and its budget is no looser than HighLevel's
-   * limit: then the shared budget already keeps the next call back as long as needed, and a whole
-   * interval from this answer would only add the time the last hundred took to send (DECISIONS #47). None left today: held for an hour, then
-   * one call tries again. Resolves once the shared budget has the note (callers need not wait).
+   * Reads HighLevel's answer headers (and status) for `owner` (`rateNoteOf`). None left in the
+   * burst window, or a 429: every process holds the owner for HighLevel's interval, unless (no
+   * 429) the app's own calls account for the zero: then the shared budget already keeps the next
+   * call back as long as needed, and a whole interval from this answer would only add the time the
+   * last hundred took to send (DECISIONS #47). None left today: held for an hour, then one call
+   * tries again. Resolves once the shared budget has the note (callers need not wait).
    */
   observe(owner: string, headers: Record<string, unknown>, status?: number): Promise<void> {
-    const remaining = header(headers, "x-ratelimit-remaining");
-    const intervalMs = header(headers, "x-ratelimit-interval-milliseconds");
-    const max = header(headers, "x-ratelimit-max");
-    const dailyRemaining = header(headers, "x-ratelimit-daily-remaining");
-    const dailyMax = header(headers, "x-ratelimit-limit-daily");
-    const note: RateNote = {};
-    if (status === 429 || (remaining !== undefined && remaining <= 0)) {
-      note.pauseMs = intervalMs && intervalMs > 0 ? intervalMs : this.budget.limits.windowMs;
-      // Only a budget as tight as HighLevel's own limit keeps the next call back long enough.
-      const { perWindow, windowMs } = this.budget.limits;
-      if (status !== 429 && max && max >= perWindow && windowMs >= note.pauseMs) {
-        note.unlessOwn = {
-          max,
-          intervalMs: note.pauseMs,
-          sentAhead: this.leases.sentAheadOf(this.queue(owner), Date.now()),
-        };
-      }
-    }
-    if (dailyRemaining !== undefined && dailyRemaining <= 0) note.dailyHoldMs = DAILY_PROBE_MS;
-    else if (
-      dailyRemaining !== undefined &&
-      dailyMax !== undefined &&
-      dailyRemaining < Math.max(1000, dailyMax / 100)
-    ) {
-      note.dayUsed = dailyMax - dailyRemaining;
-    }
-    if (note.pauseMs === undefined && note.dayUsed === undefined && note.dailyHoldMs === undefined) {
-      return Promise.resolve();
-    }
+    const note = rateNoteOf(headers, status, this.budget.limits);
+    if (!note) return Promise.resolve();
     const q = this.queue(owner);
+    if (note.unlessOwn) note.unlessOwn.sentAhead = this.leases.sentAheadOf(q, Date.now());
     const now = Date.now();
     if (note.dailyHoldMs) this.hold(owner, q, now + note.dailyHoldMs, "daily");
     // Held here at once, in case the zero is not the app's own: nothing goes while PostgreSQL counts.

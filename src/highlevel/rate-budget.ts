@@ -37,7 +37,7 @@ export interface RateNote {
    * HighLevel's X-RateLimit-Max and interval: no pause if the app's own calls account for its zero,
    * counting this process's leased calls already sent whose stamps are still ahead.
    */
-  unlessOwn?: { max: number; intervalMs: number; sentAhead: { stamps: number[]; counts: number[] } };
+  unlessOwn?: { max: number; intervalMs: number; sentAhead?: { stamps: number[]; counts: number[] } };
 }
 
 /** What a process asks the shared budget for one owner. */
@@ -222,8 +222,8 @@ export class RateBudget {
         Math.ceil(what.dailyHoldMs ?? 0),
         what.unlessOwn?.max ?? 0,
         Math.ceil(what.unlessOwn?.intervalMs ?? 0),
-        what.unlessOwn?.sentAhead.stamps ?? [],
-        what.unlessOwn?.sentAhead.counts ?? [],
+        what.unlessOwn?.sentAhead?.stamps ?? [],
+        what.unlessOwn?.sentAhead?.counts ?? [],
       ],
     });
     return rows[0]?.paused ?? false;

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client";
+import { databaseUnavailable } from "../errors";
 
 /** The width of one bucket: fine enough for a 24-hour chart, coarse enough to stay a few rows per series. */
 export const BUCKET_MS = 5 * 60_000;
@@ -39,6 +40,7 @@ export class BucketRecorder {
   private pending = new Map<string, Pending>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(
     private readonly db: Db,
@@ -82,6 +84,7 @@ export class BucketRecorder {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping = true;
     await this.flush();
   }
 
@@ -106,6 +109,20 @@ export class BucketRecorder {
            SET total = b.total + excluded.total, samples = b.samples + excluded.samples,
                max = GREATEST(b.max, excluded.max)`;
     } catch (err) {
+      const down = databaseUnavailable(err);
+      // A database gone is one line without a stack. Stopping, there is no next flush: the counts
+      // are given up, as a crash would; not a warning (a terminal's Ctrl-C stops the demo's
+      // embedded database too, often first).
+      const why = down
+        ? { reason: err instanceof Error ? err.message.trim().split("\n").at(-1) : String(err) }
+        : { err };
+      if (this.stopping) {
+        this.log[down ? "info" : "warn"](
+          { ...why, series: batch.length },
+          "dashboard counts since the last flush not written: stopping",
+        );
+        return;
+      }
       // Put back, added to whatever came in meanwhile: the next flush tries again.
       for (const e of batch) {
         const entry = this.entry(e.series, e.label, e.bucket);
@@ -113,7 +130,7 @@ export class BucketRecorder {
         entry.samples += e.samples;
         if (e.max !== null) entry.max = entry.max === null ? e.max : Math.max(entry.max, e.max);
       }
-      this.log.warn({ err, series: batch.length }, "dashboard counts not written; the next flush retries");
+      this.log.warn({ ...why, series: batch.length }, "dashboard counts not written; the next flush retries");
     }
   }
 }

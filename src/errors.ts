@@ -93,6 +93,16 @@ const DB_DOWN_CODES = new Set([
 const DB_DOWN_MESSAGE =
   /Connection terminated|connect ECONNREFUSED|Can't reach database server|terminating connection|the database system is (starting up|shutting down)|timeout exceeded when trying to connect/i;
 
+/**
+ * PostgreSQL closing its connections because it is being shut down on purpose (57P01): noted, not
+ * warned about. A terminal's Ctrl-C stops the demo's embedded database and the app at once, and the
+ * database often speaks first; a database that then stays away is warned about at the next attempt.
+ */
+export function databaseShuttingDown(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return e?.code === "57P01" || (typeof e?.message === "string" && /due to administrator command/i.test(e.message));
+}
+
 /** True when `err` (or what caused it) says PostgreSQL cannot be reached: worth retrying, not our bug. */
 export function databaseUnavailable(err: unknown): boolean {
   for (

@@ -152,7 +152,9 @@ it("stops the app, its PostgreSQL and both ports within 5 s of Ctrl-C", async ()
   expect(await listening(port)).toBe(false);
   expect(await listening(sandboxPort)).toBe(false);
   expect(screen).toContain("Stopping…");
-  // Nothing logged as an error on the way out, and no stack trace of a connection the stop closed.
-  expect(screen).not.toMatch(/"level":(50|60)/);
+  // Nothing logged as a warning or an error on the way out (the embedded database, stopped by the
+  // same Ctrl-C, often closes the app's connections before the app hears the signal), and no stack
+  // trace of a connection the stop closed.
+  expect(screen).not.toMatch(/"level":(40|50|60)/);
   expect(screen).not.toMatch(/"stack"/);
 });

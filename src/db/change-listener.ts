@@ -1,5 +1,6 @@
 import { Client } from "pg";
 import type { Logger } from "pino";
+import { databaseShuttingDown } from "../errors";
 
 /** A process-local cache kept in step with rows other processes change. */
 export interface ChangeSubscriber {
@@ -59,7 +60,10 @@ export class ChangeListener {
       void client.end().catch(() => {});
       if (this.stopped) return;
       // An operational event (a restart, a network cut), not a bug: one line, no stack.
-      this.log.warn({ reason: err?.message }, "change notifications lost; reconnecting");
+      this.log[databaseShuttingDown(err) ? "info" : "warn"](
+        { reason: err?.message },
+        "change notifications lost; reconnecting",
+      );
       this.timer = setTimeout(() => void this.connect(), RECONNECT_MS);
       this.timer.unref();
     };

@@ -1,6 +1,6 @@
 import { Pool } from "pg";
 import type { Logger } from "pino";
-import { databaseUnavailable } from "../errors";
+import { databaseShuttingDown, databaseUnavailable } from "../errors";
 
 /**
  * A grant is counted from when PostgreSQL made it; the call goes when the answer is back. The
@@ -108,7 +108,10 @@ export function createRateBudgetPool(databaseUrl: string, log: Logger, stopping:
   // Ctrl-C stops the demo's embedded database too, often first).
   pool.on("error", (err) => {
     if (stopping()) return;
-    log.warn(databaseUnavailable(err) ? { reason: err.message } : { err }, "rate-limit database connection lost");
+    log[databaseShuttingDown(err) ? "info" : "warn"](
+      databaseUnavailable(err) ? { reason: err.message } : { err },
+      "rate-limit database connection lost",
+    );
   });
   return pool;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
-import { databaseUnavailable } from "../errors";
+import { databaseShuttingDown, databaseUnavailable } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 
 /**
@@ -102,7 +102,10 @@ export class JobQueue {
       // none at all while stopping, when the database may well stop first.
       // pg-boss reports it once per pooled connection: one line per outage is enough.
       if (!databaseUnavailable(err)) this.log.error({ err }, "job queue error");
-      else if (!this.stopped && Date.now() - this.unavailableSaidAt > 30_000) {
+      else if (this.stopped) return;
+      else if (databaseShuttingDown(err))
+        this.log.info({ reason: (err as Error).message }, "job queue: database stopping");
+      else if (Date.now() - this.unavailableSaidAt > 30_000) {
         this.unavailableSaidAt = Date.now();
         this.log.warn({ reason: (err as Error).message }, "job queue: database unavailable");
       }

@@ -45,6 +45,8 @@ export class Leases {
     const lease = s.lease;
     if (!lease || lease.left === 0 || now >= lease.until) return false;
     lease.left -= 1;
+    // A new stamp is a new lease: older leases' entries go then, so a busy owner's map stays small.
+    if (!s.sentAhead.has(lease.stampMs)) this.forgetPast(s, now);
     s.sentAhead.set(lease.stampMs, (s.sentAhead.get(lease.stampMs) ?? 0) + 1);
     this.went(s, now);
     return true;
@@ -55,8 +57,13 @@ export class Leases {
    * them now, PostgreSQL only from their stamp (`highlevel_rate_note` counts those not yet reached).
    */
   sentAheadOf(s: LeaseState, now: number): { stamps: number[]; counts: number[] } {
-    for (const stamp of s.sentAhead.keys()) if (stamp < now - this.spanMs) s.sentAhead.delete(stamp);
+    this.forgetPast(s, now);
     return { stamps: [...s.sentAhead.keys()], counts: [...s.sentAhead.values()] };
+  }
+
+  /** Stamps older than a lease's span are reached: PostgreSQL counts those calls by itself. */
+  private forgetPast(s: LeaseState, now: number): void {
+    for (const stamp of s.sentAhead.keys()) if (stamp < now - this.spanMs) s.sentAhead.delete(stamp);
   }
 
   /** A call for the owner went now (leased or granted). */

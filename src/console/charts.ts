@@ -60,8 +60,8 @@ const DURATIONS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200
 
 /** The smallest 1, 2 or 5 × 10ⁿ (a round duration for seconds) at or above `max`: a round top for the axis. */
 export function niceMax(max: number, unit: Unit): number {
-  const floor = unit === "count" ? 1 : unit === "seconds" ? 1 : 0.001;
-  if (!(max > floor)) return floor;
+  // At least 1 (a call, a second, a percent): a finer percent axis labels 0 and its top alike ("0.0 %").
+  if (!(max > 1)) return 1;
   if (unit === "seconds") {
     const round = DURATIONS.find((d) => d >= max);
     if (round) return round;
@@ -141,16 +141,21 @@ export function renderChart(spec: ChartSpec): string {
       parts.push(`<g class="${escape(s.colour)}">${rects.join("")}</g>`);
     }
   } else {
+    const known = (v: number | null | undefined): v is number => v !== null && v !== undefined;
     for (const s of spec.series) {
       let d = "";
-      let open = false;
+      const dots: string[] = [];
       times.forEach((t, i) => {
         const v = s.values[i];
-        if (v === null || v === undefined) return void (open = false);
-        d += `${open ? "L" : "M"}${round(x(t + stepMs / 2))} ${round(y(v))}`;
-        open = true;
+        if (!known(v)) return;
+        const [px, py] = [round(x(t + stepMs / 2)), round(y(v))];
+        const joined = known(s.values[i - 1]);
+        d += `${joined ? "L" : "M"}${px} ${py}`;
+        // A value with no known neighbour is a line of no length: a dot shows it (one sample, a webhook's lag).
+        if (!joined && !known(s.values[i + 1])) dots.push(`<circle cx="${px}" cy="${py}" r="3"/>`);
       });
       parts.push(`<path class="line ${escape(s.colour)}" d="${d}"/>`);
+      if (dots.length) parts.push(`<g class="${escape(s.colour)}">${dots.join("")}</g>`);
     }
   }
   parts.push(`<line class="baseline" x1="${LEFT}" x2="${W - RIGHT}" y1="${TOP + PLOT_H}" y2="${TOP + PLOT_H}"/>`);

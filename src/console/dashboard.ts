@@ -1,4 +1,5 @@
 import type { Db } from "../db/client";
+import { QUEUES } from "../jobs/queue";
 import { BUCKET_MS, bucketStart, type BucketSeries } from "../metrics/buckets";
 import { formatValue, renderChart, type ChartSeries, type ChartSpec, type Unit } from "./charts";
 
@@ -81,14 +82,24 @@ type Read = Awaited<ReturnType<typeof read>>;
 /** Labels in a fixed order with their names and colours; labels not listed follow, in grey. */
 type Known = [label: string, name: string, colour: string][];
 
-function stacked(columns: Columns, known: Known): ChartSeries[] {
+function stacked(columns: Columns, known: Known, value: "total" | "max" = "total"): ChartSeries[] {
   const listed = known.filter(([label]) => columns.has(label));
   const others = [...columns.keys()].filter((l) => !known.some(([k]) => k === l)).sort();
   return [
-    ...listed.map(([label, name, colour]) => ({ name, colour, values: columns.get(label)!.total })),
-    ...others.map((label) => ({ name: label, colour: "c-neutral", values: columns.get(label)!.total })),
+    ...listed.map(([label, name, colour]) => ({ name, colour, values: columns.get(label)![value] })),
+    ...others.map((label) => ({ name: label, colour: "c-neutral", values: columns.get(label)![value] })),
   ];
 }
+
+/** Each queue in words, for the legend; /metrics keeps the queue's own name as its label. */
+const QUEUE_NAMES: Known = [
+  [QUEUES.webhook, "Webhook deliveries", "c-1"],
+  [QUEUES.bulkItem, "Bulk job blocks", "c-2"],
+  [QUEUES.planBlock, "Block plan blocks", "c-3"],
+  [QUEUES.locationMint, "Sub-accounts connecting", "c-4"],
+  [QUEUES.installDiscovery, "Agency installs listing sub-accounts", "c-5"],
+  [QUEUES.locationDetails, "Sub-account names and zones", "c-6"],
+];
 
 function panel(
   data: Read,
@@ -112,7 +123,7 @@ function panel(
   };
 }
 
-const percent = (part: number, whole: number) => (whole > 0 ? `${((part / whole) * 100).toFixed(1)} %` : "—");
+const percent = (part: number, whole: number) => (whole > 0 ? formatValue((part / whole) * 100, "percent") : "—");
 
 /** The dashboard's panels for `q.range`, ending with the current bucket. */
 export async function loadDashboard(db: Db, q: DashboardQuery, now = Date.now()): Promise<Panel[]> {
@@ -144,10 +155,8 @@ export async function loadDashboard(db: Db, q: DashboardQuery, now = Date.now())
   ]);
   const refreshTotal = sum(refreshes.flatMap((s) => s.values));
 
-  const queueLines = (name: BucketSeries) =>
-    [...data.series(name).entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([label, c], i) => ({ name: label, colour: `c-${(i % 6) + 1}`, values: c.max }));
+  // The largest sample in each step: a depth and an age are levels, not counts to add up.
+  const queueLines = (name: BucketSeries) => stacked(data.series(name), QUEUE_NAMES, "max");
   const depth = queueLines("queue_waiting");
   const age = queueLines("queue_oldest_seconds");
 

@@ -97,7 +97,10 @@ describe("dashboard counts from two processes on one database", () => {
     expect(waiting.max).toBeGreaterThanOrEqual(1);
     expect((await stored(h.db, "queue_oldest_seconds", "webhook")).samples).toBe(1);
     // The dashboard names each queue in words; the queue's own name is /metrics' label.
-    const res = await request(h.app).get("/console/dashboard").set("Cookie", await signIn(h)).expect(200);
+    const res = await request(h.app)
+      .get("/console/dashboard")
+      .set("Cookie", await signIn(h))
+      .expect(200);
     const depth = res.text.slice(res.text.indexOf('id="queue-depth-title"'), res.text.indexOf('id="queue-age-title"'));
     expect(depth).toContain("Webhook deliveries</li>");
     expect(depth).toContain("Agency installs listing sub-accounts</li>");

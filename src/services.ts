@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { Logger } from "pino";
 import { AuditLog } from "./audit/log";
 import { AuditTrail } from "./audit/trail";
+import { CalendarNames } from "./locations/calendar-names";
 import { ApiKeyService } from "./auth/api-keys";
 import { AccessPolicy } from "./auth/scope";
 import { BlockPlanService } from "./block-plans/service";
@@ -62,6 +63,7 @@ export interface Services {
   /** Names and time zones of the locations, from HighLevel. */
   locations: LocationDirectory;
   blockSlots: BlockSlotService;
+  calendarNames: CalendarNames;
   tokens: TokenStore;
   tokenService: TokenService;
   /** Started by the runtime: keeps the caches of tokens, keys and scopes in step with other processes. */
@@ -163,8 +165,14 @@ export function createServices(
   const calendars = new HighLevelCalendars(http, pacer);
   const locations = new LocationDirectory(db, tokenService, new HighLevelLocations(http, pacer), log);
   const audit = new AuditLog(db, log);
-  const blockSlots = new BlockSlotService(tokenService, calendars, new BlockLedger(db, audit), audit, (origin) =>
-    metrics.blockCreated(origin),
+  const calendarNames = new CalendarNames(db, log);
+  const blockSlots = new BlockSlotService(
+    tokenService,
+    calendars,
+    new BlockLedger(db, audit),
+    audit,
+    calendarNames,
+    (origin) => metrics.blockCreated(origin),
   );
   const access = new AccessPolicy(db);
   const apiKeys = new ApiKeyService(db, config.API_KEYS, audit);
@@ -243,6 +251,7 @@ export function createServices(
     pacer,
     locations,
     blockSlots,
+    calendarNames,
     tokens,
     tokenService,
     changes,

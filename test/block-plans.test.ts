@@ -340,6 +340,8 @@ describe("the console's list of plans", () => {
 
     const detail = await request(h.app).get(`/console/plans/${id}`).set("Cookie", cookie).expect(200);
     expect(detail.text).toContain("Harbour Clinic New York");
+    // Calendars by the names HighLevel listed when the plan expanded "all".
+    expect(detail.text).toContain('X-ray <span class="muted small"><code>ny-xray</code>');
     expect(detail.text).toMatch(
       /1 Jan 2027, 00:00<\/span> – <span class="nowrap">2 Jan 2027, 00:00<\/span> <span class="muted small">America\/New_York/,
     );

@@ -4,6 +4,7 @@ import { AppError, isRetryable } from "../errors";
 import { isAppointment, type BlockSlot, type CalendarEvent, type HighLevelCalendars } from "../highlevel/calendars";
 import { HighLevelApiError, HighLevelUnreachableError } from "../highlevel/errors";
 import { retryTransient, waitOutRateLimit } from "../highlevel/rate-limit";
+import type { CalendarNames } from "../locations/calendar-names";
 import type { TokenService } from "../tokens/service";
 import type { BlockLedger, Origin } from "./ledger";
 import type { BlockSlotBody, BlockSlotListQuery } from "./schemas";
@@ -75,6 +76,8 @@ export class BlockSlotService {
     private readonly highlevel: HighLevelCalendars,
     private readonly ledger: BlockLedger,
     private readonly audit: AuditLog,
+    /** Where the calendars' names are kept for the console's pages. */
+    private readonly names: CalendarNames,
     /** Told of each block HighLevel made on a create this service sent (metrics). */
     private readonly onCreated: (origin: Origin["origin"]) => void = () => {},
   ) {}
@@ -243,6 +246,7 @@ export class BlockSlotService {
 
   async calendars(locationId: string) {
     const { calendars } = await this.call(locationId, true, (token) => this.highlevel.listCalendars(token, locationId));
+    await this.names.remember(locationId, calendars);
     return calendars.map((c) => ({ id: c.id, name: c.name, userIds: (c.teamMembers ?? []).map((m) => m.userId) }));
   }
 

@@ -2,6 +2,7 @@ import { DateTime } from "luxon";
 import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
 import type { AuditTrail } from "../audit/trail";
+import type { CalendarNames } from "../locations/calendar-names";
 import type { Db } from "../db/client";
 
 export const AUDIT_SHOWN = 100;
@@ -53,6 +54,7 @@ const localTime = (at: Date, zone: string | null) =>
  */
 export async function auditPage(
   db: Db,
+  names: CalendarNames,
   trail: AuditTrail,
   access: AccessPolicy,
   principal: Principal,
@@ -68,22 +70,32 @@ export async function auditPage(
     }),
   ]);
   const places = new Map(locations.map((l) => [l.id, l]));
-  const missing = page.events.flatMap((e) => (e.locationId && !places.has(e.locationId) ? [e.locationId] : []));
-  if (missing.length) {
-    const more = await db.location.findMany({
-      where: { id: { in: [...new Set(missing)] } },
-      select: { id: true, name: true, timeZone: true },
-    });
-    for (const l of more) places.set(l.id, l);
-  }
-  const keyIds = page.events.flatMap((e) => [
-    ...(e.actorKind === "api_key" && e.actorId && !e.actorId.includes(":") ? [e.actorId] : []),
-    ...(e.action.startsWith("api_key.") && e.subjectId ? [e.subjectId] : []),
+  const missing = [
+    ...new Set(page.events.flatMap((e) => (e.locationId && !places.has(e.locationId) ? [e.locationId] : []))),
+  ];
+  const keyIds = [
+    ...new Set(
+      page.events.flatMap((e) => [
+        ...(e.actorKind === "api_key" && e.actorId && !e.actorId.includes(":") ? [e.actorId] : []),
+        ...(e.action.startsWith("api_key.") && e.subjectId ? [e.subjectId] : []),
+      ]),
+    ),
+  ];
+  const companyIds = [...new Set(page.events.flatMap((e) => (e.companyId && !e.locationId ? [e.companyId] : [])))];
+  // The names of what the records point at, in one round of queries.
+  const [more, keys, companies, calendars] = await Promise.all([
+    missing.length
+      ? db.location.findMany({ where: { id: { in: missing } }, select: { id: true, name: true, timeZone: true } })
+      : [],
+    keyIds.length ? db.apiKey.findMany({ where: { id: { in: keyIds } }, select: { id: true, name: true } }) : [],
+    companyIds.length
+      ? db.company.findMany({ where: { id: { in: companyIds } }, select: { id: true, name: true } })
+      : [],
+    names.of(page.events.map((e) => e.calendarId)),
   ]);
-  const keys = keyIds.length
-    ? await db.apiKey.findMany({ where: { id: { in: [...new Set(keyIds)] } }, select: { id: true, name: true } })
-    : [];
+  for (const l of more) places.set(l.id, l);
   const keyNames = new Map(keys.map((k) => [k.id, k.name]));
+  const companyNames = new Map(companies.map((c) => [c.id, c.name]));
   const events = page.events.map((e) => {
     const place = e.locationId ? places.get(e.locationId) : undefined;
     return {
@@ -102,8 +114,11 @@ export async function auditPage(
       locationId: e.locationId,
       locationName: place?.name ?? null,
       companyId: e.companyId,
+      companyName: e.companyId ? (companyNames.get(e.companyId) ?? null) : null,
       blockSlotId: e.blockSlotId,
-      on: e.calendarId ? `calendar ${e.calendarId}` : e.assignedUserId ? `user ${e.assignedUserId}` : null,
+      calendarId: e.calendarId,
+      calendarName: e.calendarId ? (calendars.get(e.calendarId) ?? null) : null,
+      assignedUserId: e.calendarId ? null : e.assignedUserId,
       subjectId: e.subjectId,
       subjectName: e.subjectId ? (keyNames.get(e.subjectId) ?? null) : null,
       ok: e.outcome === "ok",

@@ -1,6 +1,7 @@
 import { DateTime } from "luxon";
 import type { Principal } from "../auth/api-keys";
 import type { BlockPlanService } from "../block-plans/service";
+import type { CalendarNames } from "../locations/calendar-names";
 import type { Db } from "../db/client";
 
 export const BLOCKS_SHOWN = 500;
@@ -26,19 +27,32 @@ export async function places(db: Db, locationIds: string[]): Promise<Map<string,
 }
 
 /** A plan for the console: its blocks (the first few hundred) and conflicts, with names and local times. */
-export async function planPage(db: Db, plans: BlockPlanService, principal: Principal, id: string) {
+export async function planPage(
+  db: Db,
+  names: CalendarNames,
+  plans: BlockPlanService,
+  principal: Principal,
+  id: string,
+) {
   const plan = await plans.view(principal, id, "all");
   const blocks = plan.blocks!.slice(0, BLOCKS_SHOWN);
-  const where = await places(
-    db,
-    [...blocks, ...plan.conflicts].map((b) => b.locationId),
-  );
-  const show = <T extends { locationId: string; startTime: string; endTime: string }>(b: T) => {
+  const shown = [...blocks, ...plan.conflicts];
+  const [where, calendars] = await Promise.all([
+    places(
+      db,
+      shown.map((b) => b.locationId),
+    ),
+    names.of(shown.map((b) => ("calendarId" in b ? b.calendarId : undefined))),
+  ]);
+  const show = <T extends { locationId: string; calendarId?: string | null; startTime: string; endTime: string }>(
+    b: T,
+  ) => {
     const place = where.get(b.locationId);
     const zone = place?.zone ?? null;
     return {
       ...b,
       locationName: place?.name ?? null,
+      calendarName: b.calendarId ? (calendars.get(b.calendarId) ?? null) : null,
       zone,
       start: localTime(b.startTime, zone),
       end: localTime(b.endTime, zone),

@@ -6,7 +6,7 @@ import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
 import { failedItems, failedItemsCsv, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
-import { planPage } from "./plans";
+import { places, planPage } from "./plans";
 import { present, scopeText } from "./present";
 import { allZones, describeZone, formatIn, hasZone, keepZone, operatorZone, validZone } from "./time-zone";
 import { consolePrincipal, requireSession, type LoginRenderer } from "./session";
@@ -18,6 +18,22 @@ type Nav = "dashboard" | "installations" | "jobs" | "plans" | "webhooks" | "audi
 export function consoleRoutes(services: Services): Router {
   const { db, access, bulk, plans, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();
+
+  /** Rows with their location's and calendar's names, where the app knows them. */
+  const named = async <T extends { locationId: string; calendarId: string | null }>(rows: T[]) => {
+    const [where, calendars] = await Promise.all([
+      places(
+        db,
+        rows.map((r) => r.locationId),
+      ),
+      services.calendarNames.of(rows.map((r) => r.calendarId)),
+    ]);
+    return rows.map((r) => ({
+      ...r,
+      locationName: where.get(r.locationId)?.name ?? null,
+      calendarName: r.calendarId ? (calendars.get(r.calendarId) ?? null) : null,
+    }));
+  };
   const fromConsole = sameOrigin(config.APP_BASE_URL);
 
   const page = (res: Response, view: string, nav: Nav, locals: Record<string, unknown>, status = 200) => {
@@ -138,7 +154,7 @@ export function consoleRoutes(services: Services): Router {
   router.get("/console/jobs/:id", async (req, res) => {
     const job = await bulk.view(consolePrincipal(res), req.params.id, "none").catch(notFoundAs(undefined));
     if (!job) return message(res, 404, "Job not found", "There is no bulk job with this id that your key may see.");
-    const failed = job.counts.failed > 0 ? await failedItems(db, job.id) : [];
+    const failed = job.counts.failed > 0 ? await named(await failedItems(db, job.id)) : [];
     page(res, "job", "jobs", {
       title: "Bulk job",
       // A job under way is followed without a reload button; a finished one stays still.
@@ -177,7 +193,9 @@ export function consoleRoutes(services: Services): Router {
   });
 
   router.get("/console/plans/:id", async (req, res) => {
-    const data = await planPage(db, plans, consolePrincipal(res), req.params.id).catch(notFoundAs(undefined));
+    const data = await planPage(db, services.calendarNames, plans, consolePrincipal(res), req.params.id).catch(
+      notFoundAs(undefined),
+    );
     if (!data) return message(res, 404, "Plan not found", "There is no block plan with this id that your key may see.");
     page(res, "plan", "plans", { title: data.plan.title, ...data, apiPath: `/api/block-plans/${data.plan.id}` });
   });
@@ -202,7 +220,7 @@ export function consoleRoutes(services: Services): Router {
 
   router.get("/console/audit", async (req, res) => {
     const query = parseAuditQuery(req.query);
-    const data = await auditPage(db, services.auditTrail, access, consolePrincipal(res), query);
+    const data = await auditPage(db, services.calendarNames, services.auditTrail, access, consolePrincipal(res), query);
     page(res, "audit", "audit", { title: "Audit trail", query, data });
   });
 

@@ -28,7 +28,20 @@ export async function recentDeliveries(db: Db, status: WebhookStatus | undefined
     }),
     db.webhookEvent.groupBy({ by: ["status"], _count: { _all: true } }),
   ]);
+  // Names of the sub-accounts and agencies the deliveries were about, where the app knows them.
+  const ids = (key: "locationId" | "companyId") => [...new Set(deliveries.flatMap((d) => (d[key] ? [d[key]] : [])))];
+  const [locations, companies] = await Promise.all([
+    db.location.findMany({ where: { id: { in: ids("locationId") } }, select: { id: true, name: true } }),
+    db.company.findMany({ where: { id: { in: ids("companyId") } }, select: { id: true, name: true } }),
+  ]);
+  const locationNames = new Map(locations.map((r) => [r.id, r.name]));
+  const companyNames = new Map(companies.map((r) => [r.id, r.name]));
   const counts = Object.fromEntries(WEBHOOK_STATUSES.map((s) => [s, 0])) as Record<WebhookStatus, number>;
   for (const g of byStatus) counts[g.status] = g._count._all;
-  return { deliveries, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
+  const shown = deliveries.map((d) => ({
+    ...d,
+    locationName: d.locationId ? (locationNames.get(d.locationId) ?? null) : null,
+    companyName: d.companyId ? (companyNames.get(d.companyId) ?? null) : null,
+  }));
+  return { deliveries: shown, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
 }

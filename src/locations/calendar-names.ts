@@ -1,0 +1,42 @@
+import type { Logger } from "pino";
+import type { Db } from "../db/client";
+import { Prisma } from "../generated/prisma/client";
+
+/**
+ * Calendar names as HighLevel last listed them. HighLevel is asked for them only where the app lists
+ * calendars anyway (the custom page, block plans, blocking rules); the console reads them here, so
+ * a page of a hundred records names its calendars without a hundred calls to HighLevel.
+ */
+export class CalendarNames {
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {}
+
+  /** Keeps what was just listed. A failure costs a name on a console page, never the listing. */
+  async remember(locationId: string, calendars: { id: string; name: string }[]): Promise<void> {
+    const named = calendars.filter((c) => typeof c.name === "string" && c.name !== "");
+    if (named.length === 0) return;
+    try {
+      await this.db.$executeRaw(Prisma.sql`
+        INSERT INTO calendars (id, location_id, name, seen_at)
+        SELECT c.id, ${locationId}, c.name, now() AT TIME ZONE 'UTC'
+          FROM unnest(${named.map((c) => c.id)}::text[], ${named.map((c) => c.name)}::text[]) AS c(id, name)
+        ON CONFLICT (id) DO UPDATE SET location_id = EXCLUDED.location_id, name = EXCLUDED.name,
+                                       seen_at = EXCLUDED.seen_at`);
+    } catch (err) {
+      this.log.warn({ err, locationId }, "calendar names not kept");
+    }
+  }
+
+  /** The names known for these calendar ids; ids never listed are absent. */
+  async of(ids: (string | null | undefined)[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter((id): id is string => !!id))];
+    if (wanted.length === 0) return new Map();
+    const rows = await this.db.calendarName.findMany({
+      where: { id: { in: wanted } },
+      select: { id: true, name: true },
+    });
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+}

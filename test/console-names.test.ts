@@ -39,17 +39,25 @@ describe("the console names what HighLevel named", () => {
     expect(audit).toMatch(/Agency Harbour Clinics <span class="muted small"><code>agency-clinics<\/code>/);
   });
 
-  it("names the location and calendar of a bulk job's failed item", async () => {
-    // HighLevel refuses a block on a calendar this location does not have (named since the preview above).
+  it("names the location and calendar of a bulk job's failed items, in the location's own time", async () => {
     const items = [
-      { locationId: "clinic-ny", ...xray },
+      // Refused at submission (it ends before it starts), on a calendar named since the preview above.
+      { locationId: "clinic-ny", ...xray, endTime: "2030-05-01T11:00:00-04:00" },
+      // Refused by HighLevel: London has no calendar ny-xray, so it must not read as London's "X-ray".
       { locationId: "clinic-ldn", ...xray },
     ];
-    const { body } = await apiAs(h).post("/api/block-slots/bulk").send({ items }).expect(202);
+    const { body } = await apiAs(h).post("/api/block-slots/bulk?invalid=skip").send({ items }).expect(202);
     await waitForJob(h, body.id);
     const detail = (await get(`/console/jobs/${body.id}`)).text;
-    expect(detail).toContain('Harbour Clinic London <span class="muted small"><code>clinic-ldn</code>');
-    expect(detail).toContain('X-ray <span class="muted small"><code>ny-xray</code>');
+    const [ny, ldn] = detail.split('<th scope="row" data-label="Item">').slice(1);
+    expect(ny).toContain('Harbour Clinic New York <span class="muted small"><code>clinic-ny</code>');
+    expect(ny).toContain('X-ray <span class="muted small"><code>ny-xray</code>');
+    expect(ny).toContain(
+      '1 May 2030, 12:00</span> – <span class="nowrap">1 May 2030, 11:00</span> <span class="muted small">America/New_York',
+    );
+    expect(ldn).toContain('Harbour Clinic London <span class="muted small"><code>clinic-ldn</code>');
+    expect(ldn).toContain("Calendar <code>ny-xray</code>");
+    expect(ldn).toContain("1 May 2030, 17:00");
   });
 
   it("names the sub-account and agency of a webhook delivery", async () => {

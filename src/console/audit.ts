@@ -91,7 +91,7 @@ export async function auditPage(
     companyIds.length
       ? db.company.findMany({ where: { id: { in: companyIds } }, select: { id: true, name: true } })
       : [],
-    names.of(page.events.map((e) => e.calendarId)),
+    names.of(page.events),
   ]);
   for (const l of more) places.set(l.id, l);
   const keyNames = new Map(keys.map((k) => [k.id, k.name]));
@@ -117,7 +117,7 @@ export async function auditPage(
       companyName: e.companyId ? (companyNames.get(e.companyId) ?? null) : null,
       blockSlotId: e.blockSlotId,
       calendarId: e.calendarId,
-      calendarName: e.calendarId ? (calendars.get(e.calendarId) ?? null) : null,
+      calendarName: calendars(e.locationId, e.calendarId),
       assignedUserId: e.calendarId ? null : e.assignedUserId,
       subjectId: e.subjectId,
       subjectName: e.subjectId ? (keyNames.get(e.subjectId) ?? null) : null,

@@ -12,9 +12,13 @@ interface Place {
   zone: string | null;
 }
 
-/** `25 Dec 2026, 00:00` in `zone`, or as sent (with its offset) when the zone is unknown. */
+/**
+ * `25 Dec 2026, 00:00` in `zone`, or in the offset it was sent with when the zone is unknown; text
+ * that is no time at all (a bulk item refused for it) as it was sent.
+ */
 export function localTime(iso: string, zone: string | null): string {
   const at = DateTime.fromISO(iso, { setZone: true });
+  if (!at.isValid) return iso;
   return (zone ? at.setZone(zone) : at).toFormat("d LLL yyyy, HH:mm");
 }
 
@@ -42,7 +46,7 @@ export async function planPage(
       db,
       shown.map((b) => b.locationId),
     ),
-    names.of(shown.map((b) => ("calendarId" in b ? b.calendarId : undefined))),
+    names.of(shown.map((b) => ({ locationId: b.locationId, calendarId: "calendarId" in b ? b.calendarId : null }))),
   ]);
   const show = <T extends { locationId: string; calendarId?: string | null; startTime: string; endTime: string }>(
     b: T,
@@ -52,7 +56,7 @@ export async function planPage(
     return {
       ...b,
       locationName: place?.name ?? null,
-      calendarName: b.calendarId ? (calendars.get(b.calendarId) ?? null) : null,
+      calendarName: calendars(b.locationId, b.calendarId),
       zone,
       start: localTime(b.startTime, zone),
       end: localTime(b.endTime, zone),

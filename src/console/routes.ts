@@ -5,8 +5,8 @@ import { loadDashboard, parseDashboardQuery, RANGES } from "./dashboard";
 import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
-import { failedItems, failedItemsCsv, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
-import { places, planPage } from "./plans";
+import { failedItems, failedItemsCsv, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS, shownItems } from "./jobs";
+import { planPage } from "./plans";
 import { present, scopeText } from "./present";
 import { allZones, describeZone, formatIn, hasZone, keepZone, operatorZone, validZone } from "./time-zone";
 import { consolePrincipal, requireSession, type LoginRenderer } from "./session";
@@ -19,21 +19,6 @@ export function consoleRoutes(services: Services): Router {
   const { db, access, bulk, plans, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();
 
-  /** Rows with their location's and calendar's names, where the app knows them. */
-  const named = async <T extends { locationId: string; calendarId: string | null }>(rows: T[]) => {
-    const [where, calendars] = await Promise.all([
-      places(
-        db,
-        rows.map((r) => r.locationId),
-      ),
-      services.calendarNames.of(rows.map((r) => r.calendarId)),
-    ]);
-    return rows.map((r) => ({
-      ...r,
-      locationName: where.get(r.locationId)?.name ?? null,
-      calendarName: r.calendarId ? (calendars.get(r.calendarId) ?? null) : null,
-    }));
-  };
   const fromConsole = sameOrigin(config.APP_BASE_URL);
 
   const page = (res: Response, view: string, nav: Nav, locals: Record<string, unknown>, status = 200) => {
@@ -154,7 +139,8 @@ export function consoleRoutes(services: Services): Router {
   router.get("/console/jobs/:id", async (req, res) => {
     const job = await bulk.view(consolePrincipal(res), req.params.id, "none").catch(notFoundAs(undefined));
     if (!job) return message(res, 404, "Job not found", "There is no bulk job with this id that your key may see.");
-    const failed = job.counts.failed > 0 ? await named(await failedItems(db, job.id)) : [];
+    const failed =
+      job.counts.failed > 0 ? await shownItems(db, services.calendarNames, await failedItems(db, job.id)) : [];
     page(res, "job", "jobs", {
       title: "Bulk job",
       // A job under way is followed without a reload button; a finished one stays still.

@@ -29,14 +29,25 @@ export class CalendarNames {
     }
   }
 
-  /** The names known for these calendar ids; ids never listed are absent. */
-  async of(ids: (string | null | undefined)[]): Promise<Map<string, string>> {
-    const wanted = [...new Set(ids.filter((id): id is string => !!id))];
-    if (wanted.length === 0) return new Map();
-    const rows = await this.db.calendarName.findMany({
-      where: { id: { in: wanted } },
-      select: { id: true, name: true },
-    });
-    return new Map(rows.map((r) => [r.id, r.name]));
+  /**
+   * Names for these (location, calendar) pairs, as `name(locationId, calendarId)`: null for a calendar
+   * never listed, or listed in another location (a failed item naming another location's calendar
+   * must not read as if this location had it).
+   */
+  async of(
+    pairs: { locationId: string | null; calendarId?: string | null }[],
+  ): Promise<(locationId: string | null, calendarId: string | null | undefined) => string | null> {
+    const wanted = [...new Set(pairs.flatMap((p) => (p.calendarId ? [p.calendarId] : [])))];
+    const rows = wanted.length
+      ? await this.db.calendarName.findMany({
+          where: { id: { in: wanted } },
+          select: { id: true, locationId: true, name: true },
+        })
+      : [];
+    const known = new Map(rows.map((r) => [r.id, r]));
+    return (locationId, calendarId) => {
+      const row = calendarId ? known.get(calendarId) : undefined;
+      return row && row.locationId === locationId ? row.name : null;
+    };
   }
 }

@@ -36,5 +36,7 @@ it("connections closed by the database's own shutdown are noted at info, with th
     ]),
   );
   expect(noted.every((r) => r.level === 30)).toBe(true);
+  // The job queue hears it from each of its pooled connections: one line says it.
+  expect(noted.filter((r) => r.msg === "job queue: database stopping")).toHaveLength(1);
   expect(after.filter((r) => r.level >= 40)).toEqual([]);
 });

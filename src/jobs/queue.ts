@@ -71,6 +71,8 @@ export class JobQueue {
   private started = false;
   private stopped = false;
   private unavailableSaidAt = 0;
+  /** When "database stopping" was last said: each pooled connection reports it, once is enough. */
+  private stoppingSaidAt = 0;
   /** Workers were started in this process: stop() must let pg-boss's last poll of them end. */
   private working = false;
   /** Batches being handled right now. */
@@ -103,9 +105,11 @@ export class JobQueue {
       // pg-boss reports it once per pooled connection: one line per outage is enough.
       if (!databaseUnavailable(err)) this.log.error({ err }, "job queue error");
       else if (this.stopped) return;
-      else if (databaseShuttingDown(err))
+      else if (databaseShuttingDown(err)) {
+        if (Date.now() - this.stoppingSaidAt <= 30_000) return;
+        this.stoppingSaidAt = Date.now();
         this.log.info({ reason: (err as Error).message }, "job queue: database stopping");
-      else if (Date.now() - this.unavailableSaidAt > 30_000) {
+      } else if (Date.now() - this.unavailableSaidAt > 30_000) {
         this.unavailableSaidAt = Date.now();
         this.log.warn({ reason: (err as Error).message }, "job queue: database unavailable");
       }

@@ -18,7 +18,6 @@ type Nav = "dashboard" | "installations" | "jobs" | "plans" | "webhooks" | "audi
 export function consoleRoutes(services: Services): Router {
   const { db, access, bulk, plans, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();
-
   const fromConsole = sameOrigin(config.APP_BASE_URL);
 
   const page = (res: Response, view: string, nav: Nav, locals: Record<string, unknown>, status = 200) => {

@@ -2,11 +2,9 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Principal } from "../auth/api-keys";
 import type { JobStatus } from "../bulk/service";
 import type { Db } from "../db/client";
-import type { CalendarNames } from "../locations/calendar-names";
 import type { BulkItemStatus } from "../generated/prisma/client";
 import { CSV_COLUMNS } from "../bulk/input";
 import { csvText } from "../util/csv";
-import { localTime, places } from "./plans";
 
 export const RECENT_JOBS = 50;
 export const FAILED_ITEMS_SHOWN = 500;
@@ -91,31 +89,6 @@ export function failedItems(db: Db, jobId: string) {
       errorCode: true,
       errorDetail: true,
     },
-  });
-}
-
-/** Failed items as the page shows them: names where known, times in the location's own zone. */
-export async function shownItems<
-  T extends { locationId: string; calendarId: string | null; startTime: string; endTime: string },
->(db: Db, names: CalendarNames, items: T[]) {
-  const [where, calendars] = await Promise.all([
-    places(
-      db,
-      items.map((i) => i.locationId),
-    ),
-    names.of(items),
-  ]);
-  return items.map((i) => {
-    const place = where.get(i.locationId);
-    const zone = place?.zone ?? null;
-    return {
-      ...i,
-      locationName: place?.name ?? null,
-      calendarName: calendars(i.locationId, i.calendarId),
-      zone,
-      start: localTime(i.startTime, zone),
-      end: localTime(i.endTime, zone),
-    };
   });
 }
 

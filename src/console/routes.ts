@@ -5,7 +5,8 @@ import { loadDashboard, parseDashboardQuery, RANGES } from "./dashboard";
 import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
 import { loadInstallations, parseInstallationsQuery, PAGE_SIZE, INSTALL_STATUSES } from "./installations";
-import { failedItems, failedItemsCsv, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS, shownItems } from "./jobs";
+import { failedItems, failedItemsCsv, FAILED_ITEMS_SHOWN, progress, recentJobs, RECENT_JOBS } from "./jobs";
+import { placed } from "./placed";
 import { planPage } from "./plans";
 import { present, scopeText } from "./present";
 import { allZones, describeZone, formatIn, hasZone, keepZone, operatorZone, validZone } from "./time-zone";
@@ -138,8 +139,7 @@ export function consoleRoutes(services: Services): Router {
   router.get("/console/jobs/:id", async (req, res) => {
     const job = await bulk.view(consolePrincipal(res), req.params.id, "none").catch(notFoundAs(undefined));
     if (!job) return message(res, 404, "Job not found", "There is no bulk job with this id that your key may see.");
-    const failed =
-      job.counts.failed > 0 ? await shownItems(db, services.calendarNames, await failedItems(db, job.id)) : [];
+    const failed = job.counts.failed > 0 ? await placed(db, services.calendarNames, await failedItems(db, job.id)) : [];
     page(res, "job", "jobs", {
       title: "Bulk job",
       // A job under way is followed without a reload button; a finished one stays still.

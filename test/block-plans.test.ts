@@ -342,6 +342,9 @@ describe("the console's list of plans", () => {
     expect(detail.text).toContain("Harbour Clinic New York");
     // Calendars by the names HighLevel listed when the plan expanded "all".
     expect(detail.text).toContain('X-ray <span class="muted small"><code>ny-xray</code>');
+    // The audit trail names the plan that made each block by its title.
+    const audit = await request(h.app).get("/console/audit").set("Cookie", cookie).expect(200);
+    expect(audit.text).toContain("Block plan <strong>Closed – New Year</strong>");
     expect(detail.text).toMatch(
       /1 Jan 2027, 00:00<\/span> – <span class="nowrap">2 Jan 2027, 00:00<\/span> <span class="muted small">America\/New_York/,
     );

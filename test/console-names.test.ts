@@ -3,6 +3,7 @@ import { apiAs, installCompany } from "./support/api";
 import { waitForJob } from "./support/bulk";
 import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
 import { CLINICS, PLANS } from "./support/plans";
+import { LOCATIONS_LISTED } from "../src/console/audit";
 
 /** Office staff and operators read names; the ids stay beside them, small, for support. */
 describe("the console names what HighLevel named", () => {
@@ -67,5 +68,35 @@ describe("the console names what HighLevel named", () => {
     const page = (await get("/console/webhooks")).text;
     expect(page).toContain('Harbour Clinic New York <span class="muted small"><code>clinic-ny</code>');
     expect(page).toContain('Agency Harbour Clinics <span class="muted small"><code>agency-clinics</code>');
+  });
+
+  it("asks for a location's name instead of a menu when an agency has more than the menu holds", async () => {
+    // An agency at full size: more locations than a menu lists (stored as an install leaves them).
+    await h.db.location.createMany({
+      data: Array.from({ length: LOCATIONS_LISTED }, (_, i) => ({
+        id: `bulk-loc-${i}`,
+        companyId: CLINICS.id,
+        name: `Harbour Satellite ${String(i).padStart(4, "0")}`,
+        source: "agency" as const,
+      })),
+    });
+    const form = (await get("/console/audit")).text;
+    expect(form).not.toContain('<select id="locationId"');
+    expect(form).toContain('<input id="q" name="q" type="search"');
+
+    // Part of a name that several share: they are offered, no records yet.
+    const several = (await get("/console/audit?q=harbour+clinic")).text;
+    expect(several).toContain("Several locations match “harbour clinic”");
+    expect(several).toContain('<a href="/console/audit?locationId=clinic-ldn">Harbour Clinic London</a>');
+    expect(several).not.toContain("<table");
+
+    // One match: its records, the block made on X-ray above among them.
+    const one = (await get("/console/audit?q=new+york")).text;
+    expect(one).toContain("most recent records for <strong>Harbour Clinic New York</strong>");
+    expect(one).toContain("Block created");
+    expect(one).not.toContain("Harbour Clinic London <span");
+
+    const none = (await get("/console/audit?q=nowhere+at+all")).text;
+    expect(none).toContain("No location matches “nowhere at all”.");
   });
 });

@@ -4,6 +4,7 @@ import type { AccessPolicy } from "../auth/scope";
 import type { AuditTrail } from "../audit/trail";
 import type { CalendarNames } from "../locations/calendar-names";
 import type { Db } from "../db/client";
+import { UUID } from "../util/ids";
 
 export const AUDIT_SHOWN = 100;
 
@@ -32,16 +33,28 @@ export const ACTOR_TEXT: Record<string, string> = {
   cli: "Command line",
 };
 
+/** More locations than this and the page asks for a name instead of listing them all in a menu. */
+export const LOCATIONS_LISTED = 1000;
+/** Locations offered when a name typed matches several. */
+export const MATCHES_SHOWN = 20;
+
 export interface AuditPageQuery {
   locationId?: string;
+  /** A location's name (or part of it) or id, typed where there are too many for a menu. */
+  q?: string;
   before?: bigint;
 }
 
-/** `?locationId=` and `?before=` as the form and the "older" link send them; anything else is ignored. */
+/** `?locationId=`, `?q=` and `?before=` as the form and the "older" link send them; anything else is ignored. */
 export function parseAuditQuery(query: Record<string, unknown>): AuditPageQuery {
-  const locationId = typeof query.locationId === "string" ? query.locationId.trim().slice(0, 100) : "";
+  const text = (value: unknown) => (typeof value === "string" ? value.trim().slice(0, 100) : "");
+  const [locationId, q] = [text(query.locationId), text(query.q)];
   const before = typeof query.before === "string" && /^[1-9][0-9]{0,17}$/.test(query.before) ? query.before : "";
-  return { ...(locationId ? { locationId } : {}), ...(before ? { before: BigInt(before) } : {}) };
+  return {
+    ...(locationId ? { locationId } : {}),
+    ...(q && !locationId ? { q } : {}),
+    ...(before ? { before: BigInt(before) } : {}),
+  };
 }
 
 /** `09:15 America/New_York`: when it happened in the location's own time, zone named. */
@@ -50,7 +63,9 @@ const localTime = (at: Date, zone: string | null) =>
 
 /**
  * The console's audit page: the latest records the key may see, with the names of their
- * locations (from the locations table) and API keys, and the locations to filter by.
+ * locations (from the locations table) and API keys, and the locations to filter by: a menu, or
+ * for an agency with more than `LOCATIONS_LISTED`, a name to type (one match filters by it,
+ * several are offered to choose from).
  */
 export async function auditPage(
   db: Db,
@@ -60,16 +75,29 @@ export async function auditPage(
   principal: Principal,
   query: AuditPageQuery,
 ) {
+  const select = { id: true, name: true, timeZone: true } as const;
+  const orderBy = [{ name: "asc" as const }, { id: "asc" as const }];
+  const reach = access.locationWhere(principal);
+  const matches = query.q
+    ? await db.location.findMany({
+        where: {
+          AND: [reach, { OR: [{ id: query.q }, { name: { contains: query.q, mode: "insensitive" } }] }],
+        },
+        orderBy,
+        take: MATCHES_SHOWN + 1,
+        select,
+      })
+    : null;
+  const locationId = query.locationId ?? (matches?.length === 1 ? matches[0]!.id : undefined);
+  // A name that matches none or several: the choice comes first, no records until one is made.
+  const choosing = matches !== null && matches.length !== 1;
   const [page, locations] = await Promise.all([
-    trail.page(access.recordWhere(principal), { ...query, limit: AUDIT_SHOWN }),
-    db.location.findMany({
-      where: access.locationWhere(principal),
-      orderBy: [{ name: "asc" }, { id: "asc" }],
-      take: 1000,
-      select: { id: true, name: true, timeZone: true },
-    }),
+    choosing
+      ? { events: [], next: null }
+      : trail.page(access.recordWhere(principal), { locationId, before: query.before, limit: AUDIT_SHOWN }),
+    db.location.findMany({ where: reach, orderBy, take: LOCATIONS_LISTED + 1, select }),
   ]);
-  const places = new Map(locations.map((l) => [l.id, l]));
+  const places = new Map([...locations, ...(matches ?? [])].map((l) => [l.id, l]));
   const missing = [
     ...new Set(page.events.flatMap((e) => (e.locationId && !places.has(e.locationId) ? [e.locationId] : []))),
   ];
@@ -82,8 +110,13 @@ export async function auditPage(
     ),
   ];
   const companyIds = [...new Set(page.events.flatMap((e) => (e.companyId && !e.locationId ? [e.companyId] : [])))];
+  const planIds = [
+    ...new Set(
+      page.events.flatMap((e) => (e.actorKind === "plan" && e.actorId && UUID.test(e.actorId) ? [e.actorId] : [])),
+    ),
+  ];
   // The names of what the records point at, in one round of queries.
-  const [more, keys, companies, calendars] = await Promise.all([
+  const [more, keys, companies, plans, calendars] = await Promise.all([
     missing.length
       ? db.location.findMany({ where: { id: { in: missing } }, select: { id: true, name: true, timeZone: true } })
       : [],
@@ -91,11 +124,17 @@ export async function auditPage(
     companyIds.length
       ? db.company.findMany({ where: { id: { in: companyIds } }, select: { id: true, name: true } })
       : [],
+    planIds.length ? db.blockPlan.findMany({ where: { id: { in: planIds } }, select: { id: true, title: true } }) : [],
     names.of(page.events),
   ]);
   for (const l of more) places.set(l.id, l);
   const keyNames = new Map(keys.map((k) => [k.id, k.name]));
   const companyNames = new Map(companies.map((c) => [c.id, c.name]));
+  // Who acted, by name: a key's current name, a plan's title; otherwise the name recorded with it.
+  const actorNames = new Map<string, string>([
+    ...keys.map((k) => [k.id, k.name] as const),
+    ...plans.map((p) => [p.id, p.title] as const),
+  ]);
   const events = page.events.map((e) => {
     const place = e.locationId ? places.get(e.locationId) : undefined;
     return {
@@ -109,7 +148,9 @@ export async function auditPage(
           : (ACTION_TEXT[e.action] ?? e.action),
       actionCode: e.action,
       actorKind: ACTOR_TEXT[e.actorKind] ?? e.actorKind,
-      actorName: (e.actorKind === "api_key" && e.actorId && keyNames.get(e.actorId)) || e.actorName,
+      actorName:
+        (e.actorId && (e.actorKind === "api_key" || e.actorKind === "plan") && actorNames.get(e.actorId)) ||
+        e.actorName,
       actorId: e.actorId,
       locationId: e.locationId,
       locationName: place?.name ?? null,
@@ -125,5 +166,14 @@ export async function auditPage(
       errorCode: e.errorCode,
     };
   });
-  return { events, locations, older: page.next?.toString() ?? null };
+  return {
+    events,
+    // null: too many for a menu, the form asks for a name.
+    locations: locations.length <= LOCATIONS_LISTED ? locations : null,
+    locationId: locationId ?? null,
+    locationName: locationId ? (places.get(locationId)?.name ?? null) : null,
+    matches: choosing ? matches.slice(0, MATCHES_SHOWN) : null,
+    moreMatches: choosing && matches.length > MATCHES_SHOWN,
+    older: page.next?.toString() ?? null,
+  };
 }

@@ -345,6 +345,7 @@ describe("the console's list of plans", () => {
     // The audit trail names the plan that made each block by its title.
     const audit = await request(h.app).get("/console/audit").set("Cookie", cookie).expect(200);
     expect(audit.text).toContain("Block plan <strong>Closed – New Year</strong>");
+    expect(audit.text).toMatch(new RegExp(`Plan applied[\\s\\S]*?Closed – New Year <code>${id}</code>`));
     expect(detail.text).toMatch(
       /1 Jan 2027, 00:00<\/span> – <span class="nowrap">2 Jan 2027, 00:00<\/span> <span class="muted small">America\/New_York/,
     );

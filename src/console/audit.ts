@@ -110,11 +110,15 @@ export async function auditPage(
     ),
   ];
   const companyIds = [...new Set(page.events.flatMap((e) => (e.companyId && !e.locationId ? [e.companyId] : [])))];
+  // Plans that made a block, and plans applied, changed or undone.
   const planIds = [
     ...new Set(
-      page.events.flatMap((e) => (e.actorKind === "plan" && e.actorId && UUID.test(e.actorId) ? [e.actorId] : [])),
+      page.events.flatMap((e) => [
+        ...(e.actorKind === "plan" && e.actorId ? [e.actorId] : []),
+        ...(e.action.startsWith("plan.") && e.subjectId ? [e.subjectId] : []),
+      ]),
     ),
-  ];
+  ].filter((id) => UUID.test(id));
   // The names of what the records point at, in one round of queries.
   const [more, keys, companies, plans, calendars] = await Promise.all([
     missing.length
@@ -128,10 +132,9 @@ export async function auditPage(
     names.of(page.events),
   ]);
   for (const l of more) places.set(l.id, l);
-  const keyNames = new Map(keys.map((k) => [k.id, k.name]));
   const companyNames = new Map(companies.map((c) => [c.id, c.name]));
-  // Who acted, by name: a key's current name, a plan's title; otherwise the name recorded with it.
-  const actorNames = new Map<string, string>([
+  // Keys by their current name, plans by their title; otherwise the name recorded with the change.
+  const named = new Map<string, string>([
     ...keys.map((k) => [k.id, k.name] as const),
     ...plans.map((p) => [p.id, p.title] as const),
   ]);
@@ -149,8 +152,7 @@ export async function auditPage(
       actionCode: e.action,
       actorKind: ACTOR_TEXT[e.actorKind] ?? e.actorKind,
       actorName:
-        (e.actorId && (e.actorKind === "api_key" || e.actorKind === "plan") && actorNames.get(e.actorId)) ||
-        e.actorName,
+        (e.actorId && (e.actorKind === "api_key" || e.actorKind === "plan") && named.get(e.actorId)) || e.actorName,
       actorId: e.actorId,
       locationId: e.locationId,
       locationName: place?.name ?? null,
@@ -161,7 +163,7 @@ export async function auditPage(
       calendarName: calendars(e.locationId, e.calendarId),
       assignedUserId: e.calendarId ? null : e.assignedUserId,
       subjectId: e.subjectId,
-      subjectName: e.subjectId ? (keyNames.get(e.subjectId) ?? null) : null,
+      subjectName: e.subjectId ? (named.get(e.subjectId) ?? null) : null,
       ok: e.outcome === "ok",
       errorCode: e.errorCode,
     };

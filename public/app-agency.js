@@ -4,6 +4,8 @@
 (function () {
   const bs = window.BlockSlots;
   const { $, el, call, message, clearErrors, showErrors } = bs;
+  /** Rows shown at once: a thousand sub-accounts would push the closures and rules below far away. */
+  const SHOWN = 20;
   const STATUS_WORDS = {
     active: "Connected",
     connecting: "Connecting…",
@@ -57,26 +59,45 @@
         ...["Sub-account", "Status", "Time zone", ""].map((t) => el("th", { scope: "col", textContent: t })),
       ),
     );
-    const body = el("tbody");
-    for (const l of locations) {
+    const rows = locations.map((l) => {
       const link = el("a", {
         href: `${base}/v2/location/${encodeURIComponent(l.id)}`,
         target: "_top",
         textContent: "Open",
       });
       link.setAttribute("aria-label", `Open ${l.name || l.id} in HighLevel`);
-      body.append(
-        el(
-          "tr",
-          {},
-          el("td", { textContent: l.name || l.id }),
-          el("td", { textContent: STATUS_WORDS[l.status] || l.status.replaceAll("_", " ") }),
-          el("td", { textContent: l.timeZone || "—" }),
-          el("td", {}, link),
-        ),
+      const row = el(
+        "tr",
+        {},
+        el("td", { textContent: l.name || l.id }),
+        el("td", { textContent: STATUS_WORDS[l.status] || l.status.replaceAll("_", " ") }),
+        el("td", { textContent: l.timeZone || "—" }),
+        el("td", {}, link),
       );
-    }
-    $("agency-locations").replaceChildren(el("table", { className: "locations" }, head, body));
+      return { text: `${l.name || ""} ${l.id}`, row };
+    });
+    const body = el("tbody");
+    const count = el("p", { className: "muted", role: "status" });
+    const show = (match, typed) => {
+      const found = typed ? rows.filter((r) => match(r.text)) : rows;
+      body.replaceChildren(...found.slice(0, SHOWN).map((r) => r.row));
+      count.textContent = !typed
+        ? rows.length > SHOWN
+          ? `The first ${SHOWN} of ${rows.length.toLocaleString("en-US")} sub-accounts. Type part of a name to find another.`
+          : ""
+        : found.length === 0
+          ? `No sub-account matches “${typed}”.`
+          : found.length > SHOWN
+            ? `${SHOWN} of ${found.length.toLocaleString("en-US")} matching “${typed}”. Type more of the name to narrow it.`
+            : `${found.length} matching “${typed}”.`;
+    };
+    show(() => true, "");
+    const table = el("table", { className: "locations" }, head, body);
+    $("agency-locations").replaceChildren(
+      ...(rows.length > SHOWN ? [bs.finder("agency-find", "Find a sub-account", show)] : []),
+      count,
+      table,
+    );
   }
 
   /** The calendars and team members of a sub-account, by name, as "calendar:ID" / "user:ID" options. */

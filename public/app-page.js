@@ -156,5 +156,32 @@ window.BlockSlots = (function () {
     return node;
   };
 
-  return { $, el, state, status, call, message, clearErrors, showErrors, words, instantFromWall, wallFromInstant };
+  /**
+   * A search field for a long list of sub-accounts (an agency may have a thousand): `onQuery(match)`
+   * runs as the user types, with a test that is true of a text holding every word typed.
+   */
+  function finder(id, label, onQuery) {
+    const input = el("input", { id, type: "search", placeholder: "Part of a name, or an id", autocomplete: "off" });
+    const matcher = () => {
+      const typed = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      return (text) => typed.every((w) => text.toLowerCase().includes(w));
+    };
+    input.addEventListener("input", () => onQuery(matcher(), input.value.trim()));
+    return el("div", { className: "finder" }, el("label", { htmlFor: id, textContent: label }), input);
+  }
+
+  return {
+    $,
+    el,
+    state,
+    status,
+    call,
+    message,
+    clearErrors,
+    showErrors,
+    words,
+    instantFromWall,
+    wallFromInstant,
+    finder,
+  };
 })();

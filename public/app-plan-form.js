@@ -9,6 +9,8 @@
   /** Set by init: the view's sub-accounts, and for a sub-account page its own calendars and people. */
   const ctx = { agency: false, locations: [], companyId: null, whose: new Map(), listing: 0 };
   const skipped = new Set();
+  /** Sub-accounts offered to tick at once; the rest are found by name (an agency may have a thousand). */
+  const OFFERED = 40;
   let lastBody = null;
 
   const radio = (name) => document.querySelector(`input[name="${name}"]:checked`).value;
@@ -41,16 +43,60 @@
         ),
       ),
     );
+    offerLocations();
     $("plan-days").replaceChildren(
       el("legend", { textContent: "On" }),
       ...t.DAYS.map(([code, name]) => el("label", {}, el("input", { type: "checkbox", value: code }), ` ${name}`)),
     );
   };
 
+  /**
+   * More sub-accounts than fit the list: a search field above it, and the list shows those ticked
+   * plus the first ones matching what is typed.
+   */
+  function offerLocations() {
+    const labels = [...$("plan-locations").children];
+    const box = $("plan-locations-find");
+    if (labels.length <= OFFERED) return box.replaceChildren();
+    const count = el("p", { className: "muted", role: "status" });
+    const show = (match, typed) => {
+      let offered = 0;
+      for (const label of labels) {
+        const ticked = label.querySelector("input").checked;
+        const offer = !ticked && (!typed || match(label.textContent)) && offered < OFFERED;
+        if (offer) offered++;
+        label.hidden = !ticked && !offer;
+      }
+      const matching = typed ? labels.filter((l) => match(l.textContent)) : labels;
+      const listed = matching.filter((l) => !l.hidden).length;
+      const ticked = labels.filter((l) => l.querySelector("input").checked).length;
+      const found =
+        matching.length === 0
+          ? `No sub-account matches “${typed}”.`
+          : listed < matching.length
+            ? `${listed} of ${matching.length.toLocaleString("en-US")} ${typed ? `matching “${typed}”` : "sub-accounts"} listed: type part of a name to find another.`
+            : typed
+              ? `${matching.length} matching “${typed}”.`
+              : "";
+      count.textContent = `${found}${ticked ? ` ${ticked} ticked, always listed.` : ""}`.trim();
+    };
+    let query = [() => true, ""];
+    const find = (match, typed) => show(...(query = [match, typed]));
+    box.replaceChildren(bs.finder("plan-locations-search", "Find a sub-account", find), count);
+    // A box ticked or unticked: the count says so, and an unticked one may leave the list.
+    $("plan-locations").onchange = () => show(...query);
+    show(...query);
+  }
+
   // ---- the form's parts appear as they are needed -----------------------------------------
   $("plan-form").addEventListener("change", (event) => {
+    // Searching the list of sub-accounts changes nothing in the plan.
+    if (event.target.closest("#plan-locations-find")) return;
     const id = event.target.id || event.target.name;
-    if (id === "plan-where") $("plan-locations").hidden = radio("plan-where") !== "some";
+    if (id === "plan-where") {
+      $("plan-locations").hidden = radio("plan-where") !== "some";
+      $("plan-locations-find").hidden = $("plan-locations").hidden;
+    }
     if (["plan-where", "plan-whose"].includes(id) || event.target.closest("#plan-locations")) void whoseList();
     const repeat = $("plan-repeat").value;
     $("plan-repeat-end").hidden = repeat === "none";
@@ -61,7 +107,8 @@
     $("plan-repeat-count").hidden = !byCount;
   });
   // Anything changed after a preview makes it stale: it is hidden until previewed again.
-  $("plan-form").addEventListener("input", () => {
+  $("plan-form").addEventListener("input", (event) => {
+    if (event.target.closest("#plan-locations-find")) return;
     $("plan-preview").hidden = true;
   });
 

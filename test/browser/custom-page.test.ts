@@ -129,6 +129,45 @@ describeInBrowser("pages in a real browser", () => {
     }
   }, 60_000);
 
+  it("agency view of a large agency: sub-accounts found by name, in the list and in a closure", async () => {
+    await installCompany(h, "agency-7");
+    h.sandbox.state.customPage = { appUrl: app.url, ssoKey: SSO_KEY };
+    // 45 more sub-accounts, as an agency install leaves them: more than the list and the closure's checklist offer at once.
+    const outposts = Array.from({ length: 45 }, (_, i) => `outpost-${i}`);
+    await h.db.location.createMany({
+      data: outposts.map((id, i) => ({ id, companyId: "agency-7", name: `Outpost ${i}`, source: "agency" as const })),
+    });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1100 } });
+    try {
+      await page.goto(`${h.sandbox.url}/_sandbox/app`);
+      const frame = page.frameLocator("#app");
+      const list = frame.locator("#agency-locations");
+      await list.getByText("The first 20 of 47 sub-accounts.").waitFor();
+      await expect(list.locator("tbody tr").count()).resolves.toBe(20);
+      await list.getByLabel("Find a sub-account").fill("hillside");
+      await list.getByText("1 matching “hillside”.").waitFor();
+      await expect(list.locator("tbody tr").allInnerTexts()).resolves.toEqual([
+        expect.stringContaining("Hillside Clinic"),
+      ]);
+
+      // Closing some of them: the checklist offers 40, and the rest are found by name and stay ticked.
+      await frame.getByLabel("Only these:").check();
+      const where = frame.locator("#plan-where-step");
+      await where.getByText("40 of 47 sub-accounts listed").waitFor();
+      await where.getByLabel("Find a sub-account").fill("outpost 44");
+      await where.getByLabel("Outpost 44").check();
+      await where.getByLabel("Find a sub-account").fill("harbour");
+      await where.getByLabel("Harbour Clinic").check();
+      await where.getByText("1 matching “harbour”. 2 ticked, always listed.").waitFor();
+      await expect(where.getByLabel("Outpost 44").isVisible()).resolves.toBe(true);
+      await expect(where.getByLabel("Outpost 1", { exact: false }).first().isVisible()).resolves.toBe(false);
+      await screenshot(page, "agency-large-find");
+    } finally {
+      await page.close();
+      await h.db.location.deleteMany({ where: { id: { in: outposts } } });
+    }
+  }, 60_000);
+
   it("refuses a payload that does not decrypt, and says what to do", async () => {
     h.sandbox.state.customPage = { appUrl: app.url, ssoKey: "not-the-apps-secret" };
     const page = await browser.newPage();

@@ -27,28 +27,48 @@
       .join(" and ");
 
   // ---- preview ------------------------------------------------------------------------------
+  /** Sub-accounts shown in full; the others fold away, so "Block this time" stays near for a whole agency. */
+  const PLACES_SHOWN = 10;
+
   bs.showPreview = function (preview) {
     const places = preview.locations.length;
     $("plan-preview-total").textContent =
       `This makes ${plural(preview.total, "block")} in ${plural(places, "sub-account")}. Nothing has changed yet.`;
-    $("plan-preview-places").replaceChildren(
-      ...preview.locations.map((l) => {
-        const more = l.occurrences - l.first.length;
-        return el(
-          "div",
-          { className: "place" },
-          el("h4", { textContent: `${l.locationName} — ${t.zoneLabel(l.timeZone)}` }),
-          el("p", {
-            textContent: `${plural(l.blocks, "block")}: ${plural(l.occurrences, "time")} on ${whoseCount(l)}`,
-          }),
-          el(
-            "ul",
-            {},
-            ...l.first.map((o) => el("li", { textContent: t.spanIn(o.startTime, o.endTime, l.timeZone) })),
-            ...(more > 0 ? [el("li", { className: "muted", textContent: `and ${plural(more, "more time")}` })] : []),
-          ),
-        );
+    const place = (l) => {
+      const more = l.occurrences - l.first.length;
+      return el(
+        "div",
+        { className: "place" },
+        el("h4", { textContent: `${l.locationName} — ${t.zoneLabel(l.timeZone)}` }),
+        el("p", {
+          textContent: `${plural(l.blocks, "block")}: ${plural(l.occurrences, "time")} on ${whoseCount(l)}`,
+        }),
+        el(
+          "ul",
+          {},
+          ...l.first.map((o) => el("li", { textContent: t.spanIn(o.startTime, o.endTime, l.timeZone) })),
+          ...(more > 0 ? [el("li", { className: "muted", textContent: `and ${plural(more, "more time")}` })] : []),
+        ),
+      );
+    };
+    const rest = preview.locations.slice(PLACES_SHOWN);
+    const folded = el(
+      "details",
+      { className: "more-places" },
+      el("summary", {
+        textContent: `${plural(rest.length, "more sub-account")} (${plural(
+          rest.reduce((n, l) => n + l.blocks, 0),
+          "block",
+        )})`,
       }),
+    );
+    // Drawn when first opened: a thousand sub-accounts need not be drawn for a preview nobody unfolds.
+    folded.addEventListener("toggle", () => {
+      if (folded.open && folded.children.length === 1) folded.append(...rest.map(place));
+    });
+    $("plan-preview-places").replaceChildren(
+      ...preview.locations.slice(0, PLACES_SHOWN).map(place),
+      ...(rest.length ? [folded] : []),
     );
     const conflicts = preview.conflicts;
     const box = $("plan-preview-conflicts");

@@ -146,4 +146,45 @@ describeInBrowser("closing sub-accounts and blocking hours from the custom page"
       await page.close();
     }
   }, 60_000);
+
+  it("agency: a preview of a whole agency shows ten sub-accounts and folds the others away", async () => {
+    const { page } = await open();
+    try {
+      // The preview's answer for fifteen sub-accounts, as the API gives it (the page draws what it is given).
+      const locations = Array.from({ length: 15 }, (_, i) => ({
+        locationId: `loc-${i}`,
+        locationName: `Clinic ${i}`,
+        timeZone: "America/New_York",
+        blocks: 2,
+        occurrences: 1,
+        calendars: 2,
+        teamMembers: 0,
+        first: [{ startTime: "2031-03-03T12:00:00-05:00", endTime: "2031-03-03T13:00:00-05:00" }],
+      }));
+      const app = page.frames().find((f) => f.parentFrame() !== null)!;
+      await app.evaluate((l) => {
+        const preview = document.getElementById("plan-preview")!;
+        preview.hidden = false;
+        (window as unknown as { BlockSlots: { showPreview(p: unknown): void } }).BlockSlots.showPreview({
+          total: 30,
+          locations: l,
+          conflicts: [],
+          moreConflicts: 0,
+        });
+      }, locations);
+      const frame = page.frameLocator("#app");
+      const preview = frame.locator("#plan-preview");
+      await preview.getByText("This makes 30 blocks in 15 sub-accounts.").waitFor();
+      await expect(preview.locator(".place:visible").count()).resolves.toBe(10);
+      const more = preview.getByText("5 more sub-accounts (10 blocks)");
+      await more.waitFor();
+      await expect(preview.getByRole("heading", { name: /Clinic 14/ }).count()).resolves.toBe(0);
+      await screenshot(page, "plan-preview-folded");
+      await more.click();
+      await preview.getByRole("heading", { name: /Clinic 14/ }).waitFor();
+      await expect(preview.locator(".place:visible").count()).resolves.toBe(15);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 });

@@ -162,15 +162,15 @@ describeInBrowser("closing sub-accounts and blocking hours from the custom page"
         first: [{ startTime: "2031-03-03T12:00:00-05:00", endTime: "2031-03-03T13:00:00-05:00" }],
       }));
       const app = page.frames().find((f) => f.parentFrame() !== null)!;
+      // Runs in the page (the tests are compiled without the DOM's types).
+      type InPage = {
+        document: { getElementById(id: string): { hidden: boolean } };
+        BlockSlots: { showPreview(p: unknown): void };
+      };
       await app.evaluate((l) => {
-        const preview = document.getElementById("plan-preview")!;
-        preview.hidden = false;
-        (window as unknown as { BlockSlots: { showPreview(p: unknown): void } }).BlockSlots.showPreview({
-          total: 30,
-          locations: l,
-          conflicts: [],
-          moreConflicts: 0,
-        });
+        const win = globalThis as unknown as InPage;
+        win.document.getElementById("plan-preview").hidden = false;
+        win.BlockSlots.showPreview({ total: 30, locations: l, conflicts: [], moreConflicts: 0 });
       }, locations);
       const frame = page.frameLocator("#app");
       const preview = frame.locator("#plan-preview");

@@ -1,9 +1,9 @@
-import { DateTime } from "luxon";
 import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
 import type { AuditTrail } from "../audit/trail";
 import type { CalendarNames } from "../locations/calendar-names";
 import type { Db } from "../db/client";
+import { localTime } from "./placed";
 import { UUID } from "../util/ids";
 
 export const AUDIT_SHOWN = 100;
@@ -56,10 +56,6 @@ export function parseAuditQuery(query: Record<string, unknown>): AuditPageQuery 
     ...(before ? { before: BigInt(before) } : {}),
   };
 }
-
-/** `09:15 America/New_York`: when it happened in the location's own time, zone named. */
-const localTime = (at: Date, zone: string | null) =>
-  zone ? `${DateTime.fromJSDate(at).setZone(zone).toFormat("d LLL yyyy, HH:mm")} ${zone}` : null;
 
 /**
  * The console's audit page: the latest records the key may see, with the names of their
@@ -143,7 +139,8 @@ export async function auditPage(
     return {
       id: e.id.toString(),
       at: e.at,
-      localAt: localTime(e.at, place?.timeZone ?? null),
+      // When it happened in the location's own time, zone named: `28 Nov 2026, 09:15 America/New_York`.
+      localAt: place?.timeZone ? `${localTime(e.at.toISOString(), place.timeZone)} ${place.timeZone}` : null,
       // "Location installed" or "Agency installed": a location's record names it, an agency's does not.
       action:
         e.action === "install" || e.action === "uninstall"

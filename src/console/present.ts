@@ -75,6 +75,9 @@ export function utc(date: Date): string {
 /** A short hint beside a time: "in 3 h", "5 min ago". */
 export function relative(date: Date, now = Date.now()): string {
   const seconds = Math.round((date.getTime() - now) / 1000);
+  // A record stamped by another process whose clock runs a little ahead (or a time rounded up) is
+  // still something that just happened, not a promise about the future.
+  if (seconds > -60 && seconds <= 5) return "just now";
   const abs = Math.abs(seconds);
   const amount =
     abs < 60

@@ -98,7 +98,12 @@ describe("an agency install answers at once", () => {
     const delivery = await handle(
       event({ type: "LocationUpdate", id: LOC(2), companyId: "agency-tz", name: "Clinic 2 – Lakeside" }),
     );
-    expect(delivery).toMatchObject({ status: "processed" });
+    // Kept as the location's delivery, so the console's webhook page names the location beside this.
+    expect(delivery).toMatchObject({
+      status: "processed",
+      locationId: LOC(2),
+      outcome: 'Read again: "Clinic 2 – Lakeside", time zone America/Phoenix.',
+    });
     const res = await apiAs(h).get("/api/installations").expect(200);
     expect(res.body.locations).toContainEqual(
       expect.objectContaining({ id: LOC(2), name: "Clinic 2 – Lakeside", timeZone: "America/Phoenix" }),
@@ -172,7 +177,7 @@ describe("INSTALL webhooks and the code exchange never mint a location twice", (
     await h.services.webhooks.process(payload.webhookId);
     const delivery = await h.db.webhookEvent.findUniqueOrThrow({ where: { id: payload.webhookId } });
     expect(delivery).toMatchObject({ status: "processed" });
-    expect(delivery.outcome).toContain(installId);
+    expect(delivery.outcome).toContain("The install that came with it");
     await finishInstall(h, installId);
     expect(h.sandbox.state.mintCount()).toBe(3);
   });

@@ -218,7 +218,8 @@ describe("the order of deliveries", () => {
         await h.services.webhooks.process(delivery.webhookId);
         expect(await h.db.webhookEvent.findUnique({ where: { id: delivery.webhookId } })).toMatchObject({
           status: "ignored",
-          outcome: "No blocking rule watches location loc-a.",
+          locationId: "loc-a",
+          outcome: "No blocking rule watches this location.",
         });
       }
       expect(await h.db.appointmentState.count()).toBe(0);
@@ -244,7 +245,8 @@ describe("a batch of deliveries worked together", () => {
       for (const delivery of [booked, moved]) {
         expect(await processed(h, delivery.webhookId)).toMatchObject({
           status: "ignored",
-          outcome: "No blocking rule watches location loc-b.",
+          locationId: "loc-b",
+          outcome: "No blocking rule watches this location.",
           attempts: 1,
         });
       }

@@ -364,18 +364,18 @@ describe("console pages", () => {
         locationId: "loc-a",
         payload: {},
         status: "processed",
-        outcome: "Location loc-a is connected.",
+        outcome: "Already connected: nothing to do.",
         attempts: 1,
       },
     });
     const cookie = await signIn();
     const res = await get("/console/webhooks", cookie).expect(200);
     expect(res.text).toMatch(
-      /<code class="code-word">INSTALL<\/code>[\s\S]*?<code>loc-a<\/code>[\s\S]*?badge good">Processed[\s\S]*?Location loc-a is connected\./,
+      /<code class="code-word">INSTALL<\/code>[\s\S]*?<code>loc-a<\/code>[\s\S]*?badge good">Processed[\s\S]*?Already connected: nothing to do\./,
     );
     expect(res.text).toContain('<a href="/console/webhooks" aria-current="page">Webhooks</a>');
     const failedOnly = await get("/console/webhooks?status=failed", cookie).expect(200);
-    expect(failedOnly.text).not.toContain("Location loc-a is connected.");
+    expect(failedOnly.text).not.toContain("Already connected: nothing to do.");
     expect(failedOnly.text).toContain("No delivery is <strong>failed</strong>.");
   });
 

@@ -181,7 +181,7 @@ describe("INSTALL and UNINSTALL, worked from the queue", () => {
     await deliver(h, signers, payload).expect(200);
     const done = await processed(h, payload.webhookId);
     expect(done.status).toBe("processed");
-    expect(done.outcome).toContain("listing its installed locations");
+    expect(done.outcome).toContain("installed locations to connect the new ones");
     expect(await settled(h, "loc-later")).toMatchObject({ status: "active" });
     // Only the new one was minted: loc-a and loc-b kept their tokens.
     expect(h.sandbox.state.mintCount() - mintsBefore).toBe(1);

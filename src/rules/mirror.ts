@@ -16,10 +16,8 @@ const LEASE_SECONDS = 120;
 /** The deliveries this mirror handles. */
 const MIRRORED_TYPES = new Set(["AppointmentCreate", "AppointmentUpdate", "AppointmentDelete"]);
 
-const unwatched = (appt: { locationId: string }): HandlerResult => ({
-  status: "ignored",
-  outcome: `No blocking rule watches location ${appt.locationId}.`,
-});
+// The console names the delivery's location beside this.
+const UNWATCHED: HandlerResult = { status: "ignored", outcome: "No blocking rule watches this location." };
 
 interface Appointment {
   id: string;
@@ -84,7 +82,7 @@ export class AppointmentMirror {
     const appt = readAppointment(event);
     if (!appt) return { status: "ignored", outcome: "No appointment id or location in the delivery." };
     // Most appointments concern no rule: one statement instead of the lease, the rules and the mirrors.
-    if (!(await this.watchedAmong([appt])).has(appt.id)) return unwatched(appt);
+    if (!(await this.watchedAmong([appt])).has(appt.id)) return UNWATCHED;
     // A block this app made is not an appointment: mirroring it would loop.
     if (await this.db.mirroredBlock.findFirst({ where: { blockSlotId: appt.id }, select: { appointmentId: true } })) {
       return { status: "ignored", outcome: `${appt.id} is a block this app made.` };
@@ -129,7 +127,7 @@ export class AppointmentMirror {
     if (mine.length === 0) return settled;
     const watched = await this.watchedAmong(mine.map((m) => m.appt));
     for (const { appt, event } of mine) {
-      if (!watched.has(appt.id)) settled.set(event.id, unwatched(appt));
+      if (!watched.has(appt.id)) settled.set(event.id, UNWATCHED);
     }
     return settled;
   }

@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { AppError, databaseUnavailable } from "../errors";
 import { QUEUES, type JobQueue } from "../jobs/queue";
 import { GroupCommit } from "../util/concurrency";
-import { envelope, readPayload } from "./payloads";
+import { envelope, LOCATION_EVENTS, readPayload } from "./payloads";
 import { checkTimestamp, verifyWebhookSignature, type WebhookKeys } from "./signature";
 
 /** Install and uninstall deliveries always carry a timestamp (docs/highlevel.md, "Webhooks"); one without is refused. */
@@ -86,7 +86,9 @@ export class WebhookInbox {
 
     // A delivery without webhookId is known by its exact bytes, so a replay of it still has no effect.
     const id = fields.webhookId ?? `sha256:${crypto.createHash("sha256").update(raw).digest("hex")}`;
-    const locationId = fields.locationId ?? null;
+    // A location event is about the location its `id` names: kept as the delivery's location, so
+    // the console can name it beside the outcome.
+    const locationId = fields.locationId ?? (LOCATION_EVENTS.has(type) ? fields.id : undefined) ?? null;
     const companyId = fields.companyId ?? null;
     const accepted = await this.commits.add({ id, type, locationId, companyId, json });
     return { id, status: accepted ? "accepted" : "duplicate" };

@@ -59,19 +59,19 @@ export function lifecycleHandlers(deps: {
       select: { status: true, refreshTokenEnc: true, accessTokenEnc: true },
     });
     if (location?.status === "active" && (location.refreshTokenEnc ?? location.accessTokenEnc) !== null) {
-      return { status: "processed" as const, outcome: `Location ${locationId} is connected.` };
+      return { status: "processed" as const, outcome: "Already connected: nothing to do." };
     }
     if (location?.status === "connecting") {
-      return { status: "processed" as const, outcome: `Location ${locationId} is being connected by its install.` };
+      return { status: "processed" as const, outcome: "Already being connected by its install: nothing more to do." };
     }
     const install = await records.latestSince(paired(event), { locationId });
     if (install && location?.status !== undefined) {
-      return { status: "processed" as const, outcome: `Location ${locationId} was handled by install ${install.id}.` };
+      return { status: "processed" as const, outcome: "Handled by the install that came with it: nothing more to do." };
     }
     if (!(await agencyConnected(companyId))) {
-      throw new RetryLater(`No token for location ${locationId} yet: waiting for the install's code exchange.`);
+      throw new RetryLater("No token for its agency yet: waiting for the install's code exchange.");
     }
-    const installId = await db.$transaction(async (tx) => {
+    await db.$transaction(async (tx) => {
       const id = await records.create(tx, { kind: "company", companyId: companyId!, origin: "webhook" });
       await records.connect(tx, id, companyId!, [{ id: locationId }]);
       await audit.within(tx, {
@@ -81,11 +81,10 @@ export function lifecycleHandlers(deps: {
         locationId,
         subjectId: id,
       });
-      return id;
     });
     return {
       status: "processed" as const,
-      outcome: `Location ${locationId}: its token is being minted from the agency's (install ${installId}).`,
+      outcome: "Being connected: its token is minted from the agency's.",
     };
   }
 
@@ -94,22 +93,21 @@ export function lifecycleHandlers(deps: {
     if (install) {
       return {
         status: "processed" as const,
-        outcome: `Agency ${companyId}: its install ${install.id} connects the locations it covers.`,
+        outcome: "The install that came with it connects the locations it covers: nothing more to do.",
       };
     }
     if (!(await agencyConnected(companyId))) {
-      throw new RetryLater(`No token for agency ${companyId} yet: waiting for the install's code exchange.`);
+      throw new RetryLater("No token for the agency yet: waiting for the install's code exchange.");
     }
     // No code exchange of its own (the browser never came back): list the installed locations.
-    const installId = await db.$transaction(async (tx) => {
+    await db.$transaction(async (tx) => {
       const id = await records.create(tx, { kind: "company", companyId, origin: "webhook" });
       await records.discover(tx, id);
       await audit.within(tx, { action: "install", actor: byWebhook(event), companyId, subjectId: id });
-      return id;
     });
     return {
       status: "processed" as const,
-      outcome: `Agency ${companyId}: listing its installed locations to connect the new ones (install ${installId}).`,
+      outcome: "Listing the agency's installed locations to connect the new ones.",
     };
   }
 
@@ -172,7 +170,7 @@ export function lifecycleHandlers(deps: {
     });
     return {
       status: "processed",
-      outcome: `${companyId && !locationId ? `Agency ${companyId} and ` : ""}${count} location(s) uninstalled; ${cancelled.count} pending item(s) cancelled.`,
+      outcome: `${companyId && !locationId ? "The agency and " : ""}${count} location(s) uninstalled; ${cancelled.count} pending bulk item(s) cancelled.`,
     };
   }
 

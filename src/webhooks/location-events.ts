@@ -18,23 +18,26 @@ export function locationEventHandlers(deps: { db: Db; directory: LocationDirecto
     const { id, name } = readPayload(locationPayload, event.payload);
     if (!id) return { status: "ignored", outcome: `${event.type} without the location's id.` };
     const row = await db.location.findUnique({ where: { id }, select: { status: true } });
-    if (!row) return { status: "ignored", outcome: `Location ${id} has not installed the app.` };
+    if (!row) return { status: "ignored", outcome: "Not installed: nothing to do." };
     if (name) await db.location.update({ where: { id }, data: { name } });
     if (row.status !== "active") {
-      return { status: "processed", outcome: `Location ${id}: name kept; it is ${row.status}, so not read again.` };
+      return {
+        status: "processed",
+        outcome: `Name kept; the location is ${row.status}, so its record is not read again.`,
+      };
     }
     try {
       const details = await directory.refresh(id);
       return {
         status: "processed",
-        outcome: `Location ${id}: "${details.name ?? name ?? id}", time zone ${details.timezone ?? "not given"}.`,
+        outcome: `Read again: "${details.name ?? name ?? id}", time zone ${details.timezone ?? "not given"}.`,
       };
     } catch (err) {
       const error = asAppError(err);
       if (error.retryable) throw err;
       return {
         status: "processed",
-        outcome: `Location ${id}: name kept; HighLevel's record not read (${error.message}).`,
+        outcome: `Name kept; HighLevel's record not read (${error.message}).`,
       };
     }
   }

@@ -13,8 +13,13 @@ export const envelope = z.looseObject({
   webhookId: text,
   locationId: text,
   companyId: text,
+  /** LocationCreate / LocationUpdate: the location itself. */
+  id: text,
   timestamp: z.unknown().optional(),
 });
+
+/** Events whose `id` is a location's. */
+export const LOCATION_EVENTS = new Set(["LocationCreate", "LocationUpdate"]);
 
 export const installPayload = z.looseObject({ companyId: text, locationId: text, companyName: text });
 export type InstallPayload = z.infer<typeof installPayload>;

@@ -1,4 +1,5 @@
 import request from "supertest";
+import { QUEUES } from "../src/jobs/queue";
 import { metricsAccess } from "../src/metrics/routes";
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
@@ -160,6 +161,27 @@ describe("the series move when their event happens", () => {
     expect(total(samples, "queue_jobs", { queue: "webhook", state: "created" })).toBeGreaterThanOrEqual(1);
     expect(samples.some((s) => s.name === "queue_oldest_job_age_seconds" && s.labels.queue === "webhook")).toBe(true);
     await h.services.webhooks.process(delivery.webhookId);
+  });
+
+  it("the oldest job's age counts work that is due, not work put off until a limit resets", async () => {
+    const oldest = async () =>
+      total(await scrape(), "queue_oldest_job_age_seconds", { queue: QUEUES.installDiscovery });
+    // Put back ten minutes ago until HighLevel's daily limit resets, in fifty: nothing is late.
+    await h.services.queue.send(QUEUES.installDiscovery, { installId: "never-worked" }, { startAfter: new Date() });
+    await h.db.$executeRaw`UPDATE pgboss.job SET created_on = now() - interval '10 minutes',
+                                   start_after = now() + interval '50 minutes' WHERE name = ${QUEUES.installDiscovery}`;
+    try {
+      expect(total(await scrape(), "queue_jobs", { queue: QUEUES.installDiscovery, state: "created" })).toBe(1);
+      expect(await oldest()).toBe(0);
+      // Its time came two minutes ago and no worker has taken it: that is the wait an operator must see.
+      await h.db.$executeRaw`UPDATE pgboss.job SET start_after = now() - interval '2 minutes'
+                               WHERE name = ${QUEUES.installDiscovery}`;
+      const age = await oldest();
+      expect(age).toBeGreaterThanOrEqual(120);
+      expect(age).toBeLessThan(300);
+    } finally {
+      await h.db.$executeRaw`DELETE FROM pgboss.job WHERE name = ${QUEUES.installDiscovery}`;
+    }
   });
 
   it("a webhook delivery by its type; a type no handler knows is `other`", async () => {

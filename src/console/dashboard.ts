@@ -261,7 +261,7 @@ export async function loadDashboard(db: Db, q: DashboardQuery, now = Date.now())
         kind: "lines",
         unit: "seconds",
         series: age,
-        desc: `Age of the oldest job waiting ${per}, by queue, sampled each minute, ${over}.`,
+        desc: `How long the longest-waiting job that is due has waited ${per}, by queue, sampled each minute, ${over}. Work put off until a rate limit resets counts from then.`,
       },
       [["Oldest seen", formatValue(maxOf(age.flatMap((s) => s.values)), "seconds")]],
       false,

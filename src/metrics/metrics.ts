@@ -164,7 +164,7 @@ export class AppMetrics {
     });
     new Gauge({
       name: "queue_oldest_job_age_seconds",
-      help: "Age of the oldest entry waiting to be worked (created or retry), by queue.",
+      help: "Seconds the longest-waiting entry that is due (new or retry, its start time passed) has waited, by queue.",
       labelNames: ["queue"] as const,
       registers: [this.registry],
       async collect() {

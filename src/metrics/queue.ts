@@ -7,7 +7,10 @@ export interface QueueRow {
   name: string;
   state: string;
   count: number;
-  /** Seconds since the oldest entry in this state was created. */
+  /**
+   * Seconds the longest-waiting entry in this state has been due (since its start time: created, or
+   * put back until a rate limit resets, or a retry's time). Entries not yet due are not late.
+   */
   oldest: number | null;
 }
 
@@ -19,7 +22,7 @@ export async function readQueue(db: Db, log: Logger): Promise<QueueRow[]> {
   try {
     return await db.$queryRaw<QueueRow[]>`
       SELECT name, state::text AS state, count(*)::int AS count,
-             extract(epoch FROM now() - min(created_on))::float8 AS oldest
+             extract(epoch FROM now() - min(start_after) FILTER (WHERE start_after <= now()))::float8 AS oldest
         FROM pgboss.job GROUP BY name, state`;
   } catch (err) {
     // Before the queue made its schema (a first start) there is nothing to count.

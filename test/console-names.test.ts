@@ -92,7 +92,7 @@ describe("the console names what HighLevel named", () => {
 
     // One match: its records, the block made on X-ray above among them.
     const one = (await get("/console/audit?q=new+york")).text;
-    expect(one).toContain("most recent records for <strong>Harbour Clinic New York</strong>");
+    expect(one).toContain("The only record for <strong>Harbour Clinic New York</strong>");
     expect(one).toContain("Block created");
     expect(one).not.toContain("Harbour Clinic London <span");
 

@@ -373,6 +373,7 @@ describe("console pages", () => {
     expect(res.text).toMatch(
       /<code class="code-word">INSTALL<\/code>[\s\S]*?<code>loc-a<\/code>[\s\S]*?badge good">Processed[\s\S]*?Already connected: nothing to do\./,
     );
+    expect(res.text).toContain("The only delivery.");
     expect(res.text).toContain('<a href="/console/webhooks" aria-current="page">Webhooks</a>');
     const failedOnly = await get("/console/webhooks?status=failed", cookie).expect(200);
     expect(failedOnly.text).not.toContain("Already connected: nothing to do.");

@@ -177,7 +177,7 @@ describe("INSTALL webhooks and the code exchange never mint a location twice", (
     await h.services.webhooks.process(payload.webhookId);
     const delivery = await h.db.webhookEvent.findUniqueOrThrow({ where: { id: payload.webhookId } });
     expect(delivery).toMatchObject({ status: "processed" });
-    expect(delivery.outcome).toContain("The install that came with it");
+    expect(delivery.outcome).toContain("Handled by the install made in the browser");
     await finishInstall(h, installId);
     expect(h.sandbox.state.mintCount()).toBe(3);
   });
@@ -186,7 +186,7 @@ describe("INSTALL webhooks and the code exchange never mint a location twice", (
     await harness();
     const { installId } = await callback();
     const delivery = await handle(event({ type: "INSTALL", appId: "app", companyId: "agency-tz", locationId: LOC(1) }));
-    expect(delivery.outcome).toContain("being connected by its install");
+    expect(delivery.outcome).toContain("being connected by its agency's install");
     await finishInstall(h, installId);
     expect(h.sandbox.state.mintCount(LOC(1))).toBe(1);
     expect(h.sandbox.state.mintCount()).toBe(3);

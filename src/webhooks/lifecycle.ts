@@ -62,11 +62,17 @@ export function lifecycleHandlers(deps: {
       return { status: "processed" as const, outcome: "Already connected: nothing to do." };
     }
     if (location?.status === "connecting") {
-      return { status: "processed" as const, outcome: "Already being connected by its install: nothing more to do." };
+      return {
+        status: "processed" as const,
+        outcome: "Already being connected by its agency's install: nothing more to do.",
+      };
     }
     const install = await records.latestSince(paired(event), { locationId });
     if (install && location?.status !== undefined) {
-      return { status: "processed" as const, outcome: "Handled by the install that came with it: nothing more to do." };
+      return {
+        status: "processed" as const,
+        outcome: "Handled by the install made in the browser: nothing more to do.",
+      };
     }
     if (!(await agencyConnected(companyId))) {
       throw new RetryLater("No token for its agency yet: waiting for the install's code exchange.");
@@ -93,7 +99,8 @@ export function lifecycleHandlers(deps: {
     if (install) {
       return {
         status: "processed" as const,
-        outcome: "The install that came with it connects the locations it covers: nothing more to do.",
+        outcome:
+          "Handled by the install made in the browser, which connects the locations it covers: nothing more to do.",
       };
     }
     if (!(await agencyConnected(companyId))) {

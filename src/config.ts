@@ -83,8 +83,9 @@ const trustProxy = z.preprocess(
   emptyToUndefined,
   z
     .string()
-    // Unset: only a proxy on this machine may say who the client is, as before the setting existed.
-    .default("loopback")
+    // Unset: no proxy is believed (CONTRACT.md); behind one, the operator names it (`loopback` for
+    // a proxy on this machine). A default that trusts one would let any local process name a client.
+    .default("false")
     .transform((value, ctx): TrustProxy => {
       const v = value.trim().toLowerCase();
       if (v === "true" || v === "false") return v === "true";

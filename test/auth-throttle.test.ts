@@ -35,7 +35,8 @@ function expectTooMany(res: request.Response, windowSeconds = AUTH_THROTTLE.wind
 
 describe("failed API keys are throttled per client address", () => {
   beforeEach(async () => {
-    h = await startHarness();
+    // Behind a proxy on this machine, named as trusted: the address it forwards is the client's.
+    h = await startHarness({ env: { TRUST_PROXY: "loopback" } });
   });
 
   it(`after ${LIMIT} failures answers 429 too_many_attempts with Retry-After, even to a good key`, async () => {
@@ -90,6 +91,12 @@ describe("the client address cannot be forged", () => {
     await failTimes(LIMIT, (i) => wrongKey(`198.51.100.${i + 1}`), 401);
     expectTooMany(await wrongKey("198.51.100.200"));
   });
+
+  it("with TRUST_PROXY unset no proxy is believed, not even one on this machine", async () => {
+    h = await startHarness();
+    await failTimes(LIMIT, (i) => wrongKey(`198.51.100.${i + 1}`), 401);
+    expectTooMany(await wrongKey("198.51.100.200"));
+  });
 });
 
 describe("the window", () => {
@@ -112,7 +119,10 @@ describe("the window", () => {
 
 describe("the addresses one process remembers as blocked", () => {
   beforeEach(async () => {
-    h = await startHarness({ throttle: { limit: 1, windowMs: 60_000, maxBlocked: 2 } });
+    h = await startHarness({
+      throttle: { limit: 1, windowMs: 60_000, maxBlocked: 2 },
+      env: { TRUST_PROXY: "loopback" },
+    });
   });
 
   it("are bounded: past the bound the oldest is forgotten, and blocked again at its next failure", async () => {

@@ -31,7 +31,7 @@ describe("configuration", () => {
     expect(config.LOG_LEVEL).toBe("info");
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.HOST).toBe("0.0.0.0");
-    expect(config.TRUST_PROXY).toEqual(["loopback"]);
+    expect(config.TRUST_PROXY).toBe(false);
     expect(config.HIGHLEVEL_FRAME_ORIGINS).toEqual(HIGHLEVEL_APP_ORIGINS);
   });
 

@@ -78,7 +78,7 @@ describe("who may read /metrics", () => {
 
   it("without credentials only a client on this host is answered, and not one a proxy forwarded", async () => {
     await request(h.app).get("/metrics").expect(200);
-    // TRUST_PROXY defaults to loopback: the address the local proxy names is the client's.
+    // A proxy on this host passed these on: the client is not local, whatever TRUST_PROXY says.
     await request(h.app).get("/metrics").set("X-Forwarded-For", "203.0.113.9").expect(401);
     await request(h.app).get("/metrics").set("X-Forwarded-For", "127.0.0.1").expect(401);
     const keys = h.services.apiKeys;

@@ -19,6 +19,7 @@ interface Wire {
   at: string;
   actor: { type: string; kind: string; id: string | null; name: string | null };
   action: string;
+  target: { type: string; id: string | null; calendarId?: string | null; assignedUserId?: string | null } | null;
   outcome: string;
   errorCode: string | null;
   companyId: string | null;
@@ -69,6 +70,7 @@ describe("what the trail records", () => {
         locationId: "loc-solo",
         blockSlotId: made.body.id,
         calendarId: "cal-1",
+        target: { type: "block_slot", id: made.body.id, calendarId: "cal-1", assignedUserId: null },
       });
     }
   });
@@ -101,6 +103,10 @@ describe("what the trail records", () => {
         blockSlotId: expect.any(String),
       }),
     ]);
+    // Filtered by the contract's actor type: the app's own work, of every kind.
+    const system = await trail({ actor: "system", limit: "500" });
+    expect(system.map((e) => e.id)).toContain(events[0]!.id);
+    expect(system.every((e) => e.actor.type === "system")).toBe(true);
   });
 
   it("a blocking rule created and deleted", async () => {
@@ -114,7 +120,12 @@ describe("what the trail records", () => {
     await apiAs(h).delete(`/api/blocking-rules/${rule.body.id}`).expect(204);
     const events = (await trail({ locationId: "loc-a" })).filter((e) => e.subjectId === rule.body.id);
     expect(events.map((e) => e.action)).toEqual(["rule.deleted", "rule.created"]);
-    expect(events[0]).toMatchObject({ calendarId: "cal-1", companyId: "agency-1", actor: { kind: "api_key" } });
+    expect(events[0]).toMatchObject({
+      calendarId: "cal-1",
+      companyId: "agency-1",
+      actor: { kind: "api_key" },
+      target: { type: "blocking_rule", id: rule.body.id },
+    });
   });
 
   it("an API key created and revoked, named by id and never shown", async () => {
@@ -122,17 +133,34 @@ describe("what the trail records", () => {
     expect(await h.services.apiKeys.revoke(key.key)).toBe(true);
     const events = (await trail({ actor: "cli" })).filter((e) => e.subjectId === key.id);
     expect(events.map((e) => e.action)).toEqual(["api_key.revoked", "api_key.created"]);
-    expect(events[0]).toMatchObject({ companyId: "agency-1", locationId: null, actor: { kind: "cli" } });
+    expect(events[0]).toMatchObject({
+      companyId: "agency-1",
+      locationId: null,
+      actor: { type: "system", kind: "cli" },
+      target: { type: "api_key", id: key.id },
+    });
   });
 
   it("installs (by the consenting user) and an uninstall (by the webhook)", async () => {
-    const installs = await trail({ actor: "user" });
+    // The contract's actor type for the HighLevel user who consented.
+    const installs = await trail({ actor: "sso_user" });
     expect(installs).toContainEqual(
-      expect.objectContaining({ action: "install", locationId: "loc-solo", companyId: "agency-2" }),
+      expect.objectContaining({
+        action: "install",
+        locationId: "loc-solo",
+        companyId: "agency-2",
+        target: { type: "location", id: "loc-solo" },
+      }),
     );
     expect(installs).toContainEqual(
-      expect.objectContaining({ action: "install", companyId: "agency-1", locationId: null }),
+      expect.objectContaining({
+        action: "install",
+        companyId: "agency-1",
+        locationId: null,
+        target: { type: "agency", id: "agency-1" },
+      }),
     );
+    expect(await trail({ actor: "user" })).toEqual(installs);
 
     const payload = event({ type: "UNINSTALL", appId: "app", companyId: "agency-1", locationId: "loc-b" });
     await deliver(h, signers, payload).expect(200);
@@ -162,6 +190,7 @@ describe("what the trail records", () => {
 
     const byKey = (await trail({ locationId: "loc-solo" })).filter((e) => e.subjectId === plan.body.id);
     expect(byKey.map((e) => e.action)).toEqual(["plan.deleted", "plan.applied"]);
+    expect(byKey[0]!.target).toEqual({ type: "block_plan", id: plan.body.id });
     const blocks = await trail({ actor: plan.body.id });
     expect(blocks.map((e) => e.action).sort()).toEqual([
       "block.created",

@@ -4,7 +4,7 @@ import { isoWithOffset } from "../block-slots/schemas";
 import type { AuditEvent } from "../generated/prisma/client";
 import { EXAMPLE_CALENDAR, EXAMPLE_LOCATION } from "../http/examples";
 import { operation, type Operation } from "../http/operation";
-import { ACTOR_KINDS, type AuditTrail } from "./trail";
+import { ACTOR_KINDS, ACTOR_TYPE, ACTOR_TYPES, type AuditTrail } from "./trail";
 
 const auditQuery = z
   .strictObject({
@@ -18,7 +18,7 @@ const auditQuery = z
       .max(200)
       .optional()
       .meta({
-        description: `An actor's id (an API key's id, a HighLevel user's id, a rule's or plan's id…) or an actor kind: ${ACTOR_KINDS.map((k) => `\`${k}\``).join(", ")}.`,
+        description: `An actor's id (an API key's id, a HighLevel user's id, a rule's or plan's id…), an actor type (${ACTOR_TYPES.map((t) => `\`${t}\``).join(", ")}) or an actor kind (${ACTOR_KINDS.map((k) => `\`${k}\``).join(", ")}).`,
       }),
     cursor: z
       .string()
@@ -38,22 +38,44 @@ const auditQuery = z
     message: "must be after since",
   });
 
-/** The published actor types; the stored kinds say more (which bulk job, plan or command line). */
-const ACTOR_TYPE = {
-  api_key: "api_key",
-  user: "sso_user",
-  webhook: "webhook",
-  rule: "rule",
-  plan: "system",
-  bulk_job: "system",
-  cli: "system",
-} as const;
+const auditTarget = z
+  .object({
+    type: z.enum(["block_slot", "block_plan", "blocking_rule", "api_key", "location", "agency"]),
+    id: z.string().nullable().meta({
+      description:
+        "HighLevel's block slot id; the app's plan, rule or API key id; the location's or agency's id. Null when a create failed before HighLevel made the block.",
+    }),
+    calendarId: z.string().nullable().optional().meta({ description: "A block slot's calendar." }),
+    assignedUserId: z.string().nullable().optional().meta({ description: "A block slot's team member." }),
+  })
+  .nullable()
+  .meta({ description: "What the change was made to." });
+
+/** What a record's change was made to, by its action. */
+function targetOf(e: AuditEvent): z.infer<typeof auditTarget> {
+  const [kind] = e.action.split(".");
+  switch (kind) {
+    case "block":
+      return { type: "block_slot", id: e.blockSlotId, calendarId: e.calendarId, assignedUserId: e.assignedUserId };
+    case "plan":
+      return { type: "block_plan", id: e.subjectId };
+    case "rule":
+      return { type: "blocking_rule", id: e.subjectId };
+    case "api_key":
+      return { type: "api_key", id: e.subjectId };
+    case "install":
+    case "uninstall":
+      return e.locationId ? { type: "location", id: e.locationId } : { type: "agency", id: e.companyId };
+    default:
+      return null;
+  }
+}
 
 const auditEvent = z.object({
   id: z.string(),
   at: z.string().meta({ format: "date-time" }),
   actor: z.object({
-    type: z.enum(["api_key", "sso_user", "webhook", "rule", "system"]).meta({
+    type: z.enum(ACTOR_TYPES).meta({
       description:
         "Who, broadly: an API key, a HighLevel user on the custom page, a webhook, a blocking rule, or the app itself (a bulk job, a block plan, the command line).",
     }),
@@ -62,6 +84,7 @@ const auditEvent = z.object({
     name: z.string().nullable(),
   }),
   action: z.string().meta({ description: "e.g. `block.created`, `plan.deleted`, `api_key.revoked`." }),
+  target: auditTarget,
   outcome: z.enum(["ok", "failed"]),
   errorCode: z.string().nullable().meta({ description: "Why it failed: the error code the change answered with." }),
   companyId: z.string().nullable(),
@@ -84,6 +107,7 @@ const example = {
       at: "2030-04-30T09:15:00.000Z",
       actor: { type: "api_key", kind: "api_key", id: "5b0c6a38-8d1e-4f7a-9c2b-0e4d6f1a2b3c", name: "Front desk sync" },
       action: "block.created",
+      target: { type: "block_slot", id: "Yk2mX9pQ4rT7wZ1cV3bN", calendarId: EXAMPLE_CALENDAR, assignedUserId: null },
       outcome: "ok",
       errorCode: null,
       companyId: "otg8dTQqGLh3Q6iQI55w",
@@ -102,6 +126,7 @@ export const wireEvent = (e: AuditEvent) => ({
   at: e.at.toISOString(),
   actor: { type: ACTOR_TYPE[e.actorKind], kind: e.actorKind, id: e.actorId, name: e.actorName },
   action: e.action,
+  target: targetOf(e),
   outcome: e.outcome,
   errorCode: e.errorCode,
   companyId: e.companyId,

@@ -3,6 +3,23 @@ import type { AuditActorKind, AuditEvent, Prisma } from "../generated/prisma/cli
 
 export const ACTOR_KINDS: readonly AuditActorKind[] = ["api_key", "user", "webhook", "rule", "plan", "bulk_job", "cli"];
 
+/** The published actor types (CONTRACT.md); the stored kinds say more (which bulk job, plan or command line). */
+export const ACTOR_TYPE = {
+  api_key: "api_key",
+  user: "sso_user",
+  webhook: "webhook",
+  rule: "rule",
+  plan: "system",
+  bulk_job: "system",
+  cli: "system",
+} as const satisfies Record<AuditActorKind, string>;
+export type ActorType = (typeof ACTOR_TYPE)[AuditActorKind];
+export const ACTOR_TYPES = [...new Set(Object.values(ACTOR_TYPE))] as [ActorType, ...ActorType[]];
+
+/** The stored kinds an `actor` filter names: a kind itself, or every kind of a published type. */
+const kindsNamed = (actor: string): AuditActorKind[] =>
+  ACTOR_KINDS.filter((kind) => kind === actor || ACTOR_TYPE[kind] === actor);
+
 /** What a reader may see: everything, one company's records, or one location's. */
 export type AuditScope = { companyId?: string; locationId?: string };
 
@@ -10,7 +27,7 @@ export interface AuditFilter {
   locationId?: string;
   since?: Date;
   until?: Date;
-  /** An actor's id (an API key, a HighLevel user, a rule…) or an actor kind (`webhook`, `plan`…). */
+  /** An actor's id (an API key, a HighLevel user, a rule…), an actor type (`sso_user`, `system`…) or kind (`plan`…). */
   actor?: string;
   /** Only records older than this id: the cursor of the page before. */
   before?: bigint;
@@ -32,6 +49,7 @@ export class AuditTrail {
 
   async page(scope: AuditScope, filter: AuditFilter): Promise<AuditPage> {
     const actor = filter.actor;
+    const kinds = actor ? kindsNamed(actor) : [];
     const where: Prisma.AuditEventWhereInput = {
       AND: [
         scope,
@@ -40,10 +58,7 @@ export class AuditTrail {
         filter.before ? { id: { lt: filter.before } } : {},
         actor
           ? {
-              OR: [
-                { actorId: actor },
-                ...(ACTOR_KINDS.includes(actor as AuditActorKind) ? [{ actorKind: actor as AuditActorKind }] : []),
-              ],
+              OR: [{ actorId: actor }, ...(kinds.length ? [{ actorKind: { in: kinds } }] : [])],
             }
           : {},
       ],

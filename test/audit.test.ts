@@ -216,6 +216,43 @@ describe("reading the trail", () => {
     expect(refused.body.code).toBe("forbidden");
   });
 
+  it("an agency key sees a plan an operator's full-access key applied across its locations", async () => {
+    // Its own harness: a plan with blocks in two of the agency's locations (the trail above uninstalls one).
+    const own = await startHarness({
+      sandbox: { companies: [withCalendars(AGENCY, { "loc-a": ["cal-1"], "loc-b": ["cal-2"] })] },
+      jobs: true,
+    });
+    try {
+      await installCompany(own, "agency-1");
+      const plan = await apiAs(own)
+        .post("/api/block-plans")
+        .send({
+          title: "Agency training",
+          targets: [{ companyId: "agency-1", calendars: "all" }],
+          schedule: { start: "2030-07-01T09:00", end: "2030-07-01T10:00" },
+        })
+        .expect(202);
+      await waitForPlan(own, plan.body.id);
+      const read = async (key: string) =>
+        ((await apiAs(own, key).get("/api/audit").query({ limit: "500" }).expect(200)).body.events as Wire[]).filter(
+          (e) => e.subjectId === plan.body.id,
+        );
+      const agencyKey = await own.services.apiKeys.create("Agency ops", { scope: "company", companyId: "agency-1" });
+      expect(await read(agencyKey.key)).toEqual([
+        expect.objectContaining({
+          action: "plan.applied",
+          companyId: "agency-1",
+          locationId: null,
+          target: { type: "block_plan", id: plan.body.id },
+        }),
+      ]);
+      const other = await own.services.apiKeys.create("Other agency", { scope: "company", companyId: "agency-2" });
+      expect(await read(other.key)).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("pages newest first with a cursor, without repeating a record", async () => {
     const all = await trail({ limit: "500" });
     const first = await apiAs(h).get("/api/audit").query({ limit: "2" }).expect(200);

@@ -43,8 +43,9 @@ export class BlockPlanService {
   ) {}
 
   /**
-   * A plan's audit record: the plan, and its location when it has one (a plan over many
-   * locations names none, and is seen in the trail by full-access keys and its own key's company).
+   * A plan's audit record: the plan, its location when it has one, and its agency: the key's, or,
+   * for a full-access key, the one agency its locations belong to, so that agency's own key sees it
+   * in the trail (a plan across agencies names none, and only full-access keys see it).
    */
   private record(
     principal: Principal,
@@ -54,14 +55,18 @@ export class BlockPlanService {
   ) {
     const ids = new Set(locations.map((l) => l.locationId));
     const locationId = ids.size === 1 ? [...ids][0] : null;
-    return (tx: Prisma.TransactionClient, planId: string) =>
-      this.audit.within(tx, {
-        action,
-        actor,
-        locationId,
-        companyId: principal.companyId ?? null,
-        subjectId: planId,
-      });
+    return async (tx: Prisma.TransactionClient, planId: string) => {
+      let companyId = principal.companyId ?? null;
+      if (!companyId && ids.size > 0) {
+        const agencies = await tx.location.findMany({
+          where: { id: { in: [...ids] } },
+          select: { companyId: true },
+          distinct: ["companyId"],
+        });
+        if (agencies.length === 1) companyId = agencies[0]!.companyId;
+      }
+      await this.audit.within(tx, { action, actor, locationId, companyId, subjectId: planId });
+    };
   }
 
   /** Scope first (403, nothing read), then the targets, the blocks and what is already in their windows. */

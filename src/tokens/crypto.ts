@@ -83,6 +83,16 @@ export class TokenCipher {
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
   }
 
+  /** The id of the key that encrypts (the first of TOKEN_ENCRYPTION_KEY). */
+  get primaryId(): string {
+    return this.ring.primary.id;
+  }
+
+  /** Whether TOKEN_ENCRYPTION_KEY holds the key of this id. */
+  holds(keyId: string): boolean {
+    return this.ring.keys.has(keyId);
+  }
+
   /** True when the value was written with an older key and should be re-encrypted. */
   isStale(value: string): boolean {
     return value.split(".")[1] !== this.ring.primary.id;

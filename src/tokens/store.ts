@@ -25,7 +25,7 @@ export interface TokenRow {
 type Tx = Prisma.TransactionClient;
 
 /** Associated data for AES-GCM: a ciphertext only decrypts in the row and column it was written for. */
-const aad = (owner: Owner, id: string, field: "access" | "refresh") => `${owner}:${id}:${field}`;
+export const aad = (owner: Owner, id: string, field: "access" | "refresh") => `${owner}:${id}:${field}`;
 
 /** The background refresher renews a token this long before it expires (src/tokens/refresher.ts). */
 export const REFRESH_AHEAD_MS = 60 * 60_000;
@@ -36,7 +36,7 @@ export function expiryFrom(response: Pick<TokenResponse, "expires_in">, now = Da
 
 /**
  * Encrypts tokens on their way into Prisma and decrypts them on the way out; no other
- * module sees the `*Enc` columns.
+ * module sees the `*Enc` columns, but for key rotation (`reseal.ts`), which re-encrypts them whole.
  */
 export class TokenStore {
   constructor(

@@ -5,6 +5,7 @@ import type { Db } from "../db/client";
 import { createLogger } from "../logger";
 import { withCliDatabase } from "./database";
 import { minuteUtc, table } from "./table";
+import { exitCode, UsageError } from "./usage";
 
 /** Keys made or revoked here are audited like any other change; a lost record is reported on stderr. */
 const keysIn = (db: Db) => new ApiKeyService(db, [], new AuditLog(db, createLogger("warn", process.stderr)));
@@ -17,8 +18,6 @@ const USAGE = `Usage:
 A key is printed once, when it is created; only its SHA-256 digest is stored.
 \`list\` shows when each key was created and last used (to within a few minutes).
 `;
-
-class UsageError extends Error {}
 
 function scopeFrom(values: { all?: boolean; company?: string; location?: string }): KeyScope {
   const given = [values.all && "all", values.company && "company", values.location && "location"].filter(Boolean);
@@ -107,14 +106,7 @@ export async function runApiKeyCli(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  try {
-    await apiKeyCli(argv, out);
-    return 0;
-  } catch (e: unknown) {
-    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    err.write(`${e instanceof Error ? e.message : String(e)}\n${usage ? `\n${USAGE}` : ""}`);
-    return usage ? 2 : 1;
-  }
+  return exitCode(() => apiKeyCli(argv, out).then(() => 0), USAGE, err);
 }
 
 if (require.main === module) {

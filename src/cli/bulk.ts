@@ -6,6 +6,7 @@ import axios from "axios";
 import { SingleBar, Presets } from "cli-progress";
 import { csvRows, type CsvRow } from "../bulk/csv-rows";
 import { csvText } from "../util/csv";
+import { exitCode, UsageError } from "./usage";
 
 const USAGE = `Usage:
   npm run bulk -- <slots.csv> [--url http://localhost:3000] [--key <API key>] [--skip-invalid]
@@ -15,8 +16,6 @@ The URL and key can also come from APP_URL and API_KEY.
 By default a file with an invalid row is not submitted at all; --skip-invalid runs the valid rows.
 Rows that failed or were refused, with the reason, are written to <slots>.failures.csv.
 `;
-
-class UsageError extends Error {}
 
 interface Job {
   id: string;
@@ -215,15 +214,13 @@ export async function bulkCli(argv: string[], out: NodeJS.WriteStream = process.
 }
 
 if (require.main === module) {
-  bulkCli(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-      const why = axios.isAxiosError(err)
+  void exitCode(
+    () => bulkCli(process.argv.slice(2)),
+    USAGE,
+    process.stderr,
+    (err) =>
+      axios.isAxiosError(err)
         ? `The app could not be reached (${err.code ?? err.message}).`
-        : String((err as Error).message ?? err);
-      process.stderr.write(`${why}\n${usage ? `\n${USAGE}` : ""}`);
-      process.exit(usage ? 2 : 1);
-    },
-  );
+        : String((err as Error).message ?? err),
+  ).then((code) => process.exit(code));
 }

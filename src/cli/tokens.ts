@@ -4,6 +4,7 @@ import { TokenCipher } from "../tokens/crypto";
 import { TokenResealer, type KeyUse } from "../tokens/reseal";
 import { withCliDatabase } from "./database";
 import { table } from "./table";
+import { exitCode, UsageError } from "./usage";
 
 const USAGE = `Usage:
   npm run tokens -- keys     how many stored tokens each encryption key holds
@@ -13,8 +14,6 @@ Rotating TOKEN_ENCRYPTION_KEY: put the new key first (new:<key>,old:<key>) and r
 process; run \`reseal\` (safe while the app runs); remove the old key once \`keys\` shows it holds
 no token. A token whose key has left TOKEN_ENCRYPTION_KEY cannot be read again.
 `;
-
-class UsageError extends Error {}
 
 function cipherFromEnv(): TokenCipher {
   const value = readDotenv().TOKEN_ENCRYPTION_KEY;
@@ -92,13 +91,7 @@ export async function runTokensCli(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  try {
-    return (await tokensCli(argv, out)) ? 0 : 1;
-  } catch (e: unknown) {
-    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    err.write(`${e instanceof Error ? e.message : String(e)}\n${usage ? `\n${USAGE}` : ""}`);
-    return usage ? 2 : 1;
-  }
+  return exitCode(async () => ((await tokensCli(argv, out)) ? 0 : 1), USAGE, err);
 }
 
 if (require.main === module) {

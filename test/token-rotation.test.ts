@@ -1,10 +1,11 @@
 import { Writable } from "node:stream";
 import { runTokensCli } from "../src/cli/tokens";
 import { generateKey, TokenCipher } from "../src/tokens/crypto";
-import { TokenResealer } from "../src/tokens/reseal";
+import { createLogger } from "../src/logger";
+import { reportKeyUse, TokenResealer } from "../src/tokens/reseal";
 import { aad, TokenStore } from "../src/tokens/store";
 import { installCompany } from "./support/api";
-import { startHarness, type Harness } from "./support/harness";
+import { LogCapture, startHarness, type Harness } from "./support/harness";
 import { AGENCY } from "./support/sandbox-fixtures";
 
 /**
@@ -110,6 +111,25 @@ describe("rotating the token encryption key", () => {
     expect(res.stdout).toContain('Key(s) "gone" are not in TOKEN_ENCRYPTION_KEY: those tokens cannot be read.');
     expect(res.stdout).not.toMatch(/"r"/);
     expect((await h.db.location.findUniqueOrThrow({ where: { id: "loc-a" } })).refreshTokenEnc).toBe(sealed);
+  });
+
+  it("at start, the log says which stored tokens no key given can read, and which an older key holds", async () => {
+    // loc-a's refresh token is under "gone" (the test above); put its access token back under "old".
+    const old = TokenCipher.fromConfig(OLD);
+    await h.db.location.update({
+      where: { id: "loc-a" },
+      data: { accessTokenEnc: old.encrypt("a", aad("location", "loc-a", "access")) },
+    });
+    const logs = new LogCapture();
+    await reportKeyUse(new TokenResealer(h.db, rotated), rotated, createLogger("info", logs));
+    expect(
+      logs.withMessage(
+        "stored tokens are under keys TOKEN_ENCRYPTION_KEY does not hold: they cannot be read until those keys are put back",
+      ),
+    ).toEqual([expect.objectContaining({ level: 50, keys: { gone: 1 } })]);
+    expect(
+      logs.withMessage("stored tokens under older keys: `npm run tokens -- reseal` moves them to the first"),
+    ).toEqual([expect.objectContaining({ keys: { old: 1 } })]);
   });
 
   it("refuses to run without TOKEN_ENCRYPTION_KEY, saying so", async () => {

@@ -71,11 +71,12 @@ cd "$IMAGE"
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 # `npm start`'s own command (the image's CMD is the same words), run without npm as the image does.
 START="$(node -p 'require("./package.json").scripts.start')"
+TOKEN_KEY="$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')"
 step "$START on port $PORT"
 env -i PATH="$PATH" HOME="$HOME" NODE_ENV=production \
   DATABASE_URL="$DATABASE_URL" \
   HIGHLEVEL_CLIENT_ID=ci-client-id HIGHLEVEL_CLIENT_SECRET=ci-client-secret \
-  TOKEN_ENCRYPTION_KEY="$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')" \
+  TOKEN_ENCRYPTION_KEY="$TOKEN_KEY" \
   API_KEYS="$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')" \
   APP_BASE_URL="http://127.0.0.1:$PORT" HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn \
   $START >"$WORK/server.log" 2>&1 &
@@ -100,6 +101,14 @@ if [ -z "$ready" ]; then
   exit 1
 fi
 echo "/readyz answered 200"
+
+# The operator commands ship in the image too (dist/cli): they must run from its files alone.
+step "operator commands: api-key list, tokens keys"
+for command in "api-key.js list" "tokens.js keys"; do
+  # shellcheck disable=SC2086 # the command and its argument are two words on purpose
+  env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$DATABASE_URL" TOKEN_ENCRYPTION_KEY="$TOKEN_KEY" \
+    node dist/cli/$command || { echo "node dist/cli/$command failed" >&2; exit 1; }
+done
 
 step "SIGTERM"
 kill -TERM "$SERVER_PID"

@@ -403,6 +403,18 @@ describe("console pages", () => {
     expect(onlyB.text).toContain(onB.body.id);
     expect(onlyB.text).not.toContain(onA.body.id);
 
+    // "Who": the install was made by a HighLevel user, the blocks by API keys.
+    const byUsers = await get("/console/audit?who=sso_user", cookie).expect(200);
+    expect(byUsers.text).toContain("Agency installed");
+    expect(byUsers.text).toContain("by <strong>HighLevel users</strong>");
+    expect(byUsers.text).toContain('<option value="sso_user" selected>');
+    expect(byUsers.text).not.toContain(onA.body.id);
+    const byKeys = await get("/console/audit?who=api_key&locationId=loc-b", cookie).expect(200);
+    expect(byKeys.text).toContain(onB.body.id);
+    expect(byKeys.text).not.toContain("Agency installed");
+    // Anything else is no filter at all.
+    expect((await get("/console/audit?who=toString", cookie).expect(200)).text).toContain(onA.body.id);
+
     const scoped = await get("/console/audit", await signIn(desk.key)).expect(200);
     expect(scoped.text).toContain(onA.body.id);
     expect(scoped.text).not.toContain(onB.body.id);

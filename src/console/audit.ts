@@ -1,6 +1,6 @@
 import type { Principal } from "../auth/api-keys";
 import type { AccessPolicy } from "../auth/scope";
-import type { AuditTrail } from "../audit/trail";
+import type { ActorType, AuditTrail } from "../audit/trail";
 import type { CalendarNames } from "../locations/calendar-names";
 import type { Db } from "../db/client";
 import { localTime } from "./placed";
@@ -33,6 +33,15 @@ export const ACTOR_TEXT: Record<string, string> = {
   cli: "Command line",
 };
 
+/** The "Who" menu: the published actor types in words (the app's own work as one), and as the sentence names them. */
+export const WHO: Record<ActorType, { menu: string; by: string }> = {
+  api_key: { menu: "API keys", by: "API keys" },
+  sso_user: { menu: "HighLevel users (the custom page, installs)", by: "HighLevel users" },
+  webhook: { menu: "Webhooks from HighLevel", by: "webhooks" },
+  rule: { menu: "Blocking rules", by: "blocking rules" },
+  system: { menu: "The app itself (bulk jobs, block plans, command line)", by: "the app itself" },
+};
+
 /** More locations than this and the page asks for a name instead of listing them all in a menu. */
 export const LOCATIONS_LISTED = 1000;
 /** Locations offered when a name typed matches several. */
@@ -42,17 +51,20 @@ export interface AuditPageQuery {
   locationId?: string;
   /** A location's name (or part of it) or id, typed where there are too many for a menu. */
   q?: string;
+  /** Only records by this kind of actor. */
+  who?: ActorType;
   before?: bigint;
 }
 
-/** `?locationId=`, `?q=` and `?before=` as the form and the "older" link send them; anything else is ignored. */
+/** `?locationId=`, `?q=`, `?who=` and `?before=` as the form and the "older" link send them; anything else is ignored. */
 export function parseAuditQuery(query: Record<string, unknown>): AuditPageQuery {
   const text = (value: unknown) => (typeof value === "string" ? value.trim().slice(0, 100) : "");
-  const [locationId, q] = [text(query.locationId), text(query.q)];
+  const [locationId, q, who] = [text(query.locationId), text(query.q), text(query.who)];
   const before = typeof query.before === "string" && /^[1-9][0-9]{0,17}$/.test(query.before) ? query.before : "";
   return {
     ...(locationId ? { locationId } : {}),
     ...(q && !locationId ? { q } : {}),
+    ...(Object.hasOwn(WHO, who) ? { who: who as ActorType } : {}),
     ...(before ? { before: BigInt(before) } : {}),
   };
 }
@@ -90,7 +102,12 @@ export async function auditPage(
   const [page, locations] = await Promise.all([
     choosing
       ? { events: [], next: null }
-      : trail.page(access.recordWhere(principal), { locationId, before: query.before, limit: AUDIT_SHOWN }),
+      : trail.page(access.recordWhere(principal), {
+          locationId,
+          actor: query.who,
+          before: query.before,
+          limit: AUDIT_SHOWN,
+        }),
     db.location.findMany({ where: reach, orderBy, take: LOCATIONS_LISTED + 1, select }),
   ]);
   const places = new Map([...locations, ...(matches ?? [])].map((l) => [l.id, l]));

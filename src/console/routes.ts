@@ -1,6 +1,6 @@
 import express, { Router, type Response } from "express";
 import { AppError } from "../errors";
-import { auditPage, parseAuditQuery } from "./audit";
+import { auditPage, parseAuditQuery, WHO } from "./audit";
 import { loadDashboard, parseDashboardQuery, RANGES } from "./dashboard";
 import type { Services } from "../services";
 import { consoleHeaders, safeNext, sameOrigin } from "./guards";
@@ -206,7 +206,7 @@ export function consoleRoutes(services: Services): Router {
   router.get("/console/audit", async (req, res) => {
     const query = parseAuditQuery(req.query);
     const data = await auditPage(db, services.calendarNames, services.auditTrail, access, consolePrincipal(res), query);
-    page(res, "audit", "audit", { title: "Audit trail", query, data });
+    page(res, "audit", "audit", { title: "Audit trail", query, data, who: WHO });
   });
 
   router.use("/console", (_req, res) => {

@@ -83,7 +83,7 @@ const trustProxy = z.preprocess(
   emptyToUndefined,
   z
     .string()
-    // Unset: no proxy is believed (CONTRACT.md); behind one, the operator names it (`loopback` for
+    // Unset: no proxy is believed (DECISIONS #50); behind one, the operator names it (`loopback` for
     // a proxy on this machine). A default that trusts one would let any local process name a client.
     .default("false")
     .transform((value, ctx): TrustProxy => {

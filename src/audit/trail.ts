@@ -3,7 +3,7 @@ import type { AuditActorKind, AuditEvent, Prisma } from "../generated/prisma/cli
 
 export const ACTOR_KINDS: readonly AuditActorKind[] = ["api_key", "user", "webhook", "rule", "plan", "bulk_job", "cli"];
 
-/** The published actor types (CONTRACT.md); the stored kinds say more (which bulk job, plan or command line). */
+/** The published actor types (README, "Audit trail"); the stored kinds say more (which bulk job, plan or command line). */
 export const ACTOR_TYPE = {
   api_key: "api_key",
   user: "sso_user",

@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import { runTokensCli } from "../src/cli/tokens";
 import { generateKey, TokenCipher } from "../src/tokens/crypto";
 import { createLogger } from "../src/logger";
@@ -27,18 +26,10 @@ const keyUse = () => new TokenResealer(h.db, rotated).keyUse();
 const tokensOf = (ring: string, locationId: string) =>
   new TokenStore(h.db, TokenCipher.fromConfig(ring)).locationTokens(locationId);
 
-class Collector extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
 /** `npm run tokens -- …` against the test database, in this process. */
 async function cli(ring: string, ...args: string[]) {
-  const out = new Collector();
-  const err = new Collector();
+  const out = new LogCapture();
+  const err = new LogCapture();
   const saved = { url: process.env.DATABASE_URL, key: process.env.TOKEN_ENCRYPTION_KEY };
   process.env.DATABASE_URL = h.databaseUrl;
   process.env.TOKEN_ENCRYPTION_KEY = ring;

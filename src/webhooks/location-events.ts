@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import type { WebhookEvent } from "../generated/prisma/client";
 import { asAppError } from "../errors";
 import type { LocationDirectory } from "../locations/directory";
-import { locationPayload, readPayload } from "./payloads";
+import { LOCATION_EVENTS, locationPayload, readPayload } from "./payloads";
 import type { HandlerResult, WebhookHandler } from "./processor";
 
 /**
@@ -42,5 +42,5 @@ export function locationEventHandlers(deps: { db: Db; directory: LocationDirecto
     }
   }
 
-  return { LocationUpdate: changed, LocationCreate: changed };
+  return Object.fromEntries([...LOCATION_EVENTS].map((type) => [type, changed]));
 }

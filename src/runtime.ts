@@ -8,8 +8,6 @@ import { createDb, warmUp } from "./db/client";
 import { openDatabase } from "./db/database";
 import { applyMigrations } from "./db/migrate";
 import { createServices, type Services } from "./services";
-import { TokenCipher } from "./tokens/crypto";
-import { reportKeyUse, TokenResealer } from "./tokens/reseal";
 import { within } from "./util/bounded";
 
 export interface RunningApp {
@@ -45,8 +43,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Running
   const services = createServices(config, db, log, database.url);
   const app = createApp(services);
   await warmUp(db);
-  const cipher = TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY);
-  await reportKeyUse(new TokenResealer(db, cipher), cipher, log);
+  await services.tokenKeys.report(log);
   await services.changes.start();
   // Before listening: a bulk submit writes to the queue's tables, which the queue creates on start.
   await services.startJobs();

@@ -46,6 +46,7 @@ import { locationEventHandlers } from "./webhooks/location-events";
 import { DbStateStore } from "./install/state-store";
 import { SsoReplayGuard } from "./sso/replay-guard";
 import { parseKeyring, TokenCipher } from "./tokens/crypto";
+import { TokenResealer } from "./tokens/reseal";
 import { ChangeListener } from "./db/change-listener";
 import { TokenRefresher } from "./tokens/refresher";
 import { TokenService } from "./tokens/service";
@@ -65,6 +66,8 @@ export interface Services {
   blockSlots: BlockSlotService;
   calendarNames: CalendarNames;
   tokens: TokenStore;
+  /** Stored tokens by encryption key: counted at start (key rotation, DECISIONS #51). */
+  tokenKeys: TokenResealer;
   tokenService: TokenService;
   /** Started by the runtime: keeps the caches of tokens, keys and scopes in step with other processes. */
   changes: ChangeListener;
@@ -155,7 +158,9 @@ export function createServices(
     { clientId: config.HIGHLEVEL_CLIENT_ID, clientSecret: config.HIGHLEVEL_CLIENT_SECRET },
     pacer,
   );
-  const tokens = new TokenStore(db, TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY));
+  const cipher = TokenCipher.fromConfig(config.TOKEN_ENCRYPTION_KEY);
+  const tokens = new TokenStore(db, cipher);
+  const tokenKeys = new TokenResealer(db, cipher);
   const tokenService = new TokenService(db, tokens, oauth, log, {
     installUrl: `${config.APP_BASE_URL}/oauth/install`,
     onRenewal: (owner, outcome) => metrics.tokenRenewed(owner, outcome),
@@ -253,6 +258,7 @@ export function createServices(
     blockSlots,
     calendarNames,
     tokens,
+    tokenKeys,
     tokenService,
     changes,
     refresher,

@@ -1,7 +1,7 @@
 import { runTokensCli } from "../src/cli/tokens";
 import { generateKey, TokenCipher } from "../src/tokens/crypto";
 import { createLogger } from "../src/logger";
-import { reportKeyUse, TokenResealer } from "../src/tokens/reseal";
+import { TokenResealer } from "../src/tokens/reseal";
 import { aad, TokenStore } from "../src/tokens/store";
 import { installCompany } from "./support/api";
 import { LogCapture, startHarness, type Harness } from "./support/harness";
@@ -112,7 +112,7 @@ describe("rotating the token encryption key", () => {
       data: { accessTokenEnc: old.encrypt("a", aad("location", "loc-a", "access")) },
     });
     const logs = new LogCapture();
-    await reportKeyUse(new TokenResealer(h.db, rotated), rotated, createLogger("info", logs));
+    await new TokenResealer(h.db, rotated).report(createLogger("info", logs));
     expect(
       logs.withMessage(
         "stored tokens are under keys TOKEN_ENCRYPTION_KEY does not hold: they cannot be read until those keys are put back",

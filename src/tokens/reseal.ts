@@ -108,34 +108,34 @@ export class TokenResealer {
     }
     return result;
   }
-}
 
-/**
- * At start: says in the log when stored tokens need a key TOKEN_ENCRYPTION_KEY no longer holds (an
- * error: removed too early, those tokens cannot be read until it is put back) or still sit under an
- * older key (what `npm run tokens -- reseal` is for). Never stops the start: a failed count is a warning.
- */
-export async function reportKeyUse(resealer: TokenResealer, cipher: TokenCipher, log: Logger): Promise<void> {
-  let uses: KeyUse[];
-  try {
-    uses = await resealer.keyUse();
-  } catch (err) {
-    log.warn({ err }, "stored tokens not counted by encryption key");
-    return;
-  }
-  const count = (list: KeyUse[]) => Object.fromEntries(list.map((u) => [u.keyId, u.tokens]));
-  const missing = uses.filter((u) => !cipher.holds(u.keyId));
-  const older = uses.filter((u) => u.keyId !== cipher.primaryId && cipher.holds(u.keyId));
-  if (missing.length) {
-    log.error(
-      { keys: count(missing) },
-      "stored tokens are under keys TOKEN_ENCRYPTION_KEY does not hold: they cannot be read until those keys are put back",
-    );
-  }
-  if (older.length) {
-    log.info(
-      { keys: count(older) },
-      "stored tokens under older keys: `npm run tokens -- reseal` moves them to the first",
-    );
+  /**
+   * At start: says in the log when stored tokens need a key TOKEN_ENCRYPTION_KEY no longer holds (an
+   * error: removed too early, those tokens cannot be read until it is put back) or still sit under an
+   * older key (what `npm run tokens -- reseal` is for). Never stops the start: a failed count is a warning.
+   */
+  async report(log: Logger): Promise<void> {
+    let uses: KeyUse[];
+    try {
+      uses = await this.keyUse();
+    } catch (err) {
+      log.warn({ err }, "stored tokens not counted by encryption key");
+      return;
+    }
+    const count = (list: KeyUse[]) => Object.fromEntries(list.map((u) => [u.keyId, u.tokens]));
+    const missing = uses.filter((u) => !this.cipher.holds(u.keyId));
+    const older = uses.filter((u) => u.keyId !== this.cipher.primaryId && this.cipher.holds(u.keyId));
+    if (missing.length) {
+      log.error(
+        { keys: count(missing) },
+        "stored tokens are under keys TOKEN_ENCRYPTION_KEY does not hold: they cannot be read until those keys are put back",
+      );
+    }
+    if (older.length) {
+      log.info(
+        { keys: count(older) },
+        "stored tokens under older keys: `npm run tokens -- reseal` moves them to the first",
+      );
+    }
   }
 }

@@ -101,6 +101,8 @@ describeInBrowser("pages in a real browser", () => {
       await page.goto(`${h.sandbox.url}/_sandbox/app`);
       const frame = page.frameLocator("#app");
       const row = frame.getByRole("row", { name: /Harbour Clinic/ });
+      // allTextContents() does not wait: the table appears only after the page has signed in.
+      await row.waitFor();
       await expect(row.getByRole("cell").allTextContents()).resolves.toEqual([
         "Harbour Clinic",
         "Connected",

@@ -1,4 +1,5 @@
 import request from "supertest";
+import { createApp } from "../src/app";
 import { QUEUES } from "../src/jobs/queue";
 import { metricsAccess } from "../src/metrics/routes";
 import { apiAs, installLocation } from "./support/api";
@@ -76,17 +77,29 @@ describe("who may read /metrics", () => {
     expect(res.body.code).toBe("forbidden");
   });
 
-  it("without credentials only a client on this host is answered, and not one a proxy forwarded", async () => {
-    await request(h.app).get("/metrics").expect(200);
+  it("with METRICS_TOKEN set, the token is needed even on this host", async () => {
+    const refused = await request(h.app).get("/metrics").expect(401);
+    expect(refused.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const keys = h.services.apiKeys;
+    const ask = (clientIp: string) =>
+      metricsAccess({ authorization: undefined, clientIp, forwarded: false }, METRICS_TOKEN, keys);
+    expect(await ask("127.0.0.1")).toBe("unauthorized");
+    expect(await ask("::1")).toBe("unauthorized");
+  });
+
+  it("with no METRICS_TOKEN, without credentials only a client on this host is answered, and not one a proxy forwarded", async () => {
+    const open = createApp({ ...h.services, config: { ...h.services.config, METRICS_TOKEN: undefined } });
+    await request(open).get("/metrics").expect(200);
     // A proxy on this host passed these on: the client is not local, whatever TRUST_PROXY says.
-    await request(h.app).get("/metrics").set("X-Forwarded-For", "203.0.113.9").expect(401);
-    await request(h.app).get("/metrics").set("X-Forwarded-For", "127.0.0.1").expect(401);
+    await request(open).get("/metrics").set("X-Forwarded-For", "203.0.113.9").expect(401);
+    await request(open).get("/metrics").set("Forwarded", "for=127.0.0.1").expect(401);
     const keys = h.services.apiKeys;
     const ask = (clientIp: string) =>
       metricsAccess({ authorization: undefined, clientIp, forwarded: false }, undefined, keys);
     expect(await ask("10.1.2.3")).toBe("unauthorized");
     expect(await ask("::1")).toBe("allowed");
     expect(await ask("127.0.0.1")).toBe("allowed");
+    expect(await ask("::ffff:127.0.0.1")).toBe("allowed");
   });
 
   it("with no METRICS_TOKEN set a full-access key is still accepted", async () => {

@@ -27,8 +27,9 @@ function sameSecret(given: string, expected: string): boolean {
 /**
  * Who may read /metrics: METRICS_TOKEN as a bearer token, or a full-access API key (a key scoped
  * to one company or location is refused: the series describe every tenant). Without credentials,
- * only a client on this host, and not one a proxy forwarded: behind a proxy on the same host that
- * TRUST_PROXY does not name, every visitor would otherwise look local.
+ * only while no METRICS_TOKEN is set (an operator who sets one means it to be needed, also by other
+ * processes on the host), and only a client on this host that no proxy forwarded: behind a proxy
+ * on the same host that TRUST_PROXY does not name, every visitor would otherwise look local.
  */
 export async function metricsAccess(
   request: MetricsRequest,
@@ -37,7 +38,7 @@ export async function metricsAccess(
 ): Promise<MetricsAccess> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.authorization ?? "");
   if (!match) {
-    if (request.authorization) return "unauthorized";
+    if (request.authorization || metricsToken) return "unauthorized";
     return request.clientIp && LOOPBACK.has(request.clientIp) && !request.forwarded ? "allowed" : "unauthorized";
   }
   const given = match[1]!;

@@ -295,20 +295,51 @@ describe("applying, changing and deleting a plan", () => {
     expect(slotsOf("Closed – Christmas")).toEqual([]);
   });
 
-  it("keeps plans to the key that made them", async () => {
-    const { id } = (
-      await apiAs(h, companyKey)
-        .post(PLANS)
-        .send({ title: "Mine", targets: [{ locationId: "clinic-ny", calendarIds: ["ny-xray"] }], schedule: LUNCH })
-        .expect(202)
-    ).body as { id: string };
-    const other = (await h.services.apiKeys.create("another", { scope: "company", companyId: CLINICS.id })).key;
-    await apiAs(h, other).get(`${PLANS}/${id}`).expect(404);
-    await apiAs(h, other).delete(`${PLANS}/${id}`).expect(404);
-    expect((await apiAs(h, other).get(PLANS).expect(200)).body.plans).toEqual([]);
-    const mine = (await apiAs(h, companyKey).get(PLANS).expect(200)).body.plans;
-    expect(mine).toEqual([{ id, title: "Mine", status: expect.any(String), total: 3, createdAt: expect.any(String) }]);
+  it("a plan belongs to where it acts: every key of its agency sees it, not only the key that made it", async () => {
+    const ny = { title: "Mine", targets: [{ locationId: "clinic-ny", calendarIds: ["ny-xray"] }], schedule: LUNCH };
+    const { id } = (await apiAs(h, companyKey).post(PLANS).send(ny).expect(202)).body as { id: string };
     await waitForPlan(h, id);
+    const key = async (name: string, scope: Parameters<Harness["services"]["apiKeys"]["create"]>[1]) =>
+      (await h.services.apiKeys.create(name, scope)).key;
+    const listed = async (k: string) =>
+      ((await apiAs(h, k).get(PLANS).expect(200)).body.plans as { id: string }[]).map((p) => p.id);
+
+    // The agency's next key (as after rotating this one away) reads, lists and may undo it.
+    const rotated = await key("Harbour ops 2027", { scope: "company", companyId: CLINICS.id });
+    await apiAs(h, rotated).get(`${PLANS}/${id}`).expect(200);
+    expect(await listed(rotated)).toContain(id);
+    // The New York sub-account's own key too: every block of it is there.
+    const nyDesk = await key("NY desk", { scope: "location", locationId: "clinic-ny" });
+    await apiAs(h, nyDesk).get(`${PLANS}/${id}`).expect(200);
+    // Not London's, and not another agency's: to them it does not exist.
+    const ldnDesk = await key("London desk", { scope: "location", locationId: "clinic-ldn" });
+    const stranger = await key("Elsewhere ops", { scope: "company", companyId: ELSEWHERE.id });
+    for (const k of [ldnDesk, stranger]) {
+      await apiAs(h, k).get(`${PLANS}/${id}`).expect(404);
+      await apiAs(h, k).delete(`${PLANS}/${id}`).expect(404);
+      expect(await listed(k)).not.toContain(id);
+    }
+
+    // Once it has reached London too, New York's key no longer sees it (it would see, and could
+    // undo, London's blocks), even after it is narrowed back to New York.
+    const both = { ...ny, targets: [...ny.targets, { locationId: "clinic-ldn", calendarIds: ["ldn-xray"] }] };
+    await apiAs(h, rotated).put(`${PLANS}/${id}`).send(both).expect(202);
+    await apiAs(h, nyDesk).get(`${PLANS}/${id}`).expect(404);
+    await apiAs(h, rotated).put(`${PLANS}/${id}`).send(ny).expect(202);
+    await waitForPlan(h, id);
+    await apiAs(h, nyDesk).get(`${PLANS}/${id}`).expect(404);
+    await apiAs(h, nyDesk).delete(`${PLANS}/${id}`).expect(404);
+    await apiAs(h, companyKey).get(`${PLANS}/${id}`).expect(200);
+  });
+
+  it("a plan a full-access key makes over one agency's sub-accounts is that agency's to see", async () => {
+    const body = { title: "Operator's", targets: [{ companyId: CLINICS.id, calendars: "all" }], schedule: LUNCH };
+    const { id } = (await apiAs(h).post(PLANS).send(body).expect(202)).body as { id: string };
+    await waitForPlan(h, id);
+    await apiAs(h, companyKey).get(`${PLANS}/${id}`).expect(200);
+    const nyDesk = (await h.services.apiKeys.create("NY front desk", { scope: "location", locationId: "clinic-ny" }))
+      .key;
+    await apiAs(h, nyDesk).get(`${PLANS}/${id}`).expect(404);
   });
 });
 

@@ -159,13 +159,24 @@ describe("submitting a bulk job", () => {
     expect((await apiAs(h).get(`${BULK}/${body.id}`).expect(200)).body.status).toBe("cancelled");
   });
 
-  it("keeps jobs to the key that made them, and checks every location against the key's scope", async () => {
+  it("shows a job to the keys of where it acts, and checks every location against the key's scope", async () => {
     const { body } = await apiAs(h)
+      .post(BULK)
+      .send({ items: itemsFor(["loc-0", "loc-1"], 2) })
+      .expect(202);
+    // Made with a full-access key, for the agency's sub-accounts: the agency's key reads it too.
+    const other = await h.services.apiKeys.create("agency key", { scope: "company", companyId: "agency-big" });
+    await apiAs(h, other.key).get(`${BULK}/${body.id}`).expect(200);
+    // One sub-account's key does not: the job also acts in another.
+    const desk = await h.services.apiKeys.create("front desk", { scope: "location", locationId: "loc-0" });
+    await apiAs(h, desk.key).get(`${BULK}/${body.id}`).expect(404);
+    await apiAs(h, desk.key).delete(`${BULK}/${body.id}`).expect(404);
+    const own = await apiAs(h, desk.key)
       .post(BULK)
       .send({ items: itemsFor(["loc-0"], 1) })
       .expect(202);
-    const other = await h.services.apiKeys.create("agency key", { scope: "company", companyId: "agency-big" });
-    await apiAs(h, other.key).get(`${BULK}/${body.id}`).expect(404);
+    await apiAs(h, desk.key).get(`${BULK}/${own.body.id}`).expect(200);
+    await apiAs(h, other.key).get(`${BULK}/${own.body.id}`).expect(200);
     const res = await apiAs(h, other.key)
       .post(BULK)
       .send({ items: itemsFor(["loc-0", "elsewhere"], 2) })

@@ -102,7 +102,7 @@ describe("a sub-account's page plans over its own calendars only", () => {
     expect(await h.db.blockPlan.count({ where: { title: "Lunch" } })).toBe(0);
   });
 
-  it("applies, audited as the signed-in user; the agency's session does not see it", async () => {
+  it("applies, audited as the signed-in user; the agency sees it, another sub-account does not", async () => {
     const staff = await signIn({ ...STAFF, activeLocation: "clinic-ny" });
     const made = await staff
       .post("/app/api/plans", plan([{ locationId: "clinic-ny", calendarIds: ["ny-chairs"] }], "Staff lunch"))
@@ -118,11 +118,17 @@ describe("a sub-account's page plans over its own calendars only", () => {
 
     const listed = await staff.get("/app/api/plans").expect(200);
     expect(listed.body.plans.map((p: { id: string }) => p.id)).toContain(made.body.id);
+    // The agency's page sees what its sub-accounts planned (it could remove those blocks one by one).
     const admin = await signIn(ADMIN);
-    await admin.get(`/app/api/plans/${made.body.id}`).expect(404);
-    await admin.del(`/app/api/plans/${made.body.id}`).expect(404);
+    await admin.get(`/app/api/plans/${made.body.id}`).expect(200);
+    const agencyList = await admin.get("/app/api/plans").expect(200);
+    expect(agencyList.body.plans.find((p: { id: string }) => p.id === made.body.id)).toMatchObject({ by: "Sam" });
     const other = await signIn({ ...STAFF, activeLocation: "clinic-ldn" });
     await other.get(`/app/api/plans/${made.body.id}`).expect(404);
+    await other.del(`/app/api/plans/${made.body.id}`).expect(404);
+    expect((await other.get("/app/api/plans").expect(200)).body.plans).not.toContainEqual(
+      expect.objectContaining({ id: made.body.id }),
+    );
 
     await staff.del(`/app/api/plans/${made.body.id}`).expect(202);
     expect((await settled(staff, made.body.id)).status).toBe("deleted");

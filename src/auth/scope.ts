@@ -1,4 +1,5 @@
 import type { Db } from "../db/client";
+import type { Prisma } from "../generated/prisma/client";
 import { NotifiedCache } from "../db/notified-cache";
 import { AppError } from "../errors";
 import type { Principal } from "./api-keys";
@@ -83,9 +84,7 @@ export class AccessPolicy {
 
   /** A filter on records that name their location and company (the audit trail): the key's own only. */
   recordWhere(principal: Principal): { locationId?: string; companyId?: string } {
-    if (principal.scope === "location") return { locationId: principal.locationId! };
-    if (principal.scope === "company") return { companyId: principal.companyId! };
-    return {};
+    return tenancyWhere(principal);
   }
 
   /** Null: the key sees no company (a location key — the company token is the agency's, not the sub-account's). */
@@ -94,4 +93,41 @@ export class AccessPolicy {
     if (principal.scope === "location") return null;
     return {};
   }
+}
+
+/**
+ * Where a plan or a bulk job acts: the one sub-account and the one agency its locations lie in,
+ * null where they are several (or a location's agency is unknown). It decides who sees the thing,
+ * as it decides who may touch a block: not the key that made it (DECISIONS #53).
+ */
+export interface Tenancy {
+  companyId: string | null;
+  locationId: string | null;
+}
+
+export async function tenancyOf(db: Prisma.TransactionClient, locationIds: Iterable<string>): Promise<Tenancy> {
+  const ids = [...new Set(locationIds)];
+  if (ids.length === 0) return { companyId: null, locationId: null };
+  const [row] = await db.$queryRaw<
+    { known: number; companies: number; withCompany: number; companyId: string | null }[]
+  >`
+    SELECT count(*)::int AS known, count(DISTINCT company_id)::int AS companies,
+           count(company_id)::int AS "withCompany", min(company_id) AS "companyId"
+    FROM locations WHERE id = ANY(${ids}::text[])`;
+  const oneAgency = row && row.known === ids.length && row.withCompany === ids.length && row.companies === 1;
+  return { companyId: oneAgency ? row.companyId : null, locationId: ids.length === 1 ? ids[0]! : null };
+}
+
+/** A filter that keeps what a key may see of things with a tenancy: everything, its agency's, or its sub-account's. */
+export function tenancyWhere(principal: Principal): { locationId?: string; companyId?: string } {
+  if (principal.scope === "location") return { locationId: principal.locationId! };
+  if (principal.scope === "company") return { companyId: principal.companyId! };
+  return {};
+}
+
+/** The same rule for one thing already read. */
+export function seesTenancy(principal: Principal, thing: Tenancy): boolean {
+  if (principal.scope === "location") return thing.locationId === principal.locationId;
+  if (principal.scope === "company") return thing.companyId === principal.companyId;
+  return true;
 }

@@ -82,11 +82,12 @@ export function blockPlanOperations(plans: BlockPlanService): Operation[] {
       method: "get",
       path: base,
       tag: TAG,
-      summary: "This key's plans",
+      summary: "The plans this key can see",
       auth: "apiKey",
       response: {
         status: 200,
-        description: "Newest first (every plan for a full-access key), at most 200.",
+        description:
+          "Newest first, at most 200: the plans whose every block lies in the key's agency or location (every plan for a full-access key), whichever key made them.",
         body: { name: "BlockPlanList", schema: planList },
       },
       errors: {},

@@ -1,9 +1,10 @@
 import { actorOf, type Actor, type AuditAction, type AuditLog } from "../audit/log";
 import type { Principal } from "../auth/api-keys";
+import { seesTenancy, tenancyWhere } from "../auth/scope";
 import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import { AppError, invalidRequest } from "../errors";
-import type { PlanBlockStatus, Prisma } from "../generated/prisma/client";
+import type { PlanBlockStatus } from "../generated/prisma/client";
 import type { JobQueue } from "../jobs/queue";
 import { UUID } from "../util/ids";
 import { expand, findConflicts, type PlannedBlock } from "./planner";
@@ -15,7 +16,7 @@ import {
   type PlanBody,
   type PlanStatus,
 } from "./schemas";
-import { changePlan, deletePlan, insertPlan } from "./store";
+import { changePlan, deletePlan, insertPlan, type WithinChange } from "./store";
 import type { PlanTargets } from "./targets";
 
 export type BlockCounts = Record<PlanBlockStatus, number>;
@@ -43,30 +44,18 @@ export class BlockPlanService {
   ) {}
 
   /**
-   * A plan's audit record: the plan, its location when it has one, and its agency: the key's, or,
-   * for a full-access key, the one agency its locations belong to, so that agency's own key sees it
-   * in the trail (a plan across agencies names none, and only full-access keys see it).
+   * A plan's audit record names the plan's own tenancy (its one location, its one agency), so the
+   * trail shows the change to exactly those who see the plan (DECISIONS #53).
    */
-  private record(
-    principal: Principal,
-    action: AuditAction,
-    locations: readonly { locationId: string }[],
-    actor: Actor = actorOf(principal),
-  ) {
-    const ids = new Set(locations.map((l) => l.locationId));
-    const locationId = ids.size === 1 ? [...ids][0] : null;
-    return async (tx: Prisma.TransactionClient, planId: string) => {
-      let companyId = principal.companyId ?? null;
-      if (!companyId && ids.size > 0) {
-        const agencies = await tx.location.findMany({
-          where: { id: { in: [...ids] } },
-          select: { companyId: true },
-          distinct: ["companyId"],
-        });
-        if (agencies.length === 1) companyId = agencies[0]!.companyId;
-      }
-      await this.audit.within(tx, { action, actor, locationId, companyId, subjectId: planId });
-    };
+  private record(principal: Principal, action: AuditAction, actor: Actor = actorOf(principal)): WithinChange {
+    return (tx, planId, where) =>
+      this.audit.within(tx, {
+        action,
+        actor,
+        locationId: where.locationId,
+        companyId: where.companyId,
+        subjectId: planId,
+      });
   }
 
   /** Scope first (403, nothing read), then the targets, the blocks and what is already in their windows. */
@@ -86,7 +75,7 @@ export class BlockPlanService {
   async create(principal: Principal, body: PlanBody, actor?: Actor) {
     const { blocks, conflicts } = await this.plan(principal, body);
     if (blocks.length === 0) throw nothingToDo();
-    const audit = this.record(principal, "plan.applied", blocks, actor);
+    const audit = this.record(principal, "plan.applied", actor);
     const id = await insertPlan(this.db, this.queue, principal, body, blocks, conflicts, audit);
     return { id, status: "applying" as const, total: blocks.length };
   }
@@ -101,7 +90,7 @@ export class BlockPlanService {
     });
     const { blocks, conflicts } = await this.plan(principal, body, new Set(made.map((m) => m.blockSlotId!)));
     if (blocks.length === 0) throw nothingToDo();
-    const audit = this.record(principal, "plan.changed", blocks);
+    const audit = this.record(principal, "plan.changed");
     const result = await changePlan(this.db, this.queue, id, body, blocks, conflicts, audit);
     if (!result) throw deletedPlan(id);
     const counts = await this.counts(id);
@@ -110,13 +99,7 @@ export class BlockPlanService {
 
   async remove(principal: Principal, id: string, actor?: Actor) {
     const plan = await this.own(principal, id);
-    const targets = await this.db.planBlock.findMany({
-      where: { planId: id },
-      distinct: ["locationId"],
-      select: { locationId: true },
-      take: 2,
-    });
-    await deletePlan(this.db, this.queue, id, this.record(principal, "plan.deleted", targets, actor));
+    await deletePlan(this.db, this.queue, id, this.record(principal, "plan.deleted", actor));
     return { id, status: planStatus(true, await this.counts(id)), total: plan.total };
   }
 
@@ -171,10 +154,10 @@ export class BlockPlanService {
     };
   }
 
-  /** This key's plans (every plan for a full-access key), newest first, with their status and counts. */
+  /** The plans this key sees (its agency's, its sub-account's, or all), newest first, with their status and counts. */
   async list(principal: Principal) {
     const plans = await this.db.blockPlan.findMany({
-      where: principal.scope === "all" ? {} : { owner: principal.id },
+      where: tenancyWhere(principal),
       orderBy: { createdAt: "desc" },
       take: RECENT_PLANS,
       select: {
@@ -209,11 +192,11 @@ export class BlockPlanService {
     return counts;
   }
 
-  /** Another key's plan is "not found": its existence is not this caller's business. */
+  /** A plan that reaches beyond the key's scope is "not found": its existence is not this caller's business. */
   private async own(principal: Principal, id: string) {
     if (!UUID.test(id)) throw notFound(id);
     const plan = await this.db.blockPlan.findUnique({ where: { id } });
-    if (!plan || (plan.owner !== principal.id && principal.scope !== "all")) throw notFound(id);
+    if (!plan || !seesTenancy(principal, plan)) throw notFound(id);
     return plan;
   }
 }

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { tenancyOf, type Tenancy } from "../auth/scope";
 import type { Db } from "../db/client";
 import { Prisma } from "../generated/prisma/client";
 import { QUEUES, type JobQueue } from "../jobs/queue";
@@ -7,8 +8,8 @@ import type { Conflict, PlanBody } from "./schemas";
 
 type Tx = Prisma.TransactionClient;
 
-/** Writes the change's audit record inside the transaction that makes it. */
-export type WithinChange = (tx: Tx, planId: string) => Promise<void>;
+/** Writes the change's audit record inside the transaction that makes it; `where` is the plan's tenancy. */
+export type WithinChange = (tx: Tx, planId: string, where: Tenancy) => Promise<void>;
 
 /** What a queued plan-block job carries: a pointer, never the data (the row is the truth). */
 export interface PlanBlockRef {
@@ -122,16 +123,37 @@ export async function insertPlan(
       data: { owner: owner.id, ownerName: owner.name, ...planFields(body, conflicts, blocks.length) },
     });
     await insertBlocks(tx, queue, plan.id, blocks);
-    await audit(tx, plan.id);
+    await audit(tx, plan.id, await placePlan(tx, plan.id));
     return plan.id;
   }, TX);
 }
 
+/**
+ * Sets who sees the plan from every block it ever held, removed ones included: a key that sees a
+ * plan sees (and may undo) all of it, so a plan that once reached another sub-account stays out
+ * of that sub-account's neighbours' sight.
+ */
+async function placePlan(tx: Tx, planId: string): Promise<Tenancy> {
+  const rows = await tx.planBlock.findMany({
+    where: { planId },
+    distinct: ["locationId"],
+    select: { locationId: true },
+  });
+  const where = await tenancyOf(
+    tx,
+    rows.map((r) => r.locationId),
+  );
+  await tx.blockPlan.update({ where: { id: planId }, data: where });
+  return where;
+}
+
 /** Takes the plan's row lock: one change or delete of a plan at a time. Null when it is gone. */
-async function lockPlan(tx: Tx, planId: string): Promise<{ deletedAt: Date | null } | null> {
-  const [plan] = await tx.$queryRaw<{ deleted_at: Date | null }[]>`
-    SELECT deleted_at FROM block_plans WHERE id = ${planId}::uuid FOR UPDATE`;
-  return plan ? { deletedAt: plan.deleted_at } : null;
+async function lockPlan(tx: Tx, planId: string): Promise<({ deletedAt: Date | null } & Tenancy) | null> {
+  const [plan] = await tx.$queryRaw<
+    { deleted_at: Date | null; company_id: string | null; location_id: string | null }[]
+  >`
+    SELECT deleted_at, company_id, location_id FROM block_plans WHERE id = ${planId}::uuid FOR UPDATE`;
+  return plan ? { deletedAt: plan.deleted_at, companyId: plan.company_id, locationId: plan.location_id } : null;
 }
 
 /**
@@ -183,7 +205,7 @@ export async function changePlan(
     await settle(tx, queue, planId, { ids: [...new Set([...changed.map((c) => c.id), ...gone, ...retried])] });
     await insertBlocks(tx, queue, planId, added);
     await tx.blockPlan.update({ where: { id: planId }, data: planFields(body, conflicts, blocks.length) });
-    await audit(tx, planId);
+    await audit(tx, planId, await placePlan(tx, planId));
     return { added: added.length, changed: changed.length, removed: gone.length };
   }, TX);
 }
@@ -196,7 +218,7 @@ export async function deletePlan(db: Db, queue: JobQueue, planId: string, audit:
     if (!plan.deletedAt) {
       await tx.blockPlan.update({ where: { id: planId }, data: { deletedAt: new Date() } });
       // A repeated delete only re-queues what is left: the undo was recorded the first time.
-      await audit(tx, planId);
+      await audit(tx, planId, plan);
     }
     await tx.planBlock.updateMany({ where: { planId, wanted: true }, data: { wanted: false } });
     await settle(tx, queue, planId, "all");

@@ -1,6 +1,6 @@
 import { UUID } from "../util/ids";
 import type { Principal } from "../auth/api-keys";
-import type { AccessPolicy } from "../auth/scope";
+import { seesTenancy, tenancyOf, type AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
 import type { BulkItemStatus, Prisma } from "../generated/prisma/client";
 import { AppError } from "../errors";
@@ -96,10 +96,15 @@ export class BulkService {
     source: string,
   ): Promise<{ id: string; status: JobStatus; total: number }> {
     const queued = entries.flatMap((entry, index) => ("item" in entry ? [{ index, item: entry.item }] : []));
-    await this.access.assertLocations(principal, [...new Set(queued.map((q) => q.item.locationId))]);
+    const locations = [...new Set(queued.map((q) => q.item.locationId))];
+    await this.access.assertLocations(principal, locations);
+    // Who sees the job: where its items act; with none to act on, where the key itself may act.
+    const where = locations.length
+      ? await tenancyOf(this.db, locations)
+      : { companyId: principal.companyId ?? null, locationId: principal.locationId ?? null };
     const id = await this.db.$transaction(
       async (tx) => {
-        const job = await tx.bulkJob.create({ data: { owner: principal.id, source, total: entries.length } });
+        const job = await tx.bulkJob.create({ data: { owner: principal.id, source, total: entries.length, ...where } });
         for (let start = 0; start < entries.length; start += CHUNK) {
           await insertItems(tx, job.id, start, entries.slice(start, start + CHUNK));
         }
@@ -122,8 +127,8 @@ export class BulkService {
   private async ownJob(principal: Principal, id: string) {
     if (!UUID.test(id)) throw notFound(id);
     const job = await this.db.bulkJob.findUnique({ where: { id } });
-    // Another key's job is "not found": its existence is not this caller's business.
-    if (!job || (job.owner !== principal.id && principal.scope !== "all")) throw notFound(id);
+    // A job that reaches beyond the key's scope is "not found": its existence is not this caller's business.
+    if (!job || !seesTenancy(principal, job)) throw notFound(id);
     return job;
   }
 

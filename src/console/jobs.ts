@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Principal } from "../auth/api-keys";
+import { tenancyWhere } from "../auth/scope";
 import type { JobStatus } from "../bulk/service";
 import type { Db } from "../db/client";
 import type { BulkItemStatus } from "../generated/prisma/client";
@@ -36,12 +37,10 @@ export function progress(total: number, counts: Counts) {
   };
 }
 
-/** A key sees the jobs it submitted; a full-access key sees every job (as GET /api/block-slots/bulk/:id allows). */
-export const jobsWhere = (principal: Principal) => (principal.scope === "all" ? {} : { owner: principal.id });
-
 export async function recentJobs(db: Db, principal: Principal) {
   const jobs = await db.bulkJob.findMany({
-    where: jobsWhere(principal),
+    // What GET /api/block-slots/bulk/:id lets the key read: its agency's or sub-account's jobs, or all.
+    where: tenancyWhere(principal),
     orderBy: { createdAt: "desc" },
     take: RECENT_JOBS,
   });

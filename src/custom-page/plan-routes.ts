@@ -13,7 +13,7 @@ import { agencyPrincipal, pageUser, type PageSession, type PageSessions } from "
  * block their own calendars, as they do one block at a time); at agency level only admins do,
  * over their company's locations. The block-plan service checks every target against this
  * scope before anything is read, so a foreign location is refused whatever the page sends.
- * Plans are kept per sub-account, or per agency: every admin of the agency sees its plans.
+ * Which plans the page sees follows from the same scope: those wholly in its sub-account or agency.
  */
 export function pagePlanner(session: PageSession, write: boolean): Principal {
   if (session.locationId) {

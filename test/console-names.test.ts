@@ -99,4 +99,18 @@ describe("the console names what HighLevel named", () => {
     const none = (await get("/console/audit?q=nowhere+at+all")).text;
     expect(none).toContain("No location matches “nowhere at all”.");
   });
+
+  it("links an install's record to its install page while that page is kept", async () => {
+    const install = await h.db.install.findFirstOrThrow({ where: { kind: "company", companyId: CLINICS.id } });
+    const audit = (await get("/console/audit?who=sso_user")).text;
+    expect(audit).toContain(
+      `<a href="/oauth/installs/${install.id}">Install page</a>: which sub-accounts it connected`,
+    );
+    await request(h.app).get(`/oauth/installs/${install.id}`).expect(200);
+    // Install pages are kept a week: once purged, the record shows the install's id alone.
+    await h.db.install.delete({ where: { id: install.id } });
+    const later = (await get("/console/audit?who=sso_user")).text;
+    expect(later).not.toContain(`/oauth/installs/${install.id}`);
+    expect(later).toContain(`<code>${install.id}</code>`);
+  });
 });

@@ -132,8 +132,12 @@ export async function auditPage(
       ]),
     ),
   ].filter((id) => UUID.test(id));
+  // Installs whose progress page still exists (kept a week): the record links to it.
+  const installIds = [
+    ...new Set(page.events.flatMap((e) => (e.action === "install" && e.subjectId ? [e.subjectId] : []))),
+  ];
   // The names of what the records point at, in one round of queries.
-  const [more, keys, companies, plans, calendars] = await Promise.all([
+  const [more, keys, companies, plans, calendars, installs] = await Promise.all([
     missing.length
       ? db.location.findMany({ where: { id: { in: missing } }, select: { id: true, name: true, timeZone: true } })
       : [],
@@ -143,7 +147,9 @@ export async function auditPage(
       : [],
     planIds.length ? db.blockPlan.findMany({ where: { id: { in: planIds } }, select: { id: true, title: true } }) : [],
     names.of(page.events),
+    installIds.length ? db.install.findMany({ where: { id: { in: installIds } }, select: { id: true } }) : [],
   ]);
+  const installPages = new Set(installs.map((i) => i.id));
   for (const l of more) places.set(l.id, l);
   const companyNames = new Map(companies.map((c) => [c.id, c.name]));
   // Keys by their current name, plans by their title; otherwise the name recorded with the change.
@@ -178,6 +184,10 @@ export async function auditPage(
       assignedUserId: e.calendarId ? null : e.assignedUserId,
       subjectId: e.subjectId,
       subjectName: e.subjectId ? (named.get(e.subjectId) ?? null) : null,
+      subjectHref:
+        e.action === "install" && e.subjectId && installPages.has(e.subjectId)
+          ? `/oauth/installs/${encodeURIComponent(e.subjectId)}`
+          : null,
       ok: e.outcome === "ok",
       errorCode: e.errorCode,
     };

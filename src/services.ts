@@ -179,6 +179,8 @@ export function createServices(
     calendarNames,
     (origin) => metrics.blockCreated(origin),
   );
+  // The console names a calendar never listed before by listing its location's calendars once.
+  calendarNames.learnFrom((locationId) => blockSlots.calendars(locationId));
   const access = new AccessPolicy(db);
   const apiKeys = new ApiKeyService(db, config.API_KEYS, audit);
   // Each cache lives long while notified of changes, and drops a row the moment it changes.

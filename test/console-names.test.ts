@@ -2,7 +2,7 @@ import request from "supertest";
 import { apiAs, installCompany } from "./support/api";
 import { waitForJob } from "./support/bulk";
 import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
-import { CLINICS, PLANS } from "./support/plans";
+import { CLINICS } from "./support/plans";
 import { LOCATIONS_LISTED } from "../src/console/audit";
 
 /** Office staff and operators read names; the ids stay beside them, small, for support. */
@@ -23,21 +23,40 @@ describe("the console names what HighLevel named", () => {
   });
   afterAll(() => h.close());
 
-  it("names a calendar once the app has listed the location's calendars", async () => {
+  it("names a calendar only ever used through the API: the console lists that location's calendars once", async () => {
     const before = await apiAs(h).post("/api/locations/clinic-ny/block-slots").send(xray).expect(201);
-    // Nothing has listed the calendars yet: the id is all the app knows.
-    expect((await get("/console/audit")).text).toContain("on calendar <code>ny-xray</code>");
-
-    // A plan's preview lists every calendar of the agency's locations, as HighLevel names them.
-    const plan = { title: "Lunch", targets: [{ companyId: CLINICS.id, calendars: "all" }] };
-    await apiAs(h)
-      .post(`${PLANS}/preview`)
-      .send({ ...plan, schedule: { start: "2030-06-01T12:00", end: "2030-06-01T13:00" } })
-      .expect(200);
+    h.sandbox.state.resetRequests();
     const audit = (await get("/console/audit")).text;
     expect(audit).toContain(`${before.body.id}</code> on X-ray <span class="muted small"><code>ny-xray</code>`);
+    expect(h.sandbox.state.count("GET", "/calendars/")).toBe(1);
+    // Known from now on: the next page asks HighLevel nothing.
+    await get("/console/audit");
+    expect(h.sandbox.state.count("GET", "/calendars/")).toBe(1);
     // The agency's own records name it too.
     expect(audit).toMatch(/Agency Harbour Clinics <span class="muted small"><code>agency-clinics<\/code>/);
+  });
+
+  it("asks again for a calendar HighLevel does not list only after a while, not on every page", async () => {
+    // A block on a calendar since deleted in HighLevel: listing the location does not name it.
+    await h.db.auditEvent.create({
+      data: {
+        action: "block.created",
+        actorKind: "api_key",
+        actorName: "someone",
+        locationId: "clinic-ldn",
+        companyId: CLINICS.id,
+        calendarId: "gone-calendar",
+        blockSlotId: "gone-block",
+        outcome: "ok",
+      },
+    });
+    h.sandbox.state.resetRequests();
+    const first = (await get("/console/audit")).text;
+    expect(first).toContain("on calendar <code>gone-calendar</code>");
+    const asked = h.sandbox.state.count("GET", "/calendars/");
+    expect(asked).toBe(1);
+    await get("/console/audit");
+    expect(h.sandbox.state.count("GET", "/calendars/")).toBe(asked);
   });
 
   it("names the location and calendar of a bulk job's failed items, in the location's own time", async () => {

@@ -332,6 +332,27 @@ describe("applying, changing and deleting a plan", () => {
     await apiAs(h, companyKey).get(`${PLANS}/${id}`).expect(200);
   });
 
+  it("a sub-account moved to another agency is no longer the old agency's to change or undo", async () => {
+    const body = {
+      title: "Moving",
+      targets: [{ locationId: "clinic-ny", calendarIds: ["ny-chairs"] }],
+      schedule: LUNCH,
+    };
+    const { id } = (await apiAs(h, companyKey).post(PLANS).send(body).expect(202)).body as { id: string };
+    await waitForPlan(h, id);
+    await h.db.location.update({ where: { id: "clinic-ny" }, data: { companyId: ELSEWHERE.id } });
+    try {
+      // The plan still reads as the old agency's until it changes; touching it checks where it is now.
+      await apiAs(h, companyKey).delete(`${PLANS}/${id}`).expect(404);
+      await apiAs(h, companyKey).put(`${PLANS}/${id}`).send(body).expect(403);
+      expect(await h.db.blockPlan.findUniqueOrThrow({ where: { id } })).toMatchObject({ deletedAt: null });
+    } finally {
+      await h.db.location.update({ where: { id: "clinic-ny" }, data: { companyId: CLINICS.id } });
+    }
+    await apiAs(h, companyKey).delete(`${PLANS}/${id}`).expect(202);
+    await waitForPlan(h, id);
+  });
+
   it("a plan a full-access key makes over one agency's sub-accounts is that agency's to see", async () => {
     const body = { title: "Operator's", targets: [{ companyId: CLINICS.id, calendars: "all" }], schedule: LUNCH };
     const { id } = (await apiAs(h).post(PLANS).send(body).expect(202)).body as { id: string };

@@ -177,6 +177,21 @@ describe("submitting a bulk job", () => {
       .expect(202);
     await apiAs(h, desk.key).get(`${BULK}/${own.body.id}`).expect(200);
     await apiAs(h, other.key).get(`${BULK}/${own.body.id}`).expect(200);
+
+    // A full-access job whose refused rows name a location outside the agency is not the agency's:
+    // those rows (their titles and times) were meant for someone else.
+    const [valid] = itemsFor(["loc-0"], 1);
+    const mixed = await apiAs(h)
+      .post(`${BULK}?invalid=skip`)
+      .send({ items: [valid, { ...valid, locationId: "another-agencys-clinic", endTime: "not a time" }] })
+      .expect(202);
+    await apiAs(h, other.key).get(`${BULK}/${mixed.body.id}`).expect(404);
+    // The agency's own refused rows, typed with its own key, keep its job its own.
+    const typo = await apiAs(h, other.key)
+      .post(`${BULK}?invalid=skip`)
+      .send({ items: [valid, { ...valid, locationId: "loc-0-typo", endTime: "not a time" }] })
+      .expect(202);
+    await apiAs(h, other.key).get(`${BULK}/${typo.body.id}`).expect(200);
     const res = await apiAs(h, other.key)
       .post(BULK)
       .send({ items: itemsFor(["loc-0", "elsewhere"], 2) })

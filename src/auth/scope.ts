@@ -120,9 +120,15 @@ export async function tenancyOf(db: Prisma.TransactionClient, locationIds: Itera
 
 /** A filter that keeps what a key may see of things with a tenancy: everything, its agency's, or its sub-account's. */
 export function tenancyWhere(principal: Principal): { locationId?: string; companyId?: string } {
-  if (principal.scope === "location") return { locationId: principal.locationId! };
-  if (principal.scope === "company") return { companyId: principal.companyId! };
+  // Prisma ignores an undefined field: a scoped key without its id would see everything. Fail closed.
+  if (principal.scope === "location") return { locationId: required(principal.locationId, principal) };
+  if (principal.scope === "company") return { companyId: required(principal.companyId, principal) };
   return {};
+}
+
+function required(id: string | undefined, principal: Principal): string {
+  if (!id) throw new Error(`The ${principal.scope} key "${principal.name}" names no ${principal.scope}.`);
+  return id;
 }
 
 /** The same rule for one thing already read. */

@@ -14,7 +14,7 @@ import type { BlockPlanService } from "./service";
 const TAG = "Block plans";
 const base = "/api/block-plans";
 const BODY = { name: "BlockPlanInput", schema: planBody };
-const unknownPlan = "No such plan for this API key.";
+const unknownPlan = "No such plan, or one that acts beyond this API key's scope.";
 const refusals = {
   invalid_request: "A bad field (each named), an unknown calendar of a location, or a plan that makes no blocks.",
   forbidden: "A target outside the API key's scope: nothing is read or applied.",
@@ -87,7 +87,7 @@ export function blockPlanOperations(plans: BlockPlanService): Operation[] {
       response: {
         status: 200,
         description:
-          "Newest first, at most 200: the plans whose every block lies in the key's agency or location (every plan for a full-access key), whichever key made them.",
+          "Newest first, at most 200: the plans whose every block, removed ones included, lies in the key's agency or location (every plan for a full-access key), whichever key made them.",
         body: { name: "BlockPlanList", schema: planList },
       },
       errors: {},

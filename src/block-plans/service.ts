@@ -16,7 +16,7 @@ import {
   type PlanBody,
   type PlanStatus,
 } from "./schemas";
-import { changePlan, deletePlan, insertPlan, type WithinChange } from "./store";
+import { changePlan, deletePlan, insertPlan, type ScopeGuard, type WithinChange } from "./store";
 import type { PlanTargets } from "./targets";
 
 export type BlockCounts = Record<PlanBlockStatus, number>;
@@ -91,7 +91,7 @@ export class BlockPlanService {
     const { blocks, conflicts } = await this.plan(principal, body, new Set(made.map((m) => m.blockSlotId!)));
     if (blocks.length === 0) throw nothingToDo();
     const audit = this.record(principal, "plan.changed");
-    const result = await changePlan(this.db, this.queue, id, body, blocks, conflicts, audit);
+    const result = await changePlan(this.db, this.queue, id, body, blocks, conflicts, audit, this.guard(principal, id));
     if (!result) throw deletedPlan(id);
     const counts = await this.counts(id);
     return { id, status: planStatus(false, counts), total: blocks.length };
@@ -99,7 +99,7 @@ export class BlockPlanService {
 
   async remove(principal: Principal, id: string, actor?: Actor) {
     const plan = await this.own(principal, id);
-    await deletePlan(this.db, this.queue, id, this.record(principal, "plan.deleted", actor));
+    await deletePlan(this.db, this.queue, id, this.record(principal, "plan.deleted", actor), this.guard(principal, id));
     return { id, status: planStatus(true, await this.counts(id)), total: plan.total };
   }
 
@@ -190,6 +190,14 @@ export class BlockPlanService {
     const counts = emptyCounts();
     for (const g of groups) counts[g.status] = g._count._all;
     return counts;
+  }
+
+  /** The same rule as `own`, on the plan as it is under its lock (none for a full-access key). */
+  private guard(principal: Principal, id: string): ScopeGuard | undefined {
+    if (principal.scope === "all") return undefined;
+    return (now) => {
+      if (!seesTenancy(principal, now)) throw notFound(id);
+    };
   }
 
   /** A plan that reaches beyond the key's scope is "not found": its existence is not this caller's business. */

@@ -128,32 +128,43 @@ export async function insertPlan(
   }, TX);
 }
 
+/** Where the plan acts now: every block it ever held, removed ones included, with each location's agency as it is today. */
+async function planTenancy(tx: Tx, planId: string): Promise<Tenancy> {
+  const rows = await tx.$queryRaw<{ location_id: string }[]>`
+    SELECT DISTINCT location_id FROM plan_blocks WHERE plan_id = ${planId}::uuid`;
+  return tenancyOf(
+    tx,
+    rows.map((r) => r.location_id),
+  );
+}
+
 /**
- * Sets who sees the plan from every block it ever held, removed ones included: a key that sees a
- * plan sees (and may undo) all of it, so a plan that once reached another sub-account stays out
- * of that sub-account's neighbours' sight.
+ * Sets who sees the plan. Removed blocks count: a key that sees a plan sees (and may undo) all of
+ * it, so a plan that once reached another sub-account stays out of its neighbours' sight.
  */
 async function placePlan(tx: Tx, planId: string): Promise<Tenancy> {
-  const rows = await tx.planBlock.findMany({
-    where: { planId },
-    distinct: ["locationId"],
-    select: { locationId: true },
-  });
-  const where = await tenancyOf(
-    tx,
-    rows.map((r) => r.locationId),
-  );
+  const where = await planTenancy(tx, planId);
   await tx.blockPlan.update({ where: { id: planId }, data: where });
   return where;
 }
 
+/**
+ * Checks, under the plan's lock, that the caller may still touch all of it: the check before the
+ * transaction read an unlocked row, and meanwhile a full-access key may have widened the plan, or a
+ * location may have moved to another agency. Throws to roll back.
+ */
+export type ScopeGuard = (now: Tenancy) => void;
+
 /** Takes the plan's row lock: one change or delete of a plan at a time. Null when it is gone. */
-async function lockPlan(tx: Tx, planId: string): Promise<({ deletedAt: Date | null } & Tenancy) | null> {
-  const [plan] = await tx.$queryRaw<
-    { deleted_at: Date | null; company_id: string | null; location_id: string | null }[]
-  >`
-    SELECT deleted_at, company_id, location_id FROM block_plans WHERE id = ${planId}::uuid FOR UPDATE`;
-  return plan ? { deletedAt: plan.deleted_at, companyId: plan.company_id, locationId: plan.location_id } : null;
+async function lockPlan(
+  tx: Tx,
+  planId: string,
+  guard: ScopeGuard | undefined,
+): Promise<{ deletedAt: Date | null } | null> {
+  const [plan] = await tx.$queryRaw<{ deleted_at: Date | null }[]>`
+    SELECT deleted_at FROM block_plans WHERE id = ${planId}::uuid FOR UPDATE`;
+  if (plan && guard) guard(await planTenancy(tx, planId));
+  return plan ? { deletedAt: plan.deleted_at } : null;
 }
 
 /**
@@ -169,9 +180,10 @@ export async function changePlan(
   blocks: PlannedBlock[],
   conflicts: Conflict[],
   audit: WithinChange,
+  guard?: ScopeGuard,
 ): Promise<{ added: number; changed: number; removed: number } | undefined> {
   return db.$transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId);
+    const plan = await lockPlan(tx, planId, guard);
     if (!plan || plan.deletedAt) return undefined;
     const existing = await tx.planBlock.findMany({
       where: { planId },
@@ -211,14 +223,20 @@ export async function changePlan(
 }
 
 /** Every block unwanted, and those HighLevel may hold queued for deletion. Repeatable. */
-export async function deletePlan(db: Db, queue: JobQueue, planId: string, audit: WithinChange): Promise<boolean> {
+export async function deletePlan(
+  db: Db,
+  queue: JobQueue,
+  planId: string,
+  audit: WithinChange,
+  guard?: ScopeGuard,
+): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId);
+    const plan = await lockPlan(tx, planId, guard);
     if (!plan) return false;
     if (!plan.deletedAt) {
       await tx.blockPlan.update({ where: { id: planId }, data: { deletedAt: new Date() } });
       // A repeated delete only re-queues what is left: the undo was recorded the first time.
-      await audit(tx, planId, plan);
+      await audit(tx, planId, await planTenancy(tx, planId));
     }
     await tx.planBlock.updateMany({ where: { planId, wanted: true }, data: { wanted: false } });
     await settle(tx, queue, planId, "all");

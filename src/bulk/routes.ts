@@ -38,7 +38,7 @@ const wire = (job: JobView) => ({
 
 /** `/api/block-slots/bulk`: submit, follow and cancel durable bulk jobs. */
 export function bulkOperations(bulk: BulkService): Operation[] {
-  const unknownJob = "No such job for this API key.";
+  const unknownJob = "No such job, or one that acts beyond this API key's scope.";
   return [
     operation({
       id: "submitBulkJob",

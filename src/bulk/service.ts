@@ -98,10 +98,13 @@ export class BulkService {
     const queued = entries.flatMap((entry, index) => ("item" in entry ? [{ index, item: entry.item }] : []));
     const locations = [...new Set(queued.map((q) => q.item.locationId))];
     await this.access.assertLocations(principal, locations);
-    // Who sees the job: where its items act; with none to act on, where the key itself may act.
-    const where = locations.length
-      ? await tenancyOf(this.db, locations)
-      : { companyId: principal.companyId ?? null, locationId: principal.locationId ?? null };
+    // Who sees the job: where it acts. A full-access job counts the locations its refused rows name
+    // too, so one agency's keys never read rows meant for another; a scoped key's refused rows are
+    // its own typing, and do not hide its job from it.
+    const refused = entries.flatMap((e) =>
+      "refused" in e && e.refused.fields.locationId ? [e.refused.fields.locationId] : [],
+    );
+    const where = await tenancyOf(this.db, principal.scope === "all" ? [...locations, ...refused] : locations);
     const id = await this.db.$transaction(
       async (tx) => {
         const job = await tx.bulkJob.create({ data: { owner: principal.id, source, total: entries.length, ...where } });

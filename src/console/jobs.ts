@@ -71,7 +71,7 @@ export async function recentJobs(db: Db, principal: Principal) {
   });
 }
 
-/** The first failed items of a job whose ownership the caller already checked (BulkService.view). */
+/** The first failed items of a job the caller was already found to see (BulkService.view). */
 export function failedItems(db: Db, jobId: string) {
   return db.bulkItem.findMany({
     where: { jobId, status: "failed" },

@@ -1,4 +1,5 @@
 import express, { Router, type Response } from "express";
+import type { Principal } from "../auth/api-keys";
 import { AppError } from "../errors";
 import { auditPage, parseAuditQuery, WHO } from "./audit";
 import { loadDashboard, parseDashboardQuery, RANGES } from "./dashboard";
@@ -16,6 +17,13 @@ import { parseWebhookStatus, recentDeliveries, RECENT_DELIVERIES, WEBHOOK_STATUS
 type Nav = "dashboard" | "installations" | "jobs" | "plans" | "webhooks" | "audit" | null;
 
 /** The operator console (`/console`): a dashboard, installations, bulk jobs, block plans, webhook deliveries and the audit trail, signed in with an API key. */
+/** Which plans or jobs a console page lists: they belong to where they act, not to a key (DECISIONS #53). */
+function whose(principal: Principal, verb: "made" | "submitted"): string {
+  if (principal.scope === "all") return `${verb} with any API key`;
+  const where = principal.scope === "company" ? "this key's agency" : "this key's sub-account";
+  return `wholly in ${where}, ${verb} with any key or on the custom page`;
+}
+
 export function consoleRoutes(services: Services): Router {
   const { db, access, bulk, plans, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();
@@ -133,7 +141,7 @@ export function consoleRoutes(services: Services): Router {
   router.get("/console/jobs", async (_req, res) => {
     const principal = consolePrincipal(res);
     const jobs = await recentJobs(db, principal);
-    page(res, "jobs", "jobs", { title: "Bulk jobs", jobs, limit: RECENT_JOBS, allJobs: principal.scope === "all" });
+    page(res, "jobs", "jobs", { title: "Bulk jobs", jobs, limit: RECENT_JOBS, whose: whose(principal, "submitted") });
   });
 
   router.get("/console/jobs/:id", async (req, res) => {
@@ -153,7 +161,7 @@ export function consoleRoutes(services: Services): Router {
   });
 
   router.get("/console/jobs/:id/failed.csv", async (req, res) => {
-    // The same check as the page: another key's job is not found.
+    // The same check as the page: a job beyond the key's scope is not found.
     const job = await bulk.view(consolePrincipal(res), req.params.id, "none").catch(notFoundAs(undefined));
     if (!job) return message(res, 404, "Job not found", "There is no bulk job with this id that your key may see.");
     res.type("text/csv; charset=utf-8");
@@ -174,7 +182,7 @@ export function consoleRoutes(services: Services): Router {
   router.get("/console/plans", async (_req, res) => {
     const principal = consolePrincipal(res);
     const list = await plans.list(principal);
-    page(res, "plans", "plans", { title: "Block plans", plans: list, allPlans: principal.scope === "all" });
+    page(res, "plans", "plans", { title: "Block plans", plans: list, whose: whose(principal, "made") });
   });
 
   router.get("/console/plans/:id", async (req, res) => {

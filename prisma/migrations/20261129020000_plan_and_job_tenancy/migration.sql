@@ -23,7 +23,8 @@ FROM (
 ) t
 WHERE p.id = t.plan_id;
 
--- Existing bulk jobs: the same over their items at known locations; a job with none keeps its key's scope.
+-- Existing bulk jobs: the same over every location their items name (refused ones included). A job
+-- made with a scoped key keeps that key's scope: every item it holds was that key's to send.
 UPDATE "bulk_jobs" j
 SET "location_id" = t.location_id, "company_id" = t.company_id
 FROM (
@@ -32,12 +33,17 @@ FROM (
          CASE WHEN count(DISTINCT l.company_id) = 1 AND count(l.company_id) = count(*) THEN min(l.company_id) END
            AS company_id
   FROM (SELECT DISTINCT job_id, location_id FROM "bulk_items") i
-  JOIN "locations" l ON l.id = i.location_id
+  LEFT JOIN "locations" l ON l.id = i.location_id
   GROUP BY i.job_id
 ) t
 WHERE j.id = t.job_id;
 
 UPDATE "bulk_jobs" j
-SET "company_id" = k.company_id, "location_id" = k.location_id
+SET "company_id" = k.company_id, "location_id" = NULL
 FROM "api_keys" k
-WHERE j.company_id IS NULL AND j.location_id IS NULL AND k.id::text = j.owner;
+WHERE k.id::text = j.owner AND k.scope = 'company';
+
+UPDATE "bulk_jobs" j
+SET "location_id" = k.location_id, "company_id" = (SELECT l.company_id FROM "locations" l WHERE l.id = k.location_id)
+FROM "api_keys" k
+WHERE k.id::text = j.owner AND k.scope = 'location';

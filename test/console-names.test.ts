@@ -132,4 +132,16 @@ describe("the console names what HighLevel named", () => {
     expect(later).not.toContain(`/oauth/installs/${install.id}`);
     expect(later).toContain(`<code>${install.id}</code>`);
   });
+
+  it("says which agency or sub-account a scoped key reaches by its name", async () => {
+    const signIn = async (key: string) => {
+      const res = await request(h.app).post("/console/login").type("form").send({ key }).expect(303);
+      const own = (res.headers["set-cookie"] as unknown as string[])[0]!.split(";")[0]!;
+      return (await request(h.app).get("/console").set("Cookie", own).expect(200)).text;
+    };
+    const agency = await h.services.apiKeys.create("Harbour ops", { scope: "company", companyId: CLINICS.id });
+    expect(await signIn(agency.key)).toContain('<span class="muted">· agency Harbour Clinics</span>');
+    const desk = await h.services.apiKeys.create("NY desk", { scope: "location", locationId: "clinic-ny" });
+    expect(await signIn(desk.key)).toContain('<span class="muted">· location Harbour Clinic New York</span>');
+  });
 });

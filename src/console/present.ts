@@ -93,9 +93,13 @@ export function relative(date: Date, now = Date.now()): string {
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** "full access", "agency agency-2", "location loc-a": what the signed-in key reaches. */
-export function scopeText(principal: { scope: string; companyId?: string; locationId?: string }): string {
-  if (principal.scope === "company") return `agency ${principal.companyId}`;
-  if (principal.scope === "location") return `location ${principal.locationId}`;
+/** What a key reaches, by name when the app knows it (the id only until HighLevel has named it). */
+export function scopeText(
+  principal: { scope: string; companyId?: string; locationId?: string },
+  name?: string,
+): string {
+  if (principal.scope === "company") return `agency ${name ?? principal.companyId}`;
+  if (principal.scope === "location") return `location ${name ?? principal.locationId}`;
   return "full access";
 }
 

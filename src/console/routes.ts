@@ -21,7 +21,7 @@ type Nav = "dashboard" | "installations" | "jobs" | "plans" | "webhooks" | "audi
 function whose(principal: Principal, verb: "made" | "submitted"): string {
   if (principal.scope === "all") return `${verb} with any API key`;
   const where = principal.scope === "company" ? "this key's agency" : "this key's sub-account";
-  return `wholly in ${where}, ${verb} with any key or on the custom page`;
+  return `wholly in ${where}, ${verb} with any key${verb === "made" ? " or on the custom page" : ""}`;
 }
 
 export function consoleRoutes(services: Services): Router {
@@ -35,7 +35,7 @@ export function consoleRoutes(services: Services): Router {
     res.status(status).render(`console/${view}`, {
       ...locals,
       principal,
-      scopeText: scopeText(principal),
+      scopeText: scopeText(principal, res.locals.scopeName as string | undefined),
       nav,
       present,
       zoneText: describeZone(zone),
@@ -92,6 +92,18 @@ export function consoleRoutes(services: Services): Router {
   });
 
   router.use("/console", requireSession(sessions, renderLogin));
+  // Pages say which agency or sub-account a scoped key reaches by its name, not its id.
+  router.use("/console", async (_req, res, next) => {
+    const principal = consolePrincipal(res);
+    const name =
+      principal.scope === "company"
+        ? (await db.company.findUnique({ where: { id: principal.companyId! }, select: { name: true } }))?.name
+        : principal.scope === "location"
+          ? (await db.location.findUnique({ where: { id: principal.locationId! }, select: { name: true } }))?.name
+          : undefined;
+    res.locals.scopeName = name ?? undefined;
+    next();
+  });
 
   router.get("/console", async (req, res) => {
     const query = parseInstallationsQuery(req.query);

@@ -1,5 +1,6 @@
 // Closures and blocked hours after the form: the preview, the progress of one being applied or
-// undone (it updates itself until finished), and the list of those made here, each with Undo.
+// undone (it updates itself until finished), and the list of those in this view's scope (made here
+// or through the API), each with who made it and Undo.
 "use strict";
 
 (function () {
@@ -232,7 +233,12 @@
       return el(
         "tr",
         {},
-        el("td", { textContent: p.title }),
+        el(
+          "td",
+          {},
+          p.title,
+          ...(p.by ? [el("br"), el("span", { className: "muted", textContent: `by ${p.by}` })] : []),
+        ),
         el("td", { textContent: t.scheduleWords(p.schedule) }),
         el("td", { textContent: whereWords(p.targets) }),
         el(

@@ -93,6 +93,8 @@ describeInBrowser("closing sub-accounts and blocking hours from the custom page"
       ]);
       const row = frame.getByRole("row", { name: /Staff training/ });
       await row.getByText("8 of 8 made").waitFor();
+      // Plans made through the API are listed too: each says who made it.
+      await row.getByText("by Sandbox Admin", { exact: true }).waitFor();
       await screenshot(page, "plan-applied");
 
       await row.getByRole("button", { name: "Undo Staff training" }).click();

@@ -137,7 +137,7 @@ describe("the custom page's session", () => {
       .set("X-CSRF-Token", admin.csrf)
       .send(rule)
       .expect(201);
-    // A rule an integrator made with an API key touches these sub-accounts too: listed, not the page's to delete.
+    // A rule an integrator made with an API key over these sub-accounts: listed, and the agency's to delete.
     await apiAs(h)
       .post("/api/blocking-rules")
       .send({
@@ -148,7 +148,7 @@ describe("the custom page's session", () => {
     const listed = await request(h.app).get("/app/api/rules").set("Cookie", admin.cookie).expect(200);
     expect(listed.body.rules).toMatchObject([
       { label: "Bright Smiles Downtown – Calendar cal-1 → Bright Smiles Uptown – Calendar cal-2", own: true },
-      { label: "Bright Smiles Uptown – Calendar cal-2 → Bright Smiles Downtown – team member u-9", own: false },
+      { label: "Bright Smiles Uptown – Calendar cal-2 → Bright Smiles Downtown – team member u-9", own: true },
     ]);
     const agency = await request(h.app).get("/app/api/location").set("Cookie", admin.cookie).expect(200);
     expect(agency.body.agency.locations.map((l: { id: string }) => l.id).sort()).toEqual(["loc-a", "loc-b", "loc-c"]);

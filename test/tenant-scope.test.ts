@@ -123,6 +123,34 @@ describe("what a key may list", () => {
   });
 });
 
+describe("blocking rules belong to where they act, not to the key that made them", () => {
+  const listed = async (key: string) =>
+    ((await apiAs(h, key).get(RULES).expect(200)).body.rules as { id: string }[]).map((r) => r.id);
+
+  it("the agency's key lists and deletes a rule an operator made over its sub-accounts", async () => {
+    const made = (await apiAs(h).post(RULES).send(rule("loc-a", "loc-b")).expect(201)).body as { id: string };
+    const rotated = (await h.services.apiKeys.create("Bright Smiles 2027", { scope: "company", companyId: "agency-1" }))
+      .key;
+    expect(await listed(rotated)).toContain(made.id);
+    // Not the Downtown key's: the rule also blocks Uptown's time.
+    expect(await listed(locationKey)).not.toContain(made.id);
+    await apiAs(h, locationKey).delete(`${RULES}/${made.id}`).expect(404);
+    await apiAs(h, rotated).delete(`${RULES}/${made.id}`).expect(204);
+    expect(await h.db.blockingRule.count({ where: { id: made.id } })).toBe(0);
+  });
+
+  it("a rule reaching another agency stays with full-access keys; one within a sub-account is its key's too", async () => {
+    const across = (await apiAs(h).post(RULES).send(rule("loc-a", "loc-0")).expect(201)).body as { id: string };
+    expect(await listed(agencyKey)).not.toContain(across.id);
+    await apiAs(h, agencyKey).delete(`${RULES}/${across.id}`).expect(404);
+    const within = (await apiAs(h, agencyKey).post(RULES).send(rule("loc-a", "loc-a")).expect(201)).body as {
+      id: string;
+    };
+    expect(await listed(locationKey)).toContain(within.id);
+    expect(await listed(agencyKey)).toContain(within.id);
+  });
+});
+
 describe("a refusal says what the key may reach and what was outside it", () => {
   const refusal = async (key: string, locations: string[]) =>
     (

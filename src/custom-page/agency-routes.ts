@@ -1,3 +1,4 @@
+import { seesTenancy } from "../auth/scope";
 import type express from "express";
 import type { Router } from "express";
 import { locationId as locationIdSchema } from "../block-slots/schemas";
@@ -43,13 +44,14 @@ export function agencyRoutes(
     const found = await services.rules.touching(locations.map((l) => l.id));
     const label = labeller(services, session, locations);
     const rules = [];
-    for (const { rule, owner } of found) {
+    for (const { rule, row } of found) {
       const parts = await Promise.all([rule.source, ...rule.targets].map(label));
       rules.push({
         ...rule,
         label: `${parts[0]} → ${parts.slice(1).join(", ")}`,
-        // A rule made with an API key stays that key's to delete.
-        own: owner === principal.id,
+        // Wholly in the agency's sub-accounts, whoever made it (the page or an API key): the agency's
+        // to delete. A rule that also reaches another agency's stays with a full-access key.
+        own: seesTenancy(principal, row),
       });
     }
     res.json({ rules });

@@ -41,7 +41,8 @@ export function blockingRuleOperations(rules: BlockingRuleService): Operation[] 
       auth: "apiKey",
       response: {
         status: 200,
-        description: "This key's rules (all rules for a full-access key).",
+        description:
+          "The rules whose source and targets all lie in the key's agency or location, whichever key (or the custom page) made them; every rule for a full-access key.",
         body: {
           name: "BlockingRuleList",
           schema: z.object({ rules: z.array(blockingRule) }),
@@ -90,7 +91,7 @@ export function blockingRuleOperations(rules: BlockingRuleService): Operation[] 
       auth: "apiKey",
       params: ruleParams,
       response: { status: 204, description: "Deleted." },
-      errors: { not_found: "No such rule for this key." },
+      errors: { not_found: "No such rule, or one that reaches beyond this key's scope." },
       async handle({ params, principal }) {
         await rules.remove(principal, params.ruleId);
         return undefined;

@@ -1,7 +1,7 @@
 import { UUID } from "../util/ids";
 import { actorOf, type Actor, type AuditLog } from "../audit/log";
 import type { Principal } from "../auth/api-keys";
-import type { AccessPolicy } from "../auth/scope";
+import { tenancyOf, tenancyWhere, type AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
 import type { BlockingRule as Row } from "../generated/prisma/client";
 import { AppError, type FieldError } from "../errors";
@@ -33,7 +33,10 @@ export function toRule(row: Row): BlockingRule {
 
 const notFound = (id: string) => new AppError("not_found", `There is no blocking rule ${id}.`);
 
-/** Blocking rules, kept per API key: a key sees and deletes its own; a full-access key sees all. */
+/**
+ * Blocking rules. A rule belongs to where it acts (its source's and targets' sub-accounts), not to
+ * the key that made it: a key sees and deletes the rules wholly in its scope (DECISIONS #53).
+ */
 export class BlockingRuleService {
   constructor(
     private readonly db: Db,
@@ -44,10 +47,7 @@ export class BlockingRuleService {
   ) {}
 
   async list(principal: Principal): Promise<BlockingRule[]> {
-    const rows = await this.db.blockingRule.findMany({
-      where: principal.scope === "all" ? {} : { owner: principal.id },
-      orderBy: { createdAt: "asc" },
-    });
+    const rows = await this.db.blockingRule.findMany({ where: tenancyWhere(principal), orderBy: { createdAt: "asc" } });
     return rows.map(toRule);
   }
 
@@ -55,7 +55,7 @@ export class BlockingRuleService {
    * Every rule with a source or a target in one of `locationIds`, whoever made it: an agency's
    * admins see all rules that block or watch their sub-accounts, not only their own.
    */
-  async touching(locationIds: string[]): Promise<{ rule: BlockingRule; owner: string }[]> {
+  async touching(locationIds: string[]): Promise<{ rule: BlockingRule; row: Row }[]> {
     if (locationIds.length === 0) return [];
     const rows = await this.db.blockingRule.findMany({
       where: {
@@ -67,16 +67,18 @@ export class BlockingRuleService {
       },
       orderBy: { createdAt: "asc" },
     });
-    return rows.map((row) => ({ rule: toRule(row), owner: row.owner }));
+    return rows.map((row) => ({ rule: toRule(row), row }));
   }
 
   /** `actor`: who asked, when not the key itself (an agency admin on the custom page). */
   async create(principal: Principal, body: BlockingRuleBody, actor = actorOf(principal)): Promise<BlockingRule> {
     await this.assertEndpointsExist(principal, body);
     const row = await this.db.$transaction(async (tx) => {
+      const where = await tenancyOf(tx, [body.source.locationId, ...body.targets.map((t) => t.locationId)]);
       const row = await tx.blockingRule.create({
         data: {
           owner: principal.id,
+          ...where,
           name: body.name ?? null,
           sourceLocationId: body.source.locationId,
           sourceCalendarId: body.source.calendarId ?? null,
@@ -140,7 +142,7 @@ export class BlockingRuleService {
   async remove(principal: Principal, id: string, actor: Actor = actorOf(principal)): Promise<void> {
     if (!UUID.test(id)) throw notFound(id);
     await this.db.$transaction(async (tx) => {
-      const where = { id, ...(principal.scope === "all" ? {} : { owner: principal.id }) };
+      const where = { id, ...tenancyWhere(principal) };
       const row = await tx.blockingRule.findFirst({ where });
       // Two deletes of one rule at once: only the one that removes it is recorded.
       if (!row || (await tx.blockingRule.deleteMany({ where })).count === 0) throw notFound(id);

@@ -1,6 +1,6 @@
 import request from "supertest";
 import { encryptSsoPayload } from "../sandbox/sso-payload";
-import { installCompany } from "./support/api";
+import { apiAs, installCompany } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
 import { CLINICS, ELSEWHERE } from "./support/plans";
 
@@ -196,6 +196,21 @@ describe("the agency's page", () => {
     expect(await h.db.blockPlan.count({ where: { title: "Not ours" } })).toBe(0);
   });
 
+  it("lists a plan made with an API key as made through the API, without the key's name", async () => {
+    const made = await apiAs(h)
+      .post("/api/block-plans")
+      .send(plan([{ locationId: "clinic-ny", calendarIds: ["ny-xray"] }], "Made by a script"))
+      .expect(202);
+    const staff = await signIn({ ...STAFF, activeLocation: "clinic-ny" });
+    await settled(staff, made.body.id);
+    const listed = (await staff.get("/app/api/plans").expect(200)).body.plans as Record<string, unknown>[];
+    const row = listed.find((p) => p.id === made.body.id);
+    expect(row).toMatchObject({ title: "Made by a script", madeWith: "api" });
+    expect(row).not.toHaveProperty("by");
+    await staff.del(`/app/api/plans/${made.body.id}`).expect(202);
+    await settled(staff, made.body.id);
+  });
+
   it("an agency user who is not an admin sees the plans but cannot preview, apply or undo", async () => {
     const admin = await signIn(ADMIN);
     const made = await admin
@@ -209,6 +224,7 @@ describe("the agency's page", () => {
       title: "Training day",
       status: "applied",
       by: "Ada",
+      madeWith: "page",
       counts: { created: 8 },
     });
     const targets = [{ companyId: CLINICS.id, calendars: "all" }];

@@ -150,6 +150,28 @@ describe("the custom page's session", () => {
       { label: "Bright Smiles Downtown – Calendar cal-1 → Bright Smiles Uptown – Calendar cal-2", own: true },
       { label: "Bright Smiles Uptown – Calendar cal-2 → Bright Smiles Downtown – team member u-9", own: true },
     ]);
+    // A rule that also blocks time in another agency's sub-account is listed (it watches this
+    // agency's calendar), but not this agency's to delete.
+    await h.db.location.create({ data: { id: "loc-elsewhere", companyId: "agency-other", source: "direct" } });
+    const across = await apiAs(h)
+      .post("/api/blocking-rules")
+      .send({
+        source: { locationId: "loc-a", calendarId: "cal-1" },
+        targets: [{ locationId: "loc-elsewhere", assignedUserId: "u-2" }],
+      })
+      .expect(201);
+    const withAcross = await request(h.app).get("/app/api/rules").set("Cookie", admin.cookie).expect(200);
+    expect(withAcross.body.rules.find((r: { id: string }) => r.id === across.body.id)).toMatchObject({ own: false });
+    const del = (id: string) =>
+      request(h.app).delete(`/app/api/rules/${id}`).set("Cookie", admin.cookie).set("X-CSRF-Token", admin.csrf);
+    await del(across.body.id).expect(404);
+    // The integrator's rule over this agency's own sub-accounts: the admin deletes it.
+    const integrators = listed.body.rules[1] as { id: string };
+    await del(integrators.id).expect(204);
+    expect(await h.db.blockingRule.count({ where: { id: { in: [integrators.id, across.body.id] } } })).toBe(1);
+    await h.db.blockingRule.delete({ where: { id: across.body.id } });
+    await h.db.location.delete({ where: { id: "loc-elsewhere" } });
+
     const agency = await request(h.app).get("/app/api/location").set("Cookie", admin.cookie).expect(200);
     expect(agency.body.agency.locations.map((l: { id: string }) => l.id).sort()).toEqual(["loc-a", "loc-b", "loc-c"]);
 

@@ -4,7 +4,7 @@
  */
 import { apiAs, installCompany } from "./support/api";
 import { bigAgency, itemsFor } from "./support/bulk";
-import { startHarness, type Harness } from "./support/harness";
+import { startHarness, TEST_API_KEY, type Harness } from "./support/harness";
 import { AGENCY, withCalendars } from "./support/sandbox-fixtures";
 
 const BULK = "/api/block-slots/bulk";
@@ -143,11 +143,28 @@ describe("blocking rules belong to where they act, not to the key that made them
     const across = (await apiAs(h).post(RULES).send(rule("loc-a", "loc-0")).expect(201)).body as { id: string };
     expect(await listed(agencyKey)).not.toContain(across.id);
     await apiAs(h, agencyKey).delete(`${RULES}/${across.id}`).expect(404);
+    expect(await listed(TEST_API_KEY)).toContain(across.id);
+    await apiAs(h).delete(`${RULES}/${across.id}`).expect(204);
+
     const within = (await apiAs(h, agencyKey).post(RULES).send(rule("loc-a", "loc-a")).expect(201)).body as {
       id: string;
     };
-    expect(await listed(locationKey)).toContain(within.id);
     expect(await listed(agencyKey)).toContain(within.id);
+    expect(await listed(locationKey)).toContain(within.id);
+    await apiAs(h, locationKey).delete(`${RULES}/${within.id}`).expect(204);
+  });
+
+  it("a rule whose sub-account moved to another agency is no longer the old agency's to delete", async () => {
+    const made = (await apiAs(h, agencyKey).post(RULES).send(rule("loc-a", "loc-b")).expect(201)).body as {
+      id: string;
+    };
+    await h.db.location.update({ where: { id: "loc-b" }, data: { companyId: "agency-big" } });
+    try {
+      await apiAs(h, agencyKey).delete(`${RULES}/${made.id}`).expect(404);
+    } finally {
+      await h.db.location.update({ where: { id: "loc-b" }, data: { companyId: "agency-1" } });
+    }
+    await apiAs(h, agencyKey).delete(`${RULES}/${made.id}`).expect(204);
   });
 });
 

@@ -166,6 +166,7 @@ export class BlockPlanService {
         total: true,
         createdAt: true,
         deletedAt: true,
+        owner: true,
         ownerName: true,
         schedule: true,
         targets: true,

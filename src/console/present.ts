@@ -92,7 +92,6 @@ export function relative(date: Date, now = Date.now()): string {
 
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** "full access", "agency agency-2", "location loc-a": what the signed-in key reaches. */
 /** What a key reaches, by name when the app knows it (the id only until HighLevel has named it). */
 export function scopeText(
   principal: { scope: string; companyId?: string; locationId?: string },

@@ -65,7 +65,8 @@ export function planRoutes(router: Router, services: Services, sessions: PageSes
         total: p.total,
         counts: p.counts,
         createdAt: p.createdAt.toISOString(),
-        by: p.ownerName,
+        // Who, for a plan made on the page; an API key's name means nothing to office staff.
+        ...(p.owner.startsWith("sso") ? { by: p.ownerName, madeWith: "page" } : { madeWith: "api" }),
         schedule: storedSchedule.parse(p.schedule),
         targets: storedTargets.parse(p.targets),
       })),

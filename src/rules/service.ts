@@ -1,7 +1,7 @@
 import { UUID } from "../util/ids";
 import { actorOf, type Actor, type AuditLog } from "../audit/log";
 import type { Principal } from "../auth/api-keys";
-import { tenancyOf, tenancyWhere, type AccessPolicy } from "../auth/scope";
+import { seesTenancy, tenancyOf, tenancyWhere, type AccessPolicy } from "../auth/scope";
 import type { Db } from "../db/client";
 import type { BlockingRule as Row } from "../generated/prisma/client";
 import { AppError, type FieldError } from "../errors";
@@ -32,6 +32,9 @@ export function toRule(row: Row): BlockingRule {
 }
 
 const notFound = (id: string) => new AppError("not_found", `There is no blocking rule ${id}.`);
+
+/** Every sub-account a rule reads from or writes to. */
+const endpointsOf = (row: Row) => [row.sourceLocationId, ...toRule(row).targets.map((t) => t.locationId)];
 
 /**
  * Blocking rules. A rule belongs to where it acts (its source's and targets' sub-accounts), not to
@@ -74,11 +77,11 @@ export class BlockingRuleService {
   async create(principal: Principal, body: BlockingRuleBody, actor = actorOf(principal)): Promise<BlockingRule> {
     await this.assertEndpointsExist(principal, body);
     const row = await this.db.$transaction(async (tx) => {
-      const where = await tenancyOf(tx, [body.source.locationId, ...body.targets.map((t) => t.locationId)]);
+      const tenancy = await tenancyOf(tx, [body.source.locationId, ...body.targets.map((t) => t.locationId)]);
       const row = await tx.blockingRule.create({
         data: {
           owner: principal.id,
-          ...where,
+          ...tenancy,
           name: body.name ?? null,
           sourceLocationId: body.source.locationId,
           sourceCalendarId: body.source.calendarId ?? null,
@@ -138,14 +141,24 @@ export class BlockingRuleService {
       throw new AppError("invalid_request", "The rule names a calendar that does not exist.", { errors: wrong });
   }
 
-  /** Blocks already made stay and keep following their appointments; the rule makes no new ones. */
+  /**
+   * Blocks already made stay and keep following their appointments; the rule makes no new ones.
+   * The stored tenancy picks the rule; under its row lock, where it acts now is checked again, in
+   * case one of its sub-accounts has moved to another agency since the rule was made.
+   */
   async remove(principal: Principal, id: string, actor: Actor = actorOf(principal)): Promise<void> {
     if (!UUID.test(id)) throw notFound(id);
     await this.db.$transaction(async (tx) => {
-      const where = { id, ...tenancyWhere(principal) };
-      const row = await tx.blockingRule.findFirst({ where });
-      // Two deletes of one rule at once: only the one that removes it is recorded.
-      if (!row || (await tx.blockingRule.deleteMany({ where })).count === 0) throw notFound(id);
+      const [locked] = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM blocking_rules WHERE id = ${id}::uuid FOR UPDATE`;
+      const row = locked && (await tx.blockingRule.findFirst({ where: { id, ...tenancyWhere(principal) } }));
+      // Two deletes of one rule at once: the second finds it gone, and only the first is recorded.
+      if (!row) throw notFound(id);
+      if (principal.scope !== "all") {
+        const now = await tenancyOf(tx, endpointsOf(row));
+        if (!seesTenancy(principal, now)) throw notFound(id);
+      }
+      await tx.blockingRule.delete({ where: { id } });
       await this.audit.within(tx, { action: "rule.deleted", actor, ...this.about(row) });
     });
   }

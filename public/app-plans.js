@@ -238,7 +238,7 @@
           {},
           p.title,
           el("br"),
-          el("span", { className: "muted", textContent: p.madeWith === "api" ? "through the API" : `by ${p.by}` }),
+          el("span", { className: "muted", textContent: p.madeWith === "api" ? "made through the API" : `by ${p.by}` }),
         ),
         el("td", { textContent: t.scheduleWords(p.schedule) }),
         el("td", { textContent: whereWords(p.targets) }),

@@ -93,7 +93,7 @@ describeInBrowser("closing sub-accounts and blocking hours from the custom page"
       ]);
       const row = frame.getByRole("row", { name: /Staff training/ });
       await row.getByText("8 of 8 made").waitFor();
-      // Each plan in the list says who made it (a plan made with an API key says "through the API").
+      // Each plan in the list says who made it (a plan made with an API key says "made through the API").
       await row.getByText("by Sandbox Admin", { exact: true }).waitFor();
       await screenshot(page, "plan-applied");
 

@@ -16,7 +16,6 @@ import { parseWebhookStatus, recentDeliveries, RECENT_DELIVERIES, WEBHOOK_STATUS
 
 type Nav = "dashboard" | "installations" | "jobs" | "plans" | "webhooks" | "audit" | null;
 
-/** The operator console (`/console`): a dashboard, installations, bulk jobs, block plans, webhook deliveries and the audit trail, signed in with an API key. */
 /** Which plans or jobs a console page lists: they belong to where they act, not to a key (DECISIONS #53). */
 function whose(principal: Principal, verb: "made" | "submitted"): string {
   if (principal.scope === "all") return `${verb} with any API key`;
@@ -24,6 +23,7 @@ function whose(principal: Principal, verb: "made" | "submitted"): string {
   return `wholly in ${where}, ${verb} with any key${verb === "made" ? " or on the custom page" : ""}`;
 }
 
+/** The operator console (`/console`): a dashboard, installations, bulk jobs, block plans, webhook deliveries and the audit trail, signed in with an API key. */
 export function consoleRoutes(services: Services): Router {
   const { db, access, bulk, plans, config, consoleSessions: sessions, authThrottle } = services;
   const router = Router();

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AccessPolicy } from "../auth/scope";
+import { tenancyWhere, type AccessPolicy } from "../auth/scope";
 import { isoWithOffset } from "../block-slots/schemas";
 import type { AuditEvent } from "../generated/prisma/client";
 import { EXAMPLE_CALENDAR, EXAMPLE_LOCATION } from "../http/examples";
@@ -161,7 +161,7 @@ export function auditOperations(trail: AuditTrail, access: AccessPolicy): Operat
       },
       async handle({ query, principal }) {
         if (query.locationId) await access.assertLocation(principal, query.locationId);
-        const page = await trail.page(access.recordWhere(principal), {
+        const page = await trail.page(tenancyWhere(principal), {
           ...(query.locationId ? { locationId: query.locationId } : {}),
           ...(query.since ? { since: new Date(query.since) } : {}),
           ...(query.until ? { until: new Date(query.until) } : {}),

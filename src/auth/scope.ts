@@ -82,11 +82,6 @@ export class AccessPolicy {
     return {};
   }
 
-  /** A filter on records that name their location and company (the audit trail): the key's own only. */
-  recordWhere(principal: Principal): { locationId?: string; companyId?: string } {
-    return tenancyWhere(principal);
-  }
-
   /** Null: the key sees no company (a location key — the company token is the agency's, not the sub-account's). */
   companyWhere(principal: Principal): { id?: string } | null {
     if (principal.scope === "company") return { id: principal.companyId! };
@@ -118,7 +113,10 @@ export async function tenancyOf(db: Prisma.TransactionClient, locationIds: Itera
   return { companyId: oneAgency ? row.companyId : null, locationId: ids.length === 1 ? ids[0]! : null };
 }
 
-/** A filter that keeps what a key may see of things with a tenancy: everything, its agency's, or its sub-account's. */
+/**
+ * A filter that keeps what a key may see of things that name their location and agency (plans,
+ * jobs, rules, audit records): everything, its agency's, or its sub-account's.
+ */
 export function tenancyWhere(principal: Principal): { locationId?: string; companyId?: string } {
   // Prisma ignores an undefined field: a scoped key without its id would see everything. Fail closed.
   if (principal.scope === "location") return { locationId: required(principal.locationId, principal) };

@@ -119,11 +119,16 @@ export async function insertPlan(
   audit: WithinChange,
 ): Promise<string> {
   return db.$transaction(async (tx) => {
+    // A new plan has held no blocks but these: its tenancy is theirs.
+    const where = await tenancyOf(
+      tx,
+      blocks.map((b) => b.locationId),
+    );
     const plan = await tx.blockPlan.create({
-      data: { owner: owner.id, ownerName: owner.name, ...planFields(body, conflicts, blocks.length) },
+      data: { owner: owner.id, ownerName: owner.name, ...planFields(body, conflicts, blocks.length), ...where },
     });
     await insertBlocks(tx, queue, plan.id, blocks);
-    await audit(tx, plan.id, await placePlan(tx, plan.id));
+    await audit(tx, plan.id, where);
     return plan.id;
   }, TX);
 }
@@ -139,16 +144,6 @@ async function planTenancy(tx: Tx, planId: string): Promise<Tenancy> {
 }
 
 /**
- * Sets who sees the plan. Removed blocks count: a key that sees a plan sees (and may undo) all of
- * it, so a plan that once reached another sub-account stays out of its neighbours' sight.
- */
-async function placePlan(tx: Tx, planId: string): Promise<Tenancy> {
-  const where = await planTenancy(tx, planId);
-  await tx.blockPlan.update({ where: { id: planId }, data: where });
-  return where;
-}
-
-/**
  * Checks, under the plan's lock, that the caller may still touch all of it: the check before the
  * transaction read an unlocked row, and meanwhile a full-access key may have widened the plan, or a
  * location may have moved to another agency. Throws to roll back.
@@ -156,14 +151,9 @@ async function placePlan(tx: Tx, planId: string): Promise<Tenancy> {
 export type ScopeGuard = (now: Tenancy) => void;
 
 /** Takes the plan's row lock: one change or delete of a plan at a time. Null when it is gone. */
-async function lockPlan(
-  tx: Tx,
-  planId: string,
-  guard: ScopeGuard | undefined,
-): Promise<{ deletedAt: Date | null } | null> {
+async function lockPlan(tx: Tx, planId: string): Promise<{ deletedAt: Date | null } | null> {
   const [plan] = await tx.$queryRaw<{ deleted_at: Date | null }[]>`
     SELECT deleted_at FROM block_plans WHERE id = ${planId}::uuid FOR UPDATE`;
-  if (plan && guard) guard(await planTenancy(tx, planId));
   return plan ? { deletedAt: plan.deleted_at } : null;
 }
 
@@ -183,7 +173,8 @@ export async function changePlan(
   guard?: ScopeGuard,
 ): Promise<{ added: number; changed: number; removed: number } | undefined> {
   return db.$transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId, guard);
+    const plan = await lockPlan(tx, planId);
+    if (plan && guard) guard(await planTenancy(tx, planId));
     if (!plan || plan.deletedAt) return undefined;
     const existing = await tx.planBlock.findMany({
       where: { planId },
@@ -216,8 +207,14 @@ export async function changePlan(
     }
     await settle(tx, queue, planId, { ids: [...new Set([...changed.map((c) => c.id), ...gone, ...retried])] });
     await insertBlocks(tx, queue, planId, added);
-    await tx.blockPlan.update({ where: { id: planId }, data: planFields(body, conflicts, blocks.length) });
-    await audit(tx, planId, await placePlan(tx, planId));
+    // Who sees the plan from now on. Removed blocks count: a key that sees a plan sees (and may undo)
+    // all of it, so a plan that once reached another sub-account stays out of its neighbours' sight.
+    const where = await planTenancy(tx, planId);
+    await tx.blockPlan.update({
+      where: { id: planId },
+      data: { ...planFields(body, conflicts, blocks.length), ...where },
+    });
+    await audit(tx, planId, where);
     return { added: added.length, changed: changed.length, removed: gone.length };
   }, TX);
 }
@@ -231,12 +228,14 @@ export async function deletePlan(
   guard?: ScopeGuard,
 ): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId, guard);
+    const plan = await lockPlan(tx, planId);
     if (!plan) return false;
+    const now = await planTenancy(tx, planId);
+    guard?.(now);
     if (!plan.deletedAt) {
       await tx.blockPlan.update({ where: { id: planId }, data: { deletedAt: new Date() } });
       // A repeated delete only re-queues what is left: the undo was recorded the first time.
-      await audit(tx, planId, await planTenancy(tx, planId));
+      await audit(tx, planId, now);
     }
     await tx.planBlock.updateMany({ where: { planId, wanted: true }, data: { wanted: false } });
     await settle(tx, queue, planId, "all");

@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/api-keys";
-import type { AccessPolicy } from "../auth/scope";
+import { tenancyWhere, type AccessPolicy } from "../auth/scope";
 import type { ActorType, AuditTrail } from "../audit/trail";
 import type { CalendarNames } from "../locations/calendar-names";
 import type { Db } from "../db/client";
@@ -102,7 +102,7 @@ export async function auditPage(
   const [page, locations] = await Promise.all([
     choosing
       ? { events: [], next: null }
-      : trail.page(access.recordWhere(principal), {
+      : trail.page(tenancyWhere(principal), {
           locationId,
           actor: query.who,
           before: query.before,

@@ -98,6 +98,7 @@ const CALLS: Record<string, () => Promise<request.Response>> = {
     return res;
   },
   listBlockingRules: () => apiAs(h).get("/api/blocking-rules"),
+  getBlockingRule: () => apiAs(h).get(`/api/blocking-rules/${made.rule}`),
   deleteBlockingRule: () => apiAs(h).delete(`/api/blocking-rules/${made.rule}`),
   previewBlockPlan: () => apiAs(h).post("/api/block-plans/preview").send(PLAN),
   createBlockPlan: async () => {

@@ -118,14 +118,43 @@ describe("what the trail records", () => {
       })
       .expect(201);
     await apiAs(h).delete(`/api/blocking-rules/${rule.body.id}`).expect(204);
-    const events = (await trail({ locationId: "loc-a" })).filter((e) => e.subjectId === rule.body.id);
+    const events = (await trail({ limit: "500" })).filter((e) => e.subjectId === rule.body.id);
     expect(events.map((e) => e.action)).toEqual(["rule.deleted", "rule.created"]);
+    // The rule's own tenancy: it lies in the agency, across two of its sub-accounts.
     expect(events[0]).toMatchObject({
       calendarId: "cal-1",
       companyId: "agency-1",
+      locationId: null,
       actor: { kind: "api_key" },
       target: { type: "blocking_rule", id: rule.body.id },
     });
+  });
+
+  it("a rule's records show to those who may list it, not to its source's key alone", async () => {
+    const sourceKey = await h.services.apiKeys.create("loc-a desk", { scope: "location", locationId: "loc-a" });
+    const agencyKey = await h.services.apiKeys.create("Agency desk", { scope: "company", companyId: "agency-1" });
+    const across = await apiAs(h)
+      .post("/api/blocking-rules")
+      .send({
+        source: { locationId: "loc-a", calendarId: "cal-1" },
+        targets: [{ locationId: "loc-b", assignedUserId: "user-1" }],
+      })
+      .expect(201);
+    const within = await apiAs(h)
+      .post("/api/blocking-rules")
+      .send({
+        source: { locationId: "loc-a", calendarId: "cal-1" },
+        targets: [{ locationId: "loc-a", assignedUserId: "user-1" }],
+      })
+      .expect(201);
+    const rulesSeen = async (key: string) =>
+      (await trail({ limit: "500" }, key)).filter((e) => e.action === "rule.created").map((e) => e.subjectId);
+    // loc-a's key cannot list the rule that reaches loc-b, so its record is not loc-a's either.
+    expect(await rulesSeen(sourceKey.key)).toEqual([within.body.id]);
+    expect(await rulesSeen(agencyKey.key)).toEqual(expect.arrayContaining([across.body.id, within.body.id]));
+    await apiAs(h, sourceKey.key).get(`/api/blocking-rules/${across.body.id}`).expect(404);
+    await apiAs(h).delete(`/api/blocking-rules/${across.body.id}`).expect(204);
+    await apiAs(h).delete(`/api/blocking-rules/${within.body.id}`).expect(204);
   });
 
   it("an API key created and revoked, named by id and never shown", async () => {

@@ -82,6 +82,24 @@ export function blockingRuleOperations(rules: BlockingRuleService): Operation[] 
       },
     }),
     operation({
+      id: "getBlockingRule",
+      method: "get",
+      path: "/api/blocking-rules/:ruleId",
+      tag: TAG,
+      summary: "One rule",
+      auth: "apiKey",
+      params: ruleParams,
+      response: {
+        status: 200,
+        description: "The rule.",
+        body: { name: "BlockingRule", schema: blockingRule, example: ruleExample },
+      },
+      errors: { not_found: "No such rule, or one that reaches beyond this key's scope." },
+      async handle({ params, principal }) {
+        return wire(await rules.get(principal, params.ruleId));
+      },
+    }),
+    operation({
       id: "deleteBlockingRule",
       method: "delete",
       path: "/api/blocking-rules/:ruleId",

@@ -54,6 +54,15 @@ export class BlockingRuleService {
     return rows.map(toRule);
   }
 
+  /** One rule this key may list (404 otherwise, as for a rule that does not exist). */
+  async get(principal: Principal, id: string): Promise<BlockingRule> {
+    const row = UUID.test(id)
+      ? await this.db.blockingRule.findFirst({ where: { id, ...tenancyWhere(principal) } })
+      : null;
+    if (!row) throw notFound(id);
+    return toRule(row);
+  }
+
   /**
    * Every rule with a source or a target in one of `locationIds`, whoever made it: an agency's
    * admins see all rules that block or watch their sub-accounts, not only their own.
@@ -163,11 +172,16 @@ export class BlockingRuleService {
     });
   }
 
-  /** A rule's audit record is about its source: the location whose appointments it follows. */
+  /**
+   * A rule's audit record names the rule's own tenancy (its one sub-account, its one agency), as a
+   * plan's does, so the trail shows it to exactly those who may list and delete the rule
+   * (DECISIONS #53); the source calendar or user says which appointments it follows.
+   */
   private about(row: Row) {
     return {
       subjectId: row.id,
-      locationId: row.sourceLocationId,
+      locationId: row.locationId,
+      companyId: row.companyId,
       calendarId: row.sourceCalendarId,
       assignedUserId: row.sourceUserId,
     };

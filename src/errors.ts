@@ -29,6 +29,7 @@ export type ErrorCode =
   | "not_a_block_slot"
   | "invalid_signature"
   | "stale_webhook"
+  | "webhook_not_stored"
   | "unsupported_media_type"
   | "payload_too_large"
   | "too_many_attempts"

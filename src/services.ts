@@ -234,6 +234,7 @@ export function createServices(
       ed25519: config.HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY,
       rsa: config.HIGHLEVEL_WEBHOOK_PUBLIC_KEY,
     }),
+    log,
   );
   const stateStore = new DbStateStore(db);
   const idempotency = new IdempotencyStore(db);

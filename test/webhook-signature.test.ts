@@ -58,9 +58,26 @@ describe("webhook signatures", () => {
     expect(verifyWebhookSignature(rawBody, { "x-wh-signature": signRsa(rawBody, otherRsa) }, keys).ok).toBe(false);
   });
 
-  it("does not fall back to RSA when the Ed25519 signature is bad", () => {
+  it("accepts the RSA signature when the Ed25519 one does not match, and says the Ed25519 key may be wrong", () => {
+    // HighLevel's Ed25519 key is not confirmed; a refused delivery is never sent again.
     const headers = { "x-ghl-signature": signEd(Buffer.from("other body")), "x-wh-signature": signRsa(rawBody) };
-    expect(verifyWebhookSignature(rawBody, headers, keys).ok).toBe(false);
+    expect(verifyWebhookSignature(rawBody, headers, keys)).toEqual({
+      ok: true,
+      scheme: "rsa-sha256",
+      ed25519Mismatch: true,
+    });
+  });
+
+  it("refuses a delivery when neither signature matches, naming the first", () => {
+    const otherRsa = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+    const headers = {
+      "x-ghl-signature": signEd(Buffer.from("other body")),
+      "x-wh-signature": signRsa(rawBody, otherRsa),
+    };
+    expect(verifyWebhookSignature(rawBody, headers, keys)).toEqual({
+      ok: false,
+      reason: "x-ghl-signature does not match the body",
+    });
   });
 
   it("prefers Ed25519 when both headers are present", () => {

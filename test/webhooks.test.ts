@@ -2,7 +2,7 @@ import request from "supertest";
 import { apiAs, installCompany } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
 import { AGENCY, SOLO } from "./support/sandbox-fixtures";
-import { deliver, event, processed, webhookSigners } from "./support/webhooks";
+import { deliver, event, processed, signatureHeaders, webhookSigners } from "./support/webhooks";
 
 const signers = webhookSigners();
 const SLOT = { calendarId: "cal-1", startTime: "2030-05-01T12:00:00Z", endTime: "2030-05-01T13:00:00Z" };
@@ -26,6 +26,21 @@ describe("webhook intake: only signed, fresh, new deliveries are stored", () => 
       expect(row).toMatchObject({ type: "INSTALL", locationId: "loc-solo", status: "received" });
     },
   );
+
+  it("accepts a delivery on its RSA signature when its Ed25519 one does not match, and warns about the key", async () => {
+    // HighLevel's Ed25519 key is not confirmed; refused, the delivery would never come again.
+    const payload = install();
+    const body = JSON.stringify(payload);
+    const res = await request(h.app)
+      .post("/webhooks/highlevel")
+      .set("Content-Type", "application/json")
+      .set(signatureHeaders(body, "ed25519", webhookSigners().ed25519.privateKey))
+      .set(signatureHeaders(body, "rsa", signers.rsa.privateKey))
+      .send(body)
+      .expect(200);
+    expect(res.body).toEqual({ id: payload.webhookId, status: "accepted" });
+    expect(h.logs.text).toContain("did not match HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY");
+  });
 
   it("answers a replayed webhookId 200 without storing it twice", async () => {
     const payload = install();

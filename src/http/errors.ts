@@ -20,6 +20,8 @@ export const STATUS: Record<ErrorCode, number> = {
   not_a_block_slot: 409,
   invalid_signature: 401,
   stale_webhook: 401,
+  // HighLevel resends a delivery only when it is answered 429 (docs/highlevel.md, "Webhooks").
+  webhook_not_stored: 429,
   unsupported_media_type: 415,
   payload_too_large: 413,
   too_many_attempts: 429,
@@ -98,7 +100,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const problem = toProblem(err);
     // A bug is logged with its stack; HighLevel or the database failing, as a warning.
     if (problem.code === "internal_error") log.error({ err, path: req.path }, "request failed: a bug");
-    else if (problem.status >= 500) log.warn({ err, path: req.path }, "request failed");
+    else if (problem.status >= 500 || problem.code === "webhook_not_stored")
+      log.warn({ err, path: req.path }, "request failed");
     if (wantsProblemJson(req)) return sendProblem(res, problem);
     if (problem.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(problem.retryAfterSeconds));
     res.status(problem.status).render("error", { title: problem.title, message: problem.detail, hint: null });

@@ -16,6 +16,7 @@ const TITLES: Record<ErrorCode, string> = {
   not_a_block_slot: "Not a block slot",
   invalid_signature: "Invalid webhook signature",
   stale_webhook: "Stale webhook",
+  webhook_not_stored: "Webhook not stored yet",
   unsupported_media_type: "Unsupported media type",
   payload_too_large: "Payload too large",
   too_many_attempts: "Too many failed attempts",

@@ -1,10 +1,14 @@
 import crypto from "node:crypto";
+import type { Logger } from "pino";
 import type { Db } from "../db/client";
 import { AppError, databaseUnavailable } from "../errors";
 import { QUEUES, type JobQueue } from "../jobs/queue";
 import { GroupCommit } from "../util/concurrency";
 import { envelope, LOCATION_EVENTS, readPayload } from "./payloads";
 import { checkTimestamp, verifyWebhookSignature, type WebhookKeys } from "./signature";
+
+/** What a delivery that could not be stored asks for; HighLevel's own retries come about 10 minutes apart. */
+const RESEND_AFTER_SECONDS = 60;
 
 /** Install and uninstall deliveries always carry a timestamp (docs/highlevel.md, "Webhooks"); one without is refused. */
 const NEEDS_TIMESTAMP = new Set(["INSTALL", "UNINSTALL"]);
@@ -53,6 +57,7 @@ export class WebhookInbox {
     private readonly db: Db,
     private readonly queue: JobQueue,
     private readonly keys: WebhookKeys,
+    private readonly log: Pick<Logger, "warn">,
   ) {
     this.commits = new GroupCommit((batch) => this.store(batch), {
       maxBatch: 500,
@@ -63,6 +68,7 @@ export class WebhookInbox {
   async receive(raw: Buffer, headers: Record<string, string | string[] | undefined>): Promise<Receipt> {
     const signature = verifyWebhookSignature(raw, headers, this.keys);
     if (!signature.ok) throw new AppError("invalid_signature", signature.reason);
+    if (signature.ed25519Mismatch) this.warnKeyMismatch();
 
     let payload: Record<string, unknown>;
     let json: string;
@@ -90,8 +96,25 @@ export class WebhookInbox {
     // the console can name it beside the outcome.
     const locationId = fields.locationId ?? (LOCATION_EVENTS.has(type) ? fields.id : undefined) ?? null;
     const companyId = fields.companyId ?? null;
-    const accepted = await this.commits.add({ id, type, locationId, companyId, json });
+    const accepted = await this.commits.add({ id, type, locationId, companyId, json }).catch((err: unknown) => {
+      // HighLevel resends a delivery only when it is answered 429; a 503 (or 500) would lose it.
+      throw new AppError("webhook_not_stored", "The delivery could not be stored right now; send it again.", {
+        retryable: true,
+        retryAfterSeconds: RESEND_AFTER_SECONDS,
+        cause: err,
+      });
+    });
     return { id, status: accepted ? "accepted" : "duplicate" };
+  }
+
+  private lastMismatchWarning = 0;
+  /** At most once a minute: every delivery would carry the same news. */
+  private warnKeyMismatch(): void {
+    if (Date.now() - this.lastMismatchWarning < 60_000) return;
+    this.lastMismatchWarning = Date.now();
+    this.log.warn(
+      "a webhook's x-ghl-signature did not match HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEY; accepted on its x-wh-signature (RSA). Check the Ed25519 key.",
+    );
   }
 
   /** One transaction for a batch: the new deliveries and their queue entries. True for each one stored now. */

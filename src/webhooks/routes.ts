@@ -24,7 +24,7 @@ export function webhookOperations(inbox: WebhookInbox, bulk: BulkService): Opera
       tag: TAG,
       summary: "HighLevel's webhook deliveries (INSTALL, UNINSTALL, LocationUpdate, appointments)",
       description:
-        "Set this as the app's webhook URL in HighLevel's developer portal. Only deliveries signed by HighLevel (`x-ghl-signature`, else `x-wh-signature`, over the raw body) and at most 5 minutes old are accepted. Each is stored once per `webhookId` and worked from the durable queue.",
+        "Set this as the app's webhook URL in HighLevel's developer portal. Only deliveries signed by HighLevel (`x-ghl-signature` or `x-wh-signature`, over the raw body) and at most 5 minutes old are accepted. Each is stored once per `webhookId` and worked from the durable queue.",
       auth: "none",
       // The signature covers the exact bytes sent: the body is kept raw, never re-serialised.
       readers: [express.raw({ type: () => true, limit: "1mb" })],
@@ -37,6 +37,8 @@ export function webhookOperations(inbox: WebhookInbox, bulk: BulkService): Opera
         invalid_signature: "No valid HighLevel signature over the body.",
         stale_webhook: "The delivery's `timestamp` is more than 5 minutes away from now.",
         invalid_request: "Not JSON, or no `type`.",
+        webhook_not_stored:
+          "The delivery could not be stored (the database is unavailable): 429 with `Retry-After`, the one answer HighLevel sends a delivery again for.",
       },
       async handle({ req }) {
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

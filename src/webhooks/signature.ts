@@ -30,7 +30,14 @@ export interface WebhookKeys {
   rsa: KeyObject;
 }
 
-export type SignatureResult = { ok: true; scheme: "ed25519" | "rsa-sha256" } | { ok: false; reason: string };
+export type SignatureResult =
+  | {
+      ok: true;
+      scheme: "ed25519" | "rsa-sha256";
+      /** Set when an x-ghl-signature came too and did not match: the Ed25519 key may be wrong. */
+      ed25519Mismatch?: true;
+    }
+  | { ok: false; reason: string };
 export type TimestampResult = { ok: true } | { ok: false; reason: string };
 
 // Strict, because Buffer.from(..., "base64") silently skips characters it does not know.
@@ -74,8 +81,10 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return undefined;
 }
 
-// Strongest first: the first header present decides alone, because falling back to the RSA
-// header after a failed Ed25519 check would let an attacker pick the weaker scheme.
+// Strongest first. A delivery carrying both headers is accepted when either matches its key: the
+// Ed25519 key is not confirmed by HighLevel's documentation, and a refused delivery is never sent
+// again (only a 429 is), so a wrong Ed25519 key must not lose what the published RSA key vouches
+// for. Neither scheme is forgeable without HighLevel's private key, so accepting either weakens nothing.
 const SCHEMES = [
   { header: "x-ghl-signature", scheme: "ed25519", algorithm: null, key: "ed25519" },
   { header: "x-wh-signature", scheme: "rsa-sha256", algorithm: "sha256", key: "rsa" },
@@ -86,24 +95,37 @@ export function verifyWebhookSignature(
   headers: Record<string, string | string[] | undefined>,
   keys: WebhookKeys,
 ): SignatureResult {
+  let refused: string | undefined;
   for (const { header: name, scheme, algorithm, key } of SCHEMES) {
     const value = header(headers, name);
     if (value === undefined) continue;
-    if (Array.isArray(value)) return { ok: false, reason: `more than one ${name} header` };
-    const signature = value.trim();
-    if (!BASE64.test(signature)) return { ok: false, reason: `${name} is not base64` };
-    let valid = false;
-    try {
-      valid = crypto.verify(algorithm, rawBody, keys[key], Buffer.from(signature, "base64"));
-    } catch {
-      // A key of the wrong type throws here; the caller must still get a plain "not ok".
-    }
-    return valid ? { ok: true, scheme } : { ok: false, reason: `${name} does not match the body` };
+    const reason = check(rawBody, name, value, algorithm, keys[key]);
+    if (reason === undefined) return refused ? { ok: true, scheme, ed25519Mismatch: true } : { ok: true, scheme };
+    refused ??= reason;
   }
   return {
     ok: false,
-    reason: "missing signature: expected an x-ghl-signature (Ed25519) or x-wh-signature (RSA) header",
+    reason: refused ?? "missing signature: expected an x-ghl-signature (Ed25519) or x-wh-signature (RSA) header",
   };
+}
+
+/** Why one header's signature does not vouch for the body; undefined when it does. */
+function check(
+  rawBody: Buffer,
+  name: string,
+  value: string | string[],
+  algorithm: "sha256" | null,
+  key: KeyObject,
+): string | undefined {
+  if (Array.isArray(value)) return `more than one ${name} header`;
+  const signature = value.trim();
+  if (!BASE64.test(signature)) return `${name} is not base64`;
+  try {
+    if (crypto.verify(algorithm, rawBody, key, Buffer.from(signature, "base64"))) return undefined;
+  } catch {
+    // A key of the wrong type throws here; the caller must still get a plain "not ok".
+  }
+  return `${name} does not match the body`;
 }
 
 /** Replay guard: HighLevel's `timestamp` (ISO-8601, or epoch ms) must be within the tolerance either way. */

@@ -13,7 +13,7 @@ import type {
   SandboxLocation,
   SandboxOptions,
 } from "./types";
-import { locationCreateEvent, locationUpdateEvent } from "./webhook-events";
+import { futureInstallEvent, locationCreateEvent, locationUpdateEvent } from "./webhook-events";
 import { WebhookSender, type WebhookDelivery, type WebhookPayload } from "./webhooks";
 import type { FoundLocation, LocationChanges } from "./world";
 
@@ -125,11 +125,17 @@ export class SandboxState extends OAuthState {
 
   // ---- sub-accounts and appointments -----------------------------------------------------
 
-  /** The agency adds a sub-account (LocationCreate webhook); the app is not installed there. */
+  /**
+   * The agency adds a sub-account (LocationCreate webhook). The app is installed there only when the
+   * agency installed it to all its sub-accounts, future ones included: then an INSTALL follows.
+   */
   addLocation(companyId: string, location: SandboxLocation): FoundLocation {
     const found = this.insertLocation(companyId, location);
+    const future = this.companyInstalls.get(companyId)?.installToFutureLocations === true;
+    if (future) this.installs.set(found.location.id, new Date());
     this.changed();
     this.announce(locationCreateEvent(found));
+    if (future) this.announce(futureInstallEvent(this, found.location.id));
     return found;
   }
 

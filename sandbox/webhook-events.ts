@@ -22,6 +22,15 @@ export function installEvent(state: OAuthState, company: SandboxCompany, target:
   };
 }
 
+/**
+ * An agency installed "to future locations" gets the app on each sub-account it adds. HighLevel's
+ * event page warns that such an INSTALL may lack `companyId` and `userId`; the sandbox leaves both
+ * out, the harder case for an app.
+ */
+export function futureInstallEvent(state: OAuthState, locationId: string): WebhookPayload {
+  return { type: "INSTALL", appId: state.appId, locationId, isWhitelabelCompany: false, whitelabelDetails: {} };
+}
+
 /** As the documented examples: a sub-account uninstall names only the location. */
 export function uninstallEvent(
   state: OAuthState,

@@ -137,6 +137,21 @@ describe("what HighLevel announces", () => {
     ]);
   });
 
+  it("an agency installed to future sub-accounts: each one it adds gets the app, and an INSTALL without companyId", async () => {
+    await companyToken(sb, "agency-1"); // consent to all sub-accounts, future ones included
+    await sb.state.webhooks.idle();
+    sb.state.addLocation("agency-1", { id: "loc-future", name: "Bright Smiles Quay" });
+    sb.state.addLocation("agency-w", { id: "loc-not-future", name: "Clinic Two" });
+    await sb.state.webhooks.idle();
+    expect(sb.state.installs.has("loc-future")).toBe(true);
+    expect(sb.state.installs.has("loc-not-future")).toBe(false);
+    const installs = receiver.ofType("INSTALL").map((r) => r.body);
+    expect(installs.filter((b) => b.locationId !== undefined)).toEqual([
+      expect.objectContaining({ type: "INSTALL", locationId: "loc-future" }),
+    ]);
+    expect(installs.at(-1)).not.toHaveProperty("companyId");
+  });
+
   it("AppointmentCreate, Update and Delete, through the state and the control routes", async () => {
     const appointment = sb.state.addAppointment(booking);
     await request(sb.url).post(`/_sandbox/appointments/${appointment.id}/cancel`).expect(200);

@@ -185,6 +185,39 @@ describe("INSTALL and UNINSTALL, worked from the queue", () => {
     await apiAs(h).post("/api/locations/loc-new/block-slots").send(SLOT).expect(201);
   });
 
+  it("an INSTALL without companyId (installed to future sub-accounts) connects the sub-account to its agency", async () => {
+    // HighLevel: "In case of app installation via future locations, you may not get" companyId.
+    await installCompany(h, "agency-1");
+    await h.db.company.update({ where: { id: "agency-1" }, data: { installToFutureLocations: false } });
+    const arrive = (id: string, name: string) => {
+      h.sandbox.state.addLocation("agency-1", { id, name });
+      h.sandbox.state.installs.set(id, new Date());
+    };
+    // Its LocationCreate named the agency.
+    arrive("loc-future-1", "Bright Smiles Quay");
+    const created = event({
+      type: "LocationCreate",
+      id: "loc-future-1",
+      companyId: "agency-1",
+      name: "Bright Smiles Quay",
+    });
+    await deliver(h, signers, created).expect(200);
+    await processed(h, created.webhookId);
+    const first = event({ type: "INSTALL", appId: "app", locationId: "loc-future-1" });
+    await deliver(h, signers, first).expect(200);
+    expect(await processed(h, first.webhookId)).toMatchObject({ status: "processed" });
+    expect(await settled(h, "loc-future-1")).toMatchObject({ status: "active", companyId: "agency-1" });
+
+    // No LocationCreate: the one connected agency that installs to future sub-accounts.
+    await h.db.company.update({ where: { id: "agency-1" }, data: { installToFutureLocations: true } });
+    arrive("loc-future-2", "Bright Smiles Pier");
+    const second = event({ type: "INSTALL", appId: "app", locationId: "loc-future-2" });
+    await deliver(h, signers, second).expect(200);
+    expect(await processed(h, second.webhookId)).toMatchObject({ status: "processed" });
+    expect(await settled(h, "loc-future-2")).toMatchObject({ status: "active", companyId: "agency-1" });
+    await apiAs(h).post("/api/locations/loc-future-2/block-slots").send(SLOT).expect(201);
+  });
+
   it("an agency-level INSTALL with no code exchange of its own lists the agency's locations and connects the new ones", async () => {
     await installCompany(h, "agency-1");
     // That install was long ago: this INSTALL has no browser coming back with a code.

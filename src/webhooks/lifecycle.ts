@@ -51,6 +51,29 @@ export function lifecycleHandlers(deps: {
     return company?.status === "active" && company.refreshTokenEnc !== null;
   };
 
+  /**
+   * The agency of a sub-account whose INSTALL came without `companyId`, as HighLevel warns one may
+   * when the app is installed to an agency's future sub-accounts: the sub-account's own row, else a
+   * delivery that named both (LocationCreate carries `companyId`), else the one connected agency
+   * that installs to future sub-accounts. Undefined while none of them says.
+   */
+  const agencyOf = async (locationId: string): Promise<string | undefined> => {
+    const known = await db.location.findUnique({ where: { id: locationId }, select: { companyId: true } });
+    if (known?.companyId) return known.companyId;
+    const named = await db.webhookEvent.findFirst({
+      where: { locationId, companyId: { not: null } },
+      orderBy: { receivedAt: "desc" },
+      select: { companyId: true },
+    });
+    if (named?.companyId) return named.companyId;
+    const future = await db.company.findMany({
+      where: { installToFutureLocations: true, status: "active" },
+      select: { id: true },
+      take: 2,
+    });
+    return future.length === 1 ? future[0]!.id : undefined;
+  };
+
   const paired = (event: WebhookEvent) => new Date(event.receivedAt.getTime() - PAIRING_MS);
 
   async function installLocation(event: WebhookEvent, companyId: string | undefined, locationId: string) {
@@ -74,16 +97,20 @@ export function lifecycleHandlers(deps: {
         outcome: "Handled by the install made in the browser: nothing more to do.",
       };
     }
-    if (!(await agencyConnected(companyId))) {
+    const agency = companyId ?? (await agencyOf(locationId));
+    if (!agency) {
+      throw new RetryLater("No companyId, and its agency is not known yet: waiting for its LocationCreate.");
+    }
+    if (!(await agencyConnected(agency))) {
       throw new RetryLater("No token for its agency yet: waiting for the install's code exchange.");
     }
     await db.$transaction(async (tx) => {
-      const id = await records.create(tx, { kind: "company", companyId: companyId!, origin: "webhook" });
-      await records.connect(tx, id, companyId!, [{ id: locationId }]);
+      const id = await records.create(tx, { kind: "company", companyId: agency, origin: "webhook" });
+      await records.connect(tx, id, agency, [{ id: locationId }]);
       await audit.within(tx, {
         action: "install",
         actor: byWebhook(event),
-        companyId,
+        companyId: agency,
         locationId,
         subjectId: id,
       });

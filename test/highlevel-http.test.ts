@@ -74,6 +74,26 @@ it("sends JSON and query strings below the base path, and reads plain-text error
   expect(err).toMatchObject({ status: 503, highLevelMessage: "Service Unavailable", retryAfterSeconds: 7 });
 });
 
+it("HighLevel's own 401 from the token endpoint blames the app's credentials, not an access token", async () => {
+  const url = await serve((_req, res) => {
+    res
+      .writeHead(401, { "content-type": "application/json" })
+      .end(
+        JSON.stringify({
+          statusCode: 401,
+          message: "Invalid client: client credentials are invalid",
+          error: "Unauthorized",
+        }),
+      );
+  });
+  client = createHighLevelHttp({ baseUrl: url });
+  const err = await failure(send(client, "refresh", { method: "POST", url: "/oauth/token", data: "grant_type=x" }));
+  expect(err).toBeInstanceOf(ClientRejectedError);
+  // Elsewhere a 401 is the access token's.
+  const other = await failure(send(client, "getLocation", { method: "GET", url: "/locations/loc-1" }));
+  expect(other).toBeInstanceOf(InvalidAccessTokenError);
+});
+
 it("an RFC 6749 invalid_client refusal blames the app's credentials, not an access token", async () => {
   const url = await serve((_req, res) => {
     res

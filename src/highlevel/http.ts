@@ -157,14 +157,23 @@ function rateLimitWait(headers: Record<string, unknown>): number | undefined {
   return Number.isFinite(intervalMs) && intervalMs > 0 ? Math.ceil(intervalMs / 1000) : undefined;
 }
 
-export function errorFromResponse(status: number, body: unknown, headers: Record<string, unknown>): HighLevelApiError {
+/** The token endpoint authenticates the app, never an access token: its 401 is about the app's credentials. */
+const TOKEN_ENDPOINT = /(^|\/)oauth\/token(\?|$)/;
+
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, unknown>,
+  url = "",
+): HighLevelApiError {
   const message = highLevelMessage(body, status);
   // Both shapes of refusal (docs/highlevel.md, "Tokens"): HighLevel's words, or the RFC's code.
   const code = oauthErrorCode(body);
   if (code === "invalid_grant" || /invalid grant/i.test(message)) return new InvalidGrantError(status, message);
   if (/location is not active/i.test(message)) return new LocationInactiveError(status, message);
   // Before the 401 rule: HighLevel refusing the app's credentials is not a dead access token.
-  if (code === "invalid_client" || code === "unauthorized_client") return new ClientRejectedError(status, message);
+  if (code === "invalid_client" || code === "unauthorized_client" || (status === 401 && TOKEN_ENDPOINT.test(url)))
+    return new ClientRejectedError(status, message);
   if (status === 401) return new InvalidAccessTokenError(status, message);
   if (status === 429) return new HighLevelApiError(status, message, rateLimitWait(headers));
   return new HighLevelApiError(status, message, retryAfterSeconds(headers["retry-after"]));
@@ -193,5 +202,5 @@ export async function send<T>(
   http.onAnswer?.(operation, response.status, (performance.now() - started) / 1000);
   onHeaders?.(response.headers, response.status);
   if (response.status >= 200 && response.status < 300) return response.data as T;
-  throw errorFromResponse(response.status, response.data, response.headers);
+  throw errorFromResponse(response.status, response.data, response.headers, req.url);
 }

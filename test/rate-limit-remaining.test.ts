@@ -2,7 +2,7 @@ import { RateLimitHeld } from "../src/highlevel/errors";
 import { RateLimitPacer } from "../src/highlevel/pacer";
 import { createRateBudgetPool, RateBudget } from "../src/highlevel/rate-budget";
 import { startHarness, type Harness } from "./support/harness";
-import { SOLO } from "./support/sandbox-fixtures";
+import { AGENCY, companyToken, SOLO } from "./support/sandbox-fixtures";
 
 // What HighLevel's X-RateLimit-Remaining 0 does to an owner's calls, in every process (DECISIONS #47).
 // HighLevel allows 5 calls per 2 s here, as the app's budget does.
@@ -93,5 +93,23 @@ describe("HighLevel says no calls remain", () => {
 
     expect(await pausedForMs("loc-refused")).toBeGreaterThan(1500);
     await expect(pacer.acquire("loc-refused", { maxWaitMs: 1000 })).rejects.toBeInstanceOf(RateLimitHeld);
+  });
+});
+
+describe("an agency's own calls", () => {
+  it("a 429 to listing its installed sub-accounts holds the agency, though its own calls account for the limit", async () => {
+    h = await startHarness({
+      sandbox: { companies: [AGENCY] },
+      env: { HIGHLEVEL_BURST_LIMIT: "5", HIGHLEVEL_BURST_WINDOW_MS: "2000" },
+    });
+    const token = await companyToken(h.sandbox, "agency-1");
+    for (let i = 0; i < 4; i++) await h.services.pacer.acquire("agency-1");
+    // The fifth call is refused: only its status tells a refusal from a last call allowed.
+    h.sandbox.state.failNext(
+      { method: "GET", path: "/oauth/installedLocations" },
+      { status: 429, body: { statusCode: 429, message: "Too many requests" }, headers: ZERO },
+    );
+    await expect(h.services.oauth.listInstalledLocations(token, "agency-1")).rejects.toMatchObject({ status: 429 });
+    expect(await pausedForMs("agency-1")).toBeGreaterThan(1500);
   });
 });

@@ -118,7 +118,7 @@ export class HighLevelOAuth {
           "Content-Type": "application/x-www-form-urlencoded",
         },
       },
-      (headers) => void this.pacer.observe(companyId, headers),
+      (headers, status) => void this.pacer.observe(companyId, headers, status),
     );
     return parse(tokenResponse, data, "location token");
   }
@@ -138,7 +138,7 @@ export class HighLevelOAuth {
           params: { companyId, appId: this.appId, isInstalled: true, skip, limit: pageSize },
           headers: { Authorization: `Bearer ${companyAccessToken}`, Version: OAUTH_VERSION },
         },
-        (headers) => void this.pacer.observe(companyId, headers),
+        (headers, status) => void this.pacer.observe(companyId, headers, status),
       );
       const page = parse(installedLocations, data, "installed locations");
       all.push(...page.locations.map((l) => ({ id: l._id, name: l.name })));

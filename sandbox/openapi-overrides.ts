@@ -19,12 +19,6 @@ function schema(doc: Json, name: string): Json {
   return found;
 }
 
-function operation(doc: Json, path: string, method: string): Json {
-  const found = ((doc.paths as Json)[path] as Json | undefined)?.[method] as Json | undefined;
-  if (!found) throw new Error(`openapi override: ${method.toUpperCase()} ${path} not found`);
-  return found;
-}
-
 export const OPENAPI_OVERRIDES: OpenApiOverride[] = [
   {
     file: "calendars.json",
@@ -37,16 +31,6 @@ export const OPENAPI_OVERRIDES: OpenApiOverride[] = [
         const s = schema(doc, name);
         s.required = (s.required as string[]).filter((p) => p !== "calendarId");
       }
-    },
-  },
-  {
-    file: "calendars.json",
-    why:
-      "DELETE /calendars/events/{eventId} declares a required JSON body whose schema is an empty " +
-      "object; a DELETE without a body carries the same information, so it is not rejected.",
-    apply(doc) {
-      const body = operation(doc, "/calendars/events/{eventId}", "delete").requestBody as Json;
-      body.required = false;
     },
   },
 ];

@@ -76,15 +76,13 @@ it("sends JSON and query strings below the base path, and reads plain-text error
 
 it("HighLevel's own 401 from the token endpoint blames the app's credentials, not an access token", async () => {
   const url = await serve((_req, res) => {
-    res
-      .writeHead(401, { "content-type": "application/json" })
-      .end(
-        JSON.stringify({
-          statusCode: 401,
-          message: "Invalid client: client credentials are invalid",
-          error: "Unauthorized",
-        }),
-      );
+    res.writeHead(401, { "content-type": "application/json" }).end(
+      JSON.stringify({
+        statusCode: 401,
+        message: "Invalid client: client credentials are invalid",
+        error: "Unauthorized",
+      }),
+    );
   });
   client = createHighLevelHttp({ baseUrl: url });
   const err = await failure(send(client, "refresh", { method: "POST", url: "/oauth/token", data: "grant_type=x" }));

@@ -53,10 +53,19 @@ describe("block slots", () => {
       .expect(201);
     expect(edited.body).toMatchObject({ id, title: "Long lunch", endTime: "2030-05-01T14:00:00+02:00" });
 
+    // The official file requires a JSON body (an empty object) on this DELETE.
+    await request(sb.url)
+      .delete(`/calendars/events/${id}`)
+      .set("Authorization", `Bearer ${token}`)
+      .set("Version", CAL)
+      .expect(422);
+    expect(sb.state.invalidRequests()).toHaveLength(1);
+    sb.state.resetRequests();
     const deleted = await request(sb.url)
       .delete(`/calendars/events/${id}`)
       .set("Authorization", `Bearer ${token}`)
       .set("Version", CAL)
+      .send({})
       .expect(201);
     expect(deleted.body).toEqual({ succeeded: true });
     expect(sb.state.blockSlots("loc-a").map((s) => s.id)).not.toContain(id);
@@ -64,6 +73,7 @@ describe("block slots", () => {
       .delete(`/calendars/events/${id}`)
       .set("Authorization", `Bearer ${token}`)
       .set("Version", CAL)
+      .send({})
       .expect(404);
     expect(sb.state.invalidRequests()).toEqual([]);
   });

@@ -89,7 +89,7 @@ describe("a sandbox restarted on the same stateFile", () => {
       .set(auth)
       .send({ ...SLOT, title: "Edited" })
       .expect(201);
-    await request(first.url).delete(`/calendars/events/${gone.id}`).set(auth).expect(201);
+    await request(first.url).delete(`/calendars/events/${gone.id}`).set(auth).send({}).expect(201);
     await stop(first);
 
     const second = await start();

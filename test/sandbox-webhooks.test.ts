@@ -179,6 +179,7 @@ describe("what HighLevel announces", () => {
       .delete(`/calendars/events/${appointment.id}`)
       .set("Authorization", `Bearer ${token}`)
       .set("Version", "2021-04-15")
+      .send({})
       .expect(201);
     await sb.state.webhooks.idle();
     expect(receiver.ofType("AppointmentDelete")).toHaveLength(1);

@@ -72,6 +72,8 @@ export class HighLevelCalendars {
     return this.paced(locationId, "delete event", {
       method: "DELETE",
       url: `/calendars/events/${encodeURIComponent(eventId)}`,
+      // HighLevel's OpenAPI file requires a JSON body here (an empty object, DeleteAppointmentSchema).
+      data: {},
       headers: this.headers(accessToken),
     });
   }

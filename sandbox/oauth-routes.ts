@@ -205,13 +205,15 @@ function installedLocations(state: SandboxState) {
       .filter(({ location }) => !q.locationId || location.id === q.locationId)
       .filter(({ location }) => !q.query || location.name.toLowerCase().includes(q.query.toLowerCase()));
     res.json({
-      locations: matching.slice(skip, skip + limit).map(({ location, installedAt }) => ({
-        _id: location.id,
-        name: location.name,
-        address: location.address ?? "",
-        isInstalled: installedAt !== undefined,
-        ...(installedAt ? { installedAt: installedAt.toISOString() } : {}),
-      })),
+      locations: matching
+        .slice(skip, skip + Math.min(limit, state.installedLocationsPageCap))
+        .map(({ location, installedAt }) => ({
+          _id: location.id,
+          name: location.name,
+          address: location.address ?? "",
+          isInstalled: installedAt !== undefined,
+          ...(installedAt ? { installedAt: installedAt.toISOString() } : {}),
+        })),
       count: matching.length,
       installToFutureLocations: state.companyInstalls.get(company.companyId)?.installToFutureLocations ?? false,
     });

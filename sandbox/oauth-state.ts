@@ -45,6 +45,7 @@ export abstract class OAuthState {
   readonly accessTokenTtlSeconds: number;
   readonly locationTokensHaveRefreshToken: boolean;
   readonly approvedLocations: boolean;
+  readonly installedLocationsPageCap: number;
   /** How the token endpoint words its refusals; read on every request. */
   oauthErrorStyle: OAuthErrorStyle;
   readonly world: World;
@@ -70,6 +71,7 @@ export abstract class OAuthState {
     this.accessTokenTtlSeconds = options.accessTokenTtlSeconds ?? 86399;
     this.locationTokensHaveRefreshToken = options.locationTokensHaveRefreshToken ?? true;
     this.approvedLocations = options.approvedLocations ?? true;
+    this.installedLocationsPageCap = options.installedLocationsPageCap ?? Infinity;
     this.oauthErrorStyle = options.oauthErrorStyle ?? "highlevel";
     this.world = new World(options.companies ?? defaultCompanies());
   }

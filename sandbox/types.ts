@@ -125,6 +125,11 @@ export interface SandboxOptions {
    * does not always say which locations were picked), so the app has to list /oauth/installedLocations.
    */
   approvedLocations?: boolean;
+  /**
+   * The largest page /oauth/installedLocations answers, whatever `limit` asks (HighLevel documents
+   * no largest page; an app must not take a short page for the last). Default: no cap.
+   */
+  installedLocationsPageCap?: number;
   /** Default true. HighLevel: newer locationToken answers carry a refresh_token, older ones do not. */
   locationTokensHaveRefreshToken?: boolean;
   /** Override HighLevel's rate limits (tests use a small burst to reach 429 quickly). */

@@ -127,7 +127,7 @@ export class HighLevelOAuth {
   async listInstalledLocations(companyAccessToken: string, companyId: string): Promise<InstalledLocation[]> {
     const pageSize = 100;
     const all: InstalledLocation[] = [];
-    for (let skip = 0; ; skip += pageSize) {
+    for (let skip = 0; ; ) {
       await this.pacer.acquire(companyId);
       const data = await send<unknown>(
         this.http,
@@ -142,9 +142,10 @@ export class HighLevelOAuth {
       );
       const page = parse(installedLocations, data, "installed locations");
       all.push(...page.locations.map((l) => ({ id: l._id, name: l.name })));
-      const total = page.count ?? Infinity;
-      // Stop on a short page too: `count` is not always present.
-      if (page.locations.length < pageSize || all.length >= total) return all;
+      skip += page.locations.length;
+      // A short page is not the end: HighLevel documents no largest page, and one capped below the
+      // `limit` asked for would end the list early. Only an empty page, or `count` reached, ends it.
+      if (page.locations.length === 0 || all.length >= (page.count ?? Infinity)) return all;
     }
   }
 }

@@ -5,8 +5,8 @@ import { LOCAL_DATE, LOCAL_DATE_TIME, floating, occurrences, parseRule, place } 
  * The schedule module on its own: how a plan's wall-clock schedule becomes occurrences, and which
  * rules it refuses, in words an API caller reads. No database, no HighLevel: pure time arithmetic.
  */
-const locals = (schedule: Parameters<typeof occurrences>[0], limit = 100) =>
-  occurrences(schedule, limit).map((o) => [o.key, o.local, o.end.toFormat("yyyy-MM-dd'T'HH:mm")]);
+const locals = async (schedule: Parameters<typeof occurrences>[0], limit = 100) =>
+  (await occurrences(schedule, limit)).map((o) => [o.key, o.local, o.end.toFormat("yyyy-MM-dd'T'HH:mm")]);
 const problem = (rule: string) => {
   const parsed = parseRule(rule, floating("2026-03-02T09:00"));
   return "problem" in parsed ? parsed.problem : undefined;
@@ -26,57 +26,57 @@ describe("local date-times", () => {
 });
 
 describe("occurrences", () => {
-  it("a single block without a rule, as long as asked", () => {
-    expect(locals({ start: "2026-12-25T00:00", end: "2026-12-26T00:00" })).toEqual([
+  it("a single block without a rule, as long as asked", async () => {
+    expect(await locals({ start: "2026-12-25T00:00", end: "2026-12-26T00:00" })).toEqual([
       ["2026-12-25", "2026-12-25T00:00", "2026-12-26T00:00"],
     ]);
   });
 
-  it("leaves out a single block whose date is excluded", () => {
-    expect(locals({ start: "2026-12-25T00:00", end: "2026-12-26T00:00", exdates: ["2026-12-25"] })).toEqual([]);
+  it("leaves out a single block whose date is excluded", async () => {
+    expect(await locals({ start: "2026-12-25T00:00", end: "2026-12-26T00:00", exdates: ["2026-12-25"] })).toEqual([]);
   });
 
-  it("skips excluded dates, and an excluded date does not use up the limit", () => {
+  it("skips excluded dates, and an excluded date does not use up the limit", async () => {
     const schedule = {
       start: "2026-03-02T12:00",
       end: "2026-03-02T13:00",
       rrule: "RRULE:FREQ=DAILY;COUNT=5",
       exdates: ["2026-03-03", "2026-03-05"],
     };
-    expect(locals(schedule).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-04", "2026-03-06"]);
-    expect(locals(schedule, 2).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-04"]);
+    expect((await locals(schedule)).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-04", "2026-03-06"]);
+    expect((await locals(schedule, 2)).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-04"]);
   });
 
-  it("stops at the limit, so a rule of millions is never expanded", () => {
+  it("stops at the limit, so a rule of millions is never expanded", async () => {
     const many = { start: "2026-01-01T09:00", end: "2026-01-01T10:00", rrule: "FREQ=MINUTELY;COUNT=5000000" };
-    expect(occurrences(many, 3)).toHaveLength(3);
+    expect(await occurrences(many, 3)).toHaveLength(3);
   });
 
-  it("names a second occurrence on the same local day by its rank", () => {
+  it("names a second occurrence on the same local day by its rank", async () => {
     const twice = { start: "2026-03-02T09:00", end: "2026-03-02T10:00", rrule: "FREQ=HOURLY;INTERVAL=4;COUNT=3" };
-    expect(locals(twice)).toEqual([
+    expect(await locals(twice)).toEqual([
       ["2026-03-02", "2026-03-02T09:00", "2026-03-02T10:00"],
       ["2026-03-02#2", "2026-03-02T13:00", "2026-03-02T14:00"],
       ["2026-03-02#3", "2026-03-02T17:00", "2026-03-02T18:00"],
     ]);
   });
 
-  it("a date-only UNTIL includes that whole local day; a timed one is local wall-clock time, Z or not", () => {
-    const daily = (until: string) =>
-      locals({ start: "2026-03-02T12:00", end: "2026-03-02T13:00", rrule: `FREQ=DAILY;UNTIL=${until}` }).map(
+  it("a date-only UNTIL includes that whole local day; a timed one is local wall-clock time, Z or not", async () => {
+    const daily = async (until: string) =>
+      (await locals({ start: "2026-03-02T12:00", end: "2026-03-02T13:00", rrule: `FREQ=DAILY;UNTIL=${until}` })).map(
         ([key]) => key,
       );
-    expect(daily("20260304")).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
-    expect(daily("20260304T120000Z")).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
-    expect(daily("20260304T115900")).toEqual(["2026-03-02", "2026-03-03"]);
+    expect(await daily("20260304")).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
+    expect(await daily("20260304T120000Z")).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
+    expect(await daily("20260304T115900")).toEqual(["2026-03-02", "2026-03-03"]);
   });
 
-  it("reads UNTIL as local wall-clock time wherever it stands in the rule", () => {
+  it("reads UNTIL as local wall-clock time wherever it stands in the rule", async () => {
     const first = { start: "2026-03-02T12:00", end: "2026-03-02T13:00", rrule: "UNTIL=20260304;FREQ=DAILY" };
-    expect(locals(first).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
+    expect((await locals(first)).map(([key]) => key)).toEqual(["2026-03-02", "2026-03-03", "2026-03-04"]);
   });
 
-  it("does not depend on the server's own time zone", () => {
+  it("does not depend on the server's own time zone", async () => {
     const server = Settings.defaultZone;
     Settings.defaultZone = "Pacific/Kiritimati"; // UTC+14: any reading in it moves the dates
     try {
@@ -85,11 +85,11 @@ describe("occurrences", () => {
         end: "2026-03-03T00:30",
         rrule: "FREQ=DAILY;UNTIL=20260303T233000Z",
       };
-      expect(locals(schedule)).toEqual([
+      expect(await locals(schedule)).toEqual([
         ["2026-03-02", "2026-03-02T23:30", "2026-03-03T00:30"],
         ["2026-03-03", "2026-03-03T23:30", "2026-03-04T00:30"],
       ]);
-      const [first] = occurrences({ ...schedule, rrule: "FREQ=DAILY;UNTIL=20260302" }, 10);
+      const [first] = await occurrences({ ...schedule, rrule: "FREQ=DAILY;UNTIL=20260302" }, 10);
       expect(place(first!, "Europe/London")).toEqual({
         startTime: "2026-03-02T23:30:00+00:00",
         endTime: "2026-03-03T00:30:00+00:00",
@@ -99,10 +99,30 @@ describe("occurrences", () => {
     }
   });
 
-  it("refuses to expand a rule it cannot read", () => {
-    expect(() => occurrences({ start: "2026-03-02T09:00", end: "2026-03-02T10:00", rrule: "FREQ=DAILY" }, 5)).toThrow(
-      "schedule.rrule must end: give COUNT or UNTIL",
-    );
+  it("refuses a rule that never matches by name, and the server's own thread keeps running meanwhile", async () => {
+    // No February has a 30th: the library would walk day by day to the year 9999 looking for one.
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 20);
+    try {
+      const never = {
+        start: "2026-02-01T09:00",
+        end: "2026-02-01T17:00",
+        rrule: "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;UNTIL=20270301",
+      };
+      await expect(occurrences(never, 5)).rejects.toMatchObject({
+        code: "invalid_request",
+        errors: [{ path: "schedule.rrule", message: expect.stringMatching(/^RRULE takes too long to expand/) }],
+      });
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(ticks).toBeGreaterThan(10);
+  });
+
+  it("refuses to expand a rule it cannot read", async () => {
+    await expect(
+      occurrences({ start: "2026-03-02T09:00", end: "2026-03-02T10:00", rrule: "FREQ=DAILY" }, 5),
+    ).rejects.toThrow("schedule.rrule must end: give COUNT or UNTIL");
   });
 });
 

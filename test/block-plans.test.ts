@@ -173,6 +173,31 @@ describe("refusals: nothing read, nothing stored", () => {
     expect(await h.db.blockPlan.count({ where: { title: "Too much" } })).toBe(0);
   });
 
+  it("400 naming schedule.rrule for a rule that never matches, while the server goes on answering", async () => {
+    const body = {
+      title: "Never",
+      targets: [{ locationId: "clinic-ny", calendars: "all" }],
+      schedule: {
+        start: "2026-02-01T09:00",
+        end: "2026-02-01T17:00",
+        rrule: "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;UNTIL=20270301",
+      },
+    };
+    const order: string[] = [];
+    const plan = apiAs(h)
+      .post(PLANS)
+      .send(body)
+      .then((res) => (order.push("plan"), res));
+    await new Promise((r) => setTimeout(r, 300));
+    await request(h.app).get("/healthz").expect(200);
+    order.push("healthz");
+    const res = await plan;
+    expect(order).toEqual(["healthz", "plan"]);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_request", errors: [{ path: "schedule.rrule" }] });
+    expect(await h.db.blockPlan.count({ where: { title: "Never" } })).toBe(0);
+  });
+
   it("400 naming a calendar the location does not have", async () => {
     const res = await apiAs(h)
       .post(PLANS)

@@ -33,8 +33,8 @@ const tooLarge = (count: string) =>
  * Every block of the plan: the schedule's occurrences (local time) on every target, each placed in
  * its target's zone. Refused with `plan_too_large` before anything is placed when there are too many.
  */
-export function expand(body: PlanBody, targets: ResolvedTarget[]): PlannedBlock[] {
-  const list = occurrences(body.schedule, MAX_BLOCKS + 1);
+export async function expand(body: PlanBody, targets: ResolvedTarget[]): Promise<PlannedBlock[]> {
+  const list = await occurrences(body.schedule, MAX_BLOCKS + 1);
   const count = list.length * targets.length;
   if (count > MAX_BLOCKS) {
     throw tooLarge(

@@ -16,7 +16,8 @@ const base = "/api/block-plans";
 const BODY = { name: "BlockPlanInput", schema: planBody };
 const unknownPlan = "No such plan, or one that acts beyond this API key's scope.";
 const refusals = {
-  invalid_request: "A bad field (each named), an unknown calendar of a location, or a plan that makes no blocks.",
+  invalid_request:
+    "A bad field (each named), an unknown calendar of a location, a plan that makes no blocks, or an RRULE that matches too rarely (or never) to expand within 2 seconds.",
   forbidden: "A target outside the API key's scope: nothing is read or applied.",
   plan_too_large: `More than ${MAX_BLOCKS.toLocaleString("en")} blocks; the detail names the count.`,
   location_not_installed: "A target location the app is not installed in.",

@@ -1,5 +1,6 @@
 import { DateTime, IANAZone } from "luxon";
 import { RRule, type Options } from "rrule";
+import { runRule } from "./rule-runner";
 
 /**
  * A plan's schedule in wall-clock time, and how each occurrence is placed in a zone. RRULE
@@ -51,7 +52,10 @@ const WHOLE_NUMBERS = /^[+-]?\d+(,[+-]?\d+)*$/;
  * A date-only UNTIL means "to the end of that local day"; any UNTIL is local wall-clock time,
  * the same in every target's zone (its trailing Z, if any, is not honoured).
  */
-export function parseRule(rule: string, start: DateTime): { options: Partial<Options> } | { problem: string } {
+export function parseRule(
+  rule: string,
+  start: DateTime,
+): { options: Partial<Options>; text: string } | { problem: string } {
   const text = rule.trim().replace(/^RRULE:/i, "");
   if (!text) return { problem: "is empty" };
   const parts = text.split(";").filter(Boolean);
@@ -88,7 +92,7 @@ export function parseRule(rule: string, start: DateTime): { options: Partial<Opt
     if (!local.isValid) return { problem: `UNTIL=${until[1]}${until[2]} is not a real date-time` };
     options.until = local.toJSDate();
   }
-  return { options: { ...options, dtstart: start.toJSDate(), tzid: null } };
+  return { options: { ...options, dtstart: start.toJSDate(), tzid: null }, text };
 }
 
 const FREQUENCIES = ["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY"];
@@ -100,8 +104,9 @@ function readRule(text: string): Partial<Options> | string {
   if (!FREQUENCIES.includes(freq.toUpperCase())) return `FREQ=${freq} is not one of ${FREQUENCIES.join(", ")}`;
   try {
     const options = RRule.parseString(text);
-    // Some bad values (BYDAY=XX) pass the parser and fail only when the rule is built and run.
-    new RRule({ ...options, dtstart: new Date(0), count: 1, until: null }).all();
+    // Some bad values pass the parser and fail only when the rule is built. Those that fail only
+    // when it runs are refused by the run (rule-runner.ts): running it here could take seconds.
+    new RRule({ ...options, dtstart: new Date(0), count: 1, until: null });
     return options;
   } catch (err) {
     return err instanceof TypeError ? "a value is not one RFC 5545 allows" : (err as Error).message;
@@ -112,7 +117,7 @@ function readRule(text: string): Partial<Options> | string {
  * The schedule's occurrences in local time, at most `limit` (the caller asks for one more than it
  * accepts, to tell "too many" without expanding a rule of millions). Excluded local dates are left out.
  */
-export function occurrences(schedule: Schedule, limit: number): Occurrence[] {
+export async function occurrences(schedule: Schedule, limit: number): Promise<Occurrence[]> {
   const start = floating(schedule.start);
   const length = floating(schedule.end).diff(start);
   const excluded = new Set(schedule.exdates ?? []);
@@ -121,13 +126,14 @@ export function occurrences(schedule: Schedule, limit: number): Occurrence[] {
   else {
     const parsed = parseRule(schedule.rrule, start);
     if ("problem" in parsed) throw new Error(`schedule.rrule ${parsed.problem}`);
-    const rule = new RRule(parsed.options);
-    // Excluded dates do not count toward the limit: iterate until enough are kept.
-    rule.all((date) => {
-      const local = DateTime.fromJSDate(date, { zone: "utc" });
-      if (!excluded.has(local.toISODate()!)) starts.push(local);
-      return starts.length < limit;
+    const found = await runRule({
+      text: parsed.text,
+      dtstart: start.toJSDate(),
+      until: parsed.options.until ?? null,
+      limit,
+      excluded: [...excluded],
     });
+    starts.push(...found.map((date) => DateTime.fromJSDate(date, { zone: "utc" })));
   }
   const perDay = new Map<string, number>();
   return starts

@@ -61,7 +61,7 @@ export class BlockPlanService {
   /** Scope first (403, nothing read), then the targets, the blocks and what is already in their windows. */
   private async plan(principal: Principal, body: PlanBody, ownIds?: ReadonlySet<string>) {
     const targets = await this.targets.resolve(principal, body);
-    const blocks = expand(body, targets);
+    const blocks = await expand(body, targets);
     const conflicts = await findConflicts(this.slots, blocks, ownIds);
     return { blocks, conflicts };
   }

@@ -110,6 +110,22 @@ describe("failures", () => {
     expect(titled(title)).toHaveLength(0);
   });
 
+  it("a removal that failed for good is tried again by the next change of the plan", async () => {
+    const { planId, blockId, body } = await madePlan();
+    // The plan moves to another day: its block there is no longer wanted, and HighLevel refuses the delete.
+    const moved = { ...body, schedule: { start: "2028-02-01T12:00", end: "2028-02-01T13:00" } };
+    await edit(planId, moved);
+    h.sandbox.state.failNext({ method: "DELETE", path: "/calendars/events/" }, refused);
+    await run(planId, blockId);
+    expect(await row(blockId)).toMatchObject({ status: "failed", wanted: false });
+
+    // Any later change is the user asking again, for the removal too.
+    await edit(planId, { ...moved, title: `${body.title}, renamed` });
+    expect(await row(blockId)).toMatchObject({ status: "pending", wanted: false, failures: 0 });
+    await run(planId, blockId);
+    expect(await row(blockId)).toMatchObject({ status: "removed" });
+  });
+
   it("a refusal fails the block at once with HighLevel's reason", async () => {
     const { planId, blockId } = await newPlan();
     h.sandbox.state.failNext(CREATE, refused);

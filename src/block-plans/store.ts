@@ -190,7 +190,8 @@ export async function changePlan(
       return differs ? [{ id: e.id, ...want }] : [];
     });
     const gone = existing.filter((e) => e.wanted && !wanted.has(e.key)).map((e) => e.id);
-    const retried = existing.filter((e) => e.status === "failed" && wanted.has(e.key)).map((e) => e.id);
+    // Every failed block, wanted or not: a change is the user asking again, for a removal too.
+    const retried = existing.filter((e) => e.status === "failed").map((e) => e.id);
 
     if (changed.length) {
       await tx.$executeRaw`

@@ -127,7 +127,7 @@ export class HighLevelOAuth {
   async listInstalledLocations(companyAccessToken: string, companyId: string): Promise<InstalledLocation[]> {
     const pageSize = 100;
     const all: InstalledLocation[] = [];
-    for (let skip = 0; ; ) {
+    for (let skip = 0; ;) {
       await this.pacer.acquire(companyId);
       const data = await send<unknown>(
         this.http,

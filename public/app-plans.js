@@ -121,10 +121,17 @@
     if (plan.status === "applied_with_errors")
       return `${plural(c.created, "block")} made; ${c.failed} could not be made (listed below). Undo and try again later, or block those by hand.`;
     if (plan.status === "deleting") return `Undoing: ${c.removed} deleted, ${c.pending} remaining.`;
-    return `Undone: every block it made is deleted${c.failed ? `, except ${c.failed} that could not be (listed below)` : ""}.`;
+    return c.failed
+      ? `Partly undone: ${plural(c.removed, "block")} deleted, ${c.failed} could not be (listed below). “Try again” in the list deletes them now.`
+      : "Undone: every block it made is deleted.";
   }
 
   const BLOCK_STATUS = { pending: "Waiting", created: "Made", failed: "Failed", removed: "Deleted" };
+  // A block's error is HighLevel's answer to the app, not to the form: "check the form" would mislead.
+  const blockErrorWords = (code) =>
+    code === "invalid_request" || code === "upstream_error"
+      ? "HighLevel did not accept it. Try again later, or change it in HighLevel by hand."
+      : bs.words({ code }, 500);
 
   function blocksTable(plan) {
     if (!plan.blocks || !plan.blocks.length) return "";
@@ -143,7 +150,7 @@
         el("td", { textContent: b.who }),
         el("td", { textContent: `${t.spanIn(b.startTime, b.endTime, b.timeZone)} ${t.zoneShort(b.timeZone)}` }),
         el("td", {
-          textContent: `${BLOCK_STATUS[b.status] || b.status}${b.error ? `: ${bs.words({ code: b.error }, 500)}` : ""}`,
+          textContent: `${BLOCK_STATUS[b.status] || b.status}${b.error ? `: ${blockErrorWords(b.error)}` : ""}`,
         }),
       ),
     );
@@ -173,7 +180,8 @@
         return;
       }
       if (mine !== view.following) return;
-      $("plan-progress-heading").textContent = `“${plan.title}”: ${STATUS[plan.status]}`;
+      const partly = plan.status === "deleted" && plan.counts.failed > 0;
+      $("plan-progress-heading").textContent = `“${plan.title}”: ${partly ? "Partly undone" : STATUS[plan.status]}`;
       $("plan-progress-bar").value = plan.total ? (plan.total - plan.counts.pending) / plan.total : 1;
       $("plan-progress-text").textContent = progressWords(plan);
       if (plan.counts.pending === 0) break;
@@ -226,10 +234,18 @@
         actions.append(undo);
       }
       const c = p.counts;
+      // An undo that could not delete some blocks (HighLevel refused): asking again retries them.
+      const partlyUndone = p.status === "deleted" && c.failed > 0;
+      if (view.canWrite && partlyUndone) {
+        const again = el("button", { type: "button", className: "danger", textContent: "Try again" });
+        again.setAttribute("aria-label", `Delete the blocks of ${p.title} that are left`);
+        again.addEventListener("click", () => undoAgain(p));
+        actions.append(again);
+      }
       const counts =
         p.status.startsWith("applied") || p.status === "applying"
           ? `${c.created} of ${p.total} made${c.failed ? `, ${c.failed} failed` : ""}`
-          : `${c.removed} of ${p.total} deleted`;
+          : `${c.removed} of ${p.total} deleted${c.failed ? `, ${c.failed} could not be` : ""}`;
       return el(
         "tr",
         {},
@@ -245,7 +261,7 @@
         el(
           "td",
           {},
-          el("strong", { textContent: STATUS[p.status] }),
+          el("strong", { textContent: partlyUndone ? "Partly undone" : STATUS[p.status] }),
           el("br"),
           el("span", { className: "muted", textContent: counts }),
         ),
@@ -267,14 +283,18 @@
     $("plan-undo-dialog").showModal();
   }
   $("plan-undo-cancel").addEventListener("click", () => $("plan-undo-dialog").close());
-  $("plan-undo-confirm").addEventListener("click", async () => {
+  $("plan-undo-confirm").addEventListener("click", () => {
     $("plan-undo-dialog").close();
-    const plan = undoing;
+    void undoAgain(undoing);
+  });
+
+  /** Undo, or undo again: only blocks still in HighLevel are deleted; the rest are left alone. */
+  async function undoAgain(plan) {
     try {
       await call("DELETE", `/app/api/plans/${encodeURIComponent(plan.id)}`);
       await bs.followPlan(plan.id, plan.title);
     } catch (err) {
       message("plans-message", err.message, true);
     }
-  });
+  }
 })();

@@ -436,4 +436,27 @@ describe("the console's list of plans", () => {
     expect(theirs.text).toContain("No block plans yet.");
     await request(h.app).get(`/console/plans/${id}`).set("Cookie", other).expect(404);
   });
+
+  it("shows a removal that left blocks in HighLevel as removed with errors, not as done", async () => {
+    const body = {
+      title: "Closed – audit day",
+      targets: [{ locationId: "clinic-ny", calendarIds: ["ny-chairs"] }],
+      schedule: { start: "2027-02-01T00:00", end: "2027-02-02T00:00" },
+    };
+    const { id } = (await apiAs(h, companyKey).post(PLANS).send(body).expect(202)).body as { id: string };
+    await waitForPlan(h, id);
+    h.sandbox.state.failNext(
+      { method: "DELETE", path: "/calendars/events/" },
+      { status: 422, body: { statusCode: 422, message: ["try later"] } },
+    );
+    await apiAs(h, companyKey).delete(`${PLANS}/${id}`).expect(202);
+    expect(await waitForPlan(h, id)).toMatchObject({ status: "deleted", counts: { failed: 1 } });
+    const cookie = await signIn(companyKey);
+    const list = await request(h.app).get("/console/plans").set("Cookie", cookie).expect(200);
+    expect(list.text).toMatch(
+      new RegExp(`Closed – audit day</a></th>\\s*<td data-label="Status"><span[^>]*>Removed with errors`),
+    );
+    const detail = await request(h.app).get(`/console/plans/${id}`).set("Cookie", cookie).expect(200);
+    expect(detail.text).toContain("Removed with errors");
+  });
 });

@@ -42,7 +42,13 @@ export const PLAN_STATUS: Record<string, Label> = {
   applied_with_errors: { text: "Applied with errors", tone: "bad" },
   deleting: { text: "Removing", tone: "info" },
   deleted: { text: "Removed", tone: "neutral" },
+  /** Not an API status: a deleted plan some of whose blocks could not be removed. */
+  deleted_with_errors: { text: "Removed with errors", tone: "bad" },
 };
+
+/** The label key of a plan's status: a removal that left blocks behind is not shown as done. */
+export const planState = (plan: { status: string; counts: { failed: number } }): string =>
+  plan.status === "deleted" && plan.counts.failed > 0 ? "deleted_with_errors" : plan.status;
 
 export const PLAN_BLOCK_STATUS: Record<string, Label> = {
   pending: { text: "Pending", tone: "info" },
@@ -116,6 +122,7 @@ export const present = {
   INSTALL_STATUS_PHRASE,
   JOB_STATUS,
   PLAN_STATUS,
+  planState,
   PLAN_BLOCK_STATUS,
   WEBHOOK_STATUS,
   JOB_SOURCE,

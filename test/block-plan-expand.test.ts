@@ -92,12 +92,15 @@ describe("each block", () => {
     ]);
   });
 
-  it("is left out where its whole time does not exist on the wall clock, and kept elsewhere", async () => {
+  it("moves forward by the gap where its whole time does not exist on the wall clock, and stays elsewhere", async () => {
     // 02:00–03:00 on 8 March 2026 is skipped in New York, and exists in London.
     const blocks = await expand(plan({ start: "2026-03-08T02:00", end: "2026-03-08T02:45" }), [
       calendar(1, "America/New_York"),
       calendar(2, "Europe/London"),
     ]);
-    expect(blocks.map((b) => [b.locationId, b.startTime])).toEqual([["loc-2", "2026-03-08T02:00:00+00:00"]]);
+    expect(blocks.map((b) => [b.locationId, b.startTime, b.endTime])).toEqual([
+      ["loc-1", "2026-03-08T03:00:00-04:00", "2026-03-08T03:45:00-04:00"],
+      ["loc-2", "2026-03-08T02:00:00+00:00", "2026-03-08T02:45:00+00:00"],
+    ]);
   });
 });

@@ -185,10 +185,16 @@ describe("placing an occurrence in a zone", () => {
     end: floating(end),
   });
 
-  it("an occurrence wholly inside the spring-forward gap does not exist that day", () => {
-    expect(place(at("2026-03-08T02:10", "2026-03-08T02:50"), "America/New_York")).toBeUndefined();
+  it("an occurrence wholly inside the spring-forward gap moves forward by the gap, both ends", () => {
+    expect(place(at("2026-03-08T02:10", "2026-03-08T02:50"), "America/New_York")).toEqual({
+      startTime: "2026-03-08T03:10:00-04:00",
+      endTime: "2026-03-08T03:50:00-04:00",
+    });
     // Lord Howe Island moves its clocks by half an hour: 02:00 becomes 02:30.
-    expect(place(at("2026-10-04T02:05", "2026-10-04T02:20"), "Australia/Lord_Howe")).toBeUndefined();
+    expect(place(at("2026-10-04T02:05", "2026-10-04T02:20"), "Australia/Lord_Howe")).toEqual({
+      startTime: "2026-10-04T02:35:00+11:00",
+      endTime: "2026-10-04T02:50:00+11:00",
+    });
   });
 
   it("one that starts in the gap starts when the clocks do", () => {

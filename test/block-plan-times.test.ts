@@ -49,13 +49,16 @@ describe("occurrences keep their local hours in each location's own zone", () =>
     ]);
   });
 
-  it("a local time in the spring-forward gap moves forward; a block wholly inside the gap is left out", async () => {
+  it("a local time in the spring-forward gap moves forward by the gap, a block wholly inside it too", async () => {
     // 02:00–03:00 does not exist in New York on 8 March 2026.
     expect(await times("clinic-ny", { start: "2026-03-08T02:30", end: "2026-03-08T04:00" })).toEqual([
       ["2026-03-08T03:30:00-04:00", "2026-03-08T04:00:00-04:00"],
     ]);
-    // Local hours that do not exist that day at all: nothing to block.
-    expect(await times("clinic-ldn", { start: "2026-03-29T01:15", end: "2026-03-29T01:45" })).toEqual([]);
+    // Local hours that do not exist that day at all move forward by the hour the clocks skip.
+    expect(await times("clinic-ldn", { start: "2026-03-29T01:15", end: "2026-03-29T01:45" })).toEqual([
+      ["2026-03-29T02:15:00+01:00", "2026-03-29T02:45:00+01:00"],
+    ]);
+    // 02:30 moves to 03:30, after its end at 03:00: no time is left to block.
     expect(await times("clinic-ny", { start: "2026-03-08T02:30", end: "2026-03-08T03:00" })).toEqual([]);
   });
 

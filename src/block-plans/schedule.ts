@@ -5,7 +5,7 @@ import { runRule } from "./rule-runner";
 /**
  * A plan's schedule in wall-clock time, and how each occurrence is placed in a zone. RRULE
  * expansion is the `rrule` library's, zone arithmetic luxon's; the rules are in
- * docs/DECISIONS.md ("Block plans: local time").
+ * docs/DECISIONS.md (#56, "Block plans: local time").
  */
 
 /** `2026-12-25T00:00` (seconds allowed): a local time, no offset. */
@@ -162,14 +162,13 @@ export function inZone(local: DateTime, zone: string): DateTime {
 export const withOffset = (d: DateTime): string => d.toISO({ suppressMilliseconds: true, includeOffset: true })!;
 
 /**
- * An occurrence placed in a zone; undefined when its local hours lie wholly in a spring-forward
- * gap (both ends moved, or the moved start is not before the end): that time does not exist that day.
+ * An occurrence placed in a zone, each end moved forward by a spring-forward gap it falls in (as
+ * RFC 5545 reads such a time): 02:10–02:50 on the night New York skips 02:00–03:00 blocks 03:10–03:50.
+ * Undefined only when the moved start is not before the end (02:30–03:00 that night): no time is left.
  */
 export function place(occurrence: Occurrence, zone: string): { startTime: string; endTime: string } | undefined {
   const start = inZone(occurrence.start, zone);
   const end = inZone(occurrence.end, zone);
-  const moved = (placed: DateTime, local: DateTime) => placed.hour !== local.hour || placed.minute !== local.minute;
-  if (moved(start, occurrence.start) && moved(end, occurrence.end)) return undefined;
   if (end.toMillis() <= start.toMillis()) return undefined;
   return { startTime: withOffset(start), endTime: withOffset(end) };
 }

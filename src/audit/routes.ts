@@ -97,7 +97,7 @@ const auditEvent = z.object({
 
 const auditPage = z.object({
   events: z.array(auditEvent),
-  next: z.string().nullable().meta({ description: "Pass as `cursor` for older records; null at the end." }),
+  next: z.string().optional().meta({ description: "Pass as `cursor` for older records; absent at the end." }),
 });
 
 const example = {
@@ -169,7 +169,8 @@ export function auditOperations(trail: AuditTrail, access: AccessPolicy): Operat
           ...(query.cursor ? { before: BigInt(query.cursor) } : {}),
           limit: query.limit,
         });
-        return { events: page.events.map(wireEvent), next: page.next?.toString() ?? null };
+        // Absent at the end, not null: a client paging `while (next !== undefined)` stops there.
+        return { events: page.events.map(wireEvent), ...(page.next ? { next: page.next.toString() } : {}) };
       },
     }),
   ];

@@ -86,6 +86,7 @@ describe("blocking rules and the appointments they follow", () => {
       .send({ ...RULE, targets: [{ locationId: "loc-nowhere", calendarId: "cal-2" }] })
       .expect(404);
     expect(noLocation.headers["content-type"]).toContain("application/problem+json");
+    expect(noLocation.body.code).toBe("location_not_installed");
     expect(noLocation.body.errors).toEqual([
       { path: "targets.0.locationId", message: expect.stringContaining("loc-nowhere") },
     ]);

@@ -73,7 +73,7 @@ export function blockingRuleOperations(rules: BlockingRuleService): Operation[] 
       errors: {
         invalid_request: "Invalid rule, each field named; also a calendar its sub-account does not have.",
         forbidden: "A location outside the API key's scope.",
-        not_found: "A sub-account that is not connected to the app, the field named.",
+        location_not_installed: "A sub-account that is not connected to the app, the field named.",
       },
       async handle({ body, principal, res }) {
         const rule = await rules.create(principal, body);

@@ -130,7 +130,7 @@ export class BlockingRuleService {
           throw err instanceof AppError ? new AppError(err.code, err.message, { errors: unknown }) : err;
         });
       }
-      throw new AppError("not_found", "The rule names a sub-account that is not connected to this app.", {
+      throw new AppError("location_not_installed", "The rule names a sub-account that is not connected to this app.", {
         errors: unknown,
       });
     }

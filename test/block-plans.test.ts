@@ -320,6 +320,34 @@ describe("applying, changing and deleting a plan", () => {
     expect(slotsOf("Closed – Christmas")).toEqual([]);
   });
 
+  it("lists plans newest first a page at a time, each once, the last page without next", async () => {
+    for (const day of ["2027-03-01", "2027-03-02", "2027-03-03"]) {
+      const one = { title: `Paged ${day}`, targets: [{ locationId: "clinic-ny", calendarIds: ["ny-xray"] }] };
+      await apiAs(h)
+        .post(PLANS)
+        .send({ ...one, schedule: { start: `${day}T09:00`, end: `${day}T10:00` } })
+        .expect(202);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const res = await apiAs(h)
+        .get(PLANS)
+        .query({ limit: "2", ...(cursor ? { cursor } : {}) })
+        .expect(200);
+      seen.push(...(res.body.plans as { id: string }[]).map((p) => p.id));
+      cursor = res.body.next as string | undefined;
+      pages += 1;
+    } while (cursor !== undefined);
+    const all = ((await apiAs(h).get(PLANS).expect(200)).body.plans as { id: string }[]).map((p) => p.id);
+    expect(all.length).toBeGreaterThan(2);
+    expect(seen).toEqual(all);
+    expect(pages).toBe(Math.ceil(all.length / 2));
+    const bad = await apiAs(h).get(PLANS).query({ cursor: "yesterday" }).expect(400);
+    expect(bad.body.errors).toEqual([{ path: "cursor", message: expect.stringContaining("next") }]);
+  });
+
   it("a plan belongs to where it acts: every key of its agency sees it, not only the key that made it", async () => {
     const ny = { title: "Mine", targets: [{ locationId: "clinic-ny", calendarIds: ["ny-xray"] }], schedule: LUNCH };
     const { id } = (await apiAs(h, companyKey).post(PLANS).send(ny).expect(202)).body as { id: string };

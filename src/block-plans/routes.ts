@@ -2,11 +2,14 @@ import { operation, type Operation } from "../http/operation";
 import {
   planAccepted,
   planBody,
+  planCursor,
   planList,
+  planListQuery,
   planParams,
   planPreview,
   planView,
   planViewQuery,
+  readPlanCursor,
   MAX_BLOCKS,
 } from "./schemas";
 import type { BlockPlanService } from "./service";
@@ -88,20 +91,28 @@ export function blockPlanOperations(plans: BlockPlanService): Operation[] {
       response: {
         status: 200,
         description:
-          "Newest first, at most 200: the plans whose every block, removed ones included, lies in the key's agency or location (every plan for a full-access key), whichever key made them.",
+          "Newest first, a page at a time: the plans whose every block, removed ones included, lies in the key's agency or location (every plan for a full-access key), whichever key made them.",
         body: { name: "BlockPlanList", schema: planList },
       },
-      errors: {},
-      async handle({ principal }) {
-        const list = await plans.list(principal);
+      query: planListQuery,
+      errors: { invalid_request: "A bad `cursor` or `limit`." },
+      async handle({ principal, query }) {
+        // One more than the page: whether there is a next page, without counting.
+        const list = await plans.list(principal, {
+          ...(query.cursor ? { before: readPlanCursor(query.cursor) } : {}),
+          limit: query.limit + 1,
+        });
+        const page = list.slice(0, query.limit);
+        const last = page.at(-1);
         return {
-          plans: list.map((p) => ({
+          plans: page.map((p) => ({
             id: p.id,
             title: p.title,
             status: p.status,
             total: p.total,
             createdAt: p.createdAt.toISOString(),
           })),
+          ...(list.length > query.limit && last ? { next: planCursor(last) } : {}),
         };
       },
     }),

@@ -177,7 +177,33 @@ export const planList = z.object({
       createdAt: z.string().meta({ format: "date-time" }),
     }),
   ),
+  next: z.string().optional().meta({ description: "Pass as `cursor` for older plans; absent at the end." }),
 });
+
+/** `<epoch ms>.<plan id>`: where the page before ended. */
+const PLAN_CURSOR = /^(\d{1,15})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+export const planListQuery = z.strictObject({
+  cursor: z
+    .string()
+    .regex(PLAN_CURSOR, "must be the `next` of an earlier page")
+    .optional()
+    .meta({ description: "`next` of the page before: continue with older plans." }),
+  limit: z.coerce
+    .number<string>()
+    .int()
+    .min(1)
+    .max(200)
+    .default(200)
+    .meta({ description: "Plans per page (1–200, default 200)." }),
+});
+
+export const readPlanCursor = (cursor: string): { createdAt: Date; id: string } => {
+  const [, ms, id] = PLAN_CURSOR.exec(cursor)!;
+  return { createdAt: new Date(Number(ms)), id: id! };
+};
+
+export const planCursor = (plan: { createdAt: Date; id: string }): string => `${plan.createdAt.getTime()}.${plan.id}`;
 
 export const planParams = z.strictObject({ planId: z.string().meta({ format: "uuid" }) });
 export const planViewQuery = z.strictObject({

@@ -33,6 +33,12 @@ const notFound = (id: string) => new AppError("not_found", `There is no block pl
 const emptyCounts = (): BlockCounts => ({ pending: 0, created: 0, failed: 0, removed: 0 });
 const RECENT_PLANS = 200;
 
+/** Where a page of `list` ended: the last plan's creation time and id. */
+export interface PlanCursor {
+  createdAt: Date;
+  id: string;
+}
+
 /** Plans: preview, apply, read, change and delete. The blocks themselves are made by PlanWorker. */
 export class BlockPlanService {
   constructor(
@@ -155,11 +161,21 @@ export class BlockPlanService {
   }
 
   /** The plans this key sees (its agency's, its sub-account's, or all), newest first, with their status and counts. */
-  async list(principal: Principal) {
+  /**
+   * Newest first, `limit` at a time; `before` continues below a plan of the page before (its
+   * creation time and id: plans made in the same millisecond are told apart by id).
+   */
+  async list(principal: Principal, page: { before?: PlanCursor; limit?: number } = {}) {
+    const before = page.before;
     const plans = await this.db.blockPlan.findMany({
-      where: tenancyWhere(principal),
-      orderBy: { createdAt: "desc" },
-      take: RECENT_PLANS,
+      where: {
+        ...tenancyWhere(principal),
+        ...(before
+          ? { OR: [{ createdAt: { lt: before.createdAt } }, { createdAt: before.createdAt, id: { lt: before.id } }] }
+          : {}),
+      },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: page.limit ?? RECENT_PLANS,
       select: {
         id: true,
         title: true,

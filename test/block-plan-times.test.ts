@@ -130,3 +130,35 @@ describe("a schedule that cannot be used is refused with the field named", () =>
     expect(zone).toEqual([{ path: "timeZone", message: expect.stringContaining("IANA") }]);
   });
 });
+
+describe("a location whose time zone HighLevel gives oddly", () => {
+  afterAll(async () => {
+    h.sandbox.state.updateLocation("clinic-ny", { timezone: "America/New_York" });
+    await h.db.location.update({ where: { id: "clinic-ny" }, data: { timeZone: "America/New_York" } });
+  });
+  const reread = async (timezone: string) => {
+    // Written into the sandbox's record directly: its control API takes IANA zones only.
+    h.sandbox.state.world.findLocation("clinic-ny")!.location.timezone = timezone;
+    await h.db.location.update({ where: { id: "clinic-ny" }, data: { timeZone: null } });
+  };
+
+  it("takes a zone written with spaces around it", async () => {
+    await reread(" America/Chicago ");
+    expect(await times("clinic-ny", { start: "2026-07-01T09:00", end: "2026-07-01T10:00" })).toEqual([
+      ["2026-07-01T09:00:00-05:00", "2026-07-01T10:00:00-05:00"],
+    ]);
+  });
+
+  it("names the location when its zone is none the app can read, instead of leaving its blocks out", async () => {
+    await reread("Mars/Olympus_Mons");
+    const res = await apiAs(h)
+      .post(`${PLANS}/preview`)
+      .send({
+        title: "Closed",
+        targets: [{ locationId: "clinic-ny", calendarIds: ["ny-chairs"] }],
+        schedule: { start: "2026-07-01T09:00", end: "2026-07-01T10:00" },
+      })
+      .expect(400);
+    expect(res.body.errors).toEqual([{ path: "targets.0", message: expect.stringContaining("clinic-ny") }]);
+  });
+});

@@ -111,7 +111,7 @@ export class PlanTargets {
         const i = [...locationsOf.entries()].find(([, locs]) => locs.includes(id))?.[0] ?? 0;
         problems.push({
           path: `targets.${i}`,
-          message: `HighLevel gives location ${id} no time zone: name one with timeZone`,
+          message: `HighLevel gives location ${id} no time zone the app can read: name one with timeZone`,
         });
       }
     });

@@ -1,3 +1,4 @@
+import { IANAZone } from "luxon";
 import { z } from "zod";
 import { HighLevelResponseError } from "./errors";
 import { send, type HighLevelHttp } from "./http";
@@ -11,7 +12,15 @@ const locationResponse = z.looseObject({
     id: z.string(),
     companyId: z.string().optional(),
     name: z.string().optional(),
-    timezone: z.string().optional(),
+    // Only a zone the app can place times in; anything else is as if HighLevel gave none, so a plan
+    // asks for one by name instead of leaving the location's blocks out.
+    timezone: z
+      .string()
+      .optional()
+      .transform((zone) => {
+        const trimmed = zone?.trim();
+        return trimmed && IANAZone.isValidZone(trimmed) ? trimmed : undefined;
+      }),
   }),
 });
 

@@ -146,7 +146,7 @@ describe("GET /calendars/events/appointments/{eventId}", () => {
 describe("what HighLevel lets a block-slot client do to an appointment", () => {
   it("DELETE /calendars/events/{eventId} deletes a customer's appointment", async () => {
     const appointment = book();
-    const res = await api(sb, "delete", `/calendars/events/${appointment.id}`).expect(201);
+    const res = await api(sb, "delete", `/calendars/events/${appointment.id}`).send({}).expect(201);
     expect(res.body).toEqual({ succeeded: true });
     expect(sb.state.appointments.get(appointment.id)).toBeUndefined();
     expect(sb.state.requests.at(-1)!.note).toBe("deleted an appointment");

@@ -265,3 +265,57 @@ describe("a location HighLevel said was inactive", () => {
     expect(await status("solo")).toBe("active");
   });
 });
+
+describe("a renewal whose transaction closes while HighLevel answers", () => {
+  beforeEach(() => start());
+
+  it("keeps the tokens HighLevel issued: the next call uses them, with no second refresh and no reinstall", async () => {
+    await expireStoredToken(h, "solo");
+    // HighLevel answers after the renewal's transaction has passed its time limit.
+    const oauth = h.services.oauth;
+    const slow = Object.create(oauth) as typeof oauth;
+    slow.refresh = async (...args: Parameters<typeof oauth.refresh>) => {
+      await new Promise((r) => setTimeout(r, 800));
+      return oauth.refresh(...args);
+    };
+    const svc = new TokenService(h.db, h.services.tokens, slow, h.services.log, {
+      installUrl: INSTALL_URL,
+      retryDelaysMs: [],
+      transactionTimeoutMs: 300,
+    });
+    // Whether this caller hears of the tokens depends on when the transaction is noticed closed.
+    await svc.accessToken("location", "solo").catch(() => undefined);
+    // The refresh token it spent is gone from HighLevel; the one it got is stored.
+    for (let i = 0; i < 50 && h.sandbox.state.refreshCount("solo") < 1; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.sandbox.state.refreshCount("solo")).toBe(1);
+    const token = await service().accessToken("location", "solo");
+    expect(h.sandbox.state.refreshCount("solo")).toBe(1);
+    expect(await status("solo")).toBe("active");
+    expect(token).toBeTruthy();
+    expect(h.logs.withMessage("token renewed after its transaction closed: stored on its own")).toHaveLength(1);
+  });
+
+  it("does not store them over an installation that changed meanwhile (a reinstall, an uninstall)", async () => {
+    const store = h.services.tokens;
+    const seen = (await h.db.location.findUniqueOrThrow({ where: { id: "solo" } })) as {
+      accessTokenEnc: string | null;
+      refreshTokenEnc: string | null;
+    };
+    const late = { access_token: "late-access", refresh_token: "late-refresh", expires_in: 86399 };
+    // A reinstall stored other tokens meanwhile.
+    await installLocation(h, "solo");
+    expect(await store.saveRenewedIfUnchanged("location", "solo", late, seen)).toBe(false);
+    expect((await store.locationTokens("solo"))?.accessToken).not.toBe("late-access");
+    // An uninstall cleared them: nothing is brought back either.
+    await h.db.location.update({
+      where: { id: "solo" },
+      data: { status: "uninstalled", accessTokenEnc: null, refreshTokenEnc: null },
+    });
+    expect(
+      await store.saveRenewedIfUnchanged("location", "solo", late, { accessTokenEnc: null, refreshTokenEnc: null }),
+    ).toBe(false);
+    expect(await status("solo")).toBe("uninstalled");
+  });
+});

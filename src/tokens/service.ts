@@ -46,7 +46,26 @@ export interface TokenServiceOptions {
   onRenewal?: (owner: Owner, outcome: "ok" | "invalid_grant" | "inactive" | "error") => void;
 }
 
-type Outcome = { token: string } | { problem: AppError } | { companyTokenRejected: string };
+type Outcome = { token: string } | { problem: AppError } | { companyTokenRejected: string } | { busy: true };
+
+/** Tokens HighLevel issued in one renewal, and the row's tokens they replace. */
+interface Issued {
+  response: TokenResponse;
+  seen: Pick<TokenRow, "accessTokenEnc" | "refreshTokenEnc">;
+}
+
+/**
+ * The share of a renewal's transaction time that waiting for the row lock may use: the rest is
+ * for HighLevel (a refresh, and one more if its answer was lost, each within the HTTP timeout).
+ */
+const LOCK_WAIT_SHARE = 1 / 3;
+/** Renewals given up for want of time after waiting for the lock, before the caller hears of it. */
+const MAX_BUSY_ROUNDS = 3;
+
+/** Prisma's word that the interactive transaction is gone (timed out, or rolled back at shutdown). */
+const transactionClosed = (err: unknown): boolean =>
+  (err as { code?: unknown }).code === "P2028" ||
+  /transaction (already closed|not found)|expired transaction/i.test(String((err as Error)?.message));
 
 /**
  * The one way the app gets a HighLevel access token. Refresh tokens are single use, so each
@@ -203,10 +222,17 @@ export class TokenService {
     const companyId = owner === "location" ? await this.agencyOf(id) : null;
     let companyToken = companyId ? await this.companyTokenIfAuthorized(companyId) : null;
 
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0, busy = 0; round < 2;) {
       const outcome = await this.lockedRenew(owner, id, opts, companyId, companyToken);
       if ("token" in outcome) return outcome.token;
       if ("problem" in outcome) throw outcome.problem;
+      if ("busy" in outcome) {
+        // Another process held the lock a long while, renewing: its token is likely there now.
+        if (++busy >= MAX_BUSY_ROUNDS)
+          throw tokenUnavailable(`${owner} ${id}`, "the row stayed locked by another renewal");
+        continue;
+      }
+      round++;
       // HighLevel refused the agency token while minting: renew it once, then mint again.
       companyToken = await this.renew("company", companyId!, { rejected: outcome.companyTokenRejected });
     }
@@ -231,48 +257,93 @@ export class TokenService {
     return row?.source === "agency" ? row.companyId : null;
   }
 
-  private lockedRenew(
+  private async lockedRenew(
     owner: Owner,
     id: string,
     opts: { rejected?: string; minValidityMs?: number },
     companyId: string | null,
     companyToken: string | null,
   ): Promise<Outcome> {
-    return this.db.$transaction(
-      async (tx) => {
-        const row = await this.store.lockRow(tx, owner, id);
-        const problem = this.unusable(owner, id, row, { honourCooldown: false });
-        if (problem) return { problem };
-        if (!row) return { problem: locationNotInstalled(id) };
-        const current = this.store.accessTokenOf(owner, id, row);
-        if (this.isFresh(row, opts.minValidityMs ?? this.marginMs) && current && current !== opts.rejected) {
-          return { token: current };
-        }
+    // HighLevel's answer spends the stored refresh token: once tokens are issued they are kept,
+    // whatever becomes of the transaction (its time limit can pass while HighLevel answers).
+    let issued: Issued | undefined;
+    let keeping: Promise<Outcome> | undefined;
+    const keep = (cause: unknown) => (keeping ??= this.keepIssued(owner, id, issued!, cause));
+    try {
+      return await this.db.$transaction(
+        async (tx) => {
+          const began = Date.now();
+          const row = await this.store.lockRow(tx, owner, id);
+          const problem = this.unusable(owner, id, row, { honourCooldown: false });
+          if (problem) return { problem };
+          if (!row) return { problem: locationNotInstalled(id) };
+          const current = this.store.accessTokenOf(owner, id, row);
+          if (this.isFresh(row, opts.minValidityMs ?? this.marginMs) && current && current !== opts.rejected) {
+            return { token: current };
+          }
+          // Too little of the transaction's time is left for HighLevel to answer within it.
+          if (Date.now() - began > this.txTimeoutMs * LOCK_WAIT_SHARE) return { busy: true };
 
-        let response: TokenResponse;
-        try {
-          response = await this.obtain(owner, id, row, companyId, companyToken);
-        } catch (err) {
-          this.options.onRenewal?.(owner, renewalOutcome(err));
-          if (err instanceof InvalidAccessTokenError && companyToken) return { companyTokenRejected: companyToken };
-          if (err instanceof InvalidGrantError) {
-            await this.store.markStatus(tx, owner, id, "reauthorization_required", err.message);
-            this.log.warn({ owner, id }, "refresh token rejected: reinstall required");
-            return { problem: reauthorizationRequired(`${owner} ${id}`, this.options.installUrl, err.message) };
+          let response: TokenResponse;
+          try {
+            response = await this.obtain(owner, id, row, companyId, companyToken);
+          } catch (err) {
+            this.options.onRenewal?.(owner, renewalOutcome(err));
+            if (err instanceof InvalidAccessTokenError && companyToken) return { companyTokenRejected: companyToken };
+            if (err instanceof InvalidGrantError) {
+              await this.store.markStatus(tx, owner, id, "reauthorization_required", err.message);
+              this.log.warn({ owner, id }, "refresh token rejected: reinstall required");
+              return { problem: reauthorizationRequired(`${owner} ${id}`, this.options.installUrl, err.message) };
+            }
+            if (err instanceof LocationInactiveError) {
+              await this.store.markStatus(tx, owner, id, "inactive", err.message);
+              return { problem: locationInactive(id) };
+            }
+            throw err; // transient: the transaction rolls back, the stored token stays as it was
           }
-          if (err instanceof LocationInactiveError) {
-            await this.store.markStatus(tx, owner, id, "inactive", err.message);
-            return { problem: locationInactive(id) };
+          issued = { response, seen: { accessTokenEnc: row.accessTokenEnc, refreshTokenEnc: row.refreshTokenEnc } };
+          try {
+            await this.store.saveRenewed(tx, owner, id, response);
+          } catch (err) {
+            // The transaction closed while HighLevel answered: its caller has already been told.
+            if (transactionClosed(err)) return keep(err);
+            throw err;
           }
-          throw err; // transient: the transaction rolls back, the stored token stays as it was
-        }
-        await this.store.saveRenewed(tx, owner, id, response);
-        this.options.onRenewal?.(owner, "ok");
-        this.log.info({ owner, id }, "token renewed");
-        return { token: response.access_token };
-      },
-      { timeout: this.txTimeoutMs, maxWait: 10_000 },
+          this.options.onRenewal?.(owner, "ok");
+          this.log.info({ owner, id }, "token renewed");
+          return { token: response.access_token };
+        },
+        { timeout: this.txTimeoutMs, maxWait: 10_000 },
+      );
+    } catch (err) {
+      // The commit failed, or the transaction closed, after HighLevel issued tokens.
+      if (issued) return keep(err);
+      throw err;
+    }
+  }
+
+  /**
+   * Stores tokens HighLevel issued whose transaction did not commit, if the row still holds the
+   * tokens they replace (a reinstall or an uninstall meanwhile wins). Without this the new refresh
+   * token would be lost and the old one is spent: the location would need a reinstall.
+   */
+  private async keepIssued(owner: Owner, id: string, issued: Issued, cause: unknown): Promise<Outcome> {
+    const { response, seen } = issued;
+    const stored = await this.store.saveRenewedIfUnchanged(owner, id, response, seen).catch(() => false);
+    if (stored) {
+      this.options.onRenewal?.(owner, "ok");
+      this.log.warn({ owner, id, err: cause }, "token renewed after its transaction closed: stored on its own");
+      return { token: response.access_token };
+    }
+    // The commit may have gone through after all: then the row holds these very tokens.
+    const row = await this.store.row(owner, id).catch(() => null);
+    if (row && this.store.accessTokenOf(owner, id, row) === response.access_token)
+      return { token: response.access_token };
+    this.log.error(
+      { owner, id, err: cause },
+      "renewed tokens not stored: the installation changed meanwhile, or the database could not be reached",
     );
+    throw cause;
   }
 
   /** New tokens for a row: refresh with its own refresh token, or mint from the agency. */

@@ -95,6 +95,37 @@ export class TokenStore {
     else await tx.location.update({ where: { id }, data });
   }
 
+  /**
+   * Stores renewed tokens outside the renewal's transaction, only if the row still holds the
+   * tokens the renewal started from (and is not uninstalled): for tokens HighLevel issued after
+   * that transaction was closed (it outlived its time limit, or its commit failed). A row changed
+   * meanwhile (a reinstall, an uninstall) keeps what it has. True when stored.
+   */
+  async saveRenewedIfUnchanged(
+    owner: Owner,
+    id: string,
+    response: TokenResponse,
+    seen: Pick<TokenRow, "accessTokenEnc" | "refreshTokenEnc">,
+  ): Promise<boolean> {
+    const where = {
+      id,
+      status: { not: "uninstalled" as const },
+      accessTokenEnc: seen.accessTokenEnc,
+      refreshTokenEnc: seen.refreshTokenEnc,
+    };
+    const data = {
+      ...this.encryptedFields(owner, id, response),
+      status: "active" as const,
+      lastError: null,
+      lastRefreshedAt: new Date(),
+    };
+    const { count } =
+      owner === "company"
+        ? await this.db.company.updateMany({ where, data })
+        : await this.db.location.updateMany({ where, data });
+    return count === 1;
+  }
+
   async markStatus(tx: Tx, owner: Owner, id: string, status: InstallStatus, lastError: string): Promise<void> {
     const data = { status, lastError };
     if (owner === "company") await tx.company.update({ where: { id }, data });

@@ -5,6 +5,7 @@ import {
   HighLevelApiError,
   HighLevelUnreachableError,
   InvalidAccessTokenError,
+  LocationInactiveError,
 } from "../src/highlevel/errors";
 import { createHighLevelHttp, send, type HighLevelHttp } from "../src/highlevel/http";
 import { freePort } from "../src/util/net";
@@ -72,6 +73,17 @@ it("sends JSON and query strings below the base path, and reads plain-text error
   expect(seen).toEqual({ url: "/v2/calendars?a=1+2", type: "application/json", body: '{"x":1}' });
   expect(err).toBeInstanceOf(HighLevelApiError);
   expect(err).toMatchObject({ status: 503, highLevelMessage: "Service Unavailable", retryAfterSeconds: 7 });
+});
+
+it("'Location is not active' is temporary in either shape, even under an invalid_grant code", async () => {
+  const url = await serve((_req, res) => {
+    res
+      .writeHead(400, { "content-type": "application/json" })
+      .end(JSON.stringify({ error: "invalid_grant", error_description: "Location is not active" }));
+  });
+  client = createHighLevelHttp({ baseUrl: url });
+  const err = await failure(send(client, "refresh", { method: "POST", url: "/oauth/token", data: "grant_type=x" }));
+  expect(err).toBeInstanceOf(LocationInactiveError);
 });
 
 it("HighLevel's own 401 from the token endpoint blames the app's credentials, not an access token", async () => {

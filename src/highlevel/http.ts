@@ -169,8 +169,10 @@ export function errorFromResponse(
   const message = highLevelMessage(body, status);
   // Both shapes of refusal (docs/highlevel.md, "Tokens"): HighLevel's words, or the RFC's code.
   const code = oauthErrorCode(body);
-  if (code === "invalid_grant" || /invalid grant/i.test(message)) return new InvalidGrantError(status, message);
+  // First: "Location is not active" is temporary (the refresh token works again later), whatever
+  // code an RFC 6749-style body gives it.
   if (/location is not active/i.test(message)) return new LocationInactiveError(status, message);
+  if (code === "invalid_grant" || /invalid grant/i.test(message)) return new InvalidGrantError(status, message);
   // Before the 401 rule: HighLevel refusing the app's credentials is not a dead access token.
   if (code === "invalid_client" || code === "unauthorized_client" || (status === 401 && TOKEN_ENDPOINT.test(url)))
     return new ClientRejectedError(status, message);

@@ -204,6 +204,22 @@ describe("install from the marketplace", () => {
     expect(await h.db.company.count()).toBe(1);
     expect(await h.db.location.count()).toBe(4);
   });
+
+  it("an agency reinstall keeps the tokens of a sub-account HighLevel called inactive: they work again later", async () => {
+    await installCompany(h, "agency-1");
+    await h.db.location.update({
+      where: { id: "loc-a" },
+      data: { status: "inactive", lastError: "Location is not active" },
+    });
+    const before = await h.services.tokens.locationTokens("loc-a");
+    const mints = h.sandbox.state.mintCount();
+    await installCompany(h, "agency-1");
+    const after = await h.db.location.findUniqueOrThrow({ where: { id: "loc-a" } });
+    expect(after.status).toBe("inactive");
+    expect((await h.services.tokens.locationTokens("loc-a"))!.refreshToken).toBe(before!.refreshToken);
+    // Its neighbours, active with tokens, are not minted again either.
+    expect(h.sandbox.state.mintCount()).toBe(mints);
+  });
 });
 
 describe("install failures: a clear page, the right status, nothing stored", () => {

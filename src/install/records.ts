@@ -64,9 +64,11 @@ export class InstallRecords {
 
   /**
    * Puts an agency's locations on the install and queues one mint per location that has no
-   * working token. A location already active with a token keeps it and is not minted again; one
-   * still connecting keeps its lease, so a mint in flight is never doubled. Returns how many mints
-   * were queued.
+   * working token. A location already active with a token keeps it and is not minted again, nor is
+   * one HighLevel calls inactive that still holds its tokens (they work again later); one still
+   * connecting keeps its lease, so a mint in flight is never doubled. The test is made again by
+   * each write, so a token stored meanwhile (the browser's own install finishing) is never wiped.
+   * Returns how many mints were queued.
    */
   async connect(tx: Tx, installId: string, companyId: string, locations: AgencyLocation[]): Promise<number> {
     const byId = new Map(locations.map((l) => [l.id, l]));
@@ -76,30 +78,37 @@ export class InstallRecords {
     // which together took most of a second for a 1,000-location agency while the browser waited.
     // The columns hold UTC without a zone (Prisma's DateTime): the same instant as `now`, whatever the server's zone.
     const at = new Date().toISOString();
-    const existing = await tx.$queryRaw<{ id: string; kept: boolean }[]>`
-      SELECT id, (status = 'active' AND access_token_enc IS NOT NULL) AS kept
-        FROM locations WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(ids)}::json))`;
-    const kept = existing.filter((l) => l.kept).map((l) => l.id);
+    const existing = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM locations WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(ids)}::json))`;
     const known = new Set(existing.map((l) => l.id));
-    const keptSet = new Set(kept);
-    const toMint = ids.filter((id) => !keptSet.has(id));
-    const fresh = toMint.filter((id) => !known.has(id)).map((id) => ({ id, name: byId.get(id)?.name ?? null }));
-    const again = toMint.filter((id) => known.has(id));
-    if (fresh.length > 0)
-      await tx.$executeRaw`
+    const fresh = ids.filter((id) => !known.has(id)).map((id) => ({ id, name: byId.get(id)?.name ?? null }));
+    const minted = new Set<string>();
+    if (fresh.length > 0) {
+      const inserted = await tx.$queryRaw<{ id: string }[]>`
         INSERT INTO locations (id, company_id, name, source, status, installed_at, updated_at)
         SELECT r.id, ${companyId}, r.name, 'agency'::"LocationSource", 'connecting'::"InstallStatus",
                ${at}::timestamptz AT TIME ZONE 'UTC', ${at}::timestamptz AT TIME ZONE 'UTC'
           FROM json_to_recordset(${JSON.stringify(fresh)}::json) AS r(id text, name text)
-        ON CONFLICT (id) DO NOTHING`;
-    // Rows that existed (failed, uninstalled, needing a reinstall…) start connecting afresh.
-    if (again.length > 0)
-      await tx.$executeRaw`
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id`;
+      for (const r of inserted) minted.add(r.id);
+    }
+    // Rows that existed without usable tokens (failed, uninstalled, needing a reinstall…) start
+    // connecting afresh. The condition is the UPDATE's own: it holds for the row as it is when written.
+    if (known.size > 0) {
+      const restarted = await tx.$queryRaw<{ id: string }[]>`
         UPDATE locations
            SET company_id = ${companyId}, source = 'agency'::"LocationSource", status = 'connecting'::"InstallStatus",
                last_error = NULL, access_token_enc = NULL, refresh_token_enc = NULL, token_expires_at = NULL,
                installed_at = ${at}::timestamptz AT TIME ZONE 'UTC', updated_at = ${at}::timestamptz AT TIME ZONE 'UTC'
-         WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(again)}::json))`;
+         WHERE id IN (SELECT json_array_elements_text(${JSON.stringify([...known])}::json))
+           AND NOT (status = 'active' AND access_token_enc IS NOT NULL)
+           AND NOT (status = 'inactive' AND refresh_token_enc IS NOT NULL)
+        RETURNING id`;
+      for (const r of restarted) minted.add(r.id);
+    }
+    const toMint = ids.filter((id) => minted.has(id));
+    const kept = ids.filter((id) => !minted.has(id));
     // A newer install: an UNINSTALL received before it must not undo it (src/webhooks/lifecycle.ts).
     if (kept.length > 0)
       await tx.$executeRaw`

@@ -2,6 +2,7 @@
  * Locations connected through their agency get their tokens minted from the agency's token. These
  * run in the test's own process (the multi-process refresh tests run the same code in children).
  */
+import request from "supertest";
 import { apiAs, installCompany } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
 import { expireStoredToken } from "./support/tokens";
@@ -83,5 +84,28 @@ describe("a location of an agency with a refresh token of its own", () => {
     await list("loc-b").expect(200);
     expect(mints()).toBe(1);
     expect((await h.db.location.findUniqueOrThrow({ where: { id: "loc-b" } })).status).toBe("active");
+  });
+});
+
+describe("a mint while HighLevel is failing", () => {
+  it("keeps the location connecting through ten failures in a row (minutes of backoff), then fails it", async () => {
+    h = await startHarness({ sandbox: { companies: [AGENCY] } });
+    // The agency's code exchange, with nobody working the mint queue: the test runs each mint.
+    await request(h.app)
+      .get("/oauth/callback")
+      .query({ code: h.sandbox.state.issueCode({ companyId: "agency-1" }) })
+      .expect(200);
+    h.sandbox.state.failNext(
+      { method: "POST", path: MINT },
+      { status: 503, body: { statusCode: 503, message: "HighLevel is down" } },
+      20,
+    );
+    const status = async () => (await h.db.location.findUniqueOrThrow({ where: { id: "loc-a" } })).status;
+    for (let attempt = 1; attempt < 10; attempt++) {
+      await expect(h.services.mintWorker.process({ locationId: "loc-a" })).rejects.toThrow();
+      expect(await status()).toBe("connecting");
+    }
+    await expect(h.services.mintWorker.process({ locationId: "loc-a" })).resolves.toBe("failed");
+    expect(await status()).toBe("failed");
   });
 });

@@ -10,8 +10,12 @@ import type { TokenService } from "../tokens/service";
 import type { TokenStore } from "../tokens/store";
 import type { InstallRecords, MintRef } from "./records";
 
-/** Transient failures (HighLevel down, the database restarting) before a location fails for good. */
-const MAX_FAILURES = 5;
+/**
+ * Transient failures (HighLevel down, the database restarting) before a location fails for good.
+ * The queue's waits double from a second (src/jobs/queue.ts): ten tries span some eight minutes,
+ * so a HighLevel outage of a few minutes during an install does not leave sub-accounts failed.
+ */
+const MAX_FAILURES = 10;
 
 /** Another worker holds the location's lease: try again once it is done (or its lease runs out). */
 class HeldElsewhere extends Error {}

@@ -75,6 +75,18 @@ it("sends JSON and query strings below the base path, and reads plain-text error
   expect(err).toMatchObject({ status: 503, highLevelMessage: "Service Unavailable", retryAfterSeconds: 7 });
 });
 
+it("a 401 for a scope the install lacks asks for a reinstall, not a token renewal", async () => {
+  const url = await serve((_req, res) => {
+    res
+      .writeHead(401, { "content-type": "application/json" })
+      .end(JSON.stringify({ statusCode: 401, message: "The token is not authorized for this scope." }));
+  });
+  client = createHighLevelHttp({ baseUrl: url });
+  const err = await failure(send(client, "getLocation", { method: "GET", url: "/locations/loc-1" }));
+  expect(err).not.toBeInstanceOf(InvalidAccessTokenError);
+  expect(err).toMatchObject({ code: "reauthorization_required", retryable: false });
+});
+
 it("'Location is not active' is temporary in either shape, even under an invalid_grant code", async () => {
   const url = await serve((_req, res) => {
     res

@@ -94,6 +94,15 @@ export class ClientRejectedError extends HighLevelApiError {
 export class InvalidAccessTokenError extends HighLevelApiError {}
 
 /**
+ * 401 for a scope the installation was not granted (installed before the app asked for it), or a
+ * token of the wrong kind: a renewed token has the same scopes, so only a reinstall helps.
+ */
+export class MissingScopeError extends HighLevelApiError {
+  override readonly code: ErrorCode = "reauthorization_required";
+  override readonly retryable = false;
+}
+
+/**
  * No answer: connection refused or reset, timeout. `requestSent` says whether HighLevel may
  * have acted on it (a create may exist, a refresh token may be spent).
  */

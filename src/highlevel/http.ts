@@ -6,6 +6,7 @@ import {
   InvalidAccessTokenError,
   InvalidGrantError,
   LocationInactiveError,
+  MissingScopeError,
 } from "./errors";
 
 export interface HighLevelHttpOptions {
@@ -157,6 +158,9 @@ function rateLimitWait(headers: Record<string, unknown>): number | undefined {
   return Number.isFinite(intervalMs) && intervalMs > 0 ? Math.ceil(intervalMs / 1000) : undefined;
 }
 
+/** HighLevel's words for a token without the scope, or of the wrong kind (docs/highlevel.md, "Tokens"). */
+const MISSING_SCOPE = /not authorized for this scope|not allowed to access this scope/i;
+
 /** The token endpoint authenticates the app, never an access token: its 401 is about the app's credentials. */
 const TOKEN_ENDPOINT = /(^|\/)oauth\/token(\?|$)/;
 
@@ -176,6 +180,8 @@ export function errorFromResponse(
   // Before the 401 rule: HighLevel refusing the app's credentials is not a dead access token.
   if (code === "invalid_client" || code === "unauthorized_client" || (status === 401 && TOKEN_ENDPOINT.test(url)))
     return new ClientRejectedError(status, message);
+  // Not a dead token: renewing it (or the agency's, which every sub-account depends on) cannot help.
+  if (status === 401 && MISSING_SCOPE.test(message)) return new MissingScopeError(status, message);
   if (status === 401) return new InvalidAccessTokenError(status, message);
   if (status === 429) return new HighLevelApiError(status, message, rateLimitWait(headers));
   return new HighLevelApiError(status, message, retryAfterSeconds(headers["retry-after"]));

@@ -209,6 +209,61 @@ describe("the order of deliveries", () => {
     }
   });
 
+  it("a move that arrives before the booking it follows is not undone by it (HighLevel's dateUpdated decides)", async () => {
+    const h = await setUp(false);
+    try {
+      await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+      const booked = appointment("AppointmentCreate", "appt-6", { dateUpdated: "2030-06-01T10:00:00Z" });
+      const moved = appointment("AppointmentUpdate", "appt-6", { ...MOVED, dateUpdated: "2030-06-01T10:05:00Z" });
+      // The booking reaches the app last (HighLevel resent it minutes later), and is worked last.
+      await deliver(h, signers, moved).expect(200);
+      await deliver(h, signers, booked).expect(200);
+      await h.services.webhooks.process(moved.webhookId);
+      await h.services.webhooks.process(booked.webhookId);
+      expect(await h.db.webhookEvent.findUnique({ where: { id: booked.webhookId } })).toMatchObject({
+        status: "ignored",
+        outcome: "A later delivery for this appointment was already applied.",
+      });
+      expect(targets(h)).toHaveLength(2);
+      for (const slot of targets(h)) expect(Date.parse(slot.startTime)).toBe(Date.parse(MOVED.startTime));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("a booking and its cancellation stored together: the cancellation wins whichever is worked first", async () => {
+    const h = await setUp(false);
+    try {
+      await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+      const booked = appointment("AppointmentCreate", "appt-7", { dateUpdated: "2030-06-01T10:00:00Z" });
+      const cancelled = appointment("AppointmentUpdate", "appt-7", {
+        appointmentStatus: "cancelled",
+        dateUpdated: "2030-06-01T10:01:00Z",
+      });
+      // Delivered at once, one commit stores both with one receipt time (set here, so it surely is).
+      await Promise.all([deliver(h, signers, booked).expect(200), deliver(h, signers, cancelled).expect(200)]);
+      await h.db.webhookEvent.updateMany({
+        where: { id: { in: [booked.webhookId, cancelled.webhookId] } },
+        data: { receivedAt: new Date() },
+      });
+      await h.services.webhooks.process(booked.webhookId);
+      await h.services.webhooks.process(cancelled.webhookId);
+      expect(await h.db.webhookEvent.findUnique({ where: { id: cancelled.webhookId } })).toMatchObject({
+        status: "processed",
+      });
+      expect(targets(h)).toEqual([]);
+      // And a retry of the cancellation's batch changes nothing.
+      await h.db.webhookEvent.update({ where: { id: cancelled.webhookId }, data: { status: "received" } });
+      await h.services.webhooks.process(cancelled.webhookId);
+      expect(await h.db.webhookEvent.findUnique({ where: { id: cancelled.webhookId } })).toMatchObject({
+        status: "ignored",
+        outcome: "This delivery for this appointment was already applied.",
+      });
+    } finally {
+      await h.close();
+    }
+  });
+
   it("appointments no rule watches leave no row behind", async () => {
     const h = await setUp(false);
     try {

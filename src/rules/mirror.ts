@@ -29,6 +29,22 @@ interface Appointment {
   /** `endTime` when it is a usable time: kept so housekeeping knows when the appointment is over. */
   endsAt?: Date;
   freed: boolean;
+  /** How recent this state of the appointment is (see `versionOf`). */
+  version: Date;
+}
+
+/** Later than any change: nothing follows an appointment's deletion. */
+const DELETED = new Date("9999-12-31T00:00:00Z");
+
+/**
+ * Deliveries can arrive out of order (HighLevel resends one it was answered 429 for some minutes
+ * later) and several can share one receipt time (one commit stores a batch), so they are ordered
+ * by HighLevel's own `dateUpdated`; by receipt only when a delivery carries none.
+ */
+function versionOf(event: WebhookEvent, dateUpdated: string | undefined): Date {
+  if (event.type === "AppointmentDelete") return DELETED;
+  const at = dateUpdated ? Date.parse(dateUpdated) : NaN;
+  return Number.isFinite(at) ? new Date(at) : event.receivedAt;
 }
 
 function readAppointment(event: WebhookEvent): Appointment | undefined {
@@ -47,6 +63,7 @@ function readAppointment(event: WebhookEvent): Appointment | undefined {
     endTime: a.endTime,
     ...(end.success ? { endsAt: new Date(end.data) } : {}),
     freed: event.type === "AppointmentDelete" || freesTime(a.appointmentStatus),
+    version: versionOf(event, a.dateUpdated),
   };
 }
 
@@ -89,26 +106,35 @@ export class AppointmentMirror {
     }
     const state = await this.claim(appt);
     if (!state) throw new RetryLater(`Another delivery for appointment ${appt.id} is being applied.`);
-    let appliedAt = state.appliedAt;
+    let applied = false;
     try {
-      // Deliveries are applied in the order they were received; an older one arriving late is dropped.
-      if (state.appliedAt && state.appliedAt >= event.receivedAt) {
-        // Equal: this very delivery was applied and its outcome not yet written (a crash, a batch retried).
-        const which = state.appliedAt.getTime() === event.receivedAt.getTime() ? "This" : "A later";
-        return { status: "ignored", outcome: `${which} delivery for this appointment was already applied.` };
+      // This very delivery was applied and its outcome not yet written (a crash, a batch retried).
+      if (state.appliedEventId === event.id) {
+        return { status: "ignored", outcome: "This delivery for this appointment was already applied." };
       }
+      // A later change of the appointment was applied: this older state would undo it. (Rows from
+      // before versions were kept compare receipt times.)
+      const newer = state.appliedVersion
+        ? state.appliedVersion > appt.version
+        : state.appliedAt !== null && state.appliedAt > event.receivedAt;
+      if (newer) return { status: "ignored", outcome: "A later delivery for this appointment was already applied." };
       const outcome = appt.freed ? await this.free(appt) : await this.follow(appt);
-      appliedAt = event.receivedAt;
+      applied = true;
       return { status: "processed", outcome };
     } finally {
-      const applied = appliedAt === event.receivedAt;
       await this.db.appointmentState.update({
         where: { id: appt.id },
         data: {
           leaseUntil: null,
-          appliedAt,
-          ...(applied ? { cancelled: appt.freed } : {}),
-          ...(applied && appt.endsAt ? { endsAt: appt.endsAt } : {}),
+          ...(applied
+            ? {
+                appliedAt: event.receivedAt,
+                appliedEventId: event.id,
+                appliedVersion: appt.version,
+                cancelled: appt.freed,
+                ...(appt.endsAt ? { endsAt: appt.endsAt } : {}),
+              }
+            : {}),
         },
       });
     }
@@ -151,13 +177,18 @@ export class AppointmentMirror {
 
   /** Holds the appointment for this delivery; undefined while another delivery holds it. */
   private async claim(appt: Appointment) {
-    const rows = await this.db.$queryRaw<{ applied_at: Date | null }[]>`
+    const rows = await this.db.$queryRaw<
+      { applied_at: Date | null; applied_event_id: string | null; applied_version: Date | null }[]
+    >`
       INSERT INTO appointment_states (id, location_id, lease_until, ends_at, updated_at)
       VALUES (${appt.id}, ${appt.locationId}, now() + make_interval(secs => ${LEASE_SECONDS}), ${appt.endsAt ?? null}, now())
       ON CONFLICT (id) DO UPDATE SET lease_until = EXCLUDED.lease_until, updated_at = now()
         WHERE appointment_states.lease_until IS NULL OR appointment_states.lease_until < now()
-      RETURNING applied_at`;
-    return rows[0] ? { appliedAt: rows[0].applied_at } : undefined;
+      RETURNING applied_at, applied_event_id, applied_version`;
+    const row = rows[0];
+    return row
+      ? { appliedAt: row.applied_at, appliedEventId: row.applied_event_id, appliedVersion: row.applied_version }
+      : undefined;
   }
 
   /** Cancelled or deleted: every block it caused goes. */

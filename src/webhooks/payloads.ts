@@ -38,6 +38,7 @@ export const appointmentPayload = z.looseObject({
       startTime: text,
       endTime: text,
       appointmentStatus: text,
+      dateUpdated: text,
     })
     .catch({}),
 });

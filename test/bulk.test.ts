@@ -81,9 +81,12 @@ describe("submitting a bulk job", () => {
     items[1] = { ...items[1], endTime: items[1]!.startTime };
     items[3] = { ...items[3], assignedUserId: "u-1" };
     items[4] = { ...items[4], color: "red" };
+    // Half a character, as JSON can spell it: PostgreSQL's JSON refuses it (this was a 500).
+    items[2] = { ...items[2], title: "Team \ud800 day" };
     const res = await apiAs(h).post(BULK).send({ items }).expect(400);
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
       "items.1.endTime",
+      "items.2.title",
       "items.3.assignedUserId",
       "items.3.calendarId",
       "items.4",

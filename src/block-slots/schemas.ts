@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CONTROL_CHARS, HIGHLEVEL_ID } from "../util/ids";
+import { CONTROL_CHARS, HIGHLEVEL_ID, LONE_SURROGATE } from "../util/ids";
 
 /** ISO-8601 with an offset or Z, as HighLevel requires (docs/highlevel.md, "Calendars"); a local time is ambiguous. */
 export const isoWithOffset = z.iso.datetime({
@@ -53,6 +53,7 @@ const blockSlotFields = {
     .trim()
     .max(200, "must be at most 200 characters")
     .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
+    .refine((v) => !LONE_SURROGATE.test(v), "must be text: it holds half a character (a lone surrogate)")
     .optional()
     .meta({ description: "Shown on the calendar.", example: "Team training" }),
 };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CONTROL_CHARS } from "../util/ids";
+import { CONTROL_CHARS, LONE_SURROGATE } from "../util/ids";
 import { exactlyOne, highLevelId, locationId } from "../block-slots/schemas";
 
 const text = (max: number) =>
@@ -8,7 +8,8 @@ const text = (max: number) =>
     .trim()
     .min(1)
     .max(max)
-    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters");
+    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
+    .refine((v) => !LONE_SURROGATE.test(v), "must be text: it holds half a character (a lone surrogate)");
 
 /** A place to watch or to block: a location and one of its calendars or users. */
 export const ruleEndpoint = z

@@ -301,7 +301,7 @@ describe("edits, deletions and records keep the ledger true", () => {
       });
       // Found again after the ledger had marked it gone (a look-first that finds an earlier attempt's block).
       const ledger = new BlockLedger(h.db, h.services.audit);
-      await ledger.deleted(id);
+      await ledger.deleted(id, { locationId: "loc-1" });
       const slot = h.sandbox.state.slots.get(id)!;
       await ledger.record("loc-1", slot, at(3, "Unaudited"), { origin: "api" }, { kind: "webhook" });
       expect(await h.db.block.findUnique({ where: { blockSlotId: id } })).toMatchObject({ deletedAt: null });

@@ -131,4 +131,18 @@ describe("events that are not there for this caller", () => {
     expect(h.sandbox.state.requests.filter((r) => r.operationId === "get-appointment")).toHaveLength(2);
     expect(h.logs.text).not.toMatch(/"level":50/);
   });
+
+  it("a delete naming another location's block leaves that block, and its record, as they are", async () => {
+    const theirs = await apiAs(h).post("/api/locations/loc-b/block-slots").send(BLOCK).expect(201);
+    await apiAs(h).delete(`${SLOTS}/${theirs.body.id}`).expect(404);
+    expect(h.sandbox.state.blockSlots("loc-b").map((b) => b.id)).toContain(theirs.body.id);
+    // Still known as loc-b's: a second submission of the same block finds it instead of making a copy.
+    expect(await h.db.block.findUnique({ where: { blockSlotId: theirs.body.id } })).toMatchObject({ deletedAt: null });
+    const again = await apiAs(h)
+      .post("/api/locations/loc-b/block-slots")
+      .query({ ifExists: "skip" })
+      .send(BLOCK)
+      .expect(200);
+    expect(again.body.id).toBe(theirs.body.id);
+  });
 });

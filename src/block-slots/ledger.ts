@@ -143,9 +143,12 @@ export class BlockLedger {
   }
 
   /** `actor`: the app deleted it on their behalf (audited); absent: found already gone from HighLevel. */
-  async deleted(blockSlotId: string, actor?: { actor: Actor; locationId: string }): Promise<void> {
-    const where = { blockSlotId, deletedAt: null };
+  /** Marks the location's block deleted; with `actor`, the deletion is audited as theirs. */
+  async deleted(blockSlotId: string, by: { locationId: string; actor?: Actor }): Promise<void> {
+    // Of this location only: another location's id must never mark its block deleted.
+    const where = { blockSlotId, locationId: by.locationId, deletedAt: null };
     const data = { deletedAt: new Date() };
+    const actor = by.actor ? { actor: by.actor, locationId: by.locationId } : undefined;
     if (!actor) {
       await this.db.block.updateMany({ where, data });
       return;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Actor, AuditEntry, AuditLog } from "../audit/log";
 import { AppError, isRetryable } from "../errors";
 import { isAppointment, type BlockSlot, type CalendarEvent, type HighLevelCalendars } from "../highlevel/calendars";
-import { HighLevelApiError, HighLevelUnreachableError } from "../highlevel/errors";
+import { HighLevelApiError, HighLevelUnreachableError, MissingScopeError } from "../highlevel/errors";
 import { retryTransient, waitOutRateLimit } from "../highlevel/rate-limit";
 import type { CalendarNames } from "../locations/calendar-names";
 import type { TokenService } from "../tokens/service";
@@ -43,6 +43,8 @@ const noSuchBlock = (locationId: string, eventId: string) =>
  * not tell whether another tenant's event exists. Final: never retried.
  */
 function eventRefused(err: unknown, locationId: string, eventId: string): unknown {
+  // A scope the install lacks is not about the event: the caller is told to reinstall.
+  if (err instanceof MissingScopeError) return err;
   if (err instanceof HighLevelApiError && [401, 403, 404].includes(err.status ?? 0)) {
     return noSuchBlock(locationId, eventId);
   }
@@ -160,7 +162,9 @@ export class BlockSlotService {
     const inHighLevel = await this.call(locationId, true, (token) => this.findAll(token, locationId, body));
     const alive = inHighLevel.find((slot) => ids.has(slot.id));
     for (const entry of ours) {
-      if (!inHighLevel.some((slot) => slot.id === entry.blockSlotId)) await this.ledger.deleted(entry.blockSlotId);
+      if (!inHighLevel.some((slot) => slot.id === entry.blockSlotId)) {
+        await this.ledger.deleted(entry.blockSlotId, { locationId });
+      }
     }
     return alive;
   }
@@ -235,13 +239,13 @@ export class BlockSlotService {
         await this.assertBlock(token, locationId, eventId);
         return this.highlevel.deleteEvent(token, locationId, eventId);
       }).catch(async (err: unknown) => {
-        const refused = eventRefused(err, locationId, eventId);
-        // Gone from HighLevel (deleted by hand): the ledger says so from now on.
-        if (refused !== err) await this.ledger.deleted(eventId);
-        throw refused;
+        // Gone from HighLevel (deleted by hand): the ledger says so from now on. Only HighLevel's
+        // 404 says that; a 401 or 403 (another location's event, a token refused) does not.
+        if (err instanceof HighLevelApiError && err.status === 404) await this.ledger.deleted(eventId, { locationId });
+        throw eventRefused(err, locationId, eventId);
       }),
     );
-    await this.ledger.deleted(eventId, { actor, locationId });
+    await this.ledger.deleted(eventId, { locationId, actor });
   }
 
   async calendars(locationId: string) {

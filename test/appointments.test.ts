@@ -264,6 +264,37 @@ describe("the order of deliveries", () => {
     }
   });
 
+  it("a cancellation removes a block whose create reached HighLevel with its answer lost", async () => {
+    const h = await setUp(false);
+    try {
+      await apiAs(h).post("/api/blocking-rules").send(RULE).expect(201);
+      const booked = appointment("AppointmentCreate", "appt-8");
+      await deliver(h, signers, booked).expect(200);
+      await h.services.webhooks.process(booked.webhookId);
+      expect(targets(h)).toHaveLength(2);
+      // As a crash or a time-out leaves one of them: made in HighLevel, never recorded by the app.
+      const [lost] = await h.db.mirroredBlock.findMany({ where: { appointmentId: "appt-8" } });
+      await h.db.mirroredBlock.update({
+        where: {
+          appointmentId_ruleId_targetIndex: {
+            appointmentId: "appt-8",
+            ruleId: lost!.ruleId,
+            targetIndex: lost!.targetIndex,
+          },
+        },
+        data: { status: "creating", blockSlotId: null },
+      });
+      await h.db.block.deleteMany({ where: { blockSlotId: lost!.blockSlotId! } });
+
+      const cancelled = appointment("AppointmentUpdate", "appt-8", { appointmentStatus: "cancelled" });
+      await deliver(h, signers, cancelled).expect(200);
+      await h.services.webhooks.process(cancelled.webhookId);
+      expect(targets(h)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("appointments no rule watches leave no row behind", async () => {
     const h = await setUp(false);
     try {

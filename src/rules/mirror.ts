@@ -285,7 +285,8 @@ export class AppointmentMirror {
           startTime: body.startTime,
           endTime: body.endTime,
         },
-        update: { status: "creating", startTime: body.startTime, endTime: body.endTime, title },
+        // An earlier block of this row was deleted: its id must not stand for the one being made.
+        update: { status: "creating", blockSlotId: null, startTime: body.startTime, endTime: body.endTime, title },
       });
       const slot = await this.slots.create(target.locationId, body, {
         lookFirst,
@@ -325,9 +326,21 @@ export class AppointmentMirror {
         targetIndex: m.targetIndex,
       },
     };
-    if (m.blockSlotId) {
+    let blockSlotId = m.status === "active" ? m.blockSlotId : null;
+    if (m.status === "creating") {
+      // Its create may have reached HighLevel with the answer lost (a crash, a time-out): look, or
+      // the block would stay once its appointment is gone.
+      const body: BlockSlotBody = {
+        ...(m.calendarId ? { calendarId: m.calendarId } : { assignedUserId: m.assignedUserId! }),
+        startTime: m.startTime,
+        endTime: m.endTime,
+        title: m.title,
+      };
+      blockSlotId = (await this.slots.lookUp(m.locationId, body, { origin: "rule", originId: m.ruleId }))?.id ?? null;
+    }
+    if (blockSlotId) {
       try {
-        await this.slots.remove(m.locationId, m.blockSlotId, { kind: "rule", id: m.ruleId });
+        await this.slots.remove(m.locationId, blockSlotId, { kind: "rule", id: m.ruleId });
       } catch (err) {
         const error = asAppError(err);
         // Already gone in HighLevel (deleted by hand): the goal is reached.

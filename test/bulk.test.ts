@@ -162,6 +162,38 @@ describe("submitting a bulk job", () => {
     expect((await apiAs(h).get(`${BULK}/${body.id}`).expect(200)).body.status).toBe("cancelled");
   });
 
+  it("a cancelled job makes nothing more: an item already waiting for a rate limit is cancelled when it comes back", async () => {
+    const { body } = await apiAs(h)
+      .post(BULK)
+      .send({ items: itemsFor(["loc-2"], 2) })
+      .expect(202);
+    // Item 0 started and is waiting for the location's rate limit (nothing was made); item 1 was
+    // sent once with its answer lost, and HighLevel did make its block.
+    const where = (index: number) => ({ jobId_index: { jobId: body.id as string, index } });
+    await h.db.bulkItem.update({
+      where: where(0),
+      data: { startedAt: new Date(), sent: true, errorCode: "rate_limited" },
+    });
+    const lost = await h.db.bulkItem.findUniqueOrThrow({ where: where(1) });
+    const before = h.sandbox.state.blockSlots("loc-2").length;
+    const made = await h.services.blockSlots.create(
+      "loc-2",
+      { calendarId: lost.calendarId!, startTime: lost.startTime, endTime: lost.endTime, title: lost.title! },
+      { origin: { origin: "bulk", originId: body.id }, actor: { kind: "bulk_job", id: body.id, name: "api" } },
+    );
+    await h.db.bulkItem.update({ where: where(1), data: { startedAt: new Date(), sent: true } });
+    await apiAs(h).delete(`${BULK}/${body.id}`).expect(200);
+
+    await h.services.bulkWorker.process({ jobId: body.id, index: 0 });
+    await h.services.bulkWorker.process({ jobId: body.id, index: 1 });
+    const items = await h.db.bulkItem.findMany({ where: { jobId: body.id }, orderBy: { index: "asc" } });
+    expect(items.map((i) => [i.status, i.blockSlotId])).toEqual([
+      ["cancelled", null],
+      ["succeeded", made.id],
+    ]);
+    expect(h.sandbox.state.blockSlots("loc-2")).toHaveLength(before + 1);
+  });
+
   it("shows a job to the keys of where it acts, and checks every location against the key's scope", async () => {
     const { body } = await apiAs(h)
       .post(BULK)

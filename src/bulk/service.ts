@@ -193,7 +193,11 @@ export class BulkService {
     return view;
   }
 
-  /** Cancels what has not started; items already under way finish (their outcome is kept). */
+  /**
+   * Cancels what has not started. An item under way finishes (its outcome is kept); one that
+   * started and is waiting (for a rate limit, for a retry) is cancelled when it comes back, unless
+   * HighLevel already holds its block (src/bulk/worker.ts).
+   */
   async cancel(principal: Principal, id: string): Promise<JobView> {
     await this.ownJob(principal, id);
     await this.db.$transaction([

@@ -19,6 +19,8 @@ interface ClaimedItem {
   failures: number;
   was_sent: boolean;
   source: string;
+  /** The job was cancelled after this item started (it waited for a rate limit, or a retry). */
+  cancelled: boolean;
 }
 
 /**
@@ -62,7 +64,8 @@ export class BulkWorker {
       FROM before
       WHERE job_id = ${jobId}::uuid AND index = ${index}
       RETURNING location_id, calendar_id, assigned_user_id, start_time, end_time, title, failures, before.sent AS was_sent,
-                (SELECT source FROM bulk_jobs j WHERE j.id = bulk_items.job_id) AS source`;
+                (SELECT source FROM bulk_jobs j WHERE j.id = bulk_items.job_id) AS source,
+                (SELECT cancelled_at IS NOT NULL FROM bulk_jobs j WHERE j.id = bulk_items.job_id) AS cancelled`;
     if (!item) {
       // Done, failed for good or cancelled: nothing to do. Still pending: another worker holds the
       // lease (a slow run, or a dead one whose lease has not run out) — try again later.
@@ -80,6 +83,18 @@ export class BulkWorker {
     };
     const origin = { origin: item.source === "trigger" ? "trigger" : "bulk", originId: jobId } as const;
     try {
+      if (item.cancelled) {
+        // Nothing new is made for a cancelled job. An item sent before may have made its block:
+        // one found is the item's, and is kept as made; otherwise the item is cancelled.
+        const found = item.was_sent ? await this.slots.lookUp(item.location_id, body, origin) : undefined;
+        await this.db.bulkItem.update({
+          where,
+          data: found
+            ? { status: "succeeded", blockSlotId: found.id, errorCode: null, errorDetail: null, leaseUntil: null }
+            : { status: "cancelled", leaseUntil: null },
+        });
+        return;
+      }
       // The same block made before by this app and still there (a file submitted twice) is not made again.
       // An item already sent once looks in HighLevel anyway, and finds its own block.
       const made = item.was_sent ? undefined : await this.slots.existing(item.location_id, body);

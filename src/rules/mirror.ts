@@ -4,6 +4,7 @@ import type { BlockSlotService } from "../block-slots/service";
 import type { Db } from "../db/client";
 import type { MirroredBlock, WebhookEvent } from "../generated/prisma/client";
 import { asAppError } from "../errors";
+import { sendByForLease } from "../jobs/queue";
 import { freesTime } from "../highlevel/calendars";
 import { appointmentPayload, readPayload } from "../webhooks/payloads";
 import { RetryLater, type HandlerResult, type WebhookHandler } from "../webhooks/processor";
@@ -31,6 +32,11 @@ interface Appointment {
   freed: boolean;
   /** How recent this state of the appointment is (see `versionOf`). */
   version: Date;
+  /**
+   * No create goes out after this (epoch ms): the appointment's claim runs out a little later, and
+   * another worker then looks for the block before making it, which must not race a create in flight.
+   */
+  sendBy?: number;
 }
 
 /** Later than any change: nothing follows an appointment's deletion. */
@@ -118,7 +124,8 @@ export class AppointmentMirror {
         ? state.appliedVersion > appt.version
         : state.appliedAt !== null && state.appliedAt > event.receivedAt;
       if (newer) return { status: "ignored", outcome: "A later delivery for this appointment was already applied." };
-      const outcome = appt.freed ? await this.free(appt) : await this.follow(appt);
+      const work = { ...appt, sendBy: sendByForLease(LEASE_SECONDS) };
+      const outcome = work.freed ? await this.free(work) : await this.follow(work);
       applied = true;
       return { status: "processed", outcome };
     } finally {
@@ -290,6 +297,7 @@ export class AppointmentMirror {
       });
       const slot = await this.slots.create(target.locationId, body, {
         lookFirst,
+        ...(appt.sendBy ? { sendBy: appt.sendBy } : {}),
         origin: { origin: "rule", originId: key.ruleId },
         actor: { kind: "rule", id: key.ruleId, name: rule?.name ?? null },
       });

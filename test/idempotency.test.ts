@@ -1,7 +1,7 @@
 import { Client } from "pg";
 import { apiAs, installLocation } from "./support/api";
 import { startHarness, type Harness } from "./support/harness";
-import { AGENCY, CREATE_REQUEST, SOLO, SOLO_SLOT, SOLO_SLOTS } from "./support/sandbox-fixtures";
+import { AGENCY, CREATE_REQUEST, SOLO, SOLO_SLOT, SOLO_SLOTS, withCalendars } from "./support/sandbox-fixtures";
 
 const SLOT = SOLO_SLOT;
 const SLOTS = SOLO_SLOTS;
@@ -9,7 +9,7 @@ const CREATE = CREATE_REQUEST;
 
 let h: Harness;
 beforeEach(async () => {
-  h = await startHarness({ sandbox: { companies: [SOLO, AGENCY] } });
+  h = await startHarness({ sandbox: { companies: [withCalendars(SOLO, { "loc-solo": ["cal-1"] }), AGENCY] } });
   await installLocation(h, "loc-solo");
   h.sandbox.state.resetRequests();
 });
@@ -242,6 +242,39 @@ describe("Idempotency-Key on create", () => {
     }
     expect(h.sandbox.state.blockSlots("loc-solo")).toHaveLength(1);
     expect(posts()).toBe(2);
+  });
+});
+
+describe("Idempotency-Key on what makes a job or a plan", () => {
+  /** As a crash leaves it: the effect committed, the answer never stored, the attempt's hold run out. */
+  const answerLost = (key: string) =>
+    h.db.idempotencyRecord.updateMany({
+      where: { key },
+      data: { status: null, body: undefined, lockedUntil: new Date(0) },
+    });
+
+  it("a trigger retried after its answer was lost finds the job the first attempt queued", async () => {
+    const body = { locationId: "loc-solo", ...SLOT };
+    const first = await apiAs(h).post("/webhooks/trigger").set("Idempotency-Key", "t-1").send(body).expect(202);
+    await answerLost("t-1");
+    const again = await apiAs(h).post("/webhooks/trigger").set("Idempotency-Key", "t-1").send(body).expect(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(await h.db.bulkJob.count({ where: { source: "trigger" } })).toBe(1);
+  });
+
+  it("a plan retried after its answer was lost is the plan the first attempt made", async () => {
+    const day = SLOT.startTime.slice(0, 10);
+    const body = {
+      title: "Closed for the audit",
+      targets: [{ locationId: "loc-solo", calendars: "all" }],
+      schedule: { start: `${day}T08:00`, end: `${day}T09:00` },
+      timeZone: "UTC",
+    };
+    const first = await apiAs(h).post("/api/block-plans").set("Idempotency-Key", "p-1").send(body).expect(202);
+    await answerLost("p-1");
+    const again = await apiAs(h).post("/api/block-plans").set("Idempotency-Key", "p-1").send(body).expect(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(await h.db.blockPlan.count({ where: { title: "Closed for the audit" } })).toBe(1);
   });
 });
 

@@ -75,8 +75,8 @@ export function blockPlanOperations(plans: BlockPlanService): Operation[] {
         headers: { Location: "The plan's address." },
       },
       errors: { ...refusals, idempotency_conflict: "The Idempotency-Key was used with another body." },
-      async handle({ principal, body, res }) {
-        const plan = await plans.create(principal, body);
+      async handle({ principal, body, res, requestKey, resumed }) {
+        const plan = await plans.create(principal, body, undefined, { key: requestKey, resumed });
         res.location(`${base}/${plan.id}`);
         return plan;
       },

@@ -78,11 +78,23 @@ export class BlockPlanService {
   }
 
   /** `actor`: who asked, when not the key itself (a user on the custom page). */
-  async create(principal: Principal, body: PlanBody, actor?: Actor) {
+  /**
+   * `request`: the Idempotency-Key it came with (`requestKeyOf`) and whether an earlier attempt with
+   * it may have had an effect: then the plan that attempt made, if it made one, is the answer.
+   */
+  async create(principal: Principal, body: PlanBody, actor?: Actor, request: { key?: string; resumed?: boolean } = {}) {
+    if (request.key && request.resumed) {
+      const earlier = await this.db.blockPlan.findFirst({
+        where: { requestKey: request.key, owner: principal.id },
+        orderBy: { createdAt: "desc" },
+        select: { id: true, total: true },
+      });
+      if (earlier) return { id: earlier.id, status: "applying" as const, total: earlier.total };
+    }
     const { blocks, conflicts } = await this.plan(principal, body);
     if (blocks.length === 0) throw nothingToDo();
     const audit = this.record(principal, "plan.applied", actor);
-    const id = await insertPlan(this.db, this.queue, principal, body, blocks, conflicts, audit);
+    const id = await insertPlan(this.db, this.queue, principal, body, blocks, conflicts, audit, request.key);
     return { id, status: "applying" as const, total: blocks.length };
   }
 

@@ -117,6 +117,7 @@ export async function insertPlan(
   blocks: PlannedBlock[],
   conflicts: Conflict[],
   audit: WithinChange,
+  requestKey?: string,
 ): Promise<string> {
   return db.$transaction(async (tx) => {
     // A new plan has held no blocks but these: its tenancy is theirs.
@@ -125,7 +126,13 @@ export async function insertPlan(
       blocks.map((b) => b.locationId),
     );
     const plan = await tx.blockPlan.create({
-      data: { owner: owner.id, ownerName: owner.name, ...planFields(body, conflicts, blocks.length), ...where },
+      data: {
+        owner: owner.id,
+        ownerName: owner.name,
+        requestKey: requestKey ?? null,
+        ...planFields(body, conflicts, blocks.length),
+        ...where,
+      },
     });
     await insertBlocks(tx, queue, plan.id, blocks);
     await audit(tx, plan.id, where);

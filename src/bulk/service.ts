@@ -90,14 +90,26 @@ export class BulkService {
    * Stores the job, its items and one queue entry per valid item in one transaction. Refused
    * items (`?invalid=skip`) are stored already failed, with their reasons, and never queued.
    */
+  /**
+   * `request`: the Idempotency-Key it came with (`requestKeyOf`) and whether an earlier attempt with
+   * it may have had an effect: then the job that attempt made, if it made one, is the answer.
+   */
   async submit(
     principal: Principal,
     entries: BulkEntry[],
     source: string,
+    request: { key?: string; resumed?: boolean } = {},
   ): Promise<{ id: string; status: JobStatus; total: number }> {
     const queued = entries.flatMap((entry, index) => ("item" in entry ? [{ index, item: entry.item }] : []));
     const locations = [...new Set(queued.map((q) => q.item.locationId))];
     await this.access.assertLocations(principal, locations);
+    if (request.key && request.resumed) {
+      const earlier = await this.db.bulkJob.findFirst({
+        where: { requestKey: request.key, owner: principal.id },
+        orderBy: { createdAt: "desc" },
+      });
+      if (earlier) return { id: earlier.id, status: "queued", total: earlier.total };
+    }
     // Who sees the job: where it acts. A full-access job counts the locations its refused rows name
     // too, so one agency's keys never read rows meant for another; a scoped key's refused rows are
     // its own typing, and do not hide its job from it.
@@ -107,7 +119,9 @@ export class BulkService {
     const where = await tenancyOf(this.db, principal.scope === "all" ? [...locations, ...refused] : locations);
     const id = await this.db.$transaction(
       async (tx) => {
-        const job = await tx.bulkJob.create({ data: { owner: principal.id, source, total: entries.length, ...where } });
+        const job = await tx.bulkJob.create({
+          data: { owner: principal.id, source, total: entries.length, requestKey: request.key ?? null, ...where },
+        });
         for (let start = 0; start < entries.length; start += CHUNK) {
           await insertItems(tx, job.id, start, entries.slice(start, start + CHUNK));
         }

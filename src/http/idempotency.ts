@@ -65,6 +65,13 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   return value;
 }
 
+/**
+ * What a job or plan made under an Idempotency-Key stores to be found again (the key digested with
+ * its API key: keys are the caller's, unique per key only): a retry after a crash finds it.
+ */
+export const requestKeyOf = (owner: string, key: string): string =>
+  crypto.createHash("sha256").update(`${owner}\n${key}`).digest("hex");
+
 const inProgress = () =>
   new AppError("idempotency_conflict", `A request with this ${HEADER} is still being answered; retry in a moment.`, {
     retryAfterSeconds: 1,

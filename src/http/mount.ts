@@ -1,9 +1,9 @@
-import express, { type Router } from "express";
+import express, { type Request, type Router } from "express";
 import type { ApiKeyService } from "../auth/api-keys";
 import { requireApiKey } from "../auth/middleware";
 import type { AuthThrottle } from "../auth/throttle";
 import { parseInput } from "../validation";
-import { answerIdempotently, type IdempotencyStore } from "./idempotency";
+import { answerIdempotently, idempotencyKeyOf, requestKeyOf, type IdempotencyStore } from "./idempotency";
 import { Reply, type Operation, type OperationInput } from "./operation";
 
 export interface MountDeps {
@@ -31,6 +31,7 @@ export function mount(router: Router, operations: readonly Operation[], deps: Mo
         body: op.body && !op.body.handlerValidates ? parseInput(op.body.schema, req.body, "body") : req.body,
         principal: res.locals.principal,
         resumed: false,
+        ...(op.idempotent && res.locals.principal ? requestKeyInput(req, res.locals.principal.id as string) : {}),
         req,
         res,
       };
@@ -49,4 +50,10 @@ export function mount(router: Router, operations: readonly Operation[], deps: Mo
       else res.status(status).json(body);
     });
   }
+}
+
+/** The request's key, for an operation that stores it with what it makes (a job, a plan). */
+function requestKeyInput(req: Request, owner: string): { requestKey?: string } {
+  const key = idempotencyKeyOf(req);
+  return key ? { requestKey: requestKeyOf(owner, key) } : {};
 }

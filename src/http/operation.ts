@@ -30,6 +30,8 @@ export interface OperationInput<P, Q, B> {
   principal: Principal;
   /** An earlier attempt with this Idempotency-Key may have had an effect (idempotent operations). */
   resumed: boolean;
+  /** The Idempotency-Key, digested with the API key (idempotent operations sent with one): see `requestKeyOf`. */
+  requestKey?: string;
   req: Request;
   res: Response;
 }

@@ -74,8 +74,8 @@ export function webhookOperations(inbox: WebhookInbox, bulk: BulkService): Opera
         forbidden: "A location outside the API key's scope.",
         idempotency_conflict: "The Idempotency-Key was used with another body.",
       },
-      async handle({ body, principal }) {
-        const job = await bulk.submit(principal, [{ item: body }], "trigger");
+      async handle({ body, principal, requestKey, resumed }) {
+        const job = await bulk.submit(principal, [{ item: body }], "trigger", { key: requestKey, resumed });
         return { id: job.id, status: job.status };
       },
     }),

@@ -115,3 +115,25 @@ it("refuses an unknown ?invalid= value", async () => {
   const res = await post([HEADER, row("loc-0", 9, "x")].join("\n"), { invalid: "ignore" }).expect(400);
   expect(res.body.errors[0].path).toBe("invalid");
 });
+
+it("names a row that repeats an earlier row's block, and with ?invalid=skip makes that block once", async () => {
+  // The same block twice (the second written with another offset): side by side, both would make it.
+  const twice = [
+    HEADER,
+    row("loc-1", 16, "Twice"),
+    row("loc-1", 17, "Once"),
+    "loc-1,cal-1,,2030-07-01T18:00:00+02:00,2030-07-01T18:30:00+02:00,Twice",
+  ].join("\n");
+  const refused = await post(twice).expect(400);
+  expect(refused.body.errors).toEqual([
+    { path: "line 4", message: "is the same block as line 2: each block once per job" },
+  ]);
+  const res = await post(twice, { invalid: "skip" }).expect(202);
+  const job = await waitForJob(h, res.body.id);
+  expect(job.items!.map((i) => [i.line, i.status])).toEqual([
+    [2, "succeeded"],
+    [3, "succeeded"],
+    [4, "failed"],
+  ]);
+  expect(h.sandbox.state.blockSlots("loc-1").filter((s) => s.title === "Twice")).toHaveLength(1);
+});

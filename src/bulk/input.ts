@@ -50,6 +50,8 @@ class Validation {
   private unlisted = 0;
   private invalid = 0;
   private sinceTurn = 0;
+  /** Each block asked for so far, and the item that first asked for it. */
+  private readonly seen = new Map<string, string>();
 
   constructor(
     private readonly mode: InvalidItems,
@@ -62,14 +64,18 @@ class Validation {
 
   async add(value: unknown, line?: number): Promise<void> {
     const result = bulkItem.safeParse(value);
-    if (result.success) {
+    const at = this.name(this.entries.length, line);
+    // The same block twice in one job: its items would run side by side and both make it.
+    const first = result.success ? this.firstAsking(result.data, at) : undefined;
+    if (result.success && !first) {
       this.entries.push({ ...(line !== undefined ? { line } : {}), item: result.data });
     } else {
-      const at = this.name(this.entries.length, line);
-      const problems = result.error.issues.map((issue) => ({
-        field: issue.path.map(String).join("."),
-        message: describeIssue(issue),
-      }));
+      const problems = result.success
+        ? [{ field: "", message: `is the same block as ${first}: each block once per job` }]
+        : result.error.issues.map((issue) => ({
+            field: issue.path.map(String).join("."),
+            message: describeIssue(issue),
+          }));
       for (const p of problems) {
         if (this.listed.length < MAX_LISTED)
           this.listed.push({ path: p.field ? `${at}.${p.field}` : at, message: p.message });
@@ -85,6 +91,21 @@ class Validation {
       this.sinceTurn = 0;
       await nextTurn();
     }
+  }
+
+  /** The item that already asked for this block, if one did; else remembers `at` as asking for it. */
+  private firstAsking(item: BulkItemInput, at: string): string | undefined {
+    const key = [
+      item.locationId,
+      item.calendarId ?? "",
+      item.assignedUserId ?? "",
+      Date.parse(item.startTime),
+      Date.parse(item.endTime),
+      item.title ?? "",
+    ].join("\u0000");
+    const first = this.seen.get(key);
+    if (!first) this.seen.set(key, at);
+    return first;
   }
 
   /** The entries to store, or the 400: any invalid item without `skip`; nothing valid to run with it. */

@@ -2,7 +2,9 @@ import { actorOf } from "../audit/log";
 import type { AccessPolicy } from "../auth/scope";
 import { z } from "zod";
 import { blockSlotExample, blockSlotInputExample } from "../http/examples";
+import { LEASE_MS } from "../http/idempotency";
 import { operation, Reply, type Operation } from "../http/operation";
+import { sendByForLease } from "../jobs/queue";
 import { blockSlot, blockSlotBody, blockSlotList, blockSlotListQuery, eventParams, locationParams } from "./schemas";
 import type { BlockSlotService } from "./service";
 
@@ -59,7 +61,7 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
         ...LOCATION_ERRORS,
         idempotency_conflict: "The Idempotency-Key was used with another body, or its first request is still running.",
       },
-      async handle({ params, query, body, principal, resumed }) {
+      async handle({ params, query, body, principal, resumed, requestKey }) {
         await access.assertLocation(principal, params.locationId);
         if (query.ifExists === "skip") {
           const made = await slots.existing(params.locationId, body);
@@ -67,6 +69,9 @@ export function blockSlotOperations(slots: BlockSlotService, access: AccessPolic
         }
         return slots.create(params.locationId, body, {
           lookFirst: resumed,
+          // After its Idempotency-Key's hold runs out a retry may take over and look first: no create
+          // of this attempt may still go out then.
+          ...(requestKey ? { sendBy: sendByForLease(LEASE_MS / 1000) } : {}),
           origin: { origin: "api" },
           actor: actorOf(principal),
         });

@@ -14,7 +14,7 @@ export interface Answer {
 }
 
 /** How long one attempt may hold a key before another request may take over (it is presumed dead). */
-const LEASE_MS = 120_000;
+export const LEASE_MS = 120_000;
 /** Keys are kept at least 24 h (README, "Use the API"); an hour more so a retry at 23:59 still finds its answer. */
 export const KEEP_MS = 25 * 3600_000;
 

@@ -52,6 +52,17 @@ describe("a customer's appointment", () => {
     expect(h.sandbox.state.appointments.get(appt.id)).toBeDefined();
   });
 
+  it("is not deleted when HighLevel's record of it has neither contact nor status (one synced from elsewhere)", async () => {
+    const synced = appointment();
+    const record = h.sandbox.state.appointments.get(synced.id)! as unknown as Record<string, unknown>;
+    delete record.contactId;
+    delete record.appointmentStatus;
+    const res = await apiAs(h).delete(`${SLOTS}/${synced.id}`).expect(409);
+    expect(res.body.code).toBe("not_a_block_slot");
+    expect(h.sandbox.state.appointments.get(synced.id)).toBeDefined();
+    expect(changes()).toEqual([]);
+  });
+
   it("is not edited through the block-slot route either", async () => {
     const appt = appointment();
     const res = await apiAs(h).put(`${SLOTS}/${appt.id}`).send(BLOCK).expect(409);

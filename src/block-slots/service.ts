@@ -203,7 +203,10 @@ export class BlockSlotService {
 
   /**
    * Refuses anything that is not a block slot: HighLevel's event routes edit and delete customers'
-   * appointments just as readily. A block in the ledger is ours; any other id is looked up first.
+   * appointments just as readily. A block in the ledger is ours; any other id is looked up first,
+   * and must be proven a block: not marked as an appointment (no contact, no status) is not proof
+   * enough (an appointment synced from elsewhere may carry neither), so HighLevel's list of block
+   * slots for the event's calendar or user and hours must hold it.
    */
   private async assertBlock(token: string, locationId: string, eventId: string): Promise<void> {
     if (await this.ledger.find(locationId, eventId)) return;
@@ -216,6 +219,28 @@ export class BlockSlotService {
         `Event ${eventId} is an appointment, not a block slot. Block-slot routes never edit or delete appointments.`,
       );
     }
+    if (!(await this.listedAsBlock(token, locationId, event))) {
+      throw new AppError(
+        "not_a_block_slot",
+        `Event ${eventId} is not among HighLevel's block slots. Block-slot routes only edit and delete block slots.`,
+      );
+    }
+  }
+
+  /** Whether HighLevel lists the event among the block slots of its calendar or user, in its hours. */
+  private async listedAsBlock(token: string, locationId: string, event: CalendarEvent): Promise<boolean> {
+    const start = Date.parse(event.startTime);
+    const end = Date.parse(event.endTime);
+    if ((!event.calendarId && !event.assignedUserId) || !Number.isFinite(start) || !Number.isFinite(end)) return false;
+    const { events } = await retryTransient(() =>
+      this.highlevel.listBlockedSlots(token, {
+        locationId,
+        ...(event.calendarId ? { calendarId: event.calendarId } : { userId: event.assignedUserId! }),
+        startTime: start,
+        endTime: end,
+      }),
+    );
+    return events.some((slot) => slot.id === event.id);
   }
 
   async update(locationId: string, eventId: string, body: BlockSlotBody, actor: Actor): Promise<BlockSlot> {

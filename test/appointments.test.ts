@@ -161,6 +161,20 @@ describe("blocking rules and the appointments they follow", () => {
     expect(await processed(h, echo.webhookId)).toMatchObject({ status: "ignored" });
     expect(targets(h)).toHaveLength(2);
 
+    // Nor one made through the API on the watched calendar itself.
+    const made = await apiAs(h)
+      .post("/api/locations/loc-a/block-slots")
+      .send({ calendarId: "cal-1", title: "Lunch", ...TIMES })
+      .expect(201);
+    const echoOfApi = event({
+      type: "AppointmentCreate",
+      locationId: "loc-a",
+      appointment: { id: made.body.id, calendarId: "cal-1", ...TIMES },
+    });
+    await deliver(h, signers, echoOfApi).expect(200);
+    expect(await processed(h, echoOfApi.webhookId)).toMatchObject({ status: "ignored" });
+    expect(targets(h)).toHaveLength(2);
+
     const cancel = appointment("AppointmentUpdate", "appt-2", { appointmentStatus: "cancelled" });
     await deliver(h, signers, cancel).expect(200);
     await processed(h, cancel.webhookId);

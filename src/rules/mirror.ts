@@ -106,10 +106,13 @@ export class AppointmentMirror {
     if (!appt) return { status: "ignored", outcome: "No appointment id or location in the delivery." };
     // Most appointments concern no rule: one statement instead of the lease, the rules and the mirrors.
     if (!(await this.watchedAmong([appt])).has(appt.id)) return UNWATCHED;
-    // A block this app made is not an appointment: mirroring it would loop.
-    if (await this.db.mirroredBlock.findFirst({ where: { blockSlotId: appt.id }, select: { appointmentId: true } })) {
-      return { status: "ignored", outcome: `${appt.id} is a block this app made.` };
-    }
+    // A block this app made (by a rule, or through the API, a bulk job, a plan, the page) is not an
+    // appointment: mirroring it would loop, or spread one block to every target.
+    const [mirrored, made] = await Promise.all([
+      this.db.mirroredBlock.findFirst({ where: { blockSlotId: appt.id }, select: { appointmentId: true } }),
+      this.db.block.findUnique({ where: { blockSlotId: appt.id }, select: { id: true } }),
+    ]);
+    if (mirrored || made) return { status: "ignored", outcome: `${appt.id} is a block this app made.` };
     const state = await this.claim(appt);
     if (!state) throw new RetryLater(`Another delivery for appointment ${appt.id} is being applied.`);
     let applied = false;

@@ -5,7 +5,6 @@ import { NotifiedCache } from "../db/notified-cache";
 import { AppError } from "../errors";
 import {
   highLevelFailing,
-  HighLevelUnreachableError,
   InvalidAccessTokenError,
   InvalidGrantError,
   LocationInactiveError,
@@ -19,6 +18,7 @@ import {
   reauthorizationRequired,
   tokenUnavailable,
 } from "./errors";
+import { obtainTokens } from "./obtain";
 import type { Owner, TokenRow, TokenStore } from "./store";
 
 export interface TokenServiceOptions {
@@ -286,7 +286,13 @@ export class TokenService {
 
           let response: TokenResponse;
           try {
-            response = await this.obtain(owner, id, row, companyId, companyToken);
+            response = await obtainTokens(this.oauth, this.log, {
+              owner,
+              id,
+              refreshToken: this.store.refreshTokenOf(owner, id, row),
+              companyId,
+              companyToken,
+            });
           } catch (err) {
             this.options.onRenewal?.(owner, renewalOutcome(err));
             if (err instanceof InvalidAccessTokenError && companyToken) return { companyTokenRejected: companyToken };
@@ -344,45 +350,6 @@ export class TokenService {
       "renewed tokens not stored: the installation changed meanwhile, or the database could not be reached",
     );
     throw cause;
-  }
-
-  /** New tokens for a row: refresh with its own refresh token, or mint from the agency. */
-  private async obtain(
-    owner: Owner,
-    id: string,
-    row: TokenRow,
-    companyId: string | null,
-    companyToken: string | null,
-  ): Promise<TokenResponse> {
-    const refreshToken = this.store.refreshTokenOf(owner, id, row);
-    const mint = () => {
-      if (!companyId || !companyToken)
-        throw new InvalidGrantError(400, "the agency's authorization is not available to mint a location token");
-      return this.oauth.mintLocationToken(companyToken, companyId, id);
-    };
-    if (!refreshToken) return mint();
-    try {
-      return await this.refreshOnce(refreshToken, owner === "company" ? "Company" : "Location");
-    } catch (err) {
-      // A location of an agency can always be minted again from the agency's token.
-      if (err instanceof InvalidGrantError && companyId && companyToken) return mint();
-      throw err;
-    }
-  }
-
-  /**
-   * A refresh whose answer never came may have spent the refresh token: try it once more. If
-   * HighLevel now says invalid grant, the caller marks the installation for reinstall rather
-   * than looping.
-   */
-  private async refreshOnce(refreshToken: string, userType: "Company" | "Location"): Promise<TokenResponse> {
-    try {
-      return await this.oauth.refresh(refreshToken, userType);
-    } catch (err) {
-      if (!(err instanceof HighLevelUnreachableError) || !err.requestSent) throw err;
-      this.log.warn({ userType }, "refresh answer lost; trying the same refresh token once more");
-      return this.oauth.refresh(refreshToken, userType);
-    }
   }
 
   private isFresh(row: TokenRow, validityMs: number): boolean {

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { CONTROL_CHARS, LONE_SURROGATE } from "./util/ids";
 import { AppError, type FieldError } from "./errors";
 
 /** A bad bulk request can have thousands of problems; the first ones are enough to act on. */
@@ -47,3 +48,12 @@ export function invalidInput(
     { errors },
   );
 }
+
+/**
+ * Text a person typed, fit to store and to send: no control characters (PostgreSQL text cannot
+ * hold NUL) and no half characters (PostgreSQL's JSON refuses a lone surrogate). For titles and names.
+ */
+export const plainText = (schema: z.ZodString): z.ZodString =>
+  schema
+    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
+    .refine((v) => !LONE_SURROGATE.test(v), "must be text: it holds half a character (a lone surrogate)");

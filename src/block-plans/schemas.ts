@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { highLevelId } from "../block-slots/schemas";
-import { CONTROL_CHARS, LONE_SURROGATE } from "../util/ids";
+import { plainText } from "../validation";
 import { floating, isValidZone, LOCAL_DATE, LOCAL_DATE_TIME, MAX_SPAN_DAYS, parseRule } from "./schedule";
 
 /** More blocks than this in one plan: 400 `plan_too_large`. */
@@ -80,14 +80,10 @@ export type PlanSchedule = z.infer<typeof schedule>;
 
 export const planBody = z
   .strictObject({
-    title: z
-      .string()
-      .trim()
-      .min(1, "is required")
-      .max(200, "must be at most 200 characters")
-      .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
-      .refine((v) => !LONE_SURROGATE.test(v), "must be text: it holds half a character (a lone surrogate)")
-      .meta({ description: "Shown on every block.", example: "Closed – Christmas" }),
+    title: plainText(z.string().trim().min(1, "is required").max(200, "must be at most 200 characters")).meta({
+      description: "Shown on every block.",
+      example: "Closed – Christmas",
+    }),
     targets: z.array(target).min(1, "give at least one target").max(1000),
     schedule,
     timeZone: z

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { CONTROL_CHARS, HIGHLEVEL_ID, LONE_SURROGATE } from "../util/ids";
+import { HIGHLEVEL_ID } from "../util/ids";
+import { plainText } from "../validation";
 
 /** ISO-8601 with an offset or Z, as HighLevel requires (docs/highlevel.md, "Calendars"); a local time is ambiguous. */
 export const isoWithOffset = z.iso.datetime({
@@ -48,12 +49,7 @@ const blockSlotFields = {
     example: "2030-05-01T12:00:00+02:00",
   }),
   endTime: isoWithOffset.meta({ description: "End, after startTime.", example: "2030-05-01T13:00:00+02:00" }),
-  title: z
-    .string()
-    .trim()
-    .max(200, "must be at most 200 characters")
-    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
-    .refine((v) => !LONE_SURROGATE.test(v), "must be text: it holds half a character (a lone surrogate)")
+  title: plainText(z.string().trim().max(200, "must be at most 200 characters"))
     .optional()
     .meta({ description: "Shown on the calendar.", example: "Team training" }),
 };

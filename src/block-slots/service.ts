@@ -190,15 +190,25 @@ export class BlockSlotService {
   }
 
   private async findAll(token: string, locationId: string, body: BlockSlotBody): Promise<BlockSlot[]> {
+    const events = await this.blockedSlots(token, locationId, body);
+    return events.filter((slot) => matchesBody(slot, body));
+  }
+
+  /** HighLevel's block slots of one calendar or user in a window (listing is safe, so it is retried). */
+  private async blockedSlots(
+    token: string,
+    locationId: string,
+    whose: { calendarId?: string | null; assignedUserId?: string | null; startTime: string; endTime: string },
+  ): Promise<BlockSlot[]> {
     const { events } = await retryTransient(() =>
       this.highlevel.listBlockedSlots(token, {
         locationId,
-        ...(body.calendarId ? { calendarId: body.calendarId } : { userId: body.assignedUserId }),
-        startTime: Date.parse(body.startTime),
-        endTime: Date.parse(body.endTime),
+        ...(whose.calendarId ? { calendarId: whose.calendarId } : { userId: whose.assignedUserId ?? undefined }),
+        startTime: Date.parse(whose.startTime),
+        endTime: Date.parse(whose.endTime),
       }),
     );
-    return events.filter((slot) => matchesBody(slot, body));
+    return events;
   }
 
   /**
@@ -229,18 +239,9 @@ export class BlockSlotService {
 
   /** Whether HighLevel lists the event among the block slots of its calendar or user, in its hours. */
   private async listedAsBlock(token: string, locationId: string, event: CalendarEvent): Promise<boolean> {
-    const start = Date.parse(event.startTime);
-    const end = Date.parse(event.endTime);
-    if ((!event.calendarId && !event.assignedUserId) || !Number.isFinite(start) || !Number.isFinite(end)) return false;
-    const { events } = await retryTransient(() =>
-      this.highlevel.listBlockedSlots(token, {
-        locationId,
-        ...(event.calendarId ? { calendarId: event.calendarId } : { userId: event.assignedUserId! }),
-        startTime: start,
-        endTime: end,
-      }),
-    );
-    return events.some((slot) => slot.id === event.id);
+    const timed = Number.isFinite(Date.parse(event.startTime)) && Number.isFinite(Date.parse(event.endTime));
+    if ((!event.calendarId && !event.assignedUserId) || !timed) return false;
+    return (await this.blockedSlots(token, locationId, event)).some((slot) => slot.id === event.id);
   }
 
   async update(locationId: string, eventId: string, body: BlockSlotBody, actor: Actor): Promise<BlockSlot> {

@@ -1,15 +1,8 @@
 import { z } from "zod";
-import { CONTROL_CHARS, LONE_SURROGATE } from "../util/ids";
+import { plainText } from "../validation";
 import { exactlyOne, highLevelId, locationId } from "../block-slots/schemas";
 
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
-    .refine((v) => !LONE_SURROGATE.test(v), "must be text: it holds half a character (a lone surrogate)");
+const text = (max: number) => plainText(z.string().trim().min(1).max(max));
 
 /** A place to watch or to block: a location and one of its calendars or users. */
 export const ruleEndpoint = z
